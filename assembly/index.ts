@@ -1,3 +1,12 @@
 // The wasm module's export list: every public kernel, nothing else.
 export { heapBase } from "./memory-layout";
 export { gemm, gemmScratchBytes } from "./gemm";
+export { csrCount, csrFromDense, csrFromDenseTransposed, spmm } from "./sparse";
+export { transpose } from "./transpose";
+export {
+  fill, copy, scale, axpy,
+  sumSquares64, dot64, diffSumSquares64,
+  maxAbs, countAbove, softThreshold,
+} from "./vector";
+export { f32ToF64, f64ToF32 } from "./precision";
+export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";

@@ -1,0 +1,179 @@
+// Cholesky factorisation and solves in f64 for the ADMM's SPD system
+// (X Xᵀ + ρI). Row-major storage makes rows of L contiguous, so the
+// row-oriented (Cholesky–Banachiewicz) order turns every inner loop into a
+// contiguous dot product; four rows are factored together so each row of L
+// read from cache serves four dot products.
+
+/**
+ * In place: the lower triangle of the SPD n×n f64 matrix `a` (row-major) is
+ * replaced by L with L·Lᵀ = A, and the strict upper triangle is zeroed. Only
+ * the lower triangle of the input is read. Returns 0 on success, or j + 1 if
+ * pivot j is not positive (matrix not numerically SPD; `a` is then partly overwritten).
+ */
+export function cholesky64(n: i32, a: usize): i32 {
+  const rowBytes = <usize>n * 8;
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    const rows = min(4, n - i0);
+    const r0 = a + <usize>i0 * rowBytes;
+    // Entries left of the diagonal block: L[i][j] = (A[i][j] − L[i]·L[j]) / L[j][j].
+    for (let j = 0; j < i0; j++) {
+      const lj = a + <usize>j * rowBytes;
+      const inv = 1.0 / load<f64>(lj + <usize>j * 8);
+      const at = <usize>j * 8;
+      if (rows == 4) {
+        dot4Into(j, lj, r0, rowBytes, inv, at);
+      } else {
+        for (let r = 0; r < rows; r++) {
+          const li = r0 + <usize>r * rowBytes;
+          store<f64>(li + at, (load<f64>(li + at) - dotF64(j, li, lj)) * inv);
+        }
+      }
+    }
+    // The diagonal block itself, row by row.
+    for (let i = i0; i < i0 + rows; i++) {
+      const li = a + <usize>i * rowBytes;
+      for (let j = i0; j <= i; j++) {
+        const lj = a + <usize>j * rowBytes;
+        const s = load<f64>(li + <usize>j * 8) - dotF64(j, li, lj);
+        if (i == j) {
+          if (!(s > 0)) return j + 1; // also catches NaN
+          store<f64>(li + <usize>j * 8, Math.sqrt(s));
+        } else {
+          store<f64>(li + <usize>j * 8, s / load<f64>(lj + <usize>j * 8));
+        }
+      }
+    }
+  }
+  for (let i = 0; i < n - 1; i++) {
+    memory.fill(a + <usize>i * rowBytes + <usize>(i + 1) * 8, 0, <usize>(n - 1 - i) * 8);
+  }
+  return 0;
+}
+
+// For the four rows starting at r0: row[at] = (row[at] − row[0..len)·lj[0..len)) · inv.
+@inline
+function dot4Into(len: i32, lj: usize, r0: usize, rowBytes: usize, inv: f64, at: usize): void {
+  const r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
+  let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v0 = f64x2.splat(0), v1 = f64x2.splat(0), v2 = f64x2.splat(0), v3 = f64x2.splat(0);
+    for (; k + 2 <= len; k += 2) {
+      const off = <usize>k * 8;
+      const l = v128.load(lj + off);
+      v0 = f64x2.add(v0, f64x2.mul(v128.load(r0 + off), l));
+      v1 = f64x2.add(v1, f64x2.mul(v128.load(r1 + off), l));
+      v2 = f64x2.add(v2, f64x2.mul(v128.load(r2 + off), l));
+      v3 = f64x2.add(v3, f64x2.mul(v128.load(r3 + off), l));
+    }
+    s0 = f64x2.extract_lane(v0, 0) + f64x2.extract_lane(v0, 1);
+    s1 = f64x2.extract_lane(v1, 0) + f64x2.extract_lane(v1, 1);
+    s2 = f64x2.extract_lane(v2, 0) + f64x2.extract_lane(v2, 1);
+    s3 = f64x2.extract_lane(v3, 0) + f64x2.extract_lane(v3, 1);
+  }
+  for (; k < len; k++) {
+    const off = <usize>k * 8;
+    const l = load<f64>(lj + off);
+    s0 += load<f64>(r0 + off) * l;
+    s1 += load<f64>(r1 + off) * l;
+    s2 += load<f64>(r2 + off) * l;
+    s3 += load<f64>(r3 + off) * l;
+  }
+  store<f64>(r0 + at, (load<f64>(r0 + at) - s0) * inv);
+  store<f64>(r1 + at, (load<f64>(r1 + at) - s1) * inv);
+  store<f64>(r2 + at, (load<f64>(r2 + at) - s2) * inv);
+  store<f64>(r3 + at, (load<f64>(r3 + at) - s3) * inv);
+}
+
+// x[0..len) · y[0..len), both contiguous f64.
+function dotF64(len: i32, x: usize, y: usize): f64 {
+  let s: f64 = 0;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v = f64x2.splat(0);
+    for (; k + 2 <= len; k += 2) {
+      const off = <usize>k * 8;
+      v = f64x2.add(v, f64x2.mul(v128.load(x + off), v128.load(y + off)));
+    }
+    s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  }
+  for (; k < len; k++) s += load<f64>(x + <usize>k * 8) * load<f64>(y + <usize>k * 8);
+  return s;
+}
+
+/**
+ * In place B ← (L Lᵀ)⁻¹ B for the factor from cholesky64 (only its lower
+ * triangle is read) and an n×nrhs f64 B with leading dimension ldb.
+ */
+export function solveCholesky64(n: i32, l: usize, nrhs: i32, b: usize, ldb: i32): void {
+  if (n <= 0 || nrhs <= 0) return;
+  const lRow = <usize>n * 8;
+  const bRow = <usize>ldb * 8;
+  // Forward: L Y = B, row i of Y from the rows above it.
+  for (let i = 0; i < n; i++) {
+    const li = l + <usize>i * lRow;
+    const bi = b + <usize>i * bRow;
+    for (let k = 0; k < i; k++) {
+      subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), b + <usize>k * bRow, bi);
+    }
+    scaleRow(nrhs, 1.0 / load<f64>(li + <usize>i * 8), bi);
+  }
+  // Backward: Lᵀ X = Y. Once row i of X is final, remove its contribution
+  // from the rows above using row i of L (contiguous), not a column of L.
+  for (let i = n - 1; i >= 0; i--) {
+    const li = l + <usize>i * lRow;
+    const bi = b + <usize>i * bRow;
+    scaleRow(nrhs, 1.0 / load<f64>(li + <usize>i * 8), bi);
+    for (let k = 0; k < i; k++) {
+      subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), bi, b + <usize>k * bRow);
+    }
+  }
+}
+
+/**
+ * out (n×n f64) = (L Lᵀ)⁻¹, exactly symmetric. `out` must not overlap `l`.
+ */
+export function invertFromCholesky64(n: i32, l: usize, out: usize): void {
+  if (n <= 0) return;
+  const rowBytes = <usize>n * 8;
+  memory.fill(out, 0, <usize>n * rowBytes);
+  for (let i = 0; i < n; i++) store<f64>(out + <usize>i * rowBytes + <usize>i * 8, 1.0);
+  solveCholesky64(n, l, n, out, n);
+  // Average the two rounding-different halves so callers get a symmetric matrix.
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const pij = out + <usize>i * rowBytes + <usize>j * 8;
+      const pji = out + <usize>j * rowBytes + <usize>i * 8;
+      const v = 0.5 * (load<f64>(pij) + load<f64>(pji));
+      store<f64>(pij, v);
+      store<f64>(pji, v);
+    }
+  }
+}
+
+// dst[0..len) −= s · src[0..len)
+@inline
+function subtractScaledRow(len: i32, s: f64, src: usize, dst: usize): void {
+  if (s == 0) return;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const sv = f64x2.splat(s);
+    for (; k + 2 <= len; k += 2) {
+      const off = <usize>k * 8;
+      v128.store(dst + off, f64x2.sub(v128.load(dst + off), f64x2.mul(sv, v128.load(src + off))));
+    }
+  }
+  for (; k < len; k++) {
+    const off = <usize>k * 8;
+    store<f64>(dst + off, load<f64>(dst + off) - s * load<f64>(src + off));
+  }
+}
+
+// x[0..len) *= s
+@inline
+function scaleRow(len: i32, s: f64, x: usize): void {
+  for (let k = 0; k < len; k++) {
+    const off = <usize>k * 8;
+    store<f64>(x + off, load<f64>(x + off) * s);
+  }
+}
