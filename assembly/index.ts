@@ -10,3 +10,4 @@ export {
 } from "./vector";
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
+export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr } from "./cg";
