@@ -109,24 +109,59 @@ export function solveCholesky64(n: i32, l: usize, nrhs: i32, b: usize, ldb: i32)
   if (n <= 0 || nrhs <= 0) return;
   const lRow = <usize>n * 8;
   const bRow = <usize>ldb * 8;
-  // Forward: L Y = B, row i of Y from the rows above it.
+  // Forward: L Y = B, row i of Y from the rows above it, four rows of B per
+  // pass so row i is loaded and stored a quarter as often.
   for (let i = 0; i < n; i++) {
     const li = l + <usize>i * lRow;
     const bi = b + <usize>i * bRow;
-    for (let k = 0; k < i; k++) {
+    let k = 0;
+    for (; k + 4 <= i; k += 4) {
+      const bk = b + <usize>k * bRow;
+      const lk = li + <usize>k * 8;
+      subtractScaledRows4(nrhs,
+        load<f64>(lk), load<f64>(lk, 8), load<f64>(lk, 16), load<f64>(lk, 24),
+        bk, bk + bRow, bk + 2 * bRow, bk + 3 * bRow, bi);
+    }
+    for (; k < i; k++) {
       subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), b + <usize>k * bRow, bi);
     }
     scaleRow(nrhs, 1.0 / load<f64>(li + <usize>i * 8), bi);
   }
-  // Backward: Lᵀ X = Y. Once row i of X is final, remove its contribution
-  // from the rows above using row i of L (contiguous), not a column of L.
-  for (let i = n - 1; i >= 0; i--) {
-    const li = l + <usize>i * lRow;
-    const bi = b + <usize>i * bRow;
-    scaleRow(nrhs, 1.0 / load<f64>(li + <usize>i * 8), bi);
-    for (let k = 0; k < i; k++) {
-      subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), bi, b + <usize>k * bRow);
+  // Backward: Lᵀ X = Y, bottom-up in blocks of up to four rows. Once a block
+  // of X is final, its contribution to the rows above is removed using rows
+  // of L (contiguous) rather than columns.
+  let hi = n;
+  while (hi > 0) {
+    const lo = max(hi - 4, 0);
+    // The block's own triangle.
+    for (let i = hi - 1; i >= lo; i--) {
+      const li = l + <usize>i * lRow;
+      const bi = b + <usize>i * bRow;
+      scaleRow(nrhs, 1.0 / load<f64>(li + <usize>i * 8), bi);
+      for (let k = lo; k < i; k++) {
+        subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), bi, b + <usize>k * bRow);
+      }
     }
+    // Rows above the block.
+    if (hi - lo == 4) {
+      const l0 = l + <usize>lo * lRow;
+      const b0 = b + <usize>lo * bRow;
+      for (let k = 0; k < lo; k++) {
+        const lk = l0 + <usize>k * 8;
+        subtractScaledRows4(nrhs,
+          load<f64>(lk), load<f64>(lk + lRow), load<f64>(lk + 2 * lRow), load<f64>(lk + 3 * lRow),
+          b0, b0 + bRow, b0 + 2 * bRow, b0 + 3 * bRow, b + <usize>k * bRow);
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const li = l + <usize>i * lRow;
+        const bi = b + <usize>i * bRow;
+        for (let k = 0; k < lo; k++) {
+          subtractScaledRow(nrhs, load<f64>(li + <usize>k * 8), bi, b + <usize>k * bRow);
+        }
+      }
+    }
+    hi = lo;
   }
 }
 
@@ -166,6 +201,31 @@ function subtractScaledRow(len: i32, s: f64, src: usize, dst: usize): void {
   for (; k < len; k++) {
     const off = <usize>k * 8;
     store<f64>(dst + off, load<f64>(dst + off) - s * load<f64>(src + off));
+  }
+}
+
+// dst[0..len) −= s0·src0 + s1·src1 + s2·src2 + s3·src3
+@inline
+function subtractScaledRows4(
+  len: i32, s0: f64, s1: f64, s2: f64, s3: f64,
+  src0: usize, src1: usize, src2: usize, src3: usize, dst: usize,
+): void {
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v0 = f64x2.splat(s0), v1 = f64x2.splat(s1), v2 = f64x2.splat(s2), v3 = f64x2.splat(s3);
+    for (; k + 2 <= len; k += 2) {
+      const off = <usize>k * 8;
+      const t = f64x2.add(
+        f64x2.add(f64x2.mul(v0, v128.load(src0 + off)), f64x2.mul(v1, v128.load(src1 + off))),
+        f64x2.add(f64x2.mul(v2, v128.load(src2 + off)), f64x2.mul(v3, v128.load(src3 + off))));
+      v128.store(dst + off, f64x2.sub(v128.load(dst + off), t));
+    }
+  }
+  for (; k < len; k++) {
+    const off = <usize>k * 8;
+    const t = (s0 * load<f64>(src0 + off) + s1 * load<f64>(src1 + off)) +
+      (s2 * load<f64>(src2 + off) + s3 * load<f64>(src3 + off));
+    store<f64>(dst + off, load<f64>(dst + off) - t);
   }
 }
 

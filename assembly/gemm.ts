@@ -187,7 +187,8 @@ function microKernelSimd(kc: i32, pa: usize, pb: usize, c: usize, ldcBytes: usiz
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const paEnd = pa + <usize>kc * (MR * 4);
+  while (pa < paEnd) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa);
