@@ -1,5 +1,7 @@
 import { csrCount, csrFromDense, csrFromDenseTransposed, spmm } from "../../assembly/sparse";
 import { transpose } from "../../assembly/transpose";
+import { gemm, gemmScratchBytes } from "../../assembly/gemm";
+import { allocBytes } from "./helpers";
 import { SIZES, allocF32, fillRandom, getF32, getI32, release, setF32 } from "./helpers";
 
 // Random rows×cols matrix (leading dimension cols + 2) at the given density,
@@ -100,6 +102,37 @@ describe("spmm", () => {
     expect(spmmError(120, 200, 300, 0.2)).toBeLessThanOrEqual(1e-5);
     expect(spmmError(40, 50, 67, 1.0)).toBeLessThanOrEqual(1e-5);
     expect(spmmError(40, 50, 67, 0.0)).toBeLessThanOrEqual(1e-5);
+  });
+});
+
+describe("spmm vs gemm", () => {
+  test("S·B and Sᵀ·B from CSR agree with the dense GEMM kernel on the same matrix", () => {
+    const rows = 83, k = 71, n = 45, lda = k + 2, ldb = n + 3;
+    const a = sparseMatrix(rows, k, lda, 0.2);
+    const at = allocF32(k * rows);
+    transpose(rows, k, a, lda, at, rows);
+    const b = allocF32(max(rows, k) * ldb);
+    fillRandom(b, max(rows, k) * ldb);
+    const scratch = allocBytes(gemmScratchBytes());
+    const nnz = csrCount(rows, k, a, lda);
+    const rp = allocF32(rows + 1), ci = allocF32(nnz), vs = allocF32(nnz);
+    const rpT = allocF32(k + 1), ciT = allocF32(nnz), vsT = allocF32(nnz);
+    csrFromDense(rows, k, a, lda, rp, ci, vs);
+    csrFromDenseTransposed(rows, k, a, lda, rpT, ciT, vsT);
+    const c1 = allocF32(rows * n), c2 = allocF32(rows * n);
+    spmm(rows, n, rp, ci, vs, b, ldb, c1, n);
+    gemm(rows, n, k, a, lda, b, ldb, c2, n, 0, scratch);
+    let worst: f32 = 0;
+    for (let i = 0; i < rows * n; i++) worst = Mathf.max(worst, Mathf.abs(getF32(c1, i) - getF32(c2, i)));
+    expect(worst).toBeLessThanOrEqual(<f32>1e-5);
+    const d1 = allocF32(k * n), d2 = allocF32(k * n);
+    spmm(k, n, rpT, ciT, vsT, b, ldb, d1, n);
+    gemm(k, n, rows, at, rows, b, ldb, d2, n, 0, scratch);
+    worst = 0;
+    for (let i = 0; i < k * n; i++) worst = Mathf.max(worst, Mathf.abs(getF32(d1, i) - getF32(d2, i)));
+    expect(worst).toBeLessThanOrEqual(<f32>1e-5);
+    release(a); release(at); release(b); release(scratch); release(rp); release(ci); release(vs);
+    release(rpT); release(ciT); release(vsT); release(c1); release(c2); release(d1); release(d2);
   });
 });
 
