@@ -1,7 +1,7 @@
 // The wasm module's export list: every public kernel, nothing else.
 export { heapBase } from "./memory-layout";
 export { gemm, gemmScratchBytes } from "./gemm";
-export { csrCount, csrFromDense, csrFromDenseTransposed, spmm } from "./sparse";
+export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes } from "./sparse";
 export { transpose } from "./transpose";
 export {
   fill, copy, scale, axpy,

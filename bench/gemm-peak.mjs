@@ -88,9 +88,15 @@ async function run(file) {
       const colIdx = alloc(nnz * 4), vals = alloc(nnz * 4);
       wasm.csrFromDense(m, k, aSparse, k, rowPtr, colIdx, vals);
       const sparse = timeIt(() => wasm.spmm(m, n, rowPtr, colIdx, vals, b, n, c, n));
+      let packedLine = "";
+      if (wasm.spmmPacked) {
+        const spScratch = alloc(wasm.spmmScratchBytes(k));
+        const packed = timeIt(() => wasm.spmmPacked(m, n, k, rowPtr, colIdx, vals, b, n, c, n, spScratch));
+        packedLine = `\n      spmmPacked: ${gflops(2 * nnz * n, packed)} (useful flops; ${ms(packed)})`;
+      }
       const gemmSparse = timeIt(() => wasm.gemm(m, n, k, aSparse, k, b, n, c, n, 0, scratch));
       line += `\n      spmm at ${(nnz / (m * k) * 100).toFixed(1)}% density: ${gflops(2 * nnz * n, sparse)} (useful flops; ${ms(sparse)})` +
-        `\n        = ${gflops(flops, sparse)} dense-equivalent; dense gemm on the same matrix ${ms(gemmSparse)}`;
+        `\n        = ${gflops(flops, sparse)} dense-equivalent; dense gemm on the same matrix ${ms(gemmSparse)}` + packedLine;
     }
     console.log(line);
   }

@@ -1,4 +1,4 @@
-import { csrCount, csrFromDense, csrFromDenseTransposed, spmm } from "../../assembly/sparse";
+import { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes } from "../../assembly/sparse";
 import { transpose } from "../../assembly/transpose";
 import { gemm, gemmScratchBytes } from "../../assembly/gemm";
 import { allocBytes } from "./helpers";
@@ -48,6 +48,13 @@ function spmmError(rows: i32, k: i32, n: i32, density: f64): f64 {
   const rowPtr = allocF32(rows + 1), colIdx = allocF32(nnz), vals = allocF32(nnz);
   csrFromDense(rows, k, a, lda, rowPtr, colIdx, vals);
   spmm(rows, n, rowPtr, colIdx, vals, b, ldb, c, ldc);
+  // spmmPacked must give the very same numbers (same summation order).
+  const cp = allocF32(rows * ldc), scratch = allocF32(spmmScratchBytes(k) / 4);
+  spmmPacked(rows, n, k, rowPtr, colIdx, vals, b, ldb, cp, ldc, scratch);
+  let same = true;
+  for (let i = 0; i < rows; i++) for (let j = 0; j < n; j++) if (getF32(cp, i * ldc + j) != getF32(c, i * ldc + j)) same = false;
+  release(cp); release(scratch);
+  if (!same) return Infinity;
   let worst: f64 = 0;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < n; j++) {
