@@ -11,3 +11,12 @@ export {
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
 export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr } from "./cg";
+export {
+  admmConfigure, admmStart, admmSetRho, admmIterate, admmStat, admmPointer,
+  productXtW, productXB,
+} from "./admm";
+export {
+  measureOutput, dualMultiplier, measured,
+  buildDesign, maxColumnSumSquares, buildMask, gramPlusIdentity64,
+} from "./measure";
+export { simdBuild } from "./build-info";

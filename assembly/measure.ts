@@ -1,0 +1,120 @@
+// Measurements on a candidate solution, used for the honest report and the stopping test.
+// All in the solver's scaled units, sums accumulated in f64.
+
+let fitSq: f64 = 0; // ‖(Z − Y)_Ω‖² (all entries for a linear layer)
+let outputSq: f64 = 0; // ‖act(Z) − Y‖²
+let leakMax: f64 = 0; // max over Ω^c of (Z − V), clipped at 0
+let dualY: f64 = 0; // ⟨Λ_Ω, Y_Ω⟩
+let dualNorm: f64 = 0; // ‖Λ_Ω‖
+let dualV: f64 = 0; // ⟨Λ_Ω^c, V_Ω^c⟩
+
+/** Fit, leakage and output error of Z = Xt·W against Y (n = P·M entries, mask u8: 1 on Ω). */
+export function measureOutput(
+  n: i32, linear: i32, hasV: i32, z: usize, y: usize, v: usize, mask: usize,
+): void {
+  let fit: f64 = 0, out: f64 = 0, leak: f64 = 0;
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const o = i << 2;
+    const zi = <f64>load<f32>(z + o);
+    const yi = <f64>load<f32>(y + o);
+    if (linear != 0) {
+      const d = zi - yi;
+      fit += d * d;
+      out += d * d;
+      continue;
+    }
+    const act = zi > 0 ? zi : 0;
+    out += (act - yi) * (act - yi);
+    if (load<u8>(mask + i) != 0) {
+      fit += (zi - yi) * (zi - yi);
+    } else {
+      const vi: f64 = hasV != 0 ? <f64>load<f32>(v + o) : 0;
+      if (zi - vi > leak) leak = zi - vi;
+    }
+  }
+  fitSq = fit;
+  outputSq = out;
+  leakMax = leak;
+}
+
+/**
+ * The multiplier Λ = −U1 for the weak-duality bound (SPEC §8), clipped to Λ ≥ 0 on Ω^c where
+ * the constraint is one-sided, written to `out`; accumulates the terms of −σ_K(Λ).
+ */
+export function dualMultiplier(
+  n: i32, linear: i32, hasV: i32, u1: usize, y: usize, v: usize, mask: usize, out: usize,
+): void {
+  let ty: f64 = 0, nsq: f64 = 0, tv: f64 = 0;
+  for (let i: usize = 0; i < <usize>n; i++) {
+    const o = i << 2;
+    let lam = -load<f32>(u1 + o);
+    if (linear != 0 || load<u8>(mask + i) != 0) {
+      ty += <f64>lam * <f64>load<f32>(y + o);
+      nsq += <f64>lam * <f64>lam;
+    } else {
+      if (lam < 0) lam = 0;
+      if (hasV != 0) tv += <f64>lam * <f64>load<f32>(v + o);
+    }
+    store<f32>(out + o, lam);
+  }
+  dualY = ty;
+  dualNorm = Math.sqrt(nsq);
+  dualV = tv;
+}
+
+/** Results of the last measureOutput / dualMultiplier call. */
+export function measured(k: i32): f64 {
+  switch (k) {
+    case 0: return fitSq;
+    case 1: return outputSq;
+    case 2: return leakMax;
+    case 3: return dualY;
+    case 4: return dualNorm;
+    default: return dualV;
+  }
+}
+
+/** Builds the scaled design Xt (P×N̄: input·s with a last column s) from a P×N input. */
+export function buildDesign(p: i32, n: i32, input: usize, s: f32, xt: usize): void {
+  const nb = n + 1;
+  for (let r = 0; r < p; r++) {
+    const src = input + (<usize>r * <usize>n << 2);
+    const dst = xt + (<usize>r * <usize>nb << 2);
+    for (let c = 0; c < n; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)) * s);
+    store<f32>(dst + (<usize>n << 2), s);
+  }
+}
+
+/** Largest column sum of squares of a P×N row-major matrix (f64), for the scale c0. */
+export function maxColumnSumSquares(p: i32, n: i32, a: usize, work: usize): f64 {
+  for (let c = 0; c < n; c++) store<f64>(work + (<usize>c << 3), 0);
+  for (let r = 0; r < p; r++) {
+    const row = a + (<usize>r * <usize>n << 2);
+    for (let c = 0; c < n; c++) {
+      const x = <f64>load<f32>(row + (<usize>c << 2));
+      const q = work + (<usize>c << 3);
+      store<f64>(q, load<f64>(q) + x * x);
+    }
+  }
+  let best: f64 = 0;
+  for (let c = 0; c < n; c++) {
+    const s = load<f64>(work + (<usize>c << 3));
+    if (s > best) best = s;
+  }
+  return best;
+}
+
+/** mask[i] = 1 where y[i] > threshold (Ω), else 0. */
+export function buildMask(n: i32, y: usize, threshold: f32, mask: usize): void {
+  for (let i: usize = 0; i < <usize>n; i++) store<u8>(mask + i, load<f32>(y + (i << 2)) > threshold ? 1 : 0);
+}
+
+/** C̃ = G + I as f64 from an f32 Gram matrix (n×n). */
+export function gramPlusIdentity64(n: i32, g: usize, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const k = <usize>i * <usize>n + <usize>j;
+      store<f64>(out + (k << 3), <f64>load<f32>(g + (k << 2)) + (i == j ? 1.0 : 0.0));
+    }
+  }
+}

@@ -1,0 +1,174 @@
+// The ADMM controller: the first ρ, residual checks, ρ balancing, the stopping test and the
+// status. It drives any AdmmEngine, so the WebAssembly solver and the pure-TS reference run the
+// same algorithm.
+import {
+  INACCURATE_FACTOR, RHO_MAX, RHO_MIN, RHO_UPDATE_MIN_FACTOR,
+} from "./defaults.ts";
+import type { AdmmEngine, IterationStats, OutputMeasure } from "./engine.ts";
+import type { ResolvedOptions } from "./validate.ts";
+import type { ProgressInfo, SolveStatus } from "./types.ts";
+
+export interface ControllerInput {
+  engine: AdmmEngine;
+  options: ResolvedOptions;
+  epsilon: number;
+  /** max(Y), for the leakage tolerance. */
+  maxOutput: number;
+  /** Number of entries of the primal and dual residuals: P·M + (N+1)·M. */
+  size: number;
+  /** Start: weights [N+1, M] and duals, if warm. */
+  warmWeights?: Float32Array;
+  warmDual?: { rho: number; u1: Float32Array; u2: Float32Array };
+}
+
+export interface ControllerResult {
+  status: SolveStatus;
+  iterations: number;
+  rho: number;
+  rhoInitial: number;
+  rhoUpdates: number;
+  primalResidual: number;
+  dualResidual: number;
+  primalTolerance: number;
+  dualTolerance: number;
+  measure: OutputMeasure;
+  solveMs: number;
+}
+
+interface Residuals {
+  primal: number;
+  dual: number;
+  primalTol: number;
+  dualTol: number;
+  /** The tolerances relative to each residual's scale (for ρ balancing). */
+  primalRel: number;
+  dualRel: number;
+}
+
+function residuals(st: IterationStats, rho: number, size: number, o: ResolvedOptions, loosen: number): Residuals {
+  const primal = Math.sqrt(st.r1 + st.r2);
+  const dual = rho * Math.sqrt(st.s1 + st.s2);
+  const primalScale = Math.max(Math.sqrt(st.w1 + st.w2), Math.sqrt(st.z + st.w3));
+  const dualScale = rho * Math.sqrt(st.u1 + st.u2);
+  const abs = o.absTol * Math.sqrt(size);
+  return {
+    primal,
+    dual,
+    primalTol: loosen * (abs + o.relTol * primalScale),
+    dualTol: loosen * (abs + o.dualRelTol * dualScale),
+    primalRel: primalScale > 0 ? primal / primalScale : 0,
+    dualRel: dualScale > 0 ? dual / dualScale : 0,
+  };
+}
+
+function meetsBudget(m: OutputMeasure, epsilon: number, maxOutput: number, feasTol: number): boolean {
+  return m.fitError <= epsilon * (1 + feasTol) + 1e-12 && m.leakage <= feasTol * maxOutput + 1e-12;
+}
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+
+export async function runAdmm(input: ControllerInput): Promise<ControllerResult> {
+  const { engine, options: o, epsilon, maxOutput, size } = input;
+  const t0 = performance.now();
+
+  let rho: number;
+  if (input.warmDual) rho = input.warmDual.rho;
+  else if (o.rho !== "auto") rho = o.rho;
+  else {
+    // A first ρ on the scale of the weights: the soft threshold 1/ρ starts at the RMS of the
+    // ridge least-squares weights; residual balancing corrects it from there.
+    const rms = engine.leastSquaresRms();
+    rho = clampRho(rms > 0 && Number.isFinite(rms) ? 1 / rms : 1);
+  }
+  const rhoInitial = rho;
+  let rhoUpdates = 0;
+  engine.start(epsilon, rho, o.alpha, input.warmWeights, input.warmDual?.u1, input.warmDual?.u2);
+
+  let it = 0;
+  let res: Residuals | undefined;
+  let measure: OutputMeasure | undefined;
+  let status: SolveStatus | undefined;
+
+  while (status === undefined) {
+    if (o.signal?.aborted) {
+      status = "aborted";
+      break;
+    }
+    const elapsed = performance.now() - t0;
+    if (elapsed >= o.timeLimitMs) {
+      status = "time_limit_reached";
+      break;
+    }
+    if (it >= o.maxIter) {
+      status = "max_iter_reached";
+      break;
+    }
+    const count = Math.min(o.checkInterval - (it % o.checkInterval), o.maxIter - it);
+    engine.iterate(count, true);
+    it += count;
+    if (it % o.checkInterval !== 0 && it < o.maxIter) continue;
+
+    const st = engine.stats();
+    res = residuals(st, rho, size, o, 1);
+    if (!Number.isFinite(res.primal) || !Number.isFinite(res.dual)) {
+      status = "numerical_error";
+      break;
+    }
+    if (res.primal <= res.primalTol && res.dual <= res.dualTol) {
+      measure = engine.measureW2();
+      if (meetsBudget(measure, epsilon, maxOutput, o.feasTol)) {
+        status = "solved";
+        break;
+      }
+    }
+    if (o.onProgress) {
+      const progress: ProgressInfo = {
+        iteration: it, rho, primalResidual: res.primal, dualResidual: res.dual,
+        primalTolerance: res.primalTol, dualTolerance: res.dualTol, elapsedMs: performance.now() - t0,
+      };
+      o.onProgress(progress);
+    }
+    if (o.adaptiveRho && res.dualRel > 0 && res.primalRel > 0) {
+      // Balance each residual against its own relative tolerance.
+      const factor = Math.sqrt((res.primalRel / o.relTol) / (res.dualRel / o.dualRelTol));
+      if (factor > RHO_UPDATE_MIN_FACTOR || factor < 1 / RHO_UPDATE_MIN_FACTOR) {
+        const next = clampRho(rho * factor);
+        if (next !== rho) {
+          engine.setRho(next);
+          rho = next;
+          rhoUpdates++;
+        }
+      }
+    }
+    // Let AbortSignal listeners and timers run between check intervals.
+    if (o.signal || o.onProgress || Number.isFinite(o.timeLimitMs)) await yieldToEventLoop();
+  }
+
+  measure = measure ?? engine.measureW2();
+  if (status !== "solved" && status !== "numerical_error") {
+    const st = engine.stats();
+    res = residuals(st, rho, size, o, INACCURATE_FACTOR);
+    const loose = res.primal <= res.primalTol && res.dual <= res.dualTol &&
+      meetsBudget(measure, epsilon, maxOutput, o.feasTol * INACCURATE_FACTOR);
+    if (status === "max_iter_reached" && loose && it > 0) status = "solved_inaccurate";
+    res = residuals(st, rho, size, o, 1);
+  }
+  return {
+    status,
+    iterations: it,
+    rho,
+    rhoInitial,
+    rhoUpdates,
+    primalResidual: res?.primal ?? NaN,
+    dualResidual: res?.dual ?? NaN,
+    primalTolerance: res?.primalTol ?? NaN,
+    dualTolerance: res?.dualTol ?? NaN,
+    measure,
+    solveMs: performance.now() - t0,
+  };
+}
+
+function clampRho(rho: number): number {
+  return Math.min(RHO_MAX, Math.max(RHO_MIN, rho));
+}

@@ -1,0 +1,33 @@
+// Every default of the layer solver, in one place. README "Options" documents each one.
+import type { LayerKind } from "./types.ts";
+
+export const DEFAULTS = {
+  kind: "relu" as LayerKind,
+  epsilonGain: 0.05,
+  activeThreshold: 0,
+  maxIter: 2000,
+  timeLimitMs: Infinity,
+  absTol: 1e-6,
+  relTol: 1e-3,
+  dualRelTol: 1e-2,
+  feasTol: 1e-3,
+  rho: "auto" as number | "auto",
+  adaptiveRho: true,
+  alpha: 1.6,
+  checkInterval: 10,
+  sparseInput: "auto" as "auto" | boolean,
+} as const;
+
+/** Products skip zero inputs when at least this fraction of the input (bias column included) is zero. */
+export const SPARSE_INPUT_MIN_ZERO_FRACTION = 0.5;
+
+/** ρ is changed only when residual balancing asks for a factor beyond this (either way). */
+export const RHO_UPDATE_MIN_FACTOR = 3;
+/** ρ stays within these bounds (scaled units). */
+export const RHO_MIN = 1e-6;
+export const RHO_MAX = 1e6;
+/** 'solved_inaccurate' means the tolerances were met when loosened by this factor. */
+export const INACCURATE_FACTOR = 10;
+
+/** The solver's scale c0 = C0_FACTOR·sqrt(max diag XXᵀ) (the authors' preprocessing). */
+export const C0_FACTOR = 0.3;

@@ -1,0 +1,66 @@
+// The interface between the ADMM controller (stopping, ρ, status) and the engines that run the
+// iterations: WebAssembly (engine-wasm.ts) and the pure-TypeScript reference (engine-reference.ts).
+
+/** One layer's problem, samples as rows, as validated f32 data. */
+export interface LayerProblem {
+  P: number;
+  N: number;
+  M: number;
+  /** [P, N] */
+  input: Float32Array;
+  /** [P, M] */
+  output: Float32Array;
+  /** [P, M] or undefined for V = 0. */
+  upperBound: Float32Array | undefined;
+  linear: boolean;
+  activeThreshold: number;
+  /** Use sparse products (decided by the caller). */
+  sparse: boolean;
+  /** Nonzeros of [input | 1] (sizes the CSR copies). */
+  designNonzeros: number;
+}
+
+/** Sums of squares gathered on a stats iteration (scaled units). */
+export interface IterationStats {
+  r1: number; // ‖W1 − Z⁺‖²
+  r2: number; // ‖W2 − W3⁺‖²
+  s1: number; // ‖Z⁺ − Z‖²
+  s2: number; // ‖W3⁺ − W3‖²
+  w1: number;
+  w2: number;
+  z: number;
+  w3: number;
+  u1: number;
+  u2: number;
+}
+
+/** Fit, output error and leakage of some weights, in ORIGINAL units. */
+export interface OutputMeasure {
+  fitError: number;
+  outputError: number;
+  leakage: number;
+}
+
+export interface AdmmEngine {
+  readonly simd: boolean;
+  /** The scale c0 the data is divided by. */
+  readonly scale: number;
+  /** Starts from W3 = `weights` ([N+1, M], bias last row; zeros if undefined) and the given scaled duals. */
+  start(epsilon: number, rho: number, alpha: number, weights?: Float32Array, u1?: Float32Array, u2?: Float32Array): void;
+  iterate(count: number, stats: boolean): void;
+  stats(): IterationStats;
+  setRho(rho: number): void;
+  /** Measures the current sparse iterate W2. */
+  measureW2(): OutputMeasure;
+  /** RMS of the ridge least-squares weights C̃⁻¹·X·Yᵀ (used to pick the first ρ). */
+  leastSquaresRms(): number;
+  /** Certified lower bound on the optimal ‖W‖₁ from the current dual (SPEC §8). */
+  dualBound(epsilon: number): number;
+  /** Copies out W2 ([N+1, M]), and the scaled duals. */
+  readW2(): Float32Array;
+  readDual(): { u1: Float32Array; u2: Float32Array };
+  dispose(): void;
+}
+
+/** Thrown by an engine's setup when C̃ cannot be factored. */
+export class FactorizationError extends Error {}

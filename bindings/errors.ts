@@ -1,0 +1,97 @@
+// The NetTrimError family: thrown only when a call cannot proceed. Every message names the
+// field, what was expected and what was received.
+
+export type NetTrimErrorCode =
+  | "invalid_option"
+  | "shape_mismatch"
+  | "non_finite"
+  | "wasm_unavailable"
+  | "out_of_memory";
+
+export class NetTrimError extends Error {
+  readonly code: NetTrimErrorCode;
+  constructor(code: NetTrimErrorCode, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option or argument has the wrong type, an unknown name or a value out of range. */
+export class ValidationError extends NetTrimError {
+  readonly field: string;
+  constructor(field: string, expected: string, received: unknown) {
+    super("invalid_option", `${field}: expected ${expected}, received ${describe(received)}`);
+    this.field = field;
+  }
+}
+
+/** Dimensions of the arguments do not agree. */
+export class ShapeError extends NetTrimError {
+  constructor(message: string) {
+    super("shape_mismatch", message);
+  }
+}
+
+/** A NaN or ±Infinity in the data, with the first index where it was found. */
+export class NonFiniteError extends NetTrimError {
+  readonly field: string;
+  readonly row: number;
+  readonly col: number;
+  constructor(field: string, row: number, col: number, value: number) {
+    super("non_finite", `${field}[${row}][${col}] is ${value}: expected finite numbers only`);
+    this.field = field;
+    this.row = row;
+    this.col = col;
+  }
+}
+
+/** WebAssembly (or the module given) could not be loaded or instantiated. */
+export class WasmUnavailableError extends NetTrimError {
+  constructor(message: string) {
+    super("wasm_unavailable", message);
+  }
+}
+
+/** The solve needs more memory than WebAssembly can address (or than allowed). */
+export class OutOfMemoryError extends NetTrimError {
+  readonly requiredBytes: number;
+  readonly limitBytes: number;
+  constructor(what: string, requiredBytes: number, limitBytes: number) {
+    super(
+      "out_of_memory",
+      `${what} needs ${formatBytes(requiredBytes)} of WebAssembly memory but the limit is ${formatBytes(limitBytes)}`,
+    );
+    this.requiredBytes = requiredBytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB (${bytes} bytes)`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB (${bytes} bytes)`;
+  return `${bytes} bytes`;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) {
+    const v = value as unknown as { length?: number };
+    return `a ${value.constructor.name} of length ${v.length ?? value.byteLength}`;
+  }
+  switch (typeof value) {
+    case "number":
+      return String(value);
+    case "string":
+      return JSON.stringify(value);
+    case "undefined":
+      return "undefined";
+    case "function":
+      return "a function";
+    case "object":
+      return `an object (${(value as object).constructor?.name ?? "Object"})`;
+    default:
+      return `${typeof value} ${String(value)}`;
+  }
+}

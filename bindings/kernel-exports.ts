@@ -1,0 +1,32 @@
+// The wasm module's exports as TypeScript sees them (pointers are byte offsets).
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  simdBuild(): number;
+  heapBase(): number;
+  gemm(m: number, n: number, k: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, accumulate: number, scratch: number): void;
+  gemmScratchBytes(): number;
+  csrCount(rows: number, cols: number, a: number, lda: number): number;
+  csrFromDense(rows: number, cols: number, a: number, lda: number, rowPtr: number, colIdx: number, vals: number): void;
+  csrFromDenseTransposed(rows: number, cols: number, a: number, lda: number, rowPtr: number, colIdx: number, vals: number): void;
+  spmm(rows: number, n: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number): void;
+  transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
+  maxAbs(n: number, x: number): number;
+  cholesky64(n: number, a: number): number;
+  invertFromCholesky64(n: number, l: number, out: number): void;
+  f64ToF32(n: number, src: number, dst: number): void;
+  admmConfigure(...args: number[]): void;
+  admmStart(eps: number, rho: number, alpha: number): void;
+  admmSetRho(rho: number): void;
+  admmIterate(count: number, stats: number): void;
+  admmStat(k: number): number;
+  admmPointer(k: number): number;
+  productXtW(w: number, out: number): void;
+  productXB(b: number, out: number): void;
+  measureOutput(n: number, linear: number, hasV: number, z: number, y: number, v: number, mask: number): void;
+  dualMultiplier(n: number, linear: number, hasV: number, u1: number, y: number, v: number, mask: number, out: number): void;
+  measured(k: number): number;
+  buildDesign(p: number, n: number, input: number, s: number, xt: number): void;
+  maxColumnSumSquares(p: number, n: number, a: number, work: number): number;
+  buildMask(n: number, y: number, threshold: number, mask: number): void;
+  gramPlusIdentity64(n: number, g: number, out: number): void;
+}

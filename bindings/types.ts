@@ -1,0 +1,149 @@
+// Public types of the layer solver.
+
+/** A dense row-major matrix: `data[r * cols + c]`. Samples are rows. */
+export interface Matrix {
+  data: Float32Array | Float64Array;
+  rows: number;
+  cols: number;
+}
+
+/** What the solver accepts as a matrix: a {data, rows, cols} object or an array of rows. */
+export type MatrixInput = Matrix | ArrayLike<number>[];
+
+export type LayerKind = "relu" | "linear";
+
+export type SolveStatus =
+  | "solved"
+  | "solved_inaccurate"
+  | "max_iter_reached"
+  | "time_limit_reached"
+  | "aborted"
+  | "infeasible"
+  | "numerical_error";
+
+/** A previous solution to start from (e.g. along an epsilon sweep on the same data). */
+export interface WarmStart {
+  /** [N, M] weights (TF.js Dense layout). */
+  weights: Float32Array | Float64Array;
+  /** [M] bias. */
+  bias: Float32Array | Float64Array;
+  /** The dual state returned in `LayerResult.dual` by the solve being continued, if any. */
+  dual?: DualState;
+}
+
+/** The ADMM's scaled dual variables, to continue a solve (opaque to users). */
+export interface DualState {
+  rho: number;
+  /** [P, M] */
+  u1: Float32Array;
+  /** [N + 1, M] */
+  u2: Float32Array;
+}
+
+export interface LayerOptions {
+  /** 'relu' (hidden layer, the constrained form) or 'linear' (last layer, sparse least squares). Default 'relu'. */
+  kind?: LayerKind;
+  /** Absolute error budget ε. Give this or `epsilonGain`, not both. */
+  epsilon?: number;
+  /** Relative budget: ε = epsilonGain·‖Y‖_F. Default 0.05 when `epsilon` is not given. */
+  epsilonGain?: number;
+  /** Upper bound V ([P, M], same layout as output) on the pre-activation where output ≤ activeThreshold. Cascade mode uses it; default 0. relu only. */
+  upperBound?: MatrixInput;
+  /** Ω = { output > activeThreshold }. Default 0. */
+  activeThreshold?: number;
+  /** Iteration cap. Default 2000. */
+  maxIter?: number;
+  /** Wall-clock limit for the iterations, in ms. Default Infinity. */
+  timeLimitMs?: number;
+  /** Cancels the solve; the result then has status 'aborted'. */
+  signal?: AbortSignal;
+  /** Called every `checkInterval` iterations with the current info. */
+  onProgress?: (progress: ProgressInfo) => void;
+  /** Start from a previous solution. */
+  warmStart?: WarmStart;
+  /** Absolute tolerance of the residual tests (per entry, scaled units). Default 1e-6. */
+  absTol?: number;
+  /** Relative tolerance of the primal residual test. Default 1e-3. */
+  relTol?: number;
+  /** Relative tolerance of the dual residual test. Default 1e-2. */
+  dualRelTol?: number;
+  /** Relative slack on the budget for 'solved': fit ≤ ε·(1 + feasTol), Ω^c leakage ≤ feasTol·max(Y). Default 1e-3. */
+  feasTol?: number;
+  /** Initial ADMM penalty ρ, or 'auto' (default). */
+  rho?: number | "auto";
+  /** Adapt ρ during the solve by normalised residual balancing. Default true. */
+  adaptiveRho?: boolean;
+  /** Over-relaxation α in [1, 2). Default 1.6. */
+  alpha?: number;
+  /** Iterations between residual checks, progress calls and signal checks. Default 10. */
+  checkInterval?: number;
+  /** 'auto' (default) uses sparse products when the input is mostly zeros. */
+  sparseInput?: "auto" | boolean;
+}
+
+export interface ProgressInfo {
+  iteration: number;
+  rho: number;
+  primalResidual: number;
+  dualResidual: number;
+  primalTolerance: number;
+  dualTolerance: number;
+  elapsedMs: number;
+}
+
+export interface LayerInfo {
+  /** ADMM iterations run. */
+  iterations: number;
+  /** Final residuals and their tolerances (in the solver's scaled units: data divided by c0). */
+  primalResidual: number;
+  dualResidual: number;
+  primalTolerance: number;
+  dualTolerance: number;
+  /** The scale c0 the data was divided by inside the solver. */
+  scale: number;
+  /** Final ρ, the initial one and how many times it was changed. */
+  rho: number;
+  rhoInitial: number;
+  rhoUpdates: number;
+  /** ε used (absolute, original units). */
+  epsilon: number;
+  /** ‖Ŵ‖₁ of the returned weights, bias included (the bias is pruned like any weight). */
+  l1Norm: number;
+  /** Certified lower bound on the optimal ‖W‖₁ (weak duality, SPEC §8) and the gap ‖Ŵ‖₁ − bound. */
+  lowerBound: number;
+  optimalityGap: number;
+  relativeGap: number;
+  /** Nonzeros of the returned weights (bias included) and per neuron. */
+  nnz: number;
+  nnzWeights: number;
+  nnzBias: number;
+  nnzPerNeuron: Int32Array;
+  /** ‖act(ŴᵀX + b) − Y‖_F measured on the returned weights, and relative to ‖Y‖_F. */
+  outputError: number;
+  relativeOutputError: number;
+  /** ‖(ŴᵀX + b − Y)_Ω‖_F, the constrained quantity (all entries for 'linear'). */
+  fitError: number;
+  /** max over Ω^c of (ŴᵀX + b − V), clipped at 0: how far the bound is exceeded (0 for 'linear'). */
+  leakage: number;
+  /** Timings in ms. */
+  setupMs: number;
+  solveMs: number;
+  totalMs: number;
+  /** Whether the SIMD build ran (false: scalar build, or the pure-TS reference). */
+  simd: boolean;
+  /** Whether the products skipped zero inputs. */
+  sparseInput: boolean;
+  /** Fraction of zero entries in the input. */
+  inputZeroFraction: number;
+}
+
+export interface LayerResult {
+  status: SolveStatus;
+  /** [N, M] row-major (TF.js Dense kernel layout), exactly sparse. */
+  weights: Float32Array;
+  /** [M]. */
+  bias: Float32Array;
+  info: LayerInfo;
+  /** Dual state to continue from (warm start). */
+  dual: DualState;
+}

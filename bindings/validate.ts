@@ -1,0 +1,225 @@
+// Validation of everything a user passes to pruneLayer, before any work. Nothing passed in is
+// modified: data is read, and copied only where a Float32Array must be made.
+import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
+import { DEFAULTS } from "./defaults.ts";
+import type { LayerOptions, Matrix, MatrixInput, WarmStart } from "./types.ts";
+
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  "kind", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
+  "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
+  "adaptiveRho", "alpha", "checkInterval", "sparseInput",
+]);
+
+/** A matrix as the solver reads it: f32 row-major (the user's own array when it already is one). */
+export interface DenseF32 {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+export interface ResolvedOptions {
+  kind: "relu" | "linear";
+  epsilon: number | undefined;
+  epsilonGain: number;
+  activeThreshold: number;
+  maxIter: number;
+  timeLimitMs: number;
+  signal: AbortSignal | undefined;
+  onProgress: LayerOptions["onProgress"];
+  warmStart: WarmStart | undefined;
+  absTol: number;
+  relTol: number;
+  dualRelTol: number;
+  feasTol: number;
+  rho: number | "auto";
+  adaptiveRho: boolean;
+  alpha: number;
+  checkInterval: number;
+  sparseInput: "auto" | boolean;
+}
+
+/** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
+export function toDenseF32(value: unknown, field: string): DenseF32 {
+  if (value === null || typeof value !== "object") {
+    throw new ValidationError(field, "a {data, rows, cols} matrix or an array of rows", value);
+  }
+  if (Array.isArray(value)) return fromRows(value, field);
+  if (ArrayBuffer.isView(value)) {
+    throw new ValidationError(
+      field,
+      "a {data, rows, cols} matrix (wrap a flat typed array with matrix(data, rows, cols): its shape cannot be guessed)",
+      value,
+    );
+  }
+  const m = value as Partial<Matrix>;
+  if (!(m.data instanceof Float32Array) && !(m.data instanceof Float64Array)) {
+    throw new ValidationError(`${field}.data`, "a Float32Array or Float64Array", m.data);
+  }
+  checkCount(m.rows, `${field}.rows`);
+  checkCount(m.cols, `${field}.cols`);
+  const rows = m.rows as number;
+  const cols = m.cols as number;
+  if (m.data.length !== rows * cols) {
+    throw new ShapeError(
+      `${field}.data has length ${m.data.length} but rows × cols = ${rows} × ${cols} = ${rows * cols}`,
+    );
+  }
+  const data = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
+  checkFinite(m.data, cols, field);
+  return { data, rows, cols };
+}
+
+function fromRows(rowsIn: unknown[], field: string): DenseF32 {
+  const rows = rowsIn.length;
+  const first = rowsIn[0] as ArrayLike<number> | undefined;
+  const cols = rows === 0 ? 0 : first && typeof first === "object" ? first.length : -1;
+  if (cols < 0) throw new ValidationError(`${field}[0]`, "an array of numbers", first);
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const row = rowsIn[r] as ArrayLike<number>;
+    if (row === null || typeof row !== "object" || typeof row.length !== "number") {
+      throw new ValidationError(`${field}[${r}]`, "an array of numbers", row);
+    }
+    if (row.length !== cols) {
+      throw new ShapeError(`${field}[${r}] has ${row.length} entries but ${field}[0] has ${cols}`);
+    }
+    for (let c = 0; c < cols; c++) {
+      const x = row[c];
+      if (typeof x !== "number") throw new ValidationError(`${field}[${r}][${c}]`, "a number", x);
+      if (!Number.isFinite(x)) throw new NonFiniteError(field, r, c, x);
+      data[r * cols + c] = x;
+    }
+  }
+  return { data, rows, cols };
+}
+
+function checkCount(value: unknown, field: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+    throw new ValidationError(field, "a non-negative integer", value);
+  }
+}
+
+function checkFinite(data: Float32Array | Float64Array, cols: number, field: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (!Number.isFinite(x)) throw new NonFiniteError(field, Math.floor(i / cols), i % cols, x);
+  }
+}
+
+function finiteNumber(value: unknown, field: string, min: number, max: number, expected: string): number {
+  if (typeof value !== "number" || Number.isNaN(value) || value < min || value > max) {
+    throw new ValidationError(field, expected, value);
+  }
+  return value;
+}
+
+function integer(value: unknown, field: string, min: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new ValidationError(field, `an integer ≥ ${min}`, value);
+  }
+  return value;
+}
+
+/** Checks option names and values and fills in the defaults. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ValidationError("options", "an object", options);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!OPTION_NAMES.has(key)) {
+      throw new ValidationError(`options.${key}`, `one of the known options (${[...OPTION_NAMES].join(", ")})`, key);
+    }
+  }
+  const get = <T>(key: string, fallback: T): unknown => (o[key] === undefined ? fallback : o[key]);
+
+  const kind = get("kind", DEFAULTS.kind);
+  if (kind !== "relu" && kind !== "linear") throw new ValidationError("options.kind", `"relu" or "linear"`, kind);
+  if (o.epsilon !== undefined && o.epsilonGain !== undefined) {
+    throw new ValidationError("options.epsilon", "either epsilon or epsilonGain, not both", o.epsilon);
+  }
+  const epsilon =
+    o.epsilon === undefined ? undefined : finiteNumber(o.epsilon, "options.epsilon", 0, Number.MAX_VALUE, "a finite number ≥ 0");
+  const epsilonGain = finiteNumber(get("epsilonGain", DEFAULTS.epsilonGain), "options.epsilonGain", 0, Number.MAX_VALUE, "a finite number ≥ 0");
+  const rho = get("rho", DEFAULTS.rho);
+  if (rho !== "auto") finiteNumber(rho, "options.rho", Number.MIN_VALUE, Number.MAX_VALUE, `"auto" or a finite number > 0`);
+  const signal = o.signal;
+  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).aborted !== "boolean")) {
+    throw new ValidationError("options.signal", "an AbortSignal", signal);
+  }
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
+    throw new ValidationError("options.onProgress", "a function", o.onProgress);
+  }
+  const adaptiveRho = get("adaptiveRho", DEFAULTS.adaptiveRho);
+  if (typeof adaptiveRho !== "boolean") throw new ValidationError("options.adaptiveRho", "true or false", adaptiveRho);
+  const sparseInput = get("sparseInput", DEFAULTS.sparseInput);
+  if (sparseInput !== "auto" && typeof sparseInput !== "boolean") {
+    throw new ValidationError("options.sparseInput", `"auto", true or false`, sparseInput);
+  }
+  if (o.upperBound !== undefined && kind === "linear") {
+    throw new ValidationError("options.upperBound", "no upper bound for a linear layer (it has no inactive set)", "a matrix");
+  }
+  const timeLimitMs = get("timeLimitMs", DEFAULTS.timeLimitMs);
+  if (typeof timeLimitMs !== "number" || Number.isNaN(timeLimitMs) || timeLimitMs <= 0) {
+    throw new ValidationError("options.timeLimitMs", "a number > 0 (Infinity for none)", timeLimitMs);
+  }
+  return {
+    kind,
+    epsilon,
+    epsilonGain,
+    activeThreshold: finiteNumber(get("activeThreshold", DEFAULTS.activeThreshold), "options.activeThreshold", 0, Number.MAX_VALUE, "a finite number ≥ 0"),
+    maxIter: integer(get("maxIter", DEFAULTS.maxIter), "options.maxIter", 1),
+    timeLimitMs,
+    signal: signal as AbortSignal | undefined,
+    onProgress: o.onProgress as LayerOptions["onProgress"],
+    warmStart: o.warmStart as WarmStart | undefined,
+    absTol: finiteNumber(get("absTol", DEFAULTS.absTol), "options.absTol", 0, 1, "a number in [0, 1]"),
+    relTol: finiteNumber(get("relTol", DEFAULTS.relTol), "options.relTol", 0, 1, "a number in [0, 1]"),
+    dualRelTol: finiteNumber(get("dualRelTol", DEFAULTS.dualRelTol), "options.dualRelTol", 0, 1, "a number in [0, 1]"),
+    feasTol: finiteNumber(get("feasTol", DEFAULTS.feasTol), "options.feasTol", 0, 1, "a number in [0, 1]"),
+    rho: rho as number | "auto",
+    adaptiveRho,
+    alpha: finiteNumber(get("alpha", DEFAULTS.alpha), "options.alpha", 1, 1.99, "a number in [1, 1.99]"),
+    checkInterval: integer(get("checkInterval", DEFAULTS.checkInterval), "options.checkInterval", 1),
+    sparseInput,
+  };
+}
+
+/** Checks a warm start against the problem's dimensions. */
+export function checkWarmStart(warm: WarmStart, n: number, m: number, p: number): void {
+  if (warm === null || typeof warm !== "object") throw new ValidationError("options.warmStart", "{weights, bias, dual?}", warm);
+  const typed = (x: unknown) => x instanceof Float32Array || x instanceof Float64Array;
+  if (!typed(warm.weights)) throw new ValidationError("options.warmStart.weights", "a Float32Array or Float64Array", warm.weights);
+  if (!typed(warm.bias)) throw new ValidationError("options.warmStart.bias", "a Float32Array or Float64Array", warm.bias);
+  if (warm.weights.length !== n * m) {
+    throw new ShapeError(`options.warmStart.weights has length ${warm.weights.length} but the layer has ${n} inputs × ${m} outputs = ${n * m}`);
+  }
+  if (warm.bias.length !== m) throw new ShapeError(`options.warmStart.bias has length ${warm.bias.length} but the layer has ${m} outputs`);
+  checkFinite(warm.weights, m, "options.warmStart.weights");
+  checkFinite(warm.bias, m, "options.warmStart.bias");
+  if (warm.dual !== undefined) {
+    const d = warm.dual;
+    if (d === null || typeof d !== "object" || !(d.u1 instanceof Float32Array) || !(d.u2 instanceof Float32Array)) {
+      throw new ValidationError("options.warmStart.dual", "the dual state of a previous LayerResult", d);
+    }
+    finiteNumber(d.rho, "options.warmStart.dual.rho", Number.MIN_VALUE, Number.MAX_VALUE, "a finite number > 0");
+    if (d.u1.length !== p * m) throw new ShapeError(`options.warmStart.dual.u1 has length ${d.u1.length} but samples × outputs = ${p} × ${m} = ${p * m}`);
+    if (d.u2.length !== (n + 1) * m) throw new ShapeError(`options.warmStart.dual.u2 has length ${d.u2.length} but (inputs + 1) × outputs = ${(n + 1) * m}`);
+  }
+}
+
+/** Checks input/output/upperBound agree: samples are rows. */
+export function checkShapes(input: DenseF32, output: DenseF32, upperBound: DenseF32 | undefined): void {
+  if (input.rows !== output.rows) {
+    throw new ShapeError(
+      `input has ${input.rows} samples (rows) but output has ${output.rows}: both take one row per calibration sample` +
+        ` (input ${input.rows} × ${input.cols} features, output ${output.rows} × ${output.cols} neurons)`,
+    );
+  }
+  if (upperBound && (upperBound.rows !== output.rows || upperBound.cols !== output.cols)) {
+    throw new ShapeError(
+      `options.upperBound is ${upperBound.rows} × ${upperBound.cols} but output is ${output.rows} × ${output.cols}: they must match`,
+    );
+  }
+}
