@@ -14,6 +14,8 @@ export interface ControllerInput {
   epsilon: number;
   /** max(Y), for the leakage tolerance. */
   maxOutput: number;
+  /** ‖Y_Ω‖_F (‖Y‖_F for linear): sets the fit tolerance when ε is tiny or 0. */
+  normOutput: number;
   /** Number of entries of the primal and dual residuals: P·M + (N+1)·M. */
   size: number;
   /** Start: weights [N+1, M] and duals, if warm. */
@@ -61,15 +63,20 @@ function residuals(st: IterationStats, rho: number, size: number, o: ResolvedOpt
   };
 }
 
-function meetsBudget(m: OutputMeasure, epsilon: number, maxOutput: number, feasTol: number): boolean {
-  return m.fitError <= epsilon * (1 + feasTol) + 1e-12 && m.leakage <= feasTol * maxOutput + 1e-12;
+/**
+ * The returned weights meet the budget: fit ≤ ε·(1 + feasTol) (for ε near 0, at least
+ * feasTol·1e-2·‖Y_Ω‖, which f32 arithmetic can reach) and leakage ≤ feasTol·max(Y).
+ */
+function meetsBudget(m: OutputMeasure, c: ControllerInput, feasTol: number): boolean {
+  const fitTol = Math.max(c.epsilon * (1 + feasTol), c.epsilon + feasTol * 1e-2 * c.normOutput);
+  return m.fitError <= fitTol && m.leakage <= feasTol * c.maxOutput;
 }
 
 const yieldToEventLoop = (): Promise<void> =>
   new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 export async function runAdmm(input: ControllerInput): Promise<ControllerResult> {
-  const { engine, options: o, epsilon, maxOutput, size } = input;
+  const { engine, options: o, epsilon, size } = input;
   const t0 = performance.now();
 
   let rho: number;
@@ -117,7 +124,7 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
     }
     if (res.primal <= res.primalTol && res.dual <= res.dualTol) {
       measure = engine.measureW2();
-      if (meetsBudget(measure, epsilon, maxOutput, o.feasTol)) {
+      if (meetsBudget(measure, input, o.feasTol)) {
         status = "solved";
         break;
       }
@@ -150,7 +157,7 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
     const st = engine.stats();
     res = residuals(st, rho, size, o, INACCURATE_FACTOR);
     const loose = res.primal <= res.primalTol && res.dual <= res.dualTol &&
-      meetsBudget(measure, epsilon, maxOutput, o.feasTol * INACCURATE_FACTOR);
+      meetsBudget(measure, input, o.feasTol * INACCURATE_FACTOR);
     if (status === "max_iter_reached" && loose && it > 0) status = "solved_inaccurate";
     res = residuals(st, rho, size, o, 1);
   }

@@ -96,7 +96,7 @@ async function solveValidated(
     const setupMs = performance.now() - t0;
     const warm = o.warmStart;
     const ctl = await runAdmm({
-      engine, options: o, epsilon, maxOutput: maxY, size: P * M + (N + 1) * M,
+      engine, options: o, epsilon, maxOutput: maxY, normOutput: normYOmega, size: P * M + (N + 1) * M,
       warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M) : undefined,
       warmDual: warm?.dual,
     });

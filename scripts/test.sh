@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (npm packages, Debian's Chromium for the
+# browser tests) when missing, builds both wasm binaries, runs the as-pect kernel specs (SIMD
+# and scalar builds) and the vitest suites (Node and headless Chromium), and ends with one line
+# "N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund || exit 1
+fi
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || { echo "could not install chromium"; exit 1; }
+  else
+    echo "Chromium is needed for the browser tests: apt-get install -y chromium (as root), or set CHROMIUM_PATH"; exit 1
+  fi
+fi
+
+npm run asbuild || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+log=$(mktemp)
+
+# as-pect: "[Tests]: X / Y" per run (colour codes stripped).
+count_aspect() {
+  local line x y
+  line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^\s*\[Tests\]:' | tail -1)
+  x=$(echo "$line" | sed -E 's/.*\[Tests\]: *([0-9]+) *\/ *([0-9]+).*/\1/')
+  y=$(echo "$line" | sed -E 's/.*\[Tests\]: *([0-9]+) *\/ *([0-9]+).*/\2/')
+  if [ -z "$line" ] || [ "$2" != 0 ]; then
+    # A run that did not finish counts as one failure beyond what it reported.
+    passed=$((passed + ${x:-0})); failed=$((failed + ${y:-0} - ${x:-0} + 1)); return
+  fi
+  passed=$((passed + x)); failed=$((failed + y - x))
+}
+echo "== as-pect (SIMD build)"
+npx asp --config as-pect.config.js >"$log" 2>&1; rc=$?
+tail -n 8 "$log"; count_aspect "$log" $rc
+echo "== as-pect (scalar build)"
+npx asp --config as-pect.scalar.config.js --as-config as-pect.scalar.asconfig.json >"$log" 2>&1; rc=$?
+tail -n 8 "$log"; count_aspect "$log" $rc
+
+echo "== vitest (Node and Chromium)"
+json=$(mktemp)
+npx vitest run --reporter=default --reporter=json --outputFile.json="$json"; rc=$?
+read -r vp vf < <(node -e '
+  const fs = require("fs");
+  let r; try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch { console.log("0 1"); process.exit(0); }
+  // Suites that failed to load have no assertion results: count each as a failure.
+  const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+  console.log(r.numPassedTests, r.numFailedTests + broken);
+' "$json")
+if [ "$rc" != 0 ] && [ "$vf" = 0 ]; then vf=1; fi
+passed=$((passed + vp)); failed=$((failed + vf))
+rm -f "$log" "$json"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,93 @@
+// Seeded problem generators and independent f64 measurements for the tests.
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal numbers (Box–Muller) from a seeded uniform source. */
+export function gaussian(seed: number): () => number {
+  const u = rng(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+export interface Problem {
+  P: number;
+  N: number;
+  M: number;
+  input: Float32Array;
+  output: Float32Array;
+  weights: Float32Array;
+  bias: Float32Array;
+}
+
+/** A relu (or linear) layer with sparse random weights on Gaussian inputs; `zeroInputs` zeroes that fraction of inputs. */
+export function randomLayer(seed: number, P: number, N: number, M: number, opts: { linear?: boolean; density?: number; zeroInputs?: number } = {}): Problem {
+  const g = gaussian(seed);
+  const u = rng(seed + 1);
+  const input = new Float32Array(P * N);
+  for (let i = 0; i < input.length; i++) input[i] = opts.zeroInputs && u() < opts.zeroInputs ? 0 : g();
+  const weights = new Float32Array(N * M);
+  const density = opts.density ?? 0.3;
+  for (let i = 0; i < weights.length; i++) weights[i] = u() < density ? g() : 0;
+  const bias = new Float32Array(M).map(() => 0.1 * g());
+  const output = forward(input, weights, bias, P, N, M, !opts.linear);
+  return { P, N, M, input, output, weights, bias };
+}
+
+/** act(input·W + b) in f64, stored f32. */
+export function forward(input: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike<number>, P: number, N: number, M: number, relu: boolean): Float32Array {
+  const out = new Float32Array(P * M);
+  const z = new Float64Array(M);
+  for (let p = 0; p < P; p++) {
+    for (let m = 0; m < M; m++) z[m] = b[m];
+    for (let n = 0; n < N; n++) {
+      const x = input[p * N + n];
+      if (x === 0) continue;
+      for (let m = 0; m < M; m++) z[m] += x * w[n * M + m];
+    }
+    for (let m = 0; m < M; m++) out[p * M + m] = relu ? Math.max(z[m], 0) : z[m];
+  }
+  return out;
+}
+
+export interface Measured {
+  fit: number;
+  leakage: number;
+  outputError: number;
+  l1: number;
+  nnz: number;
+}
+
+/** Recomputes, in f64 from the RETURNED weights and the original data, what info claims. */
+export function measure(pr: { P: number; N: number; M: number; input: ArrayLike<number>; output: ArrayLike<number> }, weights: ArrayLike<number>, bias: ArrayLike<number>, opts: { linear?: boolean; upperBound?: ArrayLike<number> } = {}): Measured {
+  const { P, N, M, input, output } = pr;
+  let fit = 0, leak = 0, out = 0, l1 = 0, nnz = 0;
+  for (let i = 0; i < N * M; i++) { l1 += Math.abs(weights[i]); if (weights[i] !== 0) nnz++; }
+  for (let m = 0; m < M; m++) { l1 += Math.abs(bias[m]); if (bias[m] !== 0) nnz++; }
+  for (let p = 0; p < P; p++) {
+    for (let m = 0; m < M; m++) {
+      let z = bias[m];
+      for (let n = 0; n < N; n++) z += input[p * N + n] * weights[n * M + m];
+      const y = output[p * M + m];
+      if (opts.linear) { fit += (z - y) ** 2; out += (z - y) ** 2; continue; }
+      out += (Math.max(z, 0) - y) ** 2;
+      if (y > 0) fit += (z - y) ** 2;
+      else leak = Math.max(leak, z - (opts.upperBound ? opts.upperBound[p * M + m] : 0));
+    }
+  }
+  return { fit: Math.sqrt(fit), leakage: leak, outputError: Math.sqrt(out), l1, nnz };
+}
+
+export function frobenius(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
