@@ -26,16 +26,23 @@ const fixtures: LpFixture[] = JSON.parse(
   readFileSync(new URL("./fixtures/lp-fixtures.json", import.meta.url), "utf8"),
 );
 
-function problemOf(f: LpFixture): LayerProblem {
+/** A dense LayerProblem (sparse false, activeThreshold 0). */
+function layerProblem(
+  P: number, N: number, M: number, input: ArrayLike<number>, output: ArrayLike<number>,
+  linear: boolean, upperBound?: ArrayLike<number>,
+): LayerProblem {
+  const x = Float32Array.from(input);
+  let nonzeros = P; // the ones column
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) nonzeros++;
   return {
-    P: f.P, N: f.N, M: f.M,
-    input: Float32Array.from(f.input),
-    output: Float32Array.from(f.output),
-    upperBound: undefined,
-    linear: f.kind === "linear",
-    activeThreshold: 0,
-    sparse: false,
+    P, N, M, input: x, output: Float32Array.from(output),
+    upperBound: upperBound ? Float32Array.from(upperBound) : undefined,
+    linear, activeThreshold: 0, sparse: false, designNonzeros: nonzeros,
   };
+}
+
+function problemOf(f: LpFixture): LayerProblem {
+  return layerProblem(f.P, f.N, f.M, f.input, f.output, f.kind === "linear");
 }
 
 function l1(a: ArrayLike<number>): number {
@@ -191,7 +198,7 @@ describe("reference engine: ε = 0 against the HiGHS LP optimum", () => {
 // tests alone cannot tell apart variants that converge to the same optimum.
 function naiveAdmm(
   input: number[][], output: number[][], upper: number[][] | undefined, linear: boolean,
-  eps: number, rho: number, alpha: number, iterations: number,
+  eps: number, rho: number, alpha: number, iterations: number, w3Start?: number[][],
 ) {
   const P = input.length, N = input[0].length, M = output[0].length, NB = N + 1;
   let maxDiag = P;
@@ -223,13 +230,15 @@ function naiveAdmm(
   const cinv = a.map((row) => row.slice(NB));
   const zeros = (r: number, c: number) => Array.from({ length: r }, () => new Array<number>(c).fill(0));
   const xtTimes = (w: number[][]) => xt.map((row) => w[0].map((_, m) => row.reduce((s, x, k) => s + x * w[k][m], 0)));
-  let w3 = zeros(NB, M), u1 = zeros(P, M), u2 = zeros(NB, M), w2 = zeros(NB, M);
+  let w3 = w3Start ?? zeros(NB, M), u1 = zeros(P, M), u2 = zeros(NB, M), w2 = zeros(NB, M);
   let z = xtTimes(w3);
+  let inside = 0;
   let stats = { r1: 0, r2: 0, s1: 0, s2: 0, w1: 0, w2: 0, z: 0, w3: 0, u1: 0, u2: 0 };
   for (let it = 0; it < iterations; it++) {
     let sq = 0;
     for (let p = 0; p < P; p++) for (let m = 0; m < M; m++) if (omega[p][m]) sq += (z[p][m] - u1[p][m] - y[p][m]) ** 2;
     const g = Math.sqrt(sq) > e ? e / Math.sqrt(sq) : 1;
+    if (g === 1) inside++;
     const w1 = z.map((row, p) => row.map((zz, m) => {
       const t = zz - u1[p][m];
       return omega[p][m] ? y[p][m] + g * (t - y[p][m]) : Math.min(t, v[p][m]);
@@ -258,7 +267,7 @@ function naiveAdmm(
     };
     w3 = w3n; z = zn; u1 = nu1; u2 = nu2;
   }
-  return { w2: w2.flat(), u1: u1.flat(), u2: u2.flat(), stats };
+  return { w2: w2.flat(), u1: u1.flat(), u2: u2.flat(), stats, inside };
 }
 
 describe("reference engine: the exact iteration of admm.ts", () => {
@@ -270,10 +279,13 @@ describe("reference engine: the exact iteration of admm.ts", () => {
     };
   }
 
-  // epsGain: ε as a fraction of ‖Y‖_F (0.6: the projection is inactive on some iterations).
-  const cases = [["relu", false, 0.05, 13], ["relu", true, 0.05, 12], ["linear", false, 0.05, 11], ["linear", false, 0.6, 14]] as const;
-  for (const [kind, withV, epsGain, seed] of cases) {
-    it(`${kind}${withV ? " with an upper bound V" : ""}, ε = ${epsGain}·‖Y‖: W2, U1, U2 and the stats match a naive transcription`, () => {
+  // Cold starts with ε = 0.05·‖Y‖_F (always outside the ball), and a warm start from random
+  // weights W3 with ε = 1.05·‖Xt·W3 − Y‖ (inside the ball on the first iteration).
+  const cases = [
+    ["relu", false, false, 13], ["relu", true, false, 12], ["linear", false, false, 11], ["linear", false, true, 14], ["relu", true, true, 15],
+  ] as const;
+  for (const [kind, withV, warm, seed] of cases) {
+    it(`${kind}${withV ? " with an upper bound V" : ""}${warm ? ", warm start inside the ball" : ""}: W2, U1, U2 and the stats match a naive transcription`, () => {
       const rnd = seeded(seed);
       const P = 7, N = 4, M = 3;
       const input = Array.from({ length: P }, () => Array.from({ length: N }, () => Math.fround(2 * rnd())));
@@ -281,15 +293,25 @@ describe("reference engine: the exact iteration of admm.ts", () => {
       const output = Array.from({ length: P }, () => Array.from({ length: M }, () => Math.fround(Math.max(2 * rnd(), 0))));
       const upper = withV ? Array.from({ length: P }, () => Array.from({ length: M }, () => Math.fround(rnd()))) : undefined;
       const linear = kind === "linear";
-      const eps = epsGain * Math.sqrt(output.flat().reduce((t, x) => t + x * x, 0));
-      const rho = 0.7, alpha = 1.6, iters = 5;
-      const expected = naiveAdmm(input, output, upper, linear, eps, rho, alpha, iters);
+      const w3 = warm ? Array.from({ length: N + 1 }, () => Array.from({ length: M }, () => Math.fround(rnd()))) : undefined;
+      let eps: number;
+      if (w3) {
+        let sq = 0;
+        for (let p = 0; p < P; p++) for (let m = 0; m < M; m++) {
+          if (!linear && !(output[p][m] > 0)) continue;
+          let z = w3[N][m];
+          for (let n = 0; n < N; n++) z += input[p][n] * w3[n][m];
+          sq += (z - output[p][m]) ** 2;
+        }
+        eps = 1.05 * Math.sqrt(sq);
+      } else {
+        eps = 0.05 * Math.sqrt(output.flat().reduce((t, x) => t + x * x, 0));
+      }
+      const rho = warm ? 5 : 0.7, alpha = 1.6, iters = 5;
+      const expected = naiveAdmm(input, output, upper, linear, eps, rho, alpha, iters, w3);
 
-      const engine = createReferenceEngine({
-        P, N, M, input: Float32Array.from(input.flat()), output: Float32Array.from(output.flat()),
-        upperBound: upper ? Float32Array.from(upper.flat()) : undefined, linear, activeThreshold: 0, sparse: false,
-      });
-      engine.start(eps, rho, alpha);
+      const engine = createReferenceEngine(layerProblem(P, N, M, input.flat(), output.flat(), linear, upper?.flat()));
+      engine.start(eps, rho, alpha, w3 ? Float32Array.from(w3.flat()) : undefined);
       engine.iterate(iters, true);
       const close = (got: ArrayLike<number>, want: number[]) => {
         // The engine's copies are f32: compare to f32 rounding.
@@ -304,24 +326,20 @@ describe("reference engine: the exact iteration of admm.ts", () => {
         expect(Math.abs(st[k] - expected.stats[k]), k).toBeLessThanOrEqual(1e-10 * Math.max(expected.stats[k], 1e-12));
       }
       expect(expected.stats.w2).toBeGreaterThan(0); // the soft threshold let something through
+      // Both branches of the ball projection are exercised where intended.
+      if (warm) expect(expected.inside).toBeGreaterThan(0);
+      else expect(expected.inside).toBe(0);
     });
   }
 });
 
 describe("reference engine: setup", () => {
   it("throws FactorizationError when C̃ has a non-positive (here NaN) pivot", () => {
-    const input = new Float32Array([1, 2, NaN, 4]);
-    expect(() => createReferenceEngine({
-      P: 2, N: 2, M: 1, input, output: new Float32Array([1, 0]), upperBound: undefined,
-      linear: false, activeThreshold: 0, sparse: false,
-    })).toThrow(FactorizationError);
+    expect(() => createReferenceEngine(layerProblem(2, 2, 1, [1, 2, NaN, 4], [1, 0], false))).toThrow(FactorizationError);
   });
 
   it("uses c0 = 0.3·sqrt(max(P, max column sum of squares))", () => {
-    const mk = (input: number[], P: number) => createReferenceEngine({
-      P, N: 2, M: 1, input: Float32Array.from(input), output: new Float32Array(P), upperBound: undefined,
-      linear: true, activeThreshold: 0, sparse: false,
-    });
+    const mk = (input: number[], P: number) => createReferenceEngine(layerProblem(P, 2, 1, input, new Array(P).fill(0), true));
     expect(mk([3, 0, 4, 1], 2).scale).toBeCloseTo(0.3 * 5, 12); // column 0: 9 + 16 = 25 > P
     expect(mk([0.1, 0, 0.2, 0], 2).scale).toBeCloseTo(0.3 * Math.SQRT2, 12); // the bias row: P = 2
   });
