@@ -15,7 +15,7 @@
 // JS lays out every buffer and passes the pointers once through admmConfigure.
 
 import { gemm } from "./gemm";
-import { spmm } from "./sparse";
+import { spmmPacked } from "./sparse";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -51,6 +51,7 @@ let pU2: usize = 0;
 let pE: usize = 0;
 let pD: usize = 0;
 let pScratch: usize = 0;
+let pSpmmScratch: usize = 0; // spmmScratchBytes(max(P, N̄))
 
 let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
@@ -77,7 +78,7 @@ export function admmConfigure(
   cinv: usize, y: usize, v: usize, mask: usize,
   u1: usize, b: usize, z: usize, zNext: usize,
   w3: usize, w3Next: usize, w2: usize, u2: usize, e: usize, d: usize,
-  scratch: usize,
+  scratch: usize, spmmScratch: usize,
 ): void {
   P = p; NB = nb; M = m;
   isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse != 0;
@@ -88,17 +89,18 @@ export function admmConfigure(
   pU1 = u1; pB = b; pZ = z; pZnext = zNext;
   pW3 = w3; pW3next = w3Next; pW2 = w2; pU2 = u2; pE = e; pD = d;
   pScratch = scratch;
+  pSpmmScratch = spmmScratch;
 }
 
 /** out (P×M) = Xt · w (N̄×M). */
 export function productXtW(w: usize, out: usize): void {
-  if (useSparse) spmm(P, M, pXtRow, pXtCol, pXtVal, w, M, out, M);
+  if (useSparse) spmmPacked(P, M, NB, pXtRow, pXtCol, pXtVal, w, M, out, M, pSpmmScratch);
   else gemm(P, M, NB, pXt, NB, w, M, out, M, 0, pScratch);
 }
 
 /** out (N̄×M) = X · b (P×M). */
 export function productXB(b: usize, out: usize): void {
-  if (useSparse) spmm(NB, M, pXRow, pXCol, pXVal, b, M, out, M);
+  if (useSparse) spmmPacked(NB, M, P, pXRow, pXCol, pXVal, b, M, out, M, pSpmmScratch);
   else gemm(NB, M, P, pX, P, b, M, out, M, 0, pScratch);
 }
 

@@ -19,7 +19,7 @@ function align(x: number): number {
 }
 
 /** Byte sizes of every buffer a solve needs. `nnz` is the nonzero count of Xt (bias column included). */
-export function bufferSizes(problem: LayerProblem, gemmScratch: number): Record<string, number> {
+export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScratch: number): Record<string, number> {
   const { P, N, M } = problem;
   const NB = N + 1;
   const nnz = problem.designNonzeros;
@@ -36,7 +36,7 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number): Record<
   if (problem.sparse) {
     Object.assign(sizes, {
       xtRow: (P + 1) * 4, xtCol: nnz * 4, xtVal: nnz * 4,
-      xRow: (NB + 1) * 4, xCol: nnz * 4, xVal: nnz * 4,
+      xRow: (NB + 1) * 4, xCol: nnz * 4, xVal: nnz * 4, spmmScratch,
     });
   }
   return sizes;
@@ -55,14 +55,14 @@ function layout(base: number, sizes: Record<string, number>): Plan {
 /** Bytes a solve of this problem needs in wasm memory (what the memory check compares with 4 GiB). */
 export function requiredBytes(backend: Backend, problem: LayerProblem): number {
   const ex = backend.exports;
-  return layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes())).end;
+  return layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1)))).end;
 }
 
 export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmEngine {
   const ex = backend.exports;
   const { P, N, M } = problem;
   const NB = N + 1;
-  const plan = layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes()));
+  const plan = layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1))));
   if (plan.end > WASM_MAX_BYTES) {
     throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
   }
@@ -108,7 +108,7 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   ex.admmConfigure(
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
-    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch,
+    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0,
   );
 
   const linear = problem.linear ? 1 : 0;

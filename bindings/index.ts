@@ -1,5 +1,5 @@
 // net-trim: Net-Trim convex pruning of neural-network layers, in SIMD WebAssembly.
-export { pruneLayer, pruneLayerWith } from "./prune-layer.ts";
+export { pruneLayer, pruneLayerWith, pruneLayerReference } from "./prune-layer.ts";
 export { init, instantiate, compileModule, simdSupported, type Backend, type InitOptions } from "./loader.ts";
 export { matrix } from "./matrix.ts";
 export { DEFAULTS } from "./defaults.ts";

@@ -9,6 +9,8 @@ export interface KernelExports {
   csrFromDense(rows: number, cols: number, a: number, lda: number, rowPtr: number, colIdx: number, vals: number): void;
   csrFromDenseTransposed(rows: number, cols: number, a: number, lda: number, rowPtr: number, colIdx: number, vals: number): void;
   spmm(rows: number, n: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number): void;
+  spmmScratchBytes(k: number): number;
+  sumSquares64(n: number, x: number): number;
   transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
   maxAbs(n: number, x: number): number;
   cholesky64(n: number, a: number): number;

@@ -3,6 +3,7 @@ import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "./defaults.ts";
 import { runAdmm, type ControllerResult } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem, type OutputMeasure } from "./engine.ts";
 import { createWasmEngine } from "./engine-wasm.ts";
+import { createReferenceEngine } from "./engine-reference.ts";
 import { getBackend, type Backend } from "./loader.ts";
 import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type DenseF32, type ResolvedOptions } from "./validate.ts";
 import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "./types.ts";
@@ -253,3 +254,8 @@ function failedResult(problem: LayerProblem, base: Base, status: SolveStatus, ms
   };
 }
 
+
+/** The same solve on the pure-TypeScript float64 reference engine (the test oracle; slow). */
+export async function pruneLayerReference(input: MatrixInput, output: MatrixInput, options?: LayerOptions): Promise<LayerResult> {
+  return solveLayer(input, output, options, createReferenceEngine);
+}
