@@ -72,8 +72,10 @@ function meetsBudget(m: OutputMeasure, c: ControllerInput, feasTol: number): boo
   return m.fitError <= fitTol && m.leakage <= feasTol * c.maxOutput;
 }
 
+// setImmediate where it exists (Node, Bun, Deno): setTimeout(0) is clamped to 1 ms or more.
+const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
 const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  new Promise((resolve) => (immediate ? immediate(resolve) : setTimeout(resolve, 0)));
 
 export async function runAdmm(input: ControllerInput): Promise<ControllerResult> {
   const { engine, options: o, epsilon, size } = input;
