@@ -5,7 +5,8 @@ import { FactorizationError, type AdmmEngine, type LayerProblem, type OutputMeas
 import { createWasmEngine } from "./engine-wasm.ts";
 import { createReferenceEngine } from "./engine-reference.ts";
 import { getBackend, type Backend } from "./loader.ts";
-import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type DenseF32, type ResolvedOptions } from "./validate.ts";
+import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type ResolvedOptions } from "./validate.ts";
+import { ValidationError } from "./errors.ts";
 import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "./types.ts";
 
 /** How the engine is made: the default WebAssembly backend, a given one, or another engine (the reference). */
@@ -27,8 +28,15 @@ export async function pruneLayerWith(backend: Backend, input: MatrixInput, outpu
   return solveLayer(input, output, options, (problem) => createWasmEngine(backend, problem));
 }
 
-// One solve at a time per process-wide queue: solves share the wasm instance's memory.
-let queue: Promise<unknown> = Promise.resolve();
+// Solves on one wasm instance share its memory: one at a time, in call order.
+let tail: Promise<void> = Promise.resolve();
+function acquire(): Promise<() => void> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const previous = tail;
+  tail = previous.then(() => held);
+  return previous.then(() => release);
+}
 
 export function solveLayer(
   inputIn: MatrixInput,
@@ -38,85 +46,152 @@ export function solveLayer(
 ): Promise<LayerResult> {
   // Validate synchronously, before queueing, so errors come at once and nothing runs.
   const options = resolveOptions(optionsIn);
-  const input = toDenseF32(inputIn, "input");
-  const output = toDenseF32(outputIn, "output");
-  const upper = optionsIn?.upperBound !== undefined ? toDenseF32(optionsIn.upperBound, "options.upperBound") : undefined;
-  checkShapes(input, output, upper);
-  if (options.warmStart) checkWarmStart(options.warmStart, input.cols, output.cols, input.rows);
-  const run = queue.then(() => solveValidated(input, output, upper, options, makeEngine));
-  queue = run.catch(() => undefined);
-  return run;
+  const prepared = prepare(inputIn, outputIn, optionsIn, options);
+  return (async () => {
+    const release = await acquire();
+    const engines = engineCache(prepared, makeEngine);
+    try {
+      return await solvePrepared(prepared, options, engines.get, performance.now());
+    } finally {
+      engines.dispose();
+      release();
+    }
+  })();
 }
 
-async function solveValidated(
-  input: DenseF32, output: DenseF32, upper: DenseF32 | undefined, o: ResolvedOptions, makeEngine: EngineFactory,
-): Promise<LayerResult> {
-  const t0 = performance.now();
+/** A layer kept set up between solves (same data, different ε or tolerances): the factor is reused. */
+export interface LayerSession {
+  solve(options?: LayerOptions): Promise<LayerResult>;
+  /** Frees the engine and lets other solves run. */
+  close(): void;
+}
+
+/**
+ * Opens a session on one layer's data. `fixed` holds what cannot change between solves (kind,
+ * upperBound, activeThreshold, sparseInput); each `solve` takes the rest. Other solves on the
+ * same process wait until `close()`.
+ */
+export async function openLayerSession(
+  inputIn: MatrixInput, outputIn: MatrixInput, fixed: LayerOptions = {}, makeEngine?: EngineFactory,
+): Promise<LayerSession> {
+  const fixedOptions = resolveOptions(fixed);
+  const prepared = prepare(inputIn, outputIn, fixed, fixedOptions);
+  const factory = makeEngine ?? (async (problem: LayerProblem) => createWasmEngine(await getBackend(), problem));
+  const release = await acquire();
+  const engines = engineCache(prepared, factory);
+  let open = true;
+  return {
+    async solve(options = {}) {
+      if (!open) throw new ValidationError("session", "an open session", "a closed one");
+      for (const key of ["kind", "upperBound", "activeThreshold", "sparseInput"] as const) {
+        if (options[key] !== undefined) throw new ValidationError(`options.${key}`, "to be set when the session is opened", options[key]);
+      }
+      const { epsilon: _e, epsilonGain: _g, ...rest } = fixed;
+      const o = resolveOptions({ ...rest, ...options });
+      if (o.warmStart) checkWarmStart(o.warmStart, prepared.problem.N, prepared.problem.M, prepared.problem.P);
+      return solvePrepared(prepared, o, engines.get, performance.now());
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      engines.dispose();
+      release();
+    },
+  };
+}
+
+/** The validated problem and the statistics every solve on it needs. */
+interface Prepared {
+  problem: LayerProblem;
+  normY: number;
+  normYOmega: number;
+  maxY: number;
+  /** min V over Ω^c (W = 0 is feasible only if it is ≥ 0). */
+  minUpperOffOmega: number;
+  zeroFraction: number;
+}
+
+function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions | undefined, o: ResolvedOptions): Prepared {
+  const input = toDenseF32(inputIn, "input");
+  const output = toDenseF32(outputIn, "output");
+  const upper = raw?.upperBound !== undefined ? toDenseF32(raw.upperBound, "options.upperBound") : undefined;
+  checkShapes(input, output, upper);
+  if (o.warmStart) checkWarmStart(o.warmStart, input.cols, output.cols, input.rows);
   const P = input.rows, N = input.cols, M = output.cols;
   const linear = o.kind === "linear";
   const y = output.data;
-
-  // ε and the trivial solution: W = 0 is feasible when ε covers ‖Y_Ω‖ (‖Y‖ for linear) and V ≥ 0.
-  let normY = 0, normYOmega = 0, maxY = 0;
+  let normY = 0, normYOmega = 0, maxY = 0, minUpper = Infinity;
   for (let i = 0; i < y.length; i++) {
     normY += y[i] * y[i];
     if (linear || y[i] > o.activeThreshold) normYOmega += y[i] * y[i];
+    else if (upper) minUpper = Math.min(minUpper, upper.data[i]);
     if (y[i] > maxY) maxY = y[i];
-  }
-  normY = Math.sqrt(normY);
-  normYOmega = Math.sqrt(normYOmega);
-  const epsilon = o.epsilon ?? o.epsilonGain * normY;
-  let zeroFeasible = epsilon >= normYOmega;
-  if (zeroFeasible && upper) {
-    for (let i = 0; i < y.length; i++) if (!(y[i] > o.activeThreshold) && upper.data[i] < 0) zeroFeasible = false;
   }
   let zeros = 0;
   for (let i = 0; i < input.data.length; i++) if (input.data[i] === 0) zeros++;
-  const zeroFraction = input.data.length > 0 ? zeros / input.data.length : 0;
   const designZeroFraction = P * (N + 1) > 0 ? zeros / (P * (N + 1)) : 0;
   const sparse = o.sparseInput === "auto" ? designZeroFraction >= SPARSE_INPUT_MIN_ZERO_FRACTION : o.sparseInput;
-
-  const problem: LayerProblem = {
-    P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
-    activeThreshold: o.activeThreshold, sparse, designNonzeros: input.data.length - zeros + P,
+  return {
+    problem: {
+      P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
+      activeThreshold: o.activeThreshold, sparse, designNonzeros: input.data.length - zeros + P,
+    },
+    normY: Math.sqrt(normY),
+    normYOmega: Math.sqrt(normYOmega),
+    maxY,
+    minUpperOffOmega: minUpper,
+    zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
   };
-  const base = { epsilon, zeroFraction, sparse };
+}
 
-  if (zeroFeasible || P === 0 || M === 0) {
-    return trivialResult(problem, base, o, performance.now() - t0);
-  }
+/** Makes the engine on first use and keeps it; a failed factorisation is remembered. */
+function engineCache(prepared: Prepared, makeEngine: EngineFactory) {
+  let engine: Promise<AdmmEngine> | undefined;
+  return {
+    get: () => (engine ??= Promise.resolve(makeEngine(prepared.problem))),
+    dispose: () => {
+      engine?.then((e) => e.dispose(), () => undefined);
+    },
+  };
+}
+
+async function solvePrepared(
+  prepared: Prepared, o: ResolvedOptions, getEngine: () => Promise<AdmmEngine>, t0: number,
+): Promise<LayerResult> {
+  const { problem, normY, normYOmega, maxY } = prepared;
+  const { P, N, M } = problem;
+  const epsilon = o.epsilon ?? o.epsilonGain * normY;
+  const base = { epsilon, zeroFraction: prepared.zeroFraction, sparse: problem.sparse };
+  const zeroFeasible = epsilon >= normYOmega && prepared.minUpperOffOmega >= 0;
+  if (zeroFeasible || P === 0 || M === 0) return trivialResult(problem, base, o, performance.now() - t0);
 
   let engine: AdmmEngine;
   try {
-    engine = await makeEngine(problem);
+    engine = await getEngine();
   } catch (e) {
     if (e instanceof FactorizationError) return failedResult(problem, base, "numerical_error", performance.now() - t0);
     throw e;
   }
-  try {
-    const setupMs = performance.now() - t0;
-    const warm = o.warmStart;
-    const ctl = await runAdmm({
-      engine, options: o, epsilon, maxOutput: maxY, normOutput: normYOmega, size: P * M + (N + 1) * M,
-      warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M) : undefined,
-      warmDual: warm?.dual,
-    });
-    const w2 = engine.readW2();
-    const dual = engine.readDual();
-    const lowerBound = engine.dualBound(epsilon);
-    const weights = w2.slice(0, N * M);
-    const bias = w2.slice(N * M, (N + 1) * M);
-    const totalMs = performance.now() - t0;
-    return {
-      status: finalStatus(ctl, lowerBound, weights, bias),
-      weights,
-      bias,
-      info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),
-      dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
-    };
-  } finally {
-    engine.dispose();
-  }
+  const setupMs = performance.now() - t0;
+  const warm = o.warmStart;
+  const ctl = await runAdmm({
+    engine, options: o, epsilon, maxOutput: maxY, normOutput: normYOmega, size: P * M + (N + 1) * M,
+    warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M) : undefined,
+    warmDual: warm?.dual,
+  });
+  const w2 = engine.readW2();
+  const dual = engine.readDual();
+  const lowerBound = engine.dualBound(epsilon);
+  const weights = w2.slice(0, N * M);
+  const bias = w2.slice(N * M, (N + 1) * M);
+  const totalMs = performance.now() - t0;
+  return {
+    status: finalStatus(ctl, lowerBound, weights, bias),
+    weights,
+    bias,
+    info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),
+    dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
+  };
 }
 
 /**

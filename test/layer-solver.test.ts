@@ -218,3 +218,28 @@ describe("warm start and progress", () => {
     expect(seen.length).toBeGreaterThanOrEqual(7);
   });
 });
+
+describe("a layer session (same data, several budgets)", () => {
+  it("reuses the set-up engine and warm-starts along an ε sweep", async () => {
+    const { openLayerSession } = await import("../bindings/prune-layer.ts");
+    const p = randomLayer(18, 300, 40, 10);
+    const session = await openLayerSession(X(p), Y(p));
+    try {
+      const a = await session.solve({ epsilonGain: 0.05 });
+      const b = await session.solve({ epsilonGain: 0.06, warmStart: { weights: a.weights, bias: a.bias, dual: a.dual } });
+      const cold = await (async () => {
+        session.close();
+        return pruneLayer(X(p), Y(p), { epsilonGain: 0.06 });
+      })();
+      expect(a.status).toBe("solved");
+      expect(b.status).toBe("solved");
+      expectHonest(p, b);
+      // A looser budget needs fewer weights; the same optimum as a cold solve.
+      expect(b.info.l1Norm).toBeLessThan(a.info.l1Norm);
+      expect(Math.abs(b.info.l1Norm - cold.info.l1Norm)).toBeLessThan(0.01 * cold.info.l1Norm);
+      expect(session.solve({})).rejects.toThrow(/open session/);
+    } finally {
+      session.close();
+    }
+  });
+});
