@@ -74,14 +74,14 @@ export function measured(k: i32): f64 {
   }
 }
 
-/** Builds the scaled design Xt (P×N̄: input·s with a last column s) from a P×N input. */
-export function buildDesign(p: i32, n: i32, input: usize, s: f32, xt: usize): void {
+/** Builds the scaled design Xt (P×N̄: input·s with a last column `one`: s, or 0 without a bias) from a P×N input. */
+export function buildDesign(p: i32, n: i32, input: usize, s: f32, one: f32, xt: usize): void {
   const nb = n + 1;
   for (let r = 0; r < p; r++) {
     const src = input + (<usize>r * <usize>n << 2);
     const dst = xt + (<usize>r * <usize>nb << 2);
     for (let c = 0; c < n; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)) * s);
-    store<f32>(dst + (<usize>n << 2), s);
+    store<f32>(dst + (<usize>n << 2), one);
   }
 }
 

@@ -25,7 +25,7 @@ const results: Record<string, unknown> = { date: new Date().toISOString(), node:
 function problemOf(input: Float32Array, output: Float32Array, P: number, N: number, M: number, sparse: boolean): LayerProblem {
   let zeros = 0;
   for (let i = 0; i < input.length; i++) if (input[i] === 0) zeros++;
-  return { P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse, designNonzeros: input.length - zeros + P };
+  return { P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse, fitBias: true, designNonzeros: input.length - zeros + P };
 }
 
 function frob(a: Float32Array): number {

@@ -3,6 +3,7 @@ import type { LayerKind } from "./types.ts";
 
 export const DEFAULTS = {
   kind: "relu" as LayerKind,
+  fitBias: true,
   epsilonGain: 0.05,
   activeThreshold: 0,
   maxIter: 2000,

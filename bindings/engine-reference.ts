@@ -76,12 +76,12 @@ function maxColumnSumSquares(P: number, N: number, a: Float32Array): number {
 }
 
 /** Xt = [input | 1]·s (P×N̄). */
-function buildDesign(P: number, N: number, input: Float32Array, s: number): Float64Array {
+function buildDesign(P: number, N: number, input: Float32Array, s: number, one: number): Float64Array {
   const NB = N + 1;
   const xt = new Float64Array(P * NB);
   for (let r = 0; r < P; r++) {
     for (let c = 0; c < N; c++) xt[r * NB + c] = input[r * N + c] * s;
-    xt[r * NB + N] = s;
+    xt[r * NB + N] = one;
   }
   return xt;
 }
@@ -126,11 +126,11 @@ function cholesky(n: number, c: Float64Array): void {
 function buildDesignAndFactor(problem: LayerProblem): Design {
   const { P, N, M } = problem;
   const NB = N + 1;
-  // c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P.
-  const maxDiag = Math.max(P, maxColumnSumSquares(P, N, problem.input));
+  // c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P (it is all zeros without a bias).
+  const maxDiag = Math.max(problem.fitBias ? P : 0, maxColumnSumSquares(P, N, problem.input));
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
-  const xt = buildDesign(P, N, problem.input, s);
+  const xt = buildDesign(P, N, problem.input, s, problem.fitBias ? s : 0);
   const x = transpose(P, NB, xt);
   const mask = new Uint8Array(P * M);
   for (let i = 0; i < P * M; i++) mask[i] = problem.output[i] > problem.activeThreshold ? 1 : 0;

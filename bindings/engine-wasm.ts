@@ -83,11 +83,11 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   f32(o.y, P * M).set(problem.output);
   if (problem.upperBound) f32(o.v, P * M).set(problem.upperBound);
 
-  // Scale: c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P.
-  const maxDiag = Math.max(P, ex.maxColumnSumSquares(P, N, o.input, o.colWork));
+  // Scale: c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P (all zeros without a bias).
+  const maxDiag = Math.max(problem.fitBias ? P : 0, ex.maxColumnSumSquares(P, N, o.input, o.colWork));
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
-  ex.buildDesign(P, N, o.input, s, o.xt);
+  ex.buildDesign(P, N, o.input, s, problem.fitBias ? s : 0, o.xt);
   ex.transpose(P, NB, o.xt, NB, o.x, P);
   ex.buildMask(P * M, o.y, problem.activeThreshold, o.mask);
   scaleBuffer(f32(o.y, P * M), s);

@@ -16,6 +16,8 @@ export interface LayerProblem {
   activeThreshold: number;
   /** Use sparse products (decided by the caller). */
   sparse: boolean;
+  /** Whether the layer has a bias (the ones column); without one that column is all zeros. */
+  fitBias: boolean;
   /** Nonzeros of [input | 1] (sizes the CSR copies). */
   designNonzeros: number;
 }

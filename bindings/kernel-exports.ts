@@ -10,6 +10,7 @@ export interface KernelExports {
   csrFromDenseTransposed(rows: number, cols: number, a: number, lda: number, rowPtr: number, colIdx: number, vals: number): void;
   spmm(rows: number, n: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number): void;
   spmmScratchBytes(k: number): number;
+  spmmPacked(rows: number, n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number): void;
   sumSquares64(n: number, x: number): number;
   transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
   maxAbs(n: number, x: number): number;
@@ -27,7 +28,7 @@ export interface KernelExports {
   measureOutput(n: number, linear: number, hasV: number, z: number, y: number, v: number, mask: number): void;
   dualMultiplier(n: number, linear: number, hasV: number, u1: number, y: number, v: number, mask: number, out: number): void;
   measured(k: number): number;
-  buildDesign(p: number, n: number, input: number, s: number, xt: number): void;
+  buildDesign(p: number, n: number, input: number, s: number, one: number, xt: number): void;
   maxColumnSumSquares(p: number, n: number, a: number, work: number): number;
   buildMask(n: number, y: number, threshold: number, mask: number): void;
   gramPlusIdentity64(n: number, g: number, out: number): void;

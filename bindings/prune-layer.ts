@@ -83,7 +83,7 @@ export async function openLayerSession(
   return {
     async solve(options = {}) {
       if (!open) throw new ValidationError("session", "an open session", "a closed one");
-      for (const key of ["kind", "upperBound", "activeThreshold", "sparseInput"] as const) {
+      for (const key of ["kind", "fitBias", "upperBound", "activeThreshold", "sparseInput"] as const) {
         if (options[key] !== undefined) throw new ValidationError(`options.${key}`, "to be set when the session is opened", options[key]);
       }
       const { epsilon: _e, epsilonGain: _g, ...rest } = fixed;
@@ -134,7 +134,8 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   return {
     problem: {
       P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
-      activeThreshold: o.activeThreshold, sparse, designNonzeros: input.data.length - zeros + P,
+      activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,
+      designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
     },
     normY: Math.sqrt(normY),
     normYOmega: Math.sqrt(normYOmega),
@@ -183,7 +184,8 @@ async function solvePrepared(
   const dual = engine.readDual();
   const lowerBound = engine.dualBound(epsilon);
   const weights = w2.slice(0, N * M);
-  const bias = w2.slice(N * M, (N + 1) * M);
+  // Without a bias the ones column is zero: the bias row has no effect and is returned as zeros.
+  const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M) : new Float32Array(M);
   const totalMs = performance.now() - t0;
   return {
     status: finalStatus(ctl, lowerBound, weights, bias),

@@ -47,6 +47,8 @@ export interface LayerOptions {
   epsilon?: number;
   /** Relative budget: ε = epsilonGain·‖Y‖_F. Default 0.05 when `epsilon` is not given. */
   epsilonGain?: number;
+  /** Whether the layer has a bias to fit (false: the returned bias is all zeros, for Dense layers with use_bias false). Default true. */
+  fitBias?: boolean;
   /** Upper bound V ([P, M], same layout as output) on the pre-activation where output ≤ activeThreshold. Cascade mode uses it; default 0. relu only. */
   upperBound?: MatrixInput;
   /** Ω = { output > activeThreshold }. Default 0. */

@@ -5,7 +5,7 @@ import { DEFAULTS } from "./defaults.ts";
 import type { LayerOptions, Matrix, MatrixInput, WarmStart } from "./types.ts";
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
-  "kind", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
+  "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
   "adaptiveRho", "alpha", "checkInterval", "sparseInput",
 ]);
@@ -19,6 +19,7 @@ export interface DenseF32 {
 
 export interface ResolvedOptions {
   kind: "relu" | "linear";
+  fitBias: boolean;
   epsilon: number | undefined;
   epsilonGain: number;
   activeThreshold: number;
@@ -164,8 +165,11 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof timeLimitMs !== "number" || Number.isNaN(timeLimitMs) || timeLimitMs <= 0) {
     throw new ValidationError("options.timeLimitMs", "a number > 0 (Infinity for none)", timeLimitMs);
   }
+  const fitBias = get("fitBias", DEFAULTS.fitBias);
+  if (typeof fitBias !== "boolean") throw new ValidationError("options.fitBias", "true or false", fitBias);
   return {
     kind,
+    fitBias,
     epsilon,
     epsilonGain,
     activeThreshold: finiteNumber(get("activeThreshold", DEFAULTS.activeThreshold), "options.activeThreshold", 0, Number.MAX_VALUE, "a finite number ≥ 0"),

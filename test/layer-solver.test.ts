@@ -243,3 +243,16 @@ describe("a layer session (same data, several budgets)", () => {
     }
   });
 });
+
+describe("a layer without a bias (Dense use_bias: false)", () => {
+  it("returns a zero bias and fits with the weights alone", async () => {
+    const p = randomLayer(19, 200, 20, 5);
+    p.bias.fill(0);
+    const q = { ...p, output: (await import("./helpers/problems.ts")).forward(p.input, p.weights, p.bias, p.P, p.N, p.M, true) };
+    const r = await pruneLayer(X(q), Y(q), { fitBias: false, epsilonGain: 0.05 });
+    expect(r.status).toBe("solved");
+    expect(r.bias.every((b) => b === 0)).toBe(true);
+    const m = expectHonest(q, r);
+    expect(m.fit).toBeLessThanOrEqual(r.info.epsilon * (1 + 1e-3));
+  });
+});

@@ -1,0 +1,111 @@
+// The script a pool worker runs, in Node (worker_threads) and in browsers (module Worker).
+// It receives the compiled module once ({type: "init", module}), instantiates its own Backend
+// from it (never recompiling), then solves the jobs it is sent with pruneLayerWith. A cancel
+// message aborts the job's AbortController; the solver notices it between check intervals and
+// returns status 'aborted'. Protocol types: worker-pool.ts.
+import { instantiate, type Backend } from "./loader.ts";
+import { WasmUnavailableError } from "./errors.ts";
+import { pruneLayerWith } from "./prune-layer.ts";
+import type { LayerOptions, LayerResult } from "./types.ts";
+import type { FromWorker, SerializedError, ToWorker } from "./worker-pool.ts";
+
+type Post = (message: FromWorker, transfer?: Transferable[]) => void;
+
+let backend: Promise<Backend> | undefined;
+const controllers = new Map<number, AbortController>();
+
+/** An error as plain data: the pool rebuilds the same class from name/code (see reviveError). */
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: "Error", message: `a non-Error value was thrown: ${String(e)}` };
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === "name" || k === "message" || k === "stack" || k === "code") continue;
+    if (v === null || ["string", "number", "boolean"].includes(typeof v)) fields[k] = v;
+  }
+  const code = (e as { code?: unknown }).code;
+  return {
+    name: e.name,
+    message: e.message,
+    stack: e.stack,
+    code: typeof code === "string" ? code : undefined,
+    fields,
+  };
+}
+
+/** The result's own buffers (fresh copies out of the wasm memory), transferred rather than copied again. */
+function resultBuffers(r: LayerResult): Transferable[] {
+  const views: (ArrayBufferView | undefined)[] = [r.weights, r.bias, r.info?.nnzPerNeuron, r.dual?.u1, r.dual?.u2];
+  const set = new Set<ArrayBuffer>();
+  for (const v of views) {
+    if (v && v.buffer instanceof ArrayBuffer) set.add(v.buffer);
+  }
+  return [...set];
+}
+
+function handle(message: ToWorker, post: Post): void {
+  switch (message.type) {
+    case "init": {
+      backend = instantiate(message.module);
+      backend.then(
+        (b) => post({ type: "ready", simd: b.simd }),
+        (e) => post({ type: "init_error", error: serializeError(e) }),
+      );
+      return;
+    }
+    case "cancel": {
+      controllers.get(message.id)?.abort();
+      return;
+    }
+    case "solve": {
+      void solve(message, post);
+      return;
+    }
+  }
+}
+
+async function solve(message: Extract<ToWorker, { type: "solve" }>, post: Post): Promise<void> {
+  const { id } = message;
+  const controller = new AbortController();
+  if (message.aborted) controller.abort();
+  controllers.set(id, controller);
+  try {
+    if (!backend) throw new WasmUnavailableError("the worker received a job before the compiled module");
+    const b = await backend;
+    const options: LayerOptions = { ...message.options, signal: controller.signal };
+    if (message.progress) options.onProgress = (progress) => post({ type: "progress", id, progress });
+    const result = await pruneLayerWith(b, message.input, message.output, options);
+    const transfer = resultBuffers(result);
+    try {
+      post({ type: "result", id, result }, transfer);
+    } catch {
+      post({ type: "result", id, result });
+    }
+  } catch (e) {
+    post({ type: "error", id, error: serializeError(e) });
+  } finally {
+    controllers.delete(id);
+  }
+}
+
+interface WebScope {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
+}
+
+const scope = globalThis as unknown as Partial<WebScope> & { self?: unknown };
+if (typeof scope.self !== "undefined" && typeof scope.postMessage === "function" && typeof scope.addEventListener === "function") {
+  // Browser (or Deno/Bun) module worker: listen synchronously, before any await, so no message is missed.
+  const web = scope as WebScope;
+  const post: Post = (m, transfer = []) => web.postMessage(m, transfer);
+  web.addEventListener("message", (event) => handle(event.data as ToWorker, post));
+} else {
+  // Node worker_threads: parentPort buffers messages until a listener is attached. No top-level
+  // await: bundlers build workers as classic scripts by default (Vite: worker.format "iife").
+  void (async () => {
+    const { parentPort } = await import("node:worker_threads");
+    if (!parentPort) throw new Error("net-trim worker-entry must be started as a worker (no parentPort)");
+    const port = parentPort;
+    const post: Post = (m, transfer = []) => port.postMessage(m, transfer as unknown as Parameters<typeof port.postMessage>[1]);
+    port.on("message", (m: ToWorker) => handle(m, post));
+  })();
+}

@@ -1,0 +1,415 @@
+// A pool of workers that each hold their own instance of ONE compiled WebAssembly.Module and
+// solve layers with pruneLayerWith. Runtime-neutral: Node worker_threads and browser Workers are
+// created by worker-spawn.ts behind the WorkerHandle interface below; no Node built-ins here.
+//
+// Results are bit-identical to pruneLayer in the main thread: same module, same code, same data.
+import {
+  NetTrimError, NonFiniteError, OutOfMemoryError, ShapeError, ValidationError, WasmUnavailableError,
+} from "./errors.ts";
+import { compileModule } from "./loader.ts";
+import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "./types.ts";
+import { defaultPoolSize, spawnLayerWorker } from "./worker-spawn.ts";
+
+/** Layer options a pool job carries: everything but the functions and the signal (those stay in the main thread, see SolveHooks). */
+export type PoolLayerOptions = Omit<LayerOptions, "signal" | "onProgress">;
+
+/** One layer to prune: the same arguments as pruneLayer, minus signal and onProgress. */
+export interface LayerJob {
+  /** [P, N] calibration inputs (copied before it is posted; never modified or detached). */
+  input: MatrixInput;
+  /** [P, M] layer outputs (copied likewise). */
+  output: MatrixInput;
+  options?: PoolLayerOptions;
+}
+
+/** Main-thread hooks of one job. */
+export interface SolveHooks {
+  /** Called in the main thread with the worker's progress (every `checkInterval` iterations). */
+  onProgress?: (progress: ProgressInfo) => void;
+  /**
+   * Cancels the job. A running solve is asked to stop and resolves with status 'aborted' (and
+   * honest info); a job still queued is sent already aborted, as pruneLayer does with an aborted
+   * signal. If the worker does not answer within `cancelGraceMs` it is terminated and replaced,
+   * and the job rejects with an AbortError.
+   */
+  signal?: AbortSignal;
+}
+
+export interface LayerPool {
+  /** The most workers this pool runs at once (workers are started as jobs need them). */
+  readonly size: number;
+  /** Prunes one layer on a free worker (jobs wait in FIFO order when all are busy). */
+  solve(job: LayerJob, hooks?: SolveHooks): Promise<LayerResult>;
+  /** Terminates every worker; queued and running jobs reject. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface LayerPoolOptions {
+  /** Most workers at once. Default: the runtime's hardware concurrency; only as many as there are concurrent jobs are started. */
+  size?: number;
+  /** The compiled net-trim module every worker instantiates. Default: compileModule() (SIMD when it validates), compiled once here. */
+  module?: WebAssembly.Module | Promise<WebAssembly.Module>;
+  /** How long a cancelled worker has to answer before it is terminated and replaced. Default 2000 ms. */
+  cancelGraceMs?: number;
+  /** Creates a worker running worker-entry (default: spawnLayerWorker for this runtime). For bundlers that need their own Worker construction, and for tests. */
+  spawn?: () => WorkerHandle | Promise<WorkerHandle>;
+}
+
+export const DEFAULT_CANCEL_GRACE_MS = 2000;
+
+/** A worker as the pool sees it; worker-spawn.ts adapts Node and browser workers to it. */
+export interface WorkerHandle {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  /** Registers the message listener (called once). */
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Registers the listener for an uncaught error in the worker or its unexpected exit (called once). */
+  onError(listener: (error: Error) => void): void;
+  /** Ends the worker; resolves when it has stopped. */
+  terminate(): Promise<void>;
+  /** Node: keep the process alive while the worker is busy (ref) and not while it idles (unref). */
+  ref?(): void;
+  unref?(): void;
+}
+
+/** An error as it crosses the worker boundary: name, code, message and the error's own fields. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  fields?: Record<string, unknown>;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: "init"; module: WebAssembly.Module }
+  | {
+      type: "solve";
+      id: number;
+      input: MatrixInput;
+      output: MatrixInput;
+      options: PoolLayerOptions | undefined;
+      /** The job's signal was aborted before it was sent. */
+      aborted: boolean;
+      /** Whether to post progress messages. */
+      progress: boolean;
+    }
+  | { type: "cancel"; id: number };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: "ready"; simd: boolean }
+  | { type: "init_error"; error: SerializedError }
+  | { type: "progress"; id: number; progress: ProgressInfo }
+  | { type: "result"; id: number; result: LayerResult }
+  | { type: "error"; id: number; error: SerializedError };
+
+interface Job {
+  id: number;
+  message: Extract<ToWorker, { type: "solve" }>;
+  transfer: Transferable[];
+  hooks: SolveHooks;
+  resolve(result: LayerResult): void;
+  reject(error: unknown): void;
+  slot?: Slot;
+  cancelTimer?: ReturnType<typeof setTimeout>;
+  detachSignal?: () => void;
+  done: boolean;
+}
+
+interface Slot {
+  handle: WorkerHandle;
+  job?: Job;
+  dead: boolean;
+}
+
+/** Creates a pool of layer workers sharing one compiled module (compiled here once, posted to each worker). */
+export async function createLayerPool(options: LayerPoolOptions = {}): Promise<LayerPool> {
+  checkPoolOptions(options);
+  const size = options.size ?? (await defaultPoolSize());
+  const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+  const spawn = options.spawn ?? spawnLayerWorker;
+  const module = await (options.module ?? compileModule());
+  if (!(module instanceof WebAssembly.Module)) {
+    throw new ValidationError("options.module", "a WebAssembly.Module", module);
+  }
+
+  const slots: Slot[] = [];
+  const queue: Job[] = [];
+  let spawning = 0;
+  let nextId = 1;
+  let closed = false;
+
+  const finish = (job: Job, settle: () => void) => {
+    if (job.done) return;
+    job.done = true;
+    if (job.cancelTimer !== undefined) clearTimeout(job.cancelTimer);
+    job.detachSignal?.();
+    const slot = job.slot;
+    job.slot = undefined;
+    if (slot && slot.job === job) {
+      slot.job = undefined;
+      if (!slot.dead) slot.handle.unref?.();
+    }
+    settle();
+  };
+
+  const retire = (slot: Slot, error: Error | undefined) => {
+    if (slot.dead) return;
+    slot.dead = true;
+    const i = slots.indexOf(slot);
+    if (i >= 0) slots.splice(i, 1);
+    const job = slot.job;
+    if (job && error) finish(job, () => job.reject(error));
+    void slot.handle.terminate().catch(() => undefined);
+  };
+
+  const onMessage = (slot: Slot, message: FromWorker) => {
+    if (slot.dead) return;
+    const job = slot.job;
+    switch (message.type) {
+      case "ready":
+        return;
+      case "init_error":
+        // Every job on this worker would fail the same way: fail the current one, replace the worker.
+        retire(slot, reviveError(message.error));
+        pump();
+        return;
+      case "progress":
+        if (job && job.id === message.id && !job.done) {
+          try {
+            job.hooks.onProgress?.(message.progress);
+          } catch {
+            // A throwing callback must not break the pool; the solve continues.
+          }
+        }
+        return;
+      case "result":
+        if (job && job.id === message.id) finish(job, () => job.resolve(message.result));
+        pump();
+        return;
+      case "error":
+        if (job && job.id === message.id) finish(job, () => job.reject(reviveError(message.error)));
+        pump();
+        return;
+    }
+  };
+
+  const startWorker = async () => {
+    spawning++;
+    try {
+      const handle = await spawn();
+      const slot: Slot = { handle, dead: false };
+      handle.onMessage((m) => onMessage(slot, m));
+      handle.onError((e) => {
+        if (slot.dead) return;
+        retire(slot, new Error(`a net-trim worker failed: ${e.message}`, { cause: e }));
+        pump();
+      });
+      if (closed) {
+        slot.dead = true;
+        await handle.terminate();
+        return;
+      }
+      handle.postMessage({ type: "init", module });
+      slots.push(slot);
+    } catch (e) {
+      // Could not start a worker: the queued jobs cannot run anywhere if no worker is left.
+      if (slots.length === 0 && spawning === 1) {
+        for (const job of queue.splice(0)) finish(job, () => job.reject(e));
+      }
+    } finally {
+      spawning--;
+    }
+    pump();
+  };
+
+  const dispatch = (slot: Slot, job: Job) => {
+    slot.job = job;
+    job.slot = slot;
+    slot.handle.ref?.();
+    if (job.hooks.signal?.aborted) job.message.aborted = true;
+    try {
+      slot.handle.postMessage(job.message, job.transfer);
+    } catch (e) {
+      slot.job = undefined;
+      job.slot = undefined;
+      finish(job, () =>
+        job.reject(new ValidationError("job", "data a worker can receive (typed arrays, arrays of numbers, plain option values)", e)),
+      );
+      slot.handle.unref?.();
+      return;
+    }
+    if (job.message.aborted) startCancel(job);
+  };
+
+  function pump() {
+    if (closed) return;
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (!slot.dead && !slot.job) dispatch(slot, queue.shift()!);
+    }
+    const want = Math.min(queue.length, size - slots.length - spawning);
+    for (let i = 0; i < want; i++) void startWorker();
+  }
+
+  function startCancel(job: Job) {
+    if (job.done || job.cancelTimer !== undefined || !job.slot) return;
+    const slot = job.slot;
+    try {
+      slot.handle.postMessage({ type: "cancel", id: job.id });
+    } catch {
+      // The worker is gone; its error handler settles the job.
+    }
+    job.cancelTimer = setTimeout(() => {
+      job.cancelTimer = undefined;
+      if (job.done || job.slot !== slot) return;
+      retire(slot, abortError(job.hooks.signal, `the worker did not stop within ${grace} ms of the abort; it was terminated`));
+      pump();
+    }, grace);
+  }
+
+  const solve = (jobIn: LayerJob, hooks: SolveHooks = {}): Promise<LayerResult> =>
+    new Promise<LayerResult>((resolve, reject) => {
+      if (closed) throw new Error("the layer pool is closed");
+      checkHooks(hooks);
+      const { message, transfer } = prepareJob(jobIn, nextId++, hooks);
+      const job: Job = { id: message.id, message, transfer, hooks, resolve, reject, done: false };
+      const signal = hooks.signal;
+      if (signal) {
+        const onAbort = () => {
+          if (job.slot) startCancel(job);
+          // A queued job is sent with aborted: true when its turn comes.
+        };
+        signal.addEventListener("abort", onAbort);
+        job.detachSignal = () => signal.removeEventListener("abort", onAbort);
+      }
+      queue.push(job);
+      pump();
+    });
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    const error = new Error("the layer pool was closed");
+    for (const job of queue.splice(0)) finish(job, () => job.reject(error));
+    const handles = slots.splice(0).map((slot) => {
+      slot.dead = true;
+      const job = slot.job;
+      if (job) finish(job, () => job.reject(error));
+      return slot.handle.terminate().catch(() => undefined);
+    });
+    await Promise.all(handles);
+  };
+
+  return { size, solve, close };
+}
+
+function checkPoolOptions(o: LayerPoolOptions) {
+  if (o === null || typeof o !== "object") throw new ValidationError("options", "an object", o);
+  const known = new Set(["size", "module", "cancelGraceMs", "spawn"]);
+  for (const key of Object.keys(o)) {
+    if (!known.has(key)) throw new ValidationError(`options.${key}`, `one of ${[...known].join(", ")}`, key);
+  }
+  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 1)) {
+    throw new ValidationError("options.size", "an integer ≥ 1", o.size);
+  }
+  if (o.cancelGraceMs !== undefined && !(typeof o.cancelGraceMs === "number" && o.cancelGraceMs >= 0)) {
+    throw new ValidationError("options.cancelGraceMs", "a number ≥ 0", o.cancelGraceMs);
+  }
+  if (o.spawn !== undefined && typeof o.spawn !== "function") throw new ValidationError("options.spawn", "a function", o.spawn);
+}
+
+function checkHooks(hooks: SolveHooks) {
+  if (hooks === null || typeof hooks !== "object") throw new ValidationError("hooks", "an object {onProgress?, signal?}", hooks);
+  if (hooks.onProgress !== undefined && typeof hooks.onProgress !== "function") {
+    throw new ValidationError("hooks.onProgress", "a function", hooks.onProgress);
+  }
+  const s = hooks.signal;
+  if (s !== undefined && (s === null || typeof s !== "object" || typeof s.aborted !== "boolean" || typeof s.addEventListener !== "function")) {
+    throw new ValidationError("hooks.signal", "an AbortSignal", s);
+  }
+}
+
+type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+/** Copies a typed array into a fresh buffer of its own (the copy is transferred, the caller's array is untouched). */
+function copyTyped<T extends Typed>(a: T, transfer: Transferable[]): T {
+  const copy = a.slice() as T;
+  transfer.push(copy.buffer as ArrayBuffer);
+  return copy;
+}
+
+function copyMatrix(m: unknown, transfer: Transferable[]): unknown {
+  if (m === null || typeof m !== "object" || Array.isArray(m) || ArrayBuffer.isView(m)) return m; // arrays of rows are cloned; the rest fails validation in the worker
+  const { data } = m as { data?: unknown };
+  if (data instanceof Float32Array || data instanceof Float64Array) return { ...m, data: copyTyped(data, transfer) };
+  return m;
+}
+
+function prepareJob(job: LayerJob, id: number, hooks: SolveHooks): { message: Extract<ToWorker, { type: "solve" }>; transfer: Transferable[] } {
+  if (job === null || typeof job !== "object") throw new ValidationError("job", "an object {input, output, options?}", job);
+  const o = job.options;
+  if (o !== undefined && (o === null || typeof o !== "object")) throw new ValidationError("job.options", "an object", o);
+  if (o && "signal" in o) throw new ValidationError("job.options.signal", "no signal in a pool job: pass it as solve(job, { signal })", (o as LayerOptions).signal);
+  if (o && "onProgress" in o) throw new ValidationError("job.options.onProgress", "no callback in a pool job: pass it as solve(job, { onProgress })", (o as LayerOptions).onProgress);
+  const transfer: Transferable[] = [];
+  let options: PoolLayerOptions | undefined = o;
+  if (o) {
+    options = { ...o };
+    if (o.upperBound !== undefined) options.upperBound = copyMatrix(o.upperBound, transfer) as MatrixInput;
+    const warm = o.warmStart as unknown;
+    if (warm && typeof warm === "object") {
+      const w = { ...(warm as Record<string, unknown>) };
+      for (const k of ["weights", "bias"]) if (w[k] instanceof Float32Array || w[k] instanceof Float64Array) w[k] = copyTyped(w[k] as Typed, transfer);
+      const dual = w.dual;
+      if (dual && typeof dual === "object") {
+        const d = { ...(dual as Record<string, unknown>) };
+        for (const k of ["u1", "u2"]) if (d[k] instanceof Float32Array) d[k] = copyTyped(d[k] as Float32Array, transfer);
+        w.dual = d;
+      }
+      options.warmStart = w as unknown as PoolLayerOptions["warmStart"];
+    }
+  }
+  return {
+    message: {
+      type: "solve",
+      id,
+      input: copyMatrix(job.input, transfer) as MatrixInput,
+      output: copyMatrix(job.output, transfer) as MatrixInput,
+      options,
+      aborted: hooks.signal?.aborted ?? false,
+      progress: hooks.onProgress !== undefined,
+    },
+    transfer,
+  };
+}
+
+function abortError(signal: AbortSignal | undefined, message: string): Error {
+  const e = new Error(message, signal?.reason !== undefined ? { cause: signal.reason } : undefined);
+  e.name = "AbortError";
+  return e;
+}
+
+const NET_TRIM_ERRORS: Record<string, new (...args: never[]) => NetTrimError> = {
+  NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
+};
+
+const STANDARD_ERRORS: Record<string, ErrorConstructor> = {
+  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+};
+
+/**
+ * Rebuilds an error posted by a worker as the same class with the same name, code, message and
+ * fields (the class's constructor is not re-run: it would rebuild the message from parts).
+ */
+export function reviveError(s: SerializedError): Error {
+  const cls = NET_TRIM_ERRORS[s.name] ?? STANDARD_ERRORS[s.name] ?? Error;
+  const e = Reflect.construct(Error, [s.message], cls) as Error & Record<string, unknown>;
+  if (s.name in NET_TRIM_ERRORS) e.name = s.name; // an own field, as NetTrimError's constructor sets it
+  else if (e.name !== s.name) Object.defineProperty(e, "name", { value: s.name, writable: true, configurable: true });
+  if (s.code !== undefined) e.code = s.code;
+  if (s.fields) for (const [k, v] of Object.entries(s.fields)) if (!(k in e) || Object.hasOwn(e, k)) e[k] = v;
+  if (s.stack) e.stack = `${s.stack}\n    at (posted from a net-trim worker)`;
+  return e;
+}

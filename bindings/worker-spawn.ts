@@ -1,0 +1,107 @@
+// Creates a layer worker (running worker-entry) for the current runtime, adapted to the pool's
+// WorkerHandle. Node built-ins are imported dynamically, in the Node branch only.
+//
+// - Runtimes with a global Worker (browsers, Deno, Bun): a module Worker on
+//   `new URL("./worker-entry.js", import.meta.url)`, the pattern bundlers (Vite, webpack 5,
+//   esbuild plugins) rewrite. From the TypeScript sources, Vite serves worker-entry.ts for that
+//   URL (it maps .js to .ts for TS importers, as for imports).
+// - Node (worker_threads): worker-entry.js next to this file when it exists (the built package,
+//   dist/bindings/); otherwise worker-entry.ts (the sources, run by vitest or tsx), loaded through
+//   tsx's ESM hooks registered inside the worker (Node 20 does not apply `--import tsx` given in
+//   a worker's execArgv, and vitest's own transform does not reach workers). Without tsx the .ts
+//   is loaded directly (Node with type stripping).
+import type { FromWorker, ToWorker, WorkerHandle } from "./worker-pool.ts";
+
+interface WebWorker {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  addEventListener(type: string, listener: (event: { data?: unknown; message?: string; error?: unknown; preventDefault?(): void }) => void): void;
+  terminate(): void;
+}
+
+const hasWebWorker = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === "function";
+
+/** Starts one worker running worker-entry. */
+export async function spawnLayerWorker(): Promise<WorkerHandle> {
+  return hasWebWorker() ? spawnWebWorker() : spawnNodeWorker();
+}
+
+/** The default pool size: the runtime's hardware concurrency (at least 1). */
+export async function defaultPoolSize(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav && typeof nav.hardwareConcurrency === "number" && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  try {
+    const os = await import("node:os");
+    return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
+  } catch {
+    return 1;
+  }
+}
+
+function spawnWebWorker(): WorkerHandle {
+  const w = new Worker(new URL("./worker-entry.js", import.meta.url), { type: "module" }) as unknown as WebWorker;
+  return {
+    postMessage: (message: ToWorker, transfer: Transferable[] = []) => w.postMessage(message, transfer),
+    onMessage: (listener) => w.addEventListener("message", (event) => listener(event.data as FromWorker)),
+    onError: (listener) => {
+      w.addEventListener("error", (event) => {
+        event.preventDefault?.();
+        const cause = event.error instanceof Error ? event.error : undefined;
+        listener(cause ?? new Error(event.message || "the worker script failed to load or threw"));
+      });
+      w.addEventListener("messageerror", () => listener(new Error("a message from the worker could not be deserialized")));
+    },
+    terminate: async () => w.terminate(),
+  };
+}
+
+/** A file next to this one. Not a `new URL("literal", import.meta.url)`: bundlers would emit the Node entry as an extra asset. */
+const sibling = (name: string): URL => new URL(name, import.meta.url);
+
+async function spawnNodeWorker(): Promise<WorkerHandle> {
+  const { Worker: NodeWorker } = await import("node:worker_threads");
+  const { existsSync } = await import("node:fs");
+  const { fileURLToPath } = await import("node:url");
+  const js = sibling("./worker-entry.js");
+  let w: InstanceType<typeof NodeWorker>;
+  if (js.protocol !== "file:" || existsSync(fileURLToPath(js))) {
+    w = new NodeWorker(js);
+  } else {
+    const ts = sibling("./worker-entry.ts");
+    let tsxApi: string | undefined;
+    try {
+      tsxApi = import.meta.resolve("tsx/esm/api");
+    } catch {
+      tsxApi = undefined;
+    }
+    w = tsxApi
+      ? new NodeWorker(
+          `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(ts.href)}); });`,
+          { eval: true },
+        )
+      : new NodeWorker(ts);
+  }
+  let terminating = false;
+  let failed = false;
+  return {
+    postMessage: (message: ToWorker, transfer: Transferable[] = []) =>
+      w.postMessage(message, transfer as unknown as Parameters<typeof w.postMessage>[1]),
+    onMessage: (listener) => {
+      w.on("message", (m: FromWorker) => listener(m));
+    },
+    onError: (listener) => {
+      w.on("error", (e: Error) => {
+        failed = true;
+        listener(e);
+      });
+      w.on("exit", (code: number) => {
+        if (!terminating && !failed) listener(new Error(`the worker exited with code ${code}`));
+      });
+    },
+    terminate: async () => {
+      terminating = true;
+      await w.terminate();
+    },
+    ref: () => w.ref(),
+    unref: () => w.unref(),
+  };
+}
