@@ -785,16 +785,11 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
       }
     }
   }
-  const decoded = new Map<ManifestEntry, Decoded>();
-  for (const [gi, g] of groups.entries()) {
-    for (const d of decodeGroup(g.entries, groupBytes[gi], gi, g.paths)) decoded.set(d.entry, d);
-  }
-
+  // Names and shapes first (manifest only), then the bytes.
   const mapping = mapWeights(topo.dense, entries);
-  const layers: DenseLayerSpec[] = [];
   for (let li = 0; li < topo.dense.length; li++) {
     const L = topo.dense[li];
-    const { kernel: ke, bias: be } = mapping[li];
+    const ke = mapping[li].kernel;
     const inputs = ke.shape[0];
     if (li === 0 && L.declaredInput !== undefined && L.declaredInput !== inputs) {
       throw new ModelFormatError({
@@ -804,7 +799,7 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
       });
     }
     if (li > 0) {
-      const prev = layers[li - 1];
+      const prev = topo.dense[li - 1];
       if (inputs !== prev.units) {
         throw new ModelFormatError({
           where: `Dense layer "${L.name}" kernel "${ke.name}"`, layer: L.name, className: "Dense", code: "shape_mismatch",
@@ -813,6 +808,16 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
         });
       }
     }
+  }
+  const decoded = new Map<ManifestEntry, Decoded>();
+  for (const [gi, g] of groups.entries()) {
+    for (const d of decodeGroup(g.entries, groupBytes[gi], gi, g.paths)) decoded.set(d.entry, d);
+  }
+  const layers: DenseLayerSpec[] = [];
+  for (let li = 0; li < topo.dense.length; li++) {
+    const L = topo.dense[li];
+    const { kernel: ke, bias: be } = mapping[li];
+    const inputs = ke.shape[0];
     layers.push({
       name: L.name,
       activation: L.activation,
