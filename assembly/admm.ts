@@ -108,6 +108,9 @@ export function productXB(b: usize, out: usize): void {
 export function admmStart(eps: f64, rho0: f64, alpha0: f64): void {
   epsilon = eps;
   rho = rho0;
+  // No statistics until an iteration runs.
+  statR1 = NaN; statR2 = NaN; statS1 = NaN; statS2 = NaN; statW1 = NaN;
+  statW2 = NaN; statZ = NaN; statW3 = NaN; statU1 = NaN; statU2 = NaN;
   alpha = alpha0;
   productXtW(pW3, pZ);
 }

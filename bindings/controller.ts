@@ -155,7 +155,8 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
   }
 
   measure = measure ?? engine.measureW2();
-  if (status !== "solved" && status !== "numerical_error") {
+  // Residuals exist only once an iteration ran (never report a previous solve's statistics).
+  if (status !== "solved" && status !== "numerical_error" && it > 0) {
     const st = engine.stats();
     res = residuals(st, rho, size, o, INACCURATE_FACTOR);
     const loose = res.primal <= res.primalTol && res.dual <= res.dualTol &&

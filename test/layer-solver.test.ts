@@ -82,6 +82,7 @@ describe("every status is reachable", () => {
     const pre = await pruneLayer(X(p), Y(p), { signal: AbortSignal.abort() });
     expect(pre.status).toBe("aborted");
     expect(pre.info.iterations).toBe(0);
+    expect(Number.isNaN(pre.info.primalResidual)).toBe(true);
     const ctrl = new AbortController();
     const mid = await pruneLayer(X(p), Y(p), {
       signal: ctrl.signal, checkInterval: 1, relTol: 1e-9, dualRelTol: 1e-9,
