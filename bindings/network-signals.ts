@@ -1,0 +1,75 @@
+// Signals of one Dense layer, and the small linear-algebra facts the network driver reports.
+import type { DenseLayerSpec } from "./tfjs-model.ts";
+
+/**
+ * x·W + b for x [rows, inputs] (f64 accumulation, f32 storage; zero inputs skipped), then relu
+ * when `relu`. `rows` samples.
+ */
+export function applyLayer(layer: DenseLayerSpec, x: Float32Array, rows: number, relu: boolean): Float32Array {
+  const N = layer.inputs, M = layer.units;
+  const w = layer.kernel, b = layer.bias;
+  const out = new Float32Array(rows * M);
+  const acc = new Float64Array(M);
+  for (let p = 0; p < rows; p++) {
+    for (let j = 0; j < M; j++) acc[j] = b[j];
+    const xo = p * N;
+    for (let i = 0; i < N; i++) {
+      const v = x[xo + i];
+      if (v === 0) continue;
+      const wo = i * M;
+      for (let j = 0; j < M; j++) acc[j] += v * w[wo + j];
+    }
+    const oo = p * M;
+    for (let j = 0; j < M; j++) out[oo + j] = relu && acc[j] < 0 ? 0 : acc[j];
+  }
+  return out;
+}
+
+/** ‖a − b‖_F in f64. */
+export function distance(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
+
+export function frobenius(a: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return Math.sqrt(s);
+}
+
+/**
+ * Largest singular value of the [n, m] kernel (bias excluded), by power iteration on WᵀW run
+ * until it changes by less than 1e-9 relative (it approaches from below), plus that margin.
+ */
+export function spectralNorm(kernel: Float32Array, n: number, m: number, iterations = 500): number {
+  if (n === 0 || m === 0) return 0;
+  let v = new Float64Array(m).map((_, i) => 1 + 0.01 * ((i * 7919) % 13));
+  const u = new Float64Array(n);
+  let sigma = 0;
+  for (let it = 0; it < iterations; it++) {
+    let vn = 0;
+    for (let j = 0; j < m; j++) vn += v[j] * v[j];
+    vn = Math.sqrt(vn);
+    if (vn === 0) return 0;
+    for (let j = 0; j < m; j++) v[j] /= vn;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += kernel[i * m + j] * v[j];
+      u[i] = s;
+    }
+    const next = new Float64Array(m);
+    for (let i = 0; i < n; i++) {
+      const ui = u[i];
+      if (ui === 0) continue;
+      for (let j = 0; j < m; j++) next[j] += kernel[i * m + j] * ui;
+    }
+    let un = 0;
+    for (let i = 0; i < n; i++) un += u[i] * u[i];
+    const previous = sigma;
+    sigma = Math.sqrt(un);
+    v = next;
+    if (Math.abs(sigma - previous) <= 1e-9 * sigma) break;
+  }
+  return sigma * (1 + 1e-6);
+}

@@ -1,0 +1,345 @@
+// pruneNetwork: the paper's two drivers (SPEC §4) over a chain of Dense layers.
+//   parallel — every layer on the ORIGINAL network's signals (V = 0), independently, so layers
+//              can run at once on a worker pool;
+//   cascade  — layers in order, each fed the pruned network's output, with V = W̄ᵀX̂ and the
+//              inflated budget ε² = γ·‖(W̄ᵀX̂ − Y)_Ω‖² that keeps the original weights feasible.
+// Budgets come from an epsilon gain (one, or one per layer) or from a density target searched
+// per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
+// computed from measured per-layer quantities (SPEC §5).
+import { DEFAULTS } from "./defaults.ts";
+import { ShapeError, ValidationError } from "./errors.ts";
+import { applyLayer, distance, frobenius, spectralNorm } from "./network-signals.ts";
+import { openLayerSession, pruneLayer } from "./prune-layer.ts";
+import { searchDensity } from "./sparsity-target.ts";
+import { toDenseF32 } from "./validate.ts";
+import type { DenseLayerSpec, DenseNetwork } from "./tfjs-model.ts";
+import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, ProgressInfo, SolveStatus } from "./types.ts";
+
+export type PruneMode = "parallel" | "cascade";
+
+/** Per-layer solver settings the network driver passes through (the budget is the driver's). */
+export type NetworkLayerOptions = Omit<
+  LayerOptions,
+  "kind" | "epsilon" | "epsilonGain" | "upperBound" | "fitBias" | "signal" | "onProgress" | "warmStart"
+>;
+
+export interface NetworkOptions {
+  /** Default "parallel". */
+  mode?: PruneMode;
+  /** ε_ℓ = gain·‖Y^(ℓ)‖_F (parallel: every layer; cascade: the first layer). One number or one per layer. Default 0.05. */
+  epsilonGain?: number | number[];
+  /** Instead of a budget: the fraction of each layer's parameters (bias included) to keep, e.g. 0.1. One number or one per layer. */
+  density?: number | number[];
+  /** Relative tolerance on the reached density. Default 0.05. */
+  densityTolerance?: number;
+  /** Cascade budget inflation γ ≥ 1. Default 1.1. */
+  gamma?: number;
+  /** Cascade last-layer factor κ ∈ (0, 1] on ε_L. Default 1. */
+  kappa?: number;
+  /** Passed to every layer solve (maxIter, tolerances, ...). */
+  layerOptions?: NetworkLayerOptions;
+  /** Parallel mode: workers to run layers at once (0: in this thread, one after another). Default: min(hardware threads, layers). */
+  workers?: number;
+  onProgress?: (progress: NetworkProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface NetworkProgress extends Partial<ProgressInfo> {
+  layer: number;
+  layers: number;
+  name: string;
+  phase: "solving" | "done";
+}
+
+export interface LayerReport {
+  name: string;
+  kind: "relu" | "linear";
+  status: SolveStatus;
+  /** Nonzero parameters (kernel + bias) before and after. */
+  nnzBefore: number;
+  nnzAfter: number;
+  parameters: number;
+  keptFraction: number;
+  epsilon: number;
+  /** ‖act(Ŵᵀ X_in + b̂) − Y^(ℓ)‖_F / ‖Y^(ℓ)‖_F on the input this layer was solved with. */
+  relativeError: number;
+  iterations: number;
+  timeMs: number;
+  info: LayerInfo;
+}
+
+export interface Guarantee {
+  theorem: "Theorem 1 (parallel)" | "Theorem 2 (cascade)";
+  /** Per layer: measured ‖Ŷ^(ℓ) − Y^(ℓ)‖_F of the pruned network on the calibration data, and the bound. */
+  perLayer: { measured: number; bound: number }[];
+  measuredError: number;
+  relativeError: number;
+  bound: number;
+  holds: boolean;
+}
+
+export interface NetworkResult {
+  network: DenseNetwork;
+  /** "solved" when every layer is; else the first layer status that is not. */
+  status: SolveStatus;
+  layers: LayerReport[];
+  guarantee: Guarantee;
+  timeMs: number;
+}
+
+function perLayer<T>(value: T | T[] | undefined, layers: number, fallback: T, field: string): T[] {
+  if (value === undefined) return new Array(layers).fill(fallback);
+  if (!Array.isArray(value)) return new Array(layers).fill(value);
+  if (value.length !== layers) throw new ValidationError(field, `one value per layer (${layers})`, value);
+  return value;
+}
+
+function checkNetwork(network: DenseNetwork): void {
+  if (!network || !Array.isArray(network.layers) || network.layers.length === 0) {
+    throw new ValidationError("network", "a DenseNetwork with at least one layer", network);
+  }
+  let n = network.inputSize;
+  network.layers.forEach((l, i) => {
+    if (l.inputs !== n) throw new ShapeError(`network.layers[${i}] ("${l.name}") has ${l.inputs} inputs but receives ${n}`);
+    if (l.kernel.length !== l.inputs * l.units) throw new ShapeError(`network.layers[${i}].kernel has length ${l.kernel.length}, expected ${l.inputs} × ${l.units}`);
+    if (l.bias.length !== l.units) throw new ShapeError(`network.layers[${i}].bias has length ${l.bias.length}, expected ${l.units}`);
+    n = l.units;
+  });
+}
+
+const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
+
+/**
+ * Prunes a chain of Dense layers (ReLU hidden layers, linear last layer) on calibration samples
+ * `input` ([P, inputSize], one row per sample).
+ */
+export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, options: NetworkOptions = {}): Promise<NetworkResult> {
+  const t0 = performance.now();
+  checkNetwork(network);
+  const x = toDenseF32(input, "input");
+  if (x.cols !== network.inputSize) {
+    throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);
+  }
+  const L = network.layers.length;
+  const mode = options.mode ?? "parallel";
+  if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);
+  if (options.epsilonGain !== undefined && options.density !== undefined) {
+    throw new ValidationError("options.density", "either density or epsilonGain, not both", options.density);
+  }
+  const gains = perLayer(options.epsilonGain, L, DEFAULTS.epsilonGain, "options.epsilonGain");
+  const densities = options.density === undefined ? undefined : perLayer(options.density, L, 1, "options.density");
+  densities?.forEach((d, i) => {
+    if (typeof d !== "number" || !(d > 0 && d <= 1)) throw new ValidationError(`options.density[${i}]`, "a fraction in (0, 1]", d);
+  });
+  const gamma = options.gamma ?? 1.1;
+  if (typeof gamma !== "number" || !(gamma >= 1) || !Number.isFinite(gamma)) throw new ValidationError("options.gamma", "a finite number ≥ 1", gamma);
+  const kappa = options.kappa ?? 1;
+  if (typeof kappa !== "number" || !(kappa > 0 && kappa <= 1)) throw new ValidationError("options.kappa", "a number in (0, 1]", kappa);
+  const densityTolerance = options.densityTolerance ?? 0.05;
+  const layerOptions = options.layerOptions ?? {};
+  for (const banned of ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart"]) {
+    if (banned in layerOptions) throw new ValidationError(`options.layerOptions.${banned}`, "to be set by the network driver", (layerOptions as Record<string, unknown>)[banned]);
+  }
+
+  const P = x.rows;
+  const kindOf = (i: number): "relu" | "linear" => (i === L - 1 ? "linear" : network.layers[i].activation === "relu" ? "relu" : "linear");
+  const hooks = (i: number) => ({
+    signal: options.signal,
+    onProgress: options.onProgress
+      ? (p: ProgressInfo) => options.onProgress!({ ...p, layer: i, layers: L, name: network.layers[i].name, phase: "solving" })
+      : undefined,
+  });
+
+  const results: LayerResult[] = new Array(L);
+  const reports: LayerReport[] = new Array(L);
+  const report = (i: number, r: LayerResult, target: Float32Array, ms: number) => {
+    const l = network.layers[i];
+    const nnzBefore = countNonzeros(l.kernel) + (l.useBias ? countNonzeros(l.bias) : 0);
+    const parameters = l.inputs * l.units + (l.useBias ? l.units : 0);
+    reports[i] = {
+      name: l.name, kind: kindOf(i), status: r.status, nnzBefore, nnzAfter: r.info.nnz, parameters,
+      keptFraction: r.info.nnz / parameters, epsilon: r.info.epsilon,
+      relativeError: r.info.outputError / (frobenius(target) || 1), iterations: r.info.iterations, timeMs: ms, info: r.info,
+    };
+    options.onProgress?.({ layer: i, layers: L, name: l.name, phase: "done", iteration: r.info.iterations });
+  };
+
+  const solveOne = async (i: number, xin: Float32Array, target: Float32Array, extra: LayerOptions, epsilonFloor = 0) => {
+    const l = network.layers[i];
+    const started = performance.now();
+    const base: LayerOptions = { ...layerOptions, kind: kindOf(i), fitBias: l.useBias, ...extra };
+    let r: LayerResult;
+    if (densities) {
+      const { epsilonGain: _g, epsilon: _e, ...fixedBase } = base;
+      const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, {
+        kind: fixedBase.kind, fitBias: fixedBase.fitBias, upperBound: fixedBase.upperBound, activeThreshold: fixedBase.activeThreshold, sparseInput: fixedBase.sparseInput,
+      });
+      try {
+        const { upperBound: _u, kind: _k, fitBias: _f, activeThreshold: _a, sparseInput: _s, ...perSolve } = fixedBase;
+        r = await searchDensity(session, densities[i], densityTolerance, target, { ...perSolve, ...hooks(i) }, epsilonFloor);
+      } finally {
+        session.close();
+      }
+    } else {
+      r = await pruneLayer({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, { ...base, ...hooks(i) });
+    }
+    results[i] = r;
+    report(i, r, target, performance.now() - started);
+    return r;
+  };
+
+  // Original signals, computed layer by layer (parallel keeps them all for the pool).
+  const original: Float32Array[] = [];
+  let pruned: DenseLayerSpec[];
+  if (mode === "parallel") {
+    let s = x.data;
+    for (let i = 0; i < L; i++) {
+      s = applyLayer(network.layers[i], s, P, kindOf(i) === "relu");
+      original.push(s);
+    }
+    const inputs = (i: number) => (i === 0 ? x.data : original[i - 1]);
+    const workers = Math.min(options.workers ?? defaultWorkers(), L);
+    if (workers > 1 && !densities) {
+      await solveOnPool(workers, L, (i) => ({
+        input: { data: inputs(i), rows: P, cols: network.layers[i].inputs },
+        output: { data: original[i], rows: P, cols: network.layers[i].units },
+        options: { ...layerOptions, kind: kindOf(i), fitBias: network.layers[i].useBias, epsilonGain: gains[i] },
+      }), hooks, (i, r, ms) => {
+        results[i] = r;
+        report(i, r, original[i], ms);
+      });
+    } else {
+      for (let i = 0; i < L; i++) await solveOne(i, inputs(i), original[i], { epsilonGain: gains[i] });
+    }
+    pruned = network.layers.map((l, i) => ({ ...l, kernel: results[i].weights, bias: results[i].bias }));
+  } else {
+    pruned = [];
+    let xOrig = x.data; // Y^(ℓ−1)
+    let xHat = x.data; // X̂^(ℓ−1)
+    for (let i = 0; i < L; i++) {
+      const l = network.layers[i];
+      const relu = kindOf(i) === "relu";
+      const y = applyLayer(l, xOrig, P, relu);
+      original.push(y);
+      let r: LayerResult;
+      if (i === 0) {
+        r = await solveOne(i, xHat, y, { epsilonGain: gains[0] });
+      } else {
+        // V = W̄ᵀX̂ (original weights on the pruned input), ε² = γ·‖(V − Y)_Ω‖² (all entries for the last layer).
+        const v = applyLayer(l, xHat, P, false);
+        let sq = 0;
+        for (let k = 0; k < v.length; k++) if (!relu || y[k] > 0) sq += (v[k] - y[k]) ** 2;
+        const floor = Math.sqrt(sq);
+        const epsilon = Math.sqrt(gamma) * floor * (i === L - 1 ? kappa : 1);
+        const extra: LayerOptions = relu ? { epsilon, upperBound: { data: v, rows: P, cols: l.units } } : { epsilon };
+        r = await solveOne(i, xHat, y, extra, densities ? floor : 0);
+      }
+      const spec = { ...l, kernel: r.weights, bias: r.bias };
+      pruned.push(spec);
+      xHat = applyLayer(spec, xHat, P, relu);
+      xOrig = y;
+      if (options.signal?.aborted) break;
+    }
+  }
+
+  const out: DenseNetwork = { ...network, layers: pruned.length === L ? pruned : network.layers };
+  const guarantee = mode === "parallel"
+    ? theorem1(network, out, x.data, P, original, reports)
+    : theorem2(network, out, x.data, P, original, reports, gamma, kappa);
+  const firstBad = reports.find((r) => r && r.status !== "solved");
+  return { network: out, status: firstBad?.status ?? (reports.length === L ? "solved" : "aborted"), layers: reports, guarantee, timeMs: performance.now() - t0 };
+}
+
+function defaultWorkers(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === "number" && n > 0 ? n : 1;
+}
+
+async function solveOnPool(
+  workers: number, L: number,
+  job: (i: number) => { input: MatrixInput; output: MatrixInput; options: LayerOptions },
+  hooks: (i: number) => { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void },
+  done: (i: number, r: LayerResult, ms: number) => void,
+): Promise<void> {
+  const { createLayerPool } = await import("./worker-pool.ts");
+  const pool = await createLayerPool({ size: workers });
+  try {
+    await Promise.all(
+      Array.from({ length: L }, async (_, i) => {
+        const started = performance.now();
+        const r = await pool.solve(job(i), hooks(i));
+        done(i, r, performance.now() - started);
+      }),
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Signals of the pruned network on the calibration input, and each layer's distance to the original. */
+function measuredErrors(pruned: DenseNetwork, x: Float32Array, P: number, original: Float32Array[]): number[] {
+  const L = pruned.layers.length;
+  let s = x;
+  return pruned.layers.map((l, i) => {
+    s = applyLayer(l, s, P, i < L - 1 && l.activation === "relu");
+    return distance(s, original[i]);
+  });
+}
+
+/**
+ * Theorem 1 without link normalisation (SPEC §5): e_ℓ ≤ d_ℓ + ‖Ŵ_ℓ‖₂·e_{ℓ−1}, with d_ℓ the
+ * layer's measured error on the ORIGINAL input (relu and the bias cancel in the difference).
+ */
+function theorem1(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, signals: Float32Array[], reports: LayerReport[]): Guarantee {
+  const measured = measuredErrors(pruned, x, P, signals);
+  const perLayer: { measured: number; bound: number }[] = [];
+  let bound = 0;
+  pruned.layers.forEach((l, i) => {
+    const d = reports[i]?.info.outputError ?? NaN;
+    bound = d + spectralNorm(l.kernel, l.inputs, l.units) * bound;
+    perLayer.push({ measured: measured[i], bound });
+  });
+  void original;
+  return summarise("Theorem 1 (parallel)", perLayer, signals[signals.length - 1]);
+}
+
+/**
+ * Theorem 2 without link normalisation (SPEC §5), with the measured slack of the returned weights:
+ * e_1 measured; e_ℓ ≤ f_ℓ·sqrt(γ_ℓ)·‖W_ℓ‖₂·e_{ℓ−1} + s_ℓ, where f_ℓ = max(1, fit/ε) and
+ * s_ℓ = leakage·sqrt(|Ω^c|) (zero when the returned weights meet the constraints exactly);
+ * κ scales the last layer.
+ */
+function theorem2(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, signals: Float32Array[], reports: LayerReport[], gamma: number, kappa: number): Guarantee {
+  const measured = measuredErrors(pruned, x, P, signals);
+  const L = pruned.layers.length;
+  const perLayer: { measured: number; bound: number }[] = [];
+  let bound = 0;
+  original.layers.forEach((l, i) => {
+    const info = reports[i]?.info;
+    if (!info) {
+      perLayer.push({ measured: measured[i], bound: NaN });
+      return;
+    }
+    if (i === 0) bound = info.outputError;
+    else {
+      const fitFactor = info.epsilon > 0 ? Math.max(1, info.fitError / info.epsilon) : 1;
+      let offOmega = 0;
+      if (i < L - 1) for (let k = 0; k < signals[i].length; k++) if (!(signals[i][k] > 0)) offOmega++;
+      bound = fitFactor * Math.sqrt(gamma) * (i === L - 1 ? kappa : 1) * spectralNorm(l.kernel, l.inputs, l.units) * bound
+        + info.leakage * Math.sqrt(offOmega);
+    }
+    perLayer.push({ measured: measured[i], bound });
+  });
+  return summarise("Theorem 2 (cascade)", perLayer, signals[signals.length - 1]);
+}
+
+function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; bound: number }[], logits: Float32Array): Guarantee {
+  const last = perLayer[perLayer.length - 1];
+  return {
+    theorem, perLayer,
+    measuredError: last.measured,
+    relativeError: last.measured / (frobenius(logits) || 1),
+    bound: last.bound,
+    holds: perLayer.every((p) => p.measured <= p.bound * (1 + 1e-5) + 1e-6),
+  };
+}

@@ -1,0 +1,138 @@
+// The network drivers: parallel = sequential bit for bit, cascade feasibility, the Theorem 1/2
+// bounds on seeded nets, the density target, cancellation.
+import { describe, expect, it } from "vitest";
+import { pruneNetwork } from "../bindings/prune-network.ts";
+import type { DenseNetwork } from "../bindings/tfjs-model.ts";
+import { forward, gaussian, rng } from "./helpers/problems.ts";
+
+/** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs. */
+function seededNetwork(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {
+  const g = gaussian(seed), u = rng(seed + 1);
+  const layers = sizes.slice(1).map((units, i) => {
+    const inputs = sizes[i];
+    const kernel = new Float32Array(inputs * units).map(() => (u() < 0.6 ? g() / Math.sqrt(inputs) : 0));
+    const bias = new Float32Array(units).map(() => 0.1 * g());
+    return { name: `dense${i + 1}`, activation: (i === sizes.length - 2 ? "linear" : "relu") as "relu" | "linear", kernel, bias, useBias: true, inputs, units };
+  });
+  const input = new Float32Array(P * sizes[0]).map(() => g());
+  return { network: { layers, inputSize: sizes[0] }, input };
+}
+
+const sizes = [20, 40, 30, 6];
+const P = 300;
+
+function signals(network: DenseNetwork, input: Float32Array) {
+  const out: Float32Array[] = [];
+  let s = input;
+  network.layers.forEach((l, i) => {
+    s = forward(s, l.kernel, l.bias, P, l.inputs, l.units, i < network.layers.length - 1);
+    out.push(s);
+  });
+  return out;
+}
+
+const dist = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
+
+describe("parallel mode", () => {
+  it("on a pool of workers equals one layer after another, bit for bit", async () => {
+    const { network, input } = seededNetwork(1, sizes, P);
+    const x = { data: input, rows: P, cols: sizes[0] };
+    const seq = await pruneNetwork(network, x, { mode: "parallel", epsilonGain: 0.05, workers: 0 });
+    const par = await pruneNetwork(network, x, { mode: "parallel", epsilonGain: 0.05, workers: 2 });
+    expect(seq.status).toBe("solved");
+    expect(par.status).toBe("solved");
+    par.network.layers.forEach((l, i) => {
+      expect(l.kernel).toEqual(seq.network.layers[i].kernel);
+      expect(l.bias).toEqual(seq.network.layers[i].bias);
+    });
+    expect(par.layers.map((r) => r.iterations)).toEqual(seq.layers.map((r) => r.iterations));
+  });
+
+  it("meets each layer's budget on the original signals and the Theorem 1 bound holds", async () => {
+    const { network, input } = seededNetwork(2, sizes, P);
+    const r = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { mode: "parallel", epsilonGain: [0.03, 0.05, 0.02], workers: 0 });
+    const orig = signals(network, input);
+    r.network.layers.forEach((l, i) => {
+      const xin = i === 0 ? input : orig[i - 1];
+      const out = forward(xin, l.kernel, l.bias, P, l.inputs, l.units, i < 2);
+      const gain = [0.03, 0.05, 0.02][i];
+      const norm = Math.sqrt(orig[i].reduce((s, v) => s + v * v, 0));
+      expect(dist(out, orig[i])).toBeLessThanOrEqual(gain * norm * (1 + 2e-3));
+      // The original weights are feasible (zero error), so the ℓ1 minimiser is no larger.
+      const l1 = (k: Float32Array, b: Float32Array) => k.reduce((a, v) => a + Math.abs(v), 0) + b.reduce((a, v) => a + Math.abs(v), 0);
+      expect(l1(l.kernel, l.bias)).toBeLessThanOrEqual(l1(network.layers[i].kernel, network.layers[i].bias) * 1.001);
+    });
+    const pruned = signals(r.network, input);
+    const measured = dist(pruned[2], orig[2]);
+    expect(r.guarantee.theorem).toBe("Theorem 1 (parallel)");
+    expect(r.guarantee.measuredError).toBeCloseTo(measured, 3);
+    expect(measured).toBeLessThanOrEqual(r.guarantee.bound);
+    expect(r.guarantee.holds).toBe(true);
+  });
+});
+
+describe("cascade mode", () => {
+  it("keeps the original weights feasible for every layer and the Theorem 2 bound holds", async () => {
+    const { network, input } = seededNetwork(3, sizes, P);
+    const gamma = 1.1;
+    const r = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { mode: "cascade", epsilonGain: 0.03, gamma });
+    expect(r.status).toBe("solved");
+    const orig = signals(network, input);
+    // Rebuild X̂ from the returned pruned layers and check the original layer is feasible there.
+    let xHat = input;
+    r.network.layers.forEach((pl, i) => {
+      const l = network.layers[i];
+      const relu = i < 2;
+      if (i > 0) {
+        const v = forward(xHat, l.kernel, l.bias, P, l.inputs, l.units, false); // W̄ᵀX̂
+        let fit = 0;
+        for (let k = 0; k < v.length; k++) if (!relu || orig[i][k] > 0) fit += (v[k] - orig[i][k]) ** 2;
+        // The original weights satisfy ‖(W̄ᵀX̂ − Y)_Ω‖ ≤ ε_ℓ (and W̄ᵀX̂ ≤ V with V = W̄ᵀX̂ on Ω^c).
+        expect(Math.sqrt(fit)).toBeLessThanOrEqual(r.layers[i].epsilon * (1 + 1e-6) + 1e-9);
+        expect(r.layers[i].epsilon).toBeCloseTo(Math.sqrt(gamma * fit), 3);
+      }
+      xHat = forward(xHat, pl.kernel, pl.bias, P, pl.inputs, pl.units, relu);
+    });
+    expect(r.guarantee.theorem).toBe("Theorem 2 (cascade)");
+    expect(r.guarantee.measuredError).toBeCloseTo(dist(xHat, orig[2]), 3);
+    expect(r.guarantee.holds).toBe(true);
+  });
+});
+
+describe("density target", () => {
+  it("keeps the requested fraction of each layer's parameters", async () => {
+    const { network, input } = seededNetwork(4, sizes, P);
+    const r = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { mode: "parallel", density: 0.3, densityTolerance: 0.1, workers: 0 });
+    for (const layer of r.layers) {
+      const kept = layer.nnzAfter / layer.parameters;
+      expect(Math.abs(kept - 0.3)).toBeLessThanOrEqual(0.1 * 0.3 + 1 / layer.parameters);
+    }
+  });
+});
+
+describe("cancellation", () => {
+  it("an abort mid-run stops every layer with status aborted", async () => {
+    const { network, input } = seededNetwork(5, [40, 80, 60, 6], 600);
+    const ctrl = new AbortController();
+    const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
+      mode: "parallel", workers: 2, epsilonGain: 0.01, signal: ctrl.signal,
+      layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+      onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
+    });
+    expect(r.status).toBe("aborted");
+    for (const layer of r.layers) expect(layer.status).toBe("aborted");
+  });
+});
+
+describe("bad input", () => {
+  it("names the field", async () => {
+    const { network, input } = seededNetwork(6, sizes, 50);
+    const x = { data: input, rows: 50, cols: sizes[0] };
+    await expect(pruneNetwork(network, { data: input.subarray(0, 50 * 19), rows: 50, cols: 19 })).rejects.toThrow(/19 features per sample but the network's first layer takes 20/);
+    await expect(pruneNetwork(network, x, { mode: "serial" as never })).rejects.toThrow(/options.mode/);
+    await expect(pruneNetwork(network, x, { epsilonGain: [0.1, 0.2] })).rejects.toThrow(/one value per layer \(3\)/);
+    await expect(pruneNetwork(network, x, { gamma: 0.9 })).rejects.toThrow(/options.gamma/);
+    await expect(pruneNetwork(network, x, { density: 1.5 })).rejects.toThrow(/options.density\[0\]/);
+    await expect(pruneNetwork(network, x, { layerOptions: { epsilon: 1 } as never })).rejects.toThrow(/options.layerOptions.epsilon/);
+  });
+});
