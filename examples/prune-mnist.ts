@@ -1,92 +1,48 @@
-// The main job on built-in data: prune every layer of the bundled MNIST model
-// (models/mnist-mlp, 784-300-100-10) with Net-Trim, each layer on the original network's signals
-// (the paper's parallel mode, run one layer after another), and print what it did.
-// Run: npm run demo   (options: --samples 2000 --gain 0.05)
-import { loadMnist, PIXELS } from "./mnist-data.ts";
-import { loadDenseLayers, reluDense } from "./layer-data.ts";
-import { matrix, pruneLayer, type LayerResult } from "../bindings/index.ts";
+// The main job on built-in data: prune the bundled MNIST model (models/mnist-mlp,
+// 784-300-100-10, dropout-trained) in parallel and cascade mode and print what it did, next to
+// magnitude pruning at the same per-layer nonzeros. Run: npm run demo [-- --samples 2000]
+import type { NetworkProgress } from "../bindings/index.ts";
+import { loadContext, printRows, pruneAndCompare, type PrunedRow } from "./mnist-report.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, received ${process.argv[i + 1]}`);
+  return v;
 }
-const P = arg("samples", 2000);
-const gain = arg("gain", 0.05);
+const samples = arg("samples", 2000);
+const parallelGain = arg("parallel-gain", 0.05);
+const cascadeGain = arg("cascade-gain", 0.03);
 
-const { trainX, testX, testLabels } = loadMnist();
-const layers = loadDenseLayers();
-const calibration = trainX.slice(0, P * PIXELS);
-
-function forwardAll(x: Float32Array, rows: number, weights: { kernel: Float32Array; bias: Float32Array; inputs: number; units: number; activation: string }[]) {
-  const signals = [x];
-  for (const l of weights) {
-    const prev = signals[signals.length - 1];
-    const out = reluDense(prev, rows, l.inputs, l.kernel, l.bias, l.units);
-    if (l.activation === "linear") {
-      // reluDense clips at 0: recompute the logits without the clip.
-      for (let p = 0; p < rows; p++)
-        for (let j = 0; j < l.units; j++) {
-          let z = l.bias[j];
-          for (let i = 0; i < l.inputs; i++) z += prev[p * l.inputs + i] * l.kernel[i * l.units + j];
-          out[p * l.units + j] = z;
-        }
-    }
-    signals.push(out);
-  }
-  return signals;
+function progress(p: NetworkProgress): void {
+  if (!process.stderr.isTTY) return;
+  const text = p.phase === "done" ? `layer ${p.layer + 1}/${p.layers} (${p.name}) done` : `layer ${p.layer + 1}/${p.layers} (${p.name}) iteration ${p.iteration}`;
+  process.stderr.write(`\r  ${text.padEnd(60)}`);
 }
 
-function accuracy(logits: Float32Array, labels: Uint8Array): number {
-  let right = 0;
-  for (let p = 0; p < labels.length; p++) {
-    let best = 0;
-    for (let j = 1; j < 10; j++) if (logits[p * 10 + j] > logits[p * 10 + best]) best = j;
-    if (best === labels[p]) right++;
-  }
-  return right / labels.length;
-}
+const ctx = loadContext();
+console.log(`net-trim: pruning models/mnist-mlp (${ctx.network.inputSize}-${ctx.network.layers.map((l) => l.units).join("-")}) on ${samples} training digits;`);
+console.log(`test set: 2000 held-out digits, accuracy before pruning ${(100 * ctx.originalAccuracy).toFixed(2)}%\n`);
 
-function relError(a: Float32Array, b: Float32Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
-  return Math.sqrt(num / den);
+const rows: PrunedRow[] = [];
+const guarantees: string[] = [];
+for (const [label, options] of [
+  [`parallel, gain ${parallelGain}`, { mode: "parallel" as const, epsilonGain: parallelGain }],
+  [`cascade, gain ${cascadeGain}`, { mode: "cascade" as const, epsilonGain: cascadeGain }],
+] as const) {
+  const { netTrim, magnitude, result } = await pruneAndCompare(ctx, samples, label, { ...options, onProgress: progress });
+  if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(64) + "\r");
+  rows.push(netTrim, magnitude);
+  const g = result.guarantee;
+  guarantees.push(`${label}: end-to-end logit error on the calibration digits ${g.measuredError.toFixed(3)} ≤ ${g.theorem} bound ${g.bound.toFixed(3)}: ${g.holds ? "holds" : "VIOLATED"}`);
+  console.log(`${label}: per layer`);
+  console.table(result.layers.map((l) => ({
+    layer: l.name, kind: l.kind, status: l.status, "nnz before": l.nnzBefore, "nnz after": l.nnzAfter,
+    "kept %": +(100 * l.keptFraction).toFixed(1), "rel. error": +l.relativeError.toFixed(4), iterations: l.iterations,
+    "time s": +(l.timeMs / 1000).toFixed(2), simd: l.info.simd,
+  })));
 }
-
-console.log(`net-trim: pruning models/mnist-mlp (${layers.map((l) => l.inputs).join("-")}-10) on ${P} training digits, ε = ${gain}·‖Y‖_F per layer\n`);
-const signals = forwardAll(calibration, P, layers);
-const pruned = [];
-const rows = [];
-for (let i = 0; i < layers.length; i++) {
-  const l = layers[i];
-  const kind = l.activation === "linear" ? "linear" : "relu";
-  const started = performance.now();
-  let last = 0;
-  const r: LayerResult = await pruneLayer(matrix(signals[i], P, l.inputs), matrix(signals[i + 1], P, l.units), {
-    kind, epsilonGain: gain,
-    onProgress: (p) => {
-      if (process.stdout.isTTY && performance.now() - last > 500) {
-        last = performance.now();
-        process.stdout.write(`\r  ${l.name}: iteration ${p.iteration}, primal ${p.primalResidual.toExponential(2)} / ${p.primalTolerance.toExponential(2)}, dual ${p.dualResidual.toExponential(2)} / ${p.dualTolerance.toExponential(2)}   `);
-      }
-    },
-  });
-  if (process.stdout.isTTY) process.stdout.write("\r" + " ".repeat(110) + "\r");
-  pruned.push({ ...l, kernel: r.weights, bias: r.bias });
-  const before = l.kernel.length + l.bias.length;
-  rows.push({
-    layer: l.name, kind, status: r.status, iterations: r.info.iterations,
-    "nnz before": before, "nnz after": r.info.nnz, "kept %": +(100 * r.info.nnz / before).toFixed(1),
-    "rel. error": +r.info.relativeOutputError.toFixed(4), "gap %": +(100 * r.info.relativeGap).toFixed(2),
-    "time s": +((performance.now() - started) / 1000).toFixed(2), simd: r.info.simd,
-  });
-}
-console.table(rows);
-
-const testRows = testLabels.length;
-const original = forwardAll(testX, testRows, layers);
-const after = forwardAll(testX, testRows, pruned);
-const total = layers.reduce((s, l) => s + l.kernel.length + l.bias.length, 0);
-const kept = rows.reduce((s, r) => s + (r["nnz after"] as number), 0);
-console.log(`\nweights kept: ${kept} of ${total} (${(100 * kept / total).toFixed(1)}%)`);
-console.log(`test accuracy (${testRows} held-out digits): ${(100 * accuracy(original[3], testLabels)).toFixed(2)}% before, ${(100 * accuracy(after[3], testLabels)).toFixed(2)}% after, no fine-tuning`);
-console.log(`relative logit error on the test digits: ${relError(after[3], original[3]).toFixed(4)}`);
+console.log("\nWhole network on the test digits (no fine-tuning):");
+printRows(rows, ctx.originalAccuracy);
+for (const line of guarantees) console.log(line);

@@ -1,0 +1,100 @@
+// Shared by the demo and the network benchmark: prune the bundled MNIST model one way, then
+// measure it on the held-out digits next to magnitude pruning at the same per-layer nonzeros.
+import { readLayersModelDir } from "../bindings/node/files.ts";
+import { forward, magnitudePrune, pruneNetwork, type DenseNetwork, type NetworkOptions, type NetworkResult } from "../bindings/index.ts";
+import { loadMnist, PIXELS, type MnistSplit } from "./mnist-data.ts";
+import { MNIST_MLP_DIR } from "./layer-data.ts";
+
+export interface MnistContext {
+  network: DenseNetwork;
+  data: MnistSplit;
+  /** Logits of the unpruned network on the test digits. */
+  originalTestLogits: Float32Array;
+  originalAccuracy: number;
+}
+
+export function loadContext(): MnistContext {
+  const { network } = readLayersModelDir(`${MNIST_MLP_DIR}/model.json`);
+  const data = loadMnist();
+  const logits = logitsOf(network, data.testX, data.testLabels.length);
+  return { network, data, originalTestLogits: logits, originalAccuracy: accuracy(logits, data.testLabels) };
+}
+
+export function logitsOf(network: DenseNetwork, x: Float32Array, rows: number): Float32Array {
+  const signals = forward(network, x, rows);
+  return signals[signals.length - 1];
+}
+
+export function accuracy(logits: Float32Array, labels: Uint8Array): number {
+  const k = logits.length / labels.length;
+  let right = 0;
+  for (let p = 0; p < labels.length; p++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[p * k + j] > logits[p * k + best]) best = j;
+    if (best === labels[p]) right++;
+  }
+  return right / labels.length;
+}
+
+export function relativeError(a: Float32Array, reference: Float32Array): number {
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - reference[i]) ** 2;
+    den += reference[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+export interface PrunedRow {
+  method: string;
+  /** Nonzero parameters per layer (kernel + bias). */
+  nnz: number[];
+  keptPercent: number;
+  testAccuracy: number;
+  relativeLogitError: number;
+  timeS: number;
+  status: string;
+  /** End-to-end logit error on the calibration data and its Theorem 1/2 bound (absolute). */
+  guarantee?: { measured: number; bound: number; holds: boolean };
+}
+
+function totalParameters(network: DenseNetwork): number {
+  return network.layers.reduce((s, l) => s + l.kernel.length + (l.useBias ? l.bias.length : 0), 0);
+}
+
+function rowOf(ctx: MnistContext, method: string, network: DenseNetwork, nnz: number[], timeS: number, status: string, result?: NetworkResult): PrunedRow {
+  const logits = logitsOf(network, ctx.data.testX, ctx.data.testLabels.length);
+  return {
+    method, nnz,
+    keptPercent: (100 * nnz.reduce((a, b) => a + b, 0)) / totalParameters(ctx.network),
+    testAccuracy: accuracy(logits, ctx.data.testLabels),
+    relativeLogitError: relativeError(logits, ctx.originalTestLogits),
+    timeS, status,
+    guarantee: result ? { measured: result.guarantee.measuredError, bound: result.guarantee.bound, holds: result.guarantee.holds } : undefined,
+  };
+}
+
+/** Net-Trim with `options` on the first `samples` training digits, and magnitude pruning at the same per-layer nnz. */
+export async function pruneAndCompare(ctx: MnistContext, samples: number, label: string, options: NetworkOptions): Promise<{ netTrim: PrunedRow; magnitude: PrunedRow; result: NetworkResult }> {
+  const calibration = ctx.data.trainX.subarray(0, samples * PIXELS);
+  const started = performance.now();
+  const result = await pruneNetwork(ctx.network, { data: calibration, rows: samples, cols: PIXELS }, options);
+  const timeS = (performance.now() - started) / 1000;
+  const nnz = result.layers.map((l) => l.nnzAfter);
+  const netTrim = rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result);
+  const magnitude = rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudePrune(ctx.network, nnz), nnz, 0, "-");
+  return { netTrim, magnitude, result };
+}
+
+export function printRows(rows: PrunedRow[], originalAccuracy: number): void {
+  console.table(rows.map((r) => ({
+    method: r.method,
+    "nnz per layer": r.nnz.join(" / "),
+    "kept %": +r.keptPercent.toFixed(2),
+    "test acc %": +(100 * r.testAccuracy).toFixed(2),
+    "Δ acc (points)": +(100 * (r.testAccuracy - originalAccuracy)).toFixed(2),
+    "rel. logit error": +r.relativeLogitError.toFixed(4),
+    "time s": +r.timeS.toFixed(1),
+    status: r.status,
+  })));
+}
