@@ -183,3 +183,18 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
 function scaleBuffer(a: Float32Array, s: number): void {
   for (let i = 0; i < a.length; i++) a[i] *= s;
 }
+
+/**
+ * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
+ * checking a whole network before any work): dense products assumed (the CSR copies are then
+ * absent but the dense ones are always there), fixed scratch sizes of the kernels, 1 MiB for the
+ * module's own data.
+ */
+export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
+  const problem = {
+    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1),
+  } as unknown as LayerProblem;
+  const gemmScratch = 2 * 1024 * 1024;
+  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96);
+  return layout(1024 * 1024, sizes).end;
+}

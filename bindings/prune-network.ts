@@ -7,7 +7,8 @@
 // per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
 // computed from measured per-layer quantities (SPEC §5).
 import { DEFAULTS } from "./defaults.ts";
-import { ShapeError, ValidationError } from "./errors.ts";
+import { OutOfMemoryError, ShapeError, ValidationError } from "./errors.ts";
+import { estimateLayerBytes, WASM_MAX_BYTES } from "./engine-wasm.ts";
 import { applyLayer, distance, frobenius, spectralNorm } from "./network-signals.ts";
 import { openLayerSession, pruneLayer } from "./prune-layer.ts";
 import { searchDensity } from "./sparsity-target.ts";
@@ -142,6 +143,13 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   }
 
   const P = x.rows;
+  // Memory: every layer's solve must fit in WebAssembly's 4 GiB; refuse before any work.
+  network.layers.forEach((l, i) => {
+    const bytes = estimateLayerBytes(P, l.inputs, l.units, mode === "cascade" && i > 0);
+    if (bytes > WASM_MAX_BYTES) {
+      throw new OutOfMemoryError(`layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`, bytes, WASM_MAX_BYTES);
+    }
+  });
   const kindOf = (i: number): "relu" | "linear" => (i === L - 1 ? "linear" : network.layers[i].activation === "relu" ? "relu" : "linear");
   const hooks = (i: number) => ({
     signal: options.signal,

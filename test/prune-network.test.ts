@@ -136,3 +136,18 @@ describe("bad input", () => {
     await expect(pruneNetwork(network, x, { layerOptions: { epsilon: 1 } as never })).rejects.toThrow(/options.layerOptions.epsilon/);
   });
 });
+
+describe("memory", () => {
+  it("refuses a network whose layer cannot fit in WebAssembly memory, before any work", async () => {
+    const wide = 16000;
+    const network: DenseNetwork = {
+      inputSize: 4,
+      layers: [
+        { name: "wide", activation: "relu", kernel: new Float32Array(4 * wide), bias: new Float32Array(wide), useBias: true, inputs: 4, units: wide },
+        { name: "out", activation: "linear", kernel: new Float32Array(wide * 2), bias: new Float32Array(2), useBias: true, inputs: wide, units: 2 },
+      ],
+    };
+    await expect(pruneNetwork(network, { data: new Float32Array(40), rows: 10, cols: 4 }, { workers: 0 }))
+      .rejects.toThrow(/layer 1 \("out", 16000 inputs → 2 outputs\) with 10 calibration samples needs .* GiB .* limit is 4.00 GiB/);
+  });
+});
