@@ -10,19 +10,10 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { createTfjsAdmm, designScale, initTfjsWasm, invertSpd64 } from "./tfjs-admm.ts";
 import { mnistLayerProblem } from "../examples/layer-data.ts";
+import { mulberry32 } from "../examples/seeded-random.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function smallProblem(seed: number, P: number, N: number, M: number) {
   const rnd = mulberry32(seed);

@@ -16,6 +16,7 @@
 // the pre-softmax logits, and the written model keeps the softmax). Anything else is refused with a
 // ModelFormatError naming the layer, its class and why it can't be pruned.
 import { NetTrimError, NonFiniteError, ShapeError, type NetTrimErrorCode } from "./errors.ts";
+import { applyLayer } from "./network-signals.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -1077,24 +1078,8 @@ export function forward(network: DenseNetwork, input: Float32Array, rows: number
   let N = network.inputSize;
   for (const [li, l] of network.layers.entries()) {
     if (l.inputs !== N) throw new ShapeError(`layers[${li}] ("${l.name}") has ${l.inputs} inputs: expected ${N}, the previous layer's outputs`);
+    const out = applyLayer(l, x, rows, l.activation === "relu");
     const M = l.units;
-    const w = l.kernel, b = l.bias;
-    const out = new Float32Array(rows * M);
-    const acc = new Float64Array(M);
-    const relu = l.activation === "relu";
-    for (let p = 0; p < rows; p++) {
-      for (let j = 0; j < M; j++) acc[j] = b[j];
-      const xo = p * N;
-      for (let i = 0; i < N; i++) {
-        const v = x[xo + i];
-        if (v === 0) continue;
-        const wo = i * M;
-        for (let j = 0; j < M; j++) acc[j] += v * w[wo + j];
-      }
-      const oo = p * M;
-      if (relu) for (let j = 0; j < M; j++) out[oo + j] = acc[j] > 0 ? acc[j] : 0;
-      else for (let j = 0; j < M; j++) out[oo + j] = acc[j];
-    }
     outs.push(out);
     x = out;
     N = M;

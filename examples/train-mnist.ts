@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { loadMnist, PIXELS } from "./mnist-data.ts";
+import { mulberry32 } from "./seeded-random.ts";
 
 // ---------------------------------------------------------------- settings
 const SEED = 20170101;
@@ -38,17 +39,6 @@ const repoRoot = path.resolve(here, "..");
 const outDir = path.join(repoRoot, "models", "mnist-mlp");
 
 // ---------------------------------------------------------------- seeded randomness
-/** mulberry32: small, fast, good enough for shuffling and for seeding tfjs' seedrandom. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // tfjs falls back to Math.random() for unseeded random ops (dropout masks): make that seeded.
 Math.random = mulberry32(SEED ^ 0x9e3779b9);
 const shuffleRng = mulberry32(SEED);

@@ -4,20 +4,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { compileModule, matrix, pruneLayer, ValidationError, type LayerOptions, type LayerResult } from "../../bindings/index.ts";
 import { createLayerPool, type LayerPool } from "../../bindings/worker-pool.ts";
+import { randomLayer } from "../helpers/problems.ts";
 
 function seededLayer(seed: number, P: number, N: number, M: number) {
-  let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const input = new Float32Array(P * N).map(() => rnd());
-  const w = new Float32Array(N * M).map(() => (Math.abs(rnd()) < 0.3 ? rnd() : 0));
-  const output = new Float32Array(P * M);
-  for (let p = 0; p < P; p++)
-    for (let m = 0; m < M; m++) {
-      let z = 0.1;
-      for (let n = 0; n < N; n++) z += input[p * N + n] * w[n * M + m];
-      output[p * M + m] = Math.max(z, 0);
-    }
-  return { input: matrix(input, P, N), output: matrix(output, P, M) };
+  const p = randomLayer(seed, P, N, M);
+  return { input: matrix(p.input, P, N), output: matrix(p.output, P, M) };
 }
 
 function same(a: LayerResult, b: LayerResult) {

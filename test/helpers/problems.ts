@@ -1,16 +1,9 @@
 // Seeded problem generators and independent f64 measurements for the tests.
 
+import { mulberry32 } from "../../examples/seeded-random.ts";
+
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** Standard normal numbers (Box–Muller) from a seeded uniform source. */
 export function gaussian(seed: number): () => number {
