@@ -206,7 +206,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       original.push(s);
     }
     const inputs = (i: number) => (i === 0 ? x.data : original[i - 1]);
-    const workers = Math.min(options.workers ?? defaultWorkers(), L);
+    const workers = Math.min(options.workers ?? (await defaultWorkers()), L);
     if (workers > 1 && !densities) {
       await solveOnPool(workers, L, (i) => ({
         input: { data: inputs(i), rows: P, cols: network.layers[i].inputs },
@@ -258,9 +258,9 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   return { network: out, status: firstBad?.status ?? (reports.length === L ? "solved" : "aborted"), layers: reports, guarantee, timeMs: performance.now() - t0 };
 }
 
-function defaultWorkers(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
-  return typeof n === "number" && n > 0 ? n : 1;
+async function defaultWorkers(): Promise<number> {
+  const { defaultPoolSize } = await import("./worker-spawn.ts");
+  return defaultPoolSize();
 }
 
 async function solveOnPool(
