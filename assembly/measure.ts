@@ -4,9 +4,6 @@
 let fitSq: f64 = 0; // ‖(Z − Y)_Ω‖² (all entries for a linear layer)
 let outputSq: f64 = 0; // ‖act(Z) − Y‖²
 let leakMax: f64 = 0; // max over Ω^c of (Z − V), clipped at 0
-let dualY: f64 = 0; // ⟨Λ_Ω, Y_Ω⟩
-let dualNorm: f64 = 0; // ‖Λ_Ω‖
-let dualV: f64 = 0; // ⟨Λ_Ω^c, V_Ω^c⟩
 
 /** Fit, leakage and output error of Z = Xt·W against Y (n = P·M entries, mask u8: 1 on Ω). */
 export function measureOutput(
@@ -39,38 +36,23 @@ export function measureOutput(
 
 /**
  * The multiplier Λ = −U1 for the weak-duality bound (SPEC §8), clipped to Λ ≥ 0 on Ω^c where
- * the constraint is one-sided, written to `out`; accumulates the terms of −σ_K(Λ).
+ * the constraint is one-sided, written to `out` (n = P·M entries).
  */
-export function dualMultiplier(
-  n: i32, linear: i32, hasV: i32, u1: usize, y: usize, v: usize, mask: usize, out: usize,
-): void {
-  let ty: f64 = 0, nsq: f64 = 0, tv: f64 = 0;
+export function dualMultiplier(n: i32, linear: i32, u1: usize, mask: usize, out: usize): void {
   for (let i: usize = 0; i < <usize>n; i++) {
     const o = i << 2;
     let lam = -load<f32>(u1 + o);
-    if (linear != 0 || load<u8>(mask + i) != 0) {
-      ty += <f64>lam * <f64>load<f32>(y + o);
-      nsq += <f64>lam * <f64>lam;
-    } else {
-      if (lam < 0) lam = 0;
-      if (hasV != 0) tv += <f64>lam * <f64>load<f32>(v + o);
-    }
+    if (linear == 0 && load<u8>(mask + i) == 0 && lam < 0) lam = 0;
     store<f32>(out + o, lam);
   }
-  dualY = ty;
-  dualNorm = Math.sqrt(nsq);
-  dualV = tv;
 }
 
-/** Results of the last measureOutput / dualMultiplier call. */
+/** Results of the last measureOutput call: 0 fit², 1 output error², 2 leakage. */
 export function measured(k: i32): f64 {
   switch (k) {
     case 0: return fitSq;
     case 1: return outputSq;
-    case 2: return leakMax;
-    case 3: return dualY;
-    case 4: return dualNorm;
-    default: return dualV;
+    default: return leakMax;
   }
 }
 

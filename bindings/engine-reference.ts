@@ -14,6 +14,7 @@
 // `problem.sparse` is ignored: the dense products skip zero entries of the left operand anyway.
 import { C0_FACTOR } from "./defaults.ts";
 import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "./engine.ts";
+import { neuronDualTerms, perNeuronDualBound } from "./dual-bound.ts";
 
 /** The fixed, scaled data of one layer problem. */
 interface Design {
@@ -358,24 +359,14 @@ function measureOutput(D: Design, z: Float64Array): OutputMeasure {
  */
 function dualBound(D: Design, S: State, epsilon: number): number {
   const lam = new Float64Array(D.P * D.M);
-  let ty = 0, nsq = 0, tv = 0;
   for (let i = 0; i < D.P * D.M; i++) {
-    let l = -S.u1[i];
-    if (D.linear || D.mask[i] !== 0) {
-      ty += l * D.y[i];
-      nsq += l * l;
-    } else {
-      if (l < 0) l = 0;
-      tv += l * D.v[i];
-    }
-    lam[i] = l;
+    const l = -S.u1[i];
+    lam[i] = !D.linear && D.mask[i] === 0 && l < 0 ? 0 : l;
   }
   const xl = new Float64Array(D.NB * D.M);
   productXB(D, lam, xl);
-  let maxAbs = 0;
-  for (let i = 0; i < xl.length; i++) if (Math.abs(xl[i]) > maxAbs) maxAbs = Math.abs(xl[i]);
-  const g = -ty - epsilon * D.s * Math.sqrt(nsq) - tv;
-  return maxAbs > 0 ? Math.max(0, g / maxAbs) : 0;
+  const t = neuronDualTerms(lam, D.y, D.hasV ? D.v : undefined, D.linear ? undefined : D.mask, xl, D.P, D.NB, D.M);
+  return perNeuronDualBound(t.a, t.b, t.c, epsilon * D.s);
 }
 
 /** RMS of the ridge least-squares weights C̃⁻¹·X·Y (scaled problem). */

@@ -3,6 +3,7 @@
 import { OutOfMemoryError } from "./errors.ts";
 import { C0_FACTOR } from "./defaults.ts";
 import type { Backend } from "./loader.ts";
+import { neuronDualTerms, perNeuronDualBound } from "./dual-bound.ts";
 import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "./engine.ts";
 
 /** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
@@ -163,11 +164,12 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     },
     dualBound(epsilon) {
       const lam = ex.admmPointer(5);
-      ex.dualMultiplier(P * M, linear, hasV, ex.admmPointer(3), o.y, o.v, o.mask, lam);
+      ex.dualMultiplier(P * M, linear, ex.admmPointer(3), o.mask, lam);
       ex.productXB(lam, o.d);
-      const maxAbs = ex.maxAbs(NB * M, o.d);
-      const g = -ex.measured(3) - epsilon * s * ex.measured(4) - ex.measured(5);
-      return maxAbs > 0 ? Math.max(0, g / maxAbs) : 0;
+      const mask = new Uint8Array(memory.buffer, o.mask, P * M);
+      const terms = neuronDualTerms(f32(lam, P * M), f32(o.y, P * M), problem.upperBound ? f32(o.v, P * M) : undefined,
+        problem.linear ? undefined : mask, f32(o.d, NB * M), P, NB, M);
+      return perNeuronDualBound(terms.a, terms.b, terms.c, epsilon * s);
     },
     readW2() {
       return f32(ex.admmPointer(0), NB * M).slice();

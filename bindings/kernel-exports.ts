@@ -26,7 +26,7 @@ export interface KernelExports {
   productXtW(w: number, out: number): void;
   productXB(b: number, out: number): void;
   measureOutput(n: number, linear: number, hasV: number, z: number, y: number, v: number, mask: number): void;
-  dualMultiplier(n: number, linear: number, hasV: number, u1: number, y: number, v: number, mask: number, out: number): void;
+  dualMultiplier(n: number, linear: number, u1: number, mask: number, out: number): void;
   measured(k: number): number;
   buildDesign(p: number, n: number, input: number, s: number, one: number, xt: number): void;
   maxColumnSumSquares(p: number, n: number, a: number, work: number): number;

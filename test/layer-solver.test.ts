@@ -20,8 +20,9 @@ function expectHonest(p: Problem, r: LayerResult, linear = false) {
   expect(m.nnz).toBe(r.info.nnz);
   expect(r.info.nnzPerNeuron.reduce((a, b) => a + b, 0)).toBe(r.info.nnz);
   expect(r.info.relativeOutputError).toBeCloseTo(m.outputError / frobenius(p.output), 5);
-  // Weak duality: the certified bound can never exceed the objective of a feasible point.
-  if (r.status === "solved") expect(r.info.lowerBound).toBeLessThanOrEqual(r.info.l1Norm * (1 + 1e-4));
+  // Weak duality: the bound never exceeds the objective of a feasible point; returned weights may
+  // exceed the budget by feasTol (1e-3), which can buy a sliver of ‖W‖₁ below the optimum.
+  if (r.status === "solved") expect(r.info.lowerBound).toBeLessThanOrEqual(r.info.l1Norm * (1 + 1e-3));
   return m;
 }
 
@@ -238,7 +239,7 @@ describe("a layer session (same data, several budgets)", () => {
       // A looser budget needs fewer weights; the same optimum as a cold solve.
       expect(b.info.l1Norm).toBeLessThan(a.info.l1Norm);
       expect(Math.abs(b.info.l1Norm - cold.info.l1Norm)).toBeLessThan(0.01 * cold.info.l1Norm);
-      expect(session.solve({})).rejects.toThrow(/open session/);
+      await expect(session.solve({})).rejects.toThrow(/open session/);
     } finally {
       session.close();
     }
