@@ -196,30 +196,37 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     return r;
   };
 
-  // Original signals, computed layer by layer (parallel keeps them all for the pool).
-  const original: Float32Array[] = [];
+  // Signals are computed layer by layer and dropped when no longer needed: at most the input,
+  // one original and one pruned signal are held, except on the worker pool, where every layer
+  // runs at once and needs its own input and output.
   let pruned: DenseLayerSpec[];
-  if (mode === "parallel") {
+  const workers = mode === "parallel" && !densities ? Math.min(options.workers ?? (await defaultWorkers()), L) : 1;
+  if (mode === "parallel" && workers > 1) {
+    const original: Float32Array[] = [];
     let s = x.data;
     for (let i = 0; i < L; i++) {
       s = applyLayer(network.layers[i], s, P, kindOf(i) === "relu");
       original.push(s);
     }
-    const inputs = (i: number) => (i === 0 ? x.data : original[i - 1]);
-    const workers = Math.min(options.workers ?? (await defaultWorkers()), L);
-    if (workers > 1 && !densities) {
-      await solveOnPool(workers, L, (i) => ({
-        input: { data: inputs(i), rows: P, cols: network.layers[i].inputs },
-        output: { data: original[i], rows: P, cols: network.layers[i].units },
-        options: { ...layerOptions, kind: kindOf(i), fitBias: network.layers[i].useBias, epsilonGain: gains[i] },
-      }), hooks, (i, r, ms) => {
-        results[i] = r;
-        report(i, r, original[i], ms);
-      });
-    } else {
-      for (let i = 0; i < L; i++) await solveOne(i, inputs(i), original[i], { epsilonGain: gains[i] });
-    }
+    await solveOnPool(workers, L, (i) => ({
+      input: { data: i === 0 ? x.data : original[i - 1], rows: P, cols: network.layers[i].inputs },
+      output: { data: original[i], rows: P, cols: network.layers[i].units },
+      options: { ...layerOptions, kind: kindOf(i), fitBias: network.layers[i].useBias, epsilonGain: gains[i] },
+    }), hooks, (i, r, ms) => {
+      results[i] = r;
+      report(i, r, original[i], ms);
+    });
     pruned = network.layers.map((l, i) => ({ ...l, kernel: results[i].weights, bias: results[i].bias }));
+  } else if (mode === "parallel") {
+    let xin = x.data;
+    for (let i = 0; i < L && !options.signal?.aborted; i++) {
+      const y = applyLayer(network.layers[i], xin, P, kindOf(i) === "relu");
+      await solveOne(i, xin, y, { epsilonGain: gains[i] });
+      xin = y;
+    }
+    pruned = results.length === L && results.every(Boolean)
+      ? network.layers.map((l, i) => ({ ...l, kernel: results[i].weights, bias: results[i].bias }))
+      : [];
   } else {
     pruned = [];
     let xOrig = x.data; // Y^(ℓ−1)
@@ -228,7 +235,6 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const l = network.layers[i];
       const relu = kindOf(i) === "relu";
       const y = applyLayer(l, xOrig, P, relu);
-      original.push(y);
       let r: LayerResult;
       if (i === 0) {
         r = await solveOne(i, xHat, y, { epsilonGain: gains[0] });
@@ -251,11 +257,12 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   }
 
   const out: DenseNetwork = { ...network, layers: pruned.length === L ? pruned : network.layers };
-  const guarantee = mode === "parallel"
-    ? theorem1(network, out, x.data, P, original, reports)
-    : theorem2(network, out, x.data, P, original, reports, gamma, kappa);
-  const firstBad = reports.find((r) => r && r.status !== "solved");
-  return { network: out, status: firstBad?.status ?? (reports.length === L ? "solved" : "aborted"), layers: reports, guarantee, timeMs: performance.now() - t0 };
+  const measured = compareSignals(network, out, x.data, P);
+  const guarantee = mode === "parallel" ? theorem1(out, measured, reports) : theorem2(network, measured, reports, gamma, kappa);
+  const done = reports.filter(Boolean);
+  const firstBad = done.find((r) => r.status !== "solved");
+  const status = firstBad?.status ?? (done.length === L ? "solved" : "aborted");
+  return { network: out, status, layers: done, guarantee, timeMs: performance.now() - t0 };
 }
 
 async function defaultWorkers(): Promise<number> {
@@ -284,31 +291,45 @@ async function solveOnPool(
   }
 }
 
-/** Signals of the pruned network on the calibration input, and each layer's distance to the original. */
-function measuredErrors(pruned: DenseNetwork, x: Float32Array, P: number, original: Float32Array[]): number[] {
-  const L = pruned.layers.length;
-  let s = x;
-  return pruned.layers.map((l, i) => {
-    s = applyLayer(l, s, P, i < L - 1 && l.activation === "relu");
-    return distance(s, original[i]);
-  });
+interface SignalComparison {
+  /** ‖Ŷ^(ℓ) − Y^(ℓ)‖_F per layer, pruned network against the original on the calibration input. */
+  errors: number[];
+  /** Entries of Y^(ℓ) that are not positive (|Ω^c|) per layer. */
+  inactive: number[];
+  /** ‖Y^(L)‖_F of the original logits. */
+  logitsNorm: number;
+}
+
+/** Runs both networks side by side on the calibration input, two signals at a time. */
+function compareSignals(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number): SignalComparison {
+  const L = original.layers.length;
+  let o = x, q = x;
+  const errors: number[] = [], inactive: number[] = [];
+  for (let i = 0; i < L; i++) {
+    const relu = i < L - 1 && original.layers[i].activation === "relu";
+    o = applyLayer(original.layers[i], o, P, relu);
+    q = applyLayer(pruned.layers[i], q, P, relu);
+    errors.push(distance(q, o));
+    let off = 0;
+    for (let k = 0; k < o.length; k++) if (!(o[k] > 0)) off++;
+    inactive.push(off);
+  }
+  return { errors, inactive, logitsNorm: frobenius(o) };
 }
 
 /**
  * Theorem 1 without link normalisation (SPEC §5): e_ℓ ≤ d_ℓ + ‖Ŵ_ℓ‖₂·e_{ℓ−1}, with d_ℓ the
  * layer's measured error on the ORIGINAL input (relu and the bias cancel in the difference).
  */
-function theorem1(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, signals: Float32Array[], reports: LayerReport[]): Guarantee {
-  const measured = measuredErrors(pruned, x, P, signals);
+function theorem1(pruned: DenseNetwork, measured: SignalComparison, reports: LayerReport[]): Guarantee {
   const perLayer: { measured: number; bound: number }[] = [];
   let bound = 0;
   pruned.layers.forEach((l, i) => {
     const d = reports[i]?.info.outputError ?? NaN;
     bound = d + spectralNorm(l.kernel, l.inputs, l.units) * bound;
-    perLayer.push({ measured: measured[i], bound });
+    perLayer.push({ measured: measured.errors[i], bound });
   });
-  void original;
-  return summarise("Theorem 1 (parallel)", perLayer, signals[signals.length - 1]);
+  return summarise("Theorem 1 (parallel)", perLayer, measured.logitsNorm);
 }
 
 /**
@@ -317,36 +338,34 @@ function theorem1(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array,
  * s_ℓ = leakage·sqrt(|Ω^c|) (zero when the returned weights meet the constraints exactly);
  * κ scales the last layer.
  */
-function theorem2(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, signals: Float32Array[], reports: LayerReport[], gamma: number, kappa: number): Guarantee {
-  const measured = measuredErrors(pruned, x, P, signals);
-  const L = pruned.layers.length;
+function theorem2(original: DenseNetwork, measured: SignalComparison, reports: LayerReport[], gamma: number, kappa: number): Guarantee {
+  const L = original.layers.length;
   const perLayer: { measured: number; bound: number }[] = [];
   let bound = 0;
   original.layers.forEach((l, i) => {
     const info = reports[i]?.info;
     if (!info) {
-      perLayer.push({ measured: measured[i], bound: NaN });
+      perLayer.push({ measured: measured.errors[i], bound: NaN });
       return;
     }
     if (i === 0) bound = info.outputError;
     else {
       const fitFactor = info.epsilon > 0 ? Math.max(1, info.fitError / info.epsilon) : 1;
-      let offOmega = 0;
-      if (i < L - 1) for (let k = 0; k < signals[i].length; k++) if (!(signals[i][k] > 0)) offOmega++;
+      const offOmega = i < L - 1 ? measured.inactive[i] : 0;
       bound = fitFactor * Math.sqrt(gamma) * (i === L - 1 ? kappa : 1) * spectralNorm(l.kernel, l.inputs, l.units) * bound
         + info.leakage * Math.sqrt(offOmega);
     }
-    perLayer.push({ measured: measured[i], bound });
+    perLayer.push({ measured: measured.errors[i], bound });
   });
-  return summarise("Theorem 2 (cascade)", perLayer, signals[signals.length - 1]);
+  return summarise("Theorem 2 (cascade)", perLayer, measured.logitsNorm);
 }
 
-function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; bound: number }[], logits: Float32Array): Guarantee {
+function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; bound: number }[], logitsNorm: number): Guarantee {
   const last = perLayer[perLayer.length - 1];
   return {
     theorem, perLayer,
     measuredError: last.measured,
-    relativeError: last.measured / (frobenius(logits) || 1),
+    relativeError: last.measured / (logitsNorm || 1),
     bound: last.bound,
     holds: perLayer.every((p) => p.measured <= p.bound * (1 + 1e-5) + 1e-6),
   };

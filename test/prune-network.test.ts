@@ -124,6 +124,21 @@ describe("cancellation", () => {
   });
 });
 
+describe("cancellation in this thread", () => {
+  it("stops at the running layer and returns the original network, nothing half-pruned", async () => {
+    const { network, input } = seededNetwork(7, [40, 80, 60, 6], 600);
+    const ctrl = new AbortController();
+    const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
+      mode: "parallel", workers: 0, epsilonGain: 0.01, signal: ctrl.signal,
+      layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+      onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
+    });
+    expect(r.status).toBe("aborted");
+    expect(r.layers.length).toBe(1);
+    expect(r.network.layers.map((l) => l.kernel)).toEqual(network.layers.map((l) => l.kernel));
+  });
+});
+
 describe("bad input", () => {
   it("names the field", async () => {
     const { network, input } = seededNetwork(6, sizes, 50);
