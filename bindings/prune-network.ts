@@ -224,7 +224,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       await solveOne(i, xin, y, { epsilonGain: gains[i] });
       xin = y;
     }
-    pruned = results.length === L && results.every(Boolean)
+    pruned = results.filter(Boolean).length === L // (every() would skip the holes of an aborted run)
       ? network.layers.map((l, i) => ({ ...l, kernel: results[i].weights, bias: results[i].bias }))
       : [];
   } else {
