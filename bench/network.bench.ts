@@ -15,7 +15,17 @@ const P = samplesArg >= 0 ? Number(process.argv[samplesArg + 1]) : quick ? 1000 
 const ctx = loadContext();
 console.log(`MNIST model 784-300-100-10, ${P} calibration digits, 2000 test digits; unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
 
-const configs: [string, NetworkOptions][] = [
+// --parallel-gains 0.2,0.3 / --cascade-gains … / --densities …: run only these rows (results file gets a "-custom" suffix).
+function listArg(name: string): number[] | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1].split(",").map(Number) : undefined;
+}
+const custom = ["parallel-gains", "cascade-gains", "densities"].some((n) => process.argv.includes(`--${n}`));
+const configs: [string, NetworkOptions][] = custom ? [
+  ...(listArg("parallel-gains") ?? []).map((g) => [`parallel g=${g}`, { mode: "parallel", epsilonGain: g }] as [string, NetworkOptions]),
+  ...(listArg("cascade-gains") ?? []).map((g) => [`cascade g=${g}`, { mode: "cascade", epsilonGain: g }] as [string, NetworkOptions]),
+  ...(listArg("densities") ?? []).map((d) => [`parallel density ${d * 100}%`, { mode: "parallel", density: d }] as [string, NetworkOptions]),
+] : [
   ...(quick ? [0.05] : [0.02, 0.05, 0.1]).map((g) => [`parallel g=${g}`, { mode: "parallel", epsilonGain: g }] as [string, NetworkOptions]),
   ...(quick ? [0.03] : [0.01, 0.03, 0.05]).map((g) => [`cascade g=${g}`, { mode: "cascade", epsilonGain: g }] as [string, NetworkOptions]),
   ...(quick ? [0.1] : [0.1, 0.05]).map((d) => [`parallel density ${d * 100}%`, { mode: "parallel", density: d }] as [string, NetworkOptions]),
@@ -68,6 +78,6 @@ console.log(bestNinety
   : "\nno row removed ≥ 90% of the weights");
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const file = new URL(`./results/network-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+const file = new URL(`./results/network-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}${custom ? "-custom" : ""}.json`, import.meta.url);
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, equalError }, null, 2));
 console.log(`\nwrote ${file.pathname}`);
