@@ -111,7 +111,7 @@ for (const P of sizes) {
     ["wasm-simd (sparse products)", () => createWasmEngine(simd, problemOf(pr.input, pr.output, P, N, M, true)), 10],
     ["wasm-simd (dense products)", () => createWasmEngine(simd, problemOf(pr.input, pr.output, P, N, M, false)), 10],
     ["wasm-scalar (sparse products)", () => createWasmEngine(scalar, problemOf(pr.input, pr.output, P, N, M, true)), 5],
-    ["pure TS (float64 loops)", () => createReferenceEngine(problemOf(pr.input, pr.output, P, N, M, false)), quick ? 1 : 2],
+    ["pure TS (float64 loops)", () => createReferenceEngine(problemOf(pr.input, pr.output, P, N, M, false)), quick ? 1 : 5],
   ];
   for (const [name, make, iterations] of engines) {
     const t0 = performance.now();
