@@ -111,7 +111,8 @@ for (const P of sizes) {
     ["wasm-simd (sparse products)", () => createWasmEngine(simd, problemOf(pr.input, pr.output, P, N, M, true)), 10],
     ["wasm-simd (dense products)", () => createWasmEngine(simd, problemOf(pr.input, pr.output, P, N, M, false)), 10],
     ["wasm-scalar (sparse products)", () => createWasmEngine(scalar, problemOf(pr.input, pr.output, P, N, M, true)), 5],
-    ["pure TS (float64 loops)", () => createReferenceEngine(problemOf(pr.input, pr.output, P, N, M, false)), quick ? 1 : 5],
+    ["pure TS (float64 loops skipping zero inputs)", () => createReferenceEngine(problemOf(pr.input, pr.output, P, N, M, false)), quick ? 1 : 5],
+    ["plain TS (float64 dense loops)", () => createReferenceEngine(problemOf(pr.input, pr.output, P, N, M, false), { skipZeros: false }), quick ? 1 : 3],
   ];
   for (const [name, make, iterations] of engines) {
     const t0 = performance.now();

@@ -18,6 +18,8 @@ import { neuronDualTerms, perNeuronDualBound } from "./dual-bound.ts";
 
 /** The fixed, scaled data of one layer problem. */
 interface Design {
+  /** Skip zero entries of the left operand in the products (what a sensible JS author does). */
+  skipZeros: boolean;
   P: number;
   NB: number;
   M: number;
@@ -102,7 +104,7 @@ function scaled(a: Float32Array, s: number): Float64Array {
 /** C̃ = X·Xᵀ + I (N̄×N̄), from X (N̄×P) and Xt (P×N̄). */
 function gramPlusIdentity(NB: number, P: number, x: Float64Array, xt: Float64Array): Float64Array {
   const c = new Float64Array(NB * NB);
-  matmul(NB, NB, P, x, xt, c);
+  matmul(NB, NB, P, x, xt, c, true);
   for (let i = 0; i < NB; i++) c[i * NB + i] += 1;
   return c;
 }
@@ -124,7 +126,7 @@ function cholesky(n: number, c: Float64Array): void {
   }
 }
 
-function buildDesignAndFactor(problem: LayerProblem): Design {
+function buildDesignAndFactor(problem: LayerProblem, skipZeros: boolean): Design {
   const { P, N, M } = problem;
   const NB = N + 1;
   // c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P (it is all zeros without a bias).
@@ -139,20 +141,20 @@ function buildDesignAndFactor(problem: LayerProblem): Design {
   const v = problem.upperBound ? scaled(problem.upperBound, s) : new Float64Array(P * M);
   const chol = gramPlusIdentity(NB, P, x, xt);
   cholesky(NB, chol);
-  return { P, NB, M, linear: problem.linear, hasV: problem.upperBound !== undefined, c0, s, xt, x, y, v, mask, chol };
+  return { skipZeros, P, NB, M, linear: problem.linear, hasV: problem.upperBound !== undefined, c0, s, xt, x, y, v, mask, chol };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Linear algebra (i-k-j loops, zeros of the left operand skipped)
+// Linear algebra (i-k-j loops; zeros of the left operand skipped unless `skipZeros` is off)
 
 /** out (m×n) = a (m×k) · b (k×n). */
-function matmul(m: number, n: number, k: number, a: Float64Array, b: Float64Array, out: Float64Array): void {
+function matmul(m: number, n: number, k: number, a: Float64Array, b: Float64Array, out: Float64Array, skipZeros: boolean): void {
   out.fill(0, 0, m * n);
   for (let i = 0; i < m; i++) {
     const oi = i * n;
     for (let p = 0; p < k; p++) {
       const aip = a[i * k + p];
-      if (aip === 0) continue;
+      if (skipZeros && aip === 0) continue;
       const bp = p * n;
       for (let j = 0; j < n; j++) out[oi + j] += aip * b[bp + j];
     }
@@ -189,12 +191,12 @@ function cholSolve(n: number, m: number, l: Float64Array, x: Float64Array): void
 
 /** out (P×M) = Xt · w (N̄×M). */
 function productXtW(D: Design, w: Float64Array, out: Float64Array): void {
-  matmul(D.P, D.M, D.NB, D.xt, w, out);
+  matmul(D.P, D.M, D.NB, D.xt, w, out, D.skipZeros);
 }
 
 /** out (N̄×M) = X · b (P×M). */
 function productXB(D: Design, b: Float64Array, out: Float64Array): void {
-  matmul(D.NB, D.M, D.P, D.x, b, out);
+  matmul(D.NB, D.M, D.P, D.x, b, out, D.skipZeros);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +383,12 @@ function leastSquaresRms(D: Design): number {
 
 // ---------------------------------------------------------------------------------------------
 
-export function createReferenceEngine(problem: LayerProblem): AdmmEngine {
-  const D = buildDesignAndFactor(problem);
+/**
+ * The pure-TypeScript engine. `skipZeros: false` runs the products as plain dense loops (the
+ * "plain JS" baseline of the benchmark); the results are the same either way.
+ */
+export function createReferenceEngine(problem: LayerProblem, options: { skipZeros?: boolean } = {}): AdmmEngine {
+  const D = buildDesignAndFactor(problem, options.skipZeros ?? true);
   const nOut = D.P * D.M;
   const nW = D.NB * D.M;
   const S: State = {
