@@ -1,5 +1,6 @@
 // Signals of one Dense layer, and the small linear-algebra facts the network driver reports.
-import type { DenseLayerSpec } from "./tfjs-model.ts";
+import { ShapeError } from "./errors.ts";
+import type { DenseLayerSpec, DenseNetwork } from "./dense-network.ts";
 
 /**
  * x·W + b for x [rows, inputs] (f64 accumulation, f32 storage; zero inputs skipped), then relu
@@ -72,4 +73,28 @@ export function spectralNorm(kernel: Float32Array, n: number, m: number, iterati
     if (Math.abs(sigma - previous) <= 1e-9 * sigma) break;
   }
   return sigma * (1 + 1e-6);
+}
+
+/**
+ * Runs the network on `rows` samples (input [rows, inputSize] row-major) and returns the signal after
+ * every layer ([rows, units] each; the last is the logits, before any output softmax). Accumulates in
+ * f64, stores f32; zero inputs (most pixels, relu outputs, pruned rows) are skipped.
+ */
+export function forward(network: DenseNetwork, input: Float32Array, rows: number): Float32Array[] {
+  if (!Number.isInteger(rows) || rows < 0) throw new ShapeError(`rows is ${rows}: expected a non-negative integer`);
+  if (input.length !== rows * network.inputSize) {
+    throw new ShapeError(`input has length ${input.length}: expected rows × inputSize = ${rows} × ${network.inputSize} = ${rows * network.inputSize}`);
+  }
+  const outs: Float32Array[] = [];
+  let x = input;
+  let N = network.inputSize;
+  for (const [li, l] of network.layers.entries()) {
+    if (l.inputs !== N) throw new ShapeError(`layers[${li}] ("${l.name}") has ${l.inputs} inputs: expected ${N}, the previous layer's outputs`);
+    const out = applyLayer(l, x, rows, l.activation === "relu");
+    const M = l.units;
+    outs.push(out);
+    x = out;
+    N = M;
+  }
+  return outs;
 }

@@ -1,0 +1,84 @@
+// Which weights are zero, per layer: for masked fine-tuning in TF.js (the zeros stay zeros).
+import { ModelFormatError, type DenseNetwork } from "./dense-network.ts";
+import { isObject, show, type Json } from "./format-helpers.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Masks
+
+export interface LayerMask {
+  name: string;
+  /** [inputs, units] row-major; 1 = weight kept (nonzero), 0 = pruned. */
+  mask: Uint8Array;
+  /** [units]; 1 = bias nonzero. All zeros when use_bias is false. */
+  biasMask: Uint8Array;
+  inputs: number;
+  units: number;
+}
+
+/** Which weights are nonzero, per layer. */
+export function masksOf(network: DenseNetwork): LayerMask[] {
+  return network.layers.map((l) => {
+    const mask = new Uint8Array(l.kernel.length);
+    for (let i = 0; i < mask.length; i++) mask[i] = l.kernel[i] !== 0 ? 1 : 0;
+    const biasMask = new Uint8Array(l.units);
+    if (l.useBias) for (let i = 0; i < l.units; i++) biasMask[i] = l.bias[i] !== 0 ? 1 : 0;
+    return { name: l.name, mask, biasMask, inputs: l.inputs, units: l.units };
+  });
+}
+
+/**
+ * JSON form of the masks, for fine-tuning in TF.js without losing the zeros: per layer, `kernel` is a
+ * flat row-major 0/1 array of shape `kernelShape` ([inputs, units], the Dense kernel layout), so
+ * `tf.tensor(m.kernel, m.kernelShape)` multiplied into the layer's kernel after every optimizer step
+ * keeps the pruned weights at zero. `weights` names the manifest weights the masks apply to.
+ */
+export interface MasksJson {
+  format: "net-trim-masks";
+  version: 1;
+  layers: {
+    name: string;
+    weights: { kernel: string; bias?: string };
+    kernelShape: [number, number];
+    kernel: number[];
+    bias: number[];
+    nnz: number;
+  }[];
+}
+
+export function masksToJson(network: DenseNetwork): MasksJson {
+  return {
+    format: "net-trim-masks",
+    version: 1,
+    layers: masksOf(network).map((m, i) => {
+      let nnz = 0;
+      for (let k = 0; k < m.mask.length; k++) nnz += m.mask[k];
+      const names = network.source?.weightNames[i] ?? { kernel: `${m.name}/kernel`, bias: network.layers[i].useBias ? `${m.name}/bias` : undefined };
+      return {
+        name: m.name,
+        weights: names.bias ? { kernel: names.kernel, bias: names.bias } : { kernel: names.kernel },
+        kernelShape: [m.inputs, m.units] as [number, number],
+        kernel: Array.from(m.mask),
+        bias: Array.from(m.biasMask),
+        nnz,
+      };
+    }),
+  };
+}
+
+/** Reads masksToJson's output back (e.g. after JSON.parse), checking its shapes. */
+export function masksFromJson(json: unknown): LayerMask[] {
+  if (!isObject(json) || json.format !== "net-trim-masks" || !Array.isArray(json.layers)) {
+    throw new ModelFormatError({ where: "masks", expected: '{format: "net-trim-masks", layers: [...]}', received: show(json) });
+  }
+  return json.layers.map((l, i) => {
+    const where = `masks.layers[${i}]`;
+    if (!isObject(l) || !Array.isArray(l.kernelShape) || !Array.isArray(l.kernel) || !Array.isArray(l.bias)) {
+      throw new ModelFormatError({ where, expected: "{name, kernelShape, kernel, bias}", received: show(l) });
+    }
+    const [inputs, units] = l.kernelShape as number[];
+    if (l.kernel.length !== inputs * units || l.bias.length !== units) {
+      throw new ModelFormatError({ where, code: "shape_mismatch", expected: `kernel of ${inputs} × ${units} = ${inputs * units} and bias of ${units} entries`, received: `${l.kernel.length} and ${l.bias.length}` });
+    }
+    return { name: String(l.name), mask: Uint8Array.from(l.kernel as number[]), biasMask: Uint8Array.from(l.bias as number[]), inputs, units };
+  });
+}
