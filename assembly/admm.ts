@@ -16,6 +16,7 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
+import { scale } from "./vector";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -118,16 +119,9 @@ export function admmStart(eps: f64, rho0: f64, alpha0: f64): void {
 /** Changes ρ; the scaled duals U = λ/ρ are rescaled so the unscaled duals are unchanged. */
 export function admmSetRho(newRho: f64): void {
   const f = <f32>(rho / newRho);
-  scaleInPlace(<usize>P * <usize>M, pU1, f);
-  scaleInPlace(<usize>NB * <usize>M, pU2, f);
+  scale(P * M, f, pU1);
+  scale(NB * M, f, pU2);
   rho = newRho;
-}
-
-function scaleInPlace(n: usize, x: usize, f: f32): void {
-  for (let i: usize = 0; i < n; i++) {
-    const q = x + (i << 2);
-    store<f32>(q, load<f32>(q) * f);
-  }
 }
 
 /** Runs `count` iterations; statistics are gathered on the last one when `stats` is nonzero. */

@@ -53,12 +53,6 @@ function layout(base: number, sizes: Record<string, number>): Plan {
   return { offsets, end: at };
 }
 
-/** Bytes a solve of this problem needs in wasm memory (what the memory check compares with 4 GiB). */
-export function requiredBytes(backend: Backend, problem: LayerProblem): number {
-  const ex = backend.exports;
-  return layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1)))).end;
-}
-
 export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmEngine {
   const ex = backend.exports;
   const { P, N, M } = problem;
@@ -91,8 +85,8 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   ex.buildDesign(P, N, o.input, s, problem.fitBias ? s : 0, o.xt);
   ex.transpose(P, NB, o.xt, NB, o.x, P);
   ex.buildMask(P * M, o.y, problem.activeThreshold, o.mask);
-  scaleBuffer(f32(o.y, P * M), s);
-  if (problem.upperBound) scaleBuffer(f32(o.v, P * M), s);
+  ex.scale(P * M, s, o.y);
+  if (problem.upperBound) ex.scale(P * M, s, o.v);
   if (problem.sparse) {
     ex.csrFromDense(P, NB, o.xt, NB, o.xtRow, o.xtCol, o.xtVal);
     ex.csrFromDense(NB, P, o.x, P, o.xRow, o.xCol, o.xVal);
@@ -157,10 +151,8 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     leastSquaresRms() {
       ex.productXB(o.y, o.d);
       ex.gemm(NB, M, NB, o.cinv, NB, o.d, M, o.e, M, 0, o.scratch);
-      const e = f32(o.e, NB * M);
-      let sq = 0;
-      for (let i = 0; i < e.length; i++) sq += e[i] * e[i];
-      return e.length > 0 ? Math.sqrt(sq / e.length) : 0;
+      const n = NB * M;
+      return n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0;
     },
     dualBound(epsilon) {
       const lam = ex.admmPointer(5);
@@ -180,10 +172,6 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     dispose() {},
   };
   return engine;
-}
-
-function scaleBuffer(a: Float32Array, s: number): void {
-  for (let i = 0; i < a.length; i++) a[i] *= s;
 }
 
 /**

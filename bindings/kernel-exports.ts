@@ -14,6 +14,7 @@ export interface KernelExports {
   sumSquares64(n: number, x: number): number;
   transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
   maxAbs(n: number, x: number): number;
+  scale(n: number, alpha: number, x: number): void;
   cholesky64(n: number, a: number): number;
   invertFromCholesky64(n: number, l: number, out: number): void;
   f64ToF32(n: number, src: number, dst: number): void;

@@ -110,29 +110,26 @@ describe("density target", () => {
   });
 });
 
+/** Prunes a seeded net with budgets too tight to finish and aborts once a layer passes iteration 20. */
+async function abortedRun(seed: number, workers: number) {
+  const { network, input } = seededNetwork(seed, [40, 80, 60, 6], 600);
+  const ctrl = new AbortController();
+  const result = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
+    mode: "parallel", workers, epsilonGain: 0.01, signal: ctrl.signal,
+    layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+    onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
+  });
+  return { network, result };
+}
+
 describe("cancellation", () => {
-  it("an abort mid-run stops every layer with status aborted", async () => {
-    const { network, input } = seededNetwork(5, [40, 80, 60, 6], 600);
-    const ctrl = new AbortController();
-    const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
-      mode: "parallel", workers: 2, epsilonGain: 0.01, signal: ctrl.signal,
-      layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
-      onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
-    });
+  it("on the worker pool: an abort mid-run stops every layer with status aborted", async () => {
+    const { result: r } = await abortedRun(5, 2);
     expect(r.status).toBe("aborted");
     for (const layer of r.layers) expect(layer.status).toBe("aborted");
   });
-});
-
-describe("cancellation in this thread", () => {
-  it("stops at the running layer and returns the original network, nothing half-pruned", async () => {
-    const { network, input } = seededNetwork(7, [40, 80, 60, 6], 600);
-    const ctrl = new AbortController();
-    const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
-      mode: "parallel", workers: 0, epsilonGain: 0.01, signal: ctrl.signal,
-      layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
-      onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
-    });
+  it("in this thread: stops at the running layer and returns the original network, nothing half-pruned", async () => {
+    const { network, result: r } = await abortedRun(7, 0);
     expect(r.status).toBe("aborted");
     expect(r.layers.length).toBe(1);
     expect(r.network.layers.map((l) => l.kernel)).toEqual(network.layers.map((l) => l.kernel));
