@@ -11,10 +11,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Bench } from "tinybench";
 import { mnistLayerProblem } from "../examples/layer-data.ts";
 import { compileModule, instantiate, matrix, pruneLayerWith, type Backend, type LayerResult } from "../bindings/index.ts";
-import { solveLayer } from "../bindings/prune-layer.ts";
-import { createWasmEngine } from "../bindings/engine-wasm.ts";
-import { createReferenceEngine } from "../bindings/engine-reference.ts";
-import type { AdmmEngine, LayerProblem } from "../bindings/engine.ts";
+import { solveLayer } from "../bindings/solver/prune-layer.ts";
+import { createWasmEngine } from "../bindings/wasm/engine.ts";
+import { createReferenceEngine } from "../bindings/reference/engine.ts";
+import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
 import { createTfjsAdmm, initTfjsWasm } from "./tfjs-admm.ts";
 import { randomLayer } from "../test/helpers/problems.ts";
 

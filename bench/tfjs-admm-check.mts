@@ -134,7 +134,7 @@ console.log(`tfjs ${tf.version.tfjs}: backend=${info.backend} simd=${info.simd} 
   const refPath = path.join(here, "..", "bindings", "engine-reference.ts");
   if (fs.existsSync(refPath)) {
     try {
-      const mod = await import("../bindings/engine-reference.ts" as string);
+      const mod = await import("../bindings/reference/engine.ts" as string);
       const problem = {
         P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0,
         sparse: false, designNonzeros: P * (N + 1),

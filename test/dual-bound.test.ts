@@ -1,6 +1,6 @@
 // The per-neuron scaled dual bound maximises g(t) = Σ t_m a_m − ε‖t∘b‖ over 0 ≤ t_m ≤ 1/c_m.
 import { describe, expect, it } from "vitest";
-import { perNeuronDualBound } from "../bindings/dual-bound.ts";
+import { perNeuronDualBound } from "../bindings/solver/dual-bound.ts";
 import { gaussian, rng } from "./helpers/problems.ts";
 
 function g(t: number[], a: Float64Array, b: Float64Array, eps: number) {

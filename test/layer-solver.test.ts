@@ -2,8 +2,8 @@
 // edge cases of SPEC §7, SIMD against scalar, sparse against dense products.
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileModule, instantiate, matrix, pruneLayer, pruneLayerWith, type Backend, type LayerResult } from "../bindings/index.ts";
-import { solveLayer } from "../bindings/prune-layer.ts";
-import type { AdmmEngine } from "../bindings/engine.ts";
+import { solveLayer } from "../bindings/solver/prune-layer.ts";
+import type { AdmmEngine } from "../bindings/solver/engine.ts";
 import { frobenius, gaussian, measure, randomLayer, type Problem } from "./helpers/problems.ts";
 
 const X = (p: Problem) => matrix(p.input, p.P, p.N);
@@ -223,7 +223,7 @@ describe("warm start and progress", () => {
 
 describe("a layer session (same data, several budgets)", () => {
   it("reuses the set-up engine and warm-starts along an ε sweep", async () => {
-    const { openLayerSession } = await import("../bindings/prune-layer.ts");
+    const { openLayerSession } = await import("../bindings/solver/prune-layer.ts");
     const p = randomLayer(18, 300, 40, 10);
     const session = await openLayerSession(X(p), Y(p));
     try {

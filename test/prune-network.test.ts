@@ -1,8 +1,8 @@
 // The network drivers: parallel = sequential bit for bit, cascade feasibility, the Theorem 1/2
 // bounds on seeded nets, the density target, cancellation.
 import { describe, expect, it } from "vitest";
-import { pruneNetwork } from "../bindings/prune-network.ts";
-import type { DenseNetwork } from "../bindings/tfjs-model.ts";
+import { pruneNetwork } from "../bindings/network/prune-network.ts";
+import type { DenseNetwork } from "../bindings/formats/tfjs/index.ts";
 import { forward, gaussian, rng } from "./helpers/problems.ts";
 
 /** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs. */

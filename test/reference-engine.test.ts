@@ -4,8 +4,8 @@
 // file, never from the engine under test.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createReferenceEngine } from "../bindings/engine-reference.ts";
-import { FactorizationError, type AdmmEngine, type LayerProblem } from "../bindings/engine.ts";
+import { createReferenceEngine } from "../bindings/reference/engine.ts";
+import { FactorizationError, type AdmmEngine, type LayerProblem } from "../bindings/solver/engine.ts";
 
 interface LpFixture {
   name: string;

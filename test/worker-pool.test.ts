@@ -11,8 +11,9 @@ import {
   compileModule, matrix, NonFiniteError, pruneLayer, ValidationError,
   type LayerOptions, type LayerResult, type ProgressInfo,
 } from "../bindings/index.ts";
-import { createLayerPool, type FromWorker, type LayerPool, type ToWorker, type WorkerHandle } from "../bindings/worker-pool.ts";
-import { spawnLayerWorker } from "../bindings/worker-spawn.ts";
+import { createLayerPool, type LayerPool } from "../bindings/workers/pool.ts";
+import type { FromWorker, ToWorker, WorkerHandle } from "../bindings/workers/protocol.ts";
+import { spawnLayerWorker } from "../bindings/workers/spawn.ts";
 import { randomLayer, type Problem } from "./helpers/problems.ts";
 
 const TIMING = new Set(["setupMs", "solveMs", "totalMs"]);
@@ -294,7 +295,7 @@ describe("layer pool: process lifetime", () => {
 
   function runScript(name: string, body: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
     const file = join(dir, name);
-    writeFileSync(file, `import { createLayerPool } from ${JSON.stringify(bindings + "worker-pool.ts")};\n${body}\n`);
+    writeFileSync(file, `import { createLayerPool } from ${JSON.stringify(bindings + "workers/pool.ts")};\n${body}\n`);
     const t = performance.now();
     return new Promise((resolve) => {
       const child = spawn(process.execPath, [tsxCli, file], { stdio: ["ignore", "pipe", "pipe"] });

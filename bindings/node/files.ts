@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ValidationError, ShapeError } from "../errors.ts";
-import { ModelFormatError, parseLayersModel, type DenseNetwork, type WrittenLayersModel } from "../tfjs-model.ts";
+import { ModelFormatError, parseLayersModel, type DenseNetwork, type WrittenLayersModel } from "../formats/tfjs/index.ts";
 
 export interface LayersModelFiles {
   /** The parsed model.json. */

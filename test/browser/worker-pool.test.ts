@@ -1,9 +1,9 @@
 // The layer pool in real headless Chromium: module Workers started from
-// new URL("./worker-entry.js", import.meta.url) (served from the .ts source by Vite), each
+// new URL("./workers/entry.js", import.meta.url) (served from the .ts source by Vite), each
 // instantiating the one compiled module posted to it; results equal pruneLayer in the page.
 import { afterAll, describe, expect, it } from "vitest";
 import { compileModule, matrix, pruneLayer, ValidationError, type LayerOptions, type LayerResult } from "../../bindings/index.ts";
-import { createLayerPool, type LayerPool } from "../../bindings/worker-pool.ts";
+import { createLayerPool, type LayerPool } from "../../bindings/workers/pool.ts";
 import { randomLayer } from "../helpers/problems.ts";
 
 function seededLayer(seed: number, P: number, N: number, M: number) {

@@ -12,9 +12,9 @@
 //   W3⁺ = C̃⁻¹ (X·B + E)          (Cholesky factor of C̃ = X·Xᵀ + I, computed once)
 //   Z⁺ = Xt·W3⁺,  U1 = B − Z⁺,   U2 = E − W3⁺
 // `problem.sparse` is ignored: the dense products skip zero entries of the left operand anyway.
-import { C0_FACTOR } from "./defaults.ts";
-import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "./engine.ts";
-import { neuronDualTerms, perNeuronDualBound } from "./dual-bound.ts";
+import { C0_FACTOR } from "../defaults.ts";
+import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "../solver/engine.ts";
+import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
 
 /** The fixed, scaled data of one layer problem. */
 interface Design {

@@ -1,16 +1,16 @@
-// Creates a layer worker (running worker-entry) for the current runtime, adapted to the pool's
+// Creates a layer worker (running workers/entry) for the current runtime, adapted to the pool's
 // WorkerHandle. Node built-ins are imported dynamically, in the Node branch only.
 //
 // - Runtimes with a global Worker (browsers, Deno, Bun): a module Worker on
-//   `new URL("./worker-entry.js", import.meta.url)`, the pattern bundlers (Vite, webpack 5,
-//   esbuild plugins) rewrite. From the TypeScript sources, Vite serves worker-entry.ts for that
+//   `new URL("./entry.js", import.meta.url)`, the pattern bundlers (Vite, webpack 5,
+//   esbuild plugins) rewrite. From the TypeScript sources, Vite serves entry.ts for that
 //   URL (it maps .js to .ts for TS importers, as for imports).
-// - Node (worker_threads): worker-entry.js next to this file when it exists (the built package,
-//   dist/bindings/); otherwise worker-entry.ts (the sources, run by vitest or tsx), loaded through
+// - Node (worker_threads): entry.js next to this file when it exists (the built package,
+//   dist/bindings/); otherwise entry.ts (the sources, run by vitest or tsx), loaded through
 //   tsx's ESM hooks registered inside the worker (Node 20 does not apply `--import tsx` given in
 //   a worker's execArgv, and vitest's own transform does not reach workers). Without tsx the .ts
 //   is loaded directly (Node with type stripping).
-import type { FromWorker, ToWorker, WorkerHandle } from "./worker-pool.ts";
+import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
 
 interface WebWorker {
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -20,7 +20,7 @@ interface WebWorker {
 
 const hasWebWorker = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === "function";
 
-/** Starts one worker running worker-entry. */
+/** Starts one worker running workers/entry. */
 export async function spawnLayerWorker(): Promise<WorkerHandle> {
   return hasWebWorker() ? spawnWebWorker() : spawnNodeWorker();
 }
@@ -38,7 +38,7 @@ export async function defaultPoolSize(): Promise<number> {
 }
 
 function spawnWebWorker(): WorkerHandle {
-  const w = new Worker(new URL("./worker-entry.js", import.meta.url), { type: "module" }) as unknown as WebWorker;
+  const w = new Worker(new URL("./entry.js", import.meta.url), { type: "module" }) as unknown as WebWorker;
   return {
     postMessage: (message: ToWorker, transfer: Transferable[] = []) => w.postMessage(message, transfer),
     onMessage: (listener) => w.addEventListener("message", (event) => listener(event.data as FromWorker)),
@@ -61,12 +61,12 @@ async function spawnNodeWorker(): Promise<WorkerHandle> {
   const { Worker: NodeWorker } = await import("node:worker_threads");
   const { existsSync } = await import("node:fs");
   const { fileURLToPath } = await import("node:url");
-  const js = sibling("./worker-entry.js");
+  const js = sibling("./entry.js");
   let w: InstanceType<typeof NodeWorker>;
   if (js.protocol !== "file:" || existsSync(fileURLToPath(js))) {
     w = new NodeWorker(js);
   } else {
-    const ts = sibling("./worker-entry.ts");
+    const ts = sibling("./entry.ts");
     let tsxApi: string | undefined;
     try {
       tsxApi = import.meta.resolve("tsx/esm/api");

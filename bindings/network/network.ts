@@ -1,6 +1,6 @@
 // The network Net-Trim prunes: a chain of Dense layers, as read from (and written back to) a model
 // file, and the error a model file that is not such a chain gets.
-import { NetTrimError, type NetTrimErrorCode } from "./errors.ts";
+import { NetTrimError, type NetTrimErrorCode } from "../errors.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -1,7 +1,7 @@
 // Loads the WebAssembly kernels: the SIMD build when the runtime validates SIMD, else the
 // scalar build. Works in Node and browsers with no path configuration, and accepts an already
 // compiled WebAssembly.Module (edge runtimes such as workerd refuse to compile at run time).
-import { WasmUnavailableError } from "./errors.ts";
+import { WasmUnavailableError } from "../errors.ts";
 import type { KernelExports } from "./kernel-exports.ts";
 
 export interface Backend {
@@ -33,7 +33,7 @@ export function simdSupported(): boolean {
 }
 
 const wasmUrl = (simd: boolean) =>
-  new URL(simd ? "../build/net-trim-simd.wasm" : "../build/net-trim-scalar.wasm", import.meta.url);
+  new URL(simd ? "../../build/net-trim-simd.wasm" : "../../build/net-trim-scalar.wasm", import.meta.url);
 
 async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === "file:") {

@@ -1,6 +1,6 @@
 // Which weights are zero, per layer: for masked fine-tuning in TF.js (the zeros stay zeros).
-import { ModelFormatError, type DenseNetwork } from "./dense-network.ts";
-import { isObject, show, type Json } from "./format-helpers.ts";
+import { ModelFormatError, type DenseNetwork } from "../network/network.ts";
+import { isObject, show, type Json } from "./json-helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Masks

@@ -2,35 +2,18 @@
 // It receives the compiled module once ({type: "init", module}), instantiates its own Backend
 // from it (never recompiling), then solves the jobs it is sent with pruneLayerWith. A cancel
 // message aborts the job's AbortController; the solver notices it between check intervals and
-// returns status 'aborted'. Protocol types: worker-pool.ts.
-import { instantiate, type Backend } from "./loader.ts";
-import { WasmUnavailableError } from "./errors.ts";
-import { pruneLayerWith } from "./prune-layer.ts";
-import type { LayerOptions, LayerResult } from "./types.ts";
-import type { FromWorker, SerializedError, ToWorker } from "./worker-pool.ts";
+// returns status 'aborted'. Protocol types: protocol.ts.
+import { instantiate, type Backend } from "../wasm/loader.ts";
+import { WasmUnavailableError } from "../errors.ts";
+import { pruneLayerWith } from "../solver/prune-layer.ts";
+import type { LayerOptions, LayerResult } from "../types.ts";
+import { serializeError } from "./error-transport.ts";
+import type { FromWorker, ToWorker } from "./protocol.ts";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
 let backend: Promise<Backend> | undefined;
 const controllers = new Map<number, AbortController>();
-
-/** An error as plain data: the pool rebuilds the same class from name/code (see reviveError). */
-export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: "Error", message: `a non-Error value was thrown: ${String(e)}` };
-  const fields: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) {
-    if (k === "name" || k === "message" || k === "stack" || k === "code") continue;
-    if (v === null || ["string", "number", "boolean"].includes(typeof v)) fields[k] = v;
-  }
-  const code = (e as { code?: unknown }).code;
-  return {
-    name: e.name,
-    message: e.message,
-    stack: e.stack,
-    code: typeof code === "string" ? code : undefined,
-    fields,
-  };
-}
 
 /** The result's own buffers (fresh copies out of the wasm memory), transferred rather than copied again. */
 function resultBuffers(r: LayerResult): Transferable[] {

@@ -3,10 +3,10 @@
 // same algorithm.
 import {
   INACCURATE_FACTOR, RHO_MAX, RHO_MIN, RHO_UPDATE_MIN_FACTOR,
-} from "./defaults.ts";
+} from "../defaults.ts";
 import type { AdmmEngine, IterationStats, OutputMeasure } from "./engine.ts";
-import type { ResolvedOptions } from "./validate.ts";
-import type { ProgressInfo, SolveStatus } from "./types.ts";
+import type { ResolvedOptions } from "../validate.ts";
+import type { ProgressInfo, SolveStatus } from "../types.ts";
 
 export interface ControllerInput {
   engine: AdmmEngine;

@@ -1,17 +1,16 @@
 // A pool of workers that each hold their own instance of ONE compiled WebAssembly.Module and
 // solve layers with pruneLayerWith. Runtime-neutral: Node worker_threads and browser Workers are
-// created by worker-spawn.ts behind the WorkerHandle interface below; no Node built-ins here.
+// created by spawn.ts behind the WorkerHandle interface (protocol.ts); no Node built-ins here.
 //
 // Results are bit-identical to pruneLayer in the main thread: same module, same code, same data.
-import {
-  NetTrimError, NonFiniteError, OutOfMemoryError, ShapeError, ValidationError, WasmUnavailableError,
-} from "./errors.ts";
-import { compileModule } from "./loader.ts";
-import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "./types.ts";
-import { defaultPoolSize, spawnLayerWorker } from "./worker-spawn.ts";
+import { ValidationError } from "../errors.ts";
+import { compileModule } from "../wasm/loader.ts";
+import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
+import { reviveError } from "./error-transport.ts";
+import type { FromWorker, PoolLayerOptions, ToWorker, WorkerHandle } from "./protocol.ts";
+import { defaultPoolSize, spawnLayerWorker } from "./spawn.ts";
 
-/** Layer options a pool job carries: everything but the functions and the signal (those stay in the main thread, see SolveHooks). */
-export type PoolLayerOptions = Omit<LayerOptions, "signal" | "onProgress">;
+export type { PoolLayerOptions, WorkerHandle } from "./protocol.ts";
 
 /** One layer to prune: the same arguments as pruneLayer, minus signal and onProgress. */
 export interface LayerJob {
@@ -56,53 +55,6 @@ export interface LayerPoolOptions {
 }
 
 export const DEFAULT_CANCEL_GRACE_MS = 2000;
-
-/** A worker as the pool sees it; worker-spawn.ts adapts Node and browser workers to it. */
-export interface WorkerHandle {
-  postMessage(message: ToWorker, transfer?: Transferable[]): void;
-  /** Registers the message listener (called once). */
-  onMessage(listener: (message: FromWorker) => void): void;
-  /** Registers the listener for an uncaught error in the worker or its unexpected exit (called once). */
-  onError(listener: (error: Error) => void): void;
-  /** Ends the worker; resolves when it has stopped. */
-  terminate(): Promise<void>;
-  /** Node: keep the process alive while the worker is busy (ref) and not while it idles (unref). */
-  ref?(): void;
-  unref?(): void;
-}
-
-/** An error as it crosses the worker boundary: name, code, message and the error's own fields. */
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack?: string;
-  code?: string;
-  fields?: Record<string, unknown>;
-}
-
-/** Main thread → worker. */
-export type ToWorker =
-  | { type: "init"; module: WebAssembly.Module }
-  | {
-      type: "solve";
-      id: number;
-      input: MatrixInput;
-      output: MatrixInput;
-      options: PoolLayerOptions | undefined;
-      /** The job's signal was aborted before it was sent. */
-      aborted: boolean;
-      /** Whether to post progress messages. */
-      progress: boolean;
-    }
-  | { type: "cancel"; id: number };
-
-/** Worker → main thread. */
-export type FromWorker =
-  | { type: "ready"; simd: boolean }
-  | { type: "init_error"; error: SerializedError }
-  | { type: "progress"; id: number; progress: ProgressInfo }
-  | { type: "result"; id: number; result: LayerResult }
-  | { type: "error"; id: number; error: SerializedError };
 
 interface Job {
   id: number;
@@ -388,28 +340,5 @@ function prepareJob(job: LayerJob, id: number, hooks: SolveHooks): { message: Ex
 function abortError(signal: AbortSignal | undefined, message: string): Error {
   const e = new Error(message, signal?.reason !== undefined ? { cause: signal.reason } : undefined);
   e.name = "AbortError";
-  return e;
-}
-
-const NET_TRIM_ERRORS: Record<string, new (...args: never[]) => NetTrimError> = {
-  NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
-};
-
-const STANDARD_ERRORS: Record<string, ErrorConstructor> = {
-  Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
-};
-
-/**
- * Rebuilds an error posted by a worker as the same class with the same name, code, message and
- * fields (the class's constructor is not re-run: it would rebuild the message from parts).
- */
-export function reviveError(s: SerializedError): Error {
-  const cls = NET_TRIM_ERRORS[s.name] ?? STANDARD_ERRORS[s.name] ?? Error;
-  const e = Reflect.construct(Error, [s.message], cls) as Error & Record<string, unknown>;
-  if (s.name in NET_TRIM_ERRORS) e.name = s.name; // an own field, as NetTrimError's constructor sets it
-  else if (e.name !== s.name) Object.defineProperty(e, "name", { value: s.name, writable: true, configurable: true });
-  if (s.code !== undefined) e.code = s.code;
-  if (s.fields) for (const [k, v] of Object.entries(s.fields)) if (!(k in e) || Object.hasOwn(e, k)) e[k] = v;
-  if (s.stack) e.stack = `${s.stack}\n    at (posted from a net-trim worker)`;
   return e;
 }

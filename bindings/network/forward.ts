@@ -1,6 +1,6 @@
 // Signals of one Dense layer, and the small linear-algebra facts the network driver reports.
-import { ShapeError } from "./errors.ts";
-import type { DenseLayerSpec, DenseNetwork } from "./dense-network.ts";
+import { ShapeError } from "../errors.ts";
+import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 
 /**
  * x·W + b for x [rows, inputs] (f64 accumulation, f32 storage; zero inputs skipped), then relu

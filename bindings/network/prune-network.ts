@@ -6,15 +6,15 @@
 // Budgets come from an epsilon gain (one, or one per layer) or from a density target searched
 // per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
 // computed from measured per-layer quantities (SPEC §5).
-import { DEFAULTS } from "./defaults.ts";
-import { OutOfMemoryError, ShapeError, ValidationError } from "./errors.ts";
-import { estimateLayerBytes, WASM_MAX_BYTES } from "./engine-wasm.ts";
-import { applyLayer, distance, frobenius, spectralNorm } from "./network-signals.ts";
-import { openLayerSession, pruneLayer } from "./prune-layer.ts";
-import { searchDensity } from "./sparsity-target.ts";
-import { toDenseF32 } from "./validate.ts";
-import type { DenseLayerSpec, DenseNetwork } from "./tfjs-model.ts";
-import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, ProgressInfo, SolveStatus } from "./types.ts";
+import { DEFAULTS } from "../defaults.ts";
+import { OutOfMemoryError, ShapeError, ValidationError } from "../errors.ts";
+import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/engine.ts";
+import { applyLayer, distance, frobenius, spectralNorm } from "./forward.ts";
+import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
+import { searchDensity } from "./density-search.ts";
+import { toDenseF32 } from "../validate.ts";
+import type { DenseLayerSpec, DenseNetwork } from "../formats/tfjs/index.ts";
+import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, ProgressInfo, SolveStatus } from "../types.ts";
 
 export type PruneMode = "parallel" | "cascade";
 
@@ -266,7 +266,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
 }
 
 async function defaultWorkers(): Promise<number> {
-  const { defaultPoolSize } = await import("./worker-spawn.ts");
+  const { defaultPoolSize } = await import("../workers/spawn.ts");
   return defaultPoolSize();
 }
 
@@ -276,7 +276,7 @@ async function solveOnPool(
   hooks: (i: number) => { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void },
   done: (i: number, r: LayerResult, ms: number) => void,
 ): Promise<void> {
-  const { createLayerPool } = await import("./worker-pool.ts");
+  const { createLayerPool } = await import("../workers/pool.ts");
   const pool = await createLayerPool({ size: workers });
   try {
     await Promise.all(

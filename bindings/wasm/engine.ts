@@ -1,10 +1,10 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
 // in once, builds Xt, X (and their CSR forms), C̃⁻¹, then iterates entirely inside wasm.
-import { OutOfMemoryError } from "./errors.ts";
-import { C0_FACTOR } from "./defaults.ts";
+import { OutOfMemoryError } from "../errors.ts";
+import { C0_FACTOR } from "../defaults.ts";
 import type { Backend } from "./loader.ts";
-import { neuronDualTerms, perNeuronDualBound } from "./dual-bound.ts";
-import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "./engine.ts";
+import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
+import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "../solver/engine.ts";
 
 /** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
 export const WASM_MAX_BYTES = 65536 * 65536;

@@ -2,8 +2,8 @@
 // fraction of its parameters. Density falls as ε grows, so a bisection on ε (geometric, above
 // the cascade floor) converges; every probe reuses the session's factor and warm-starts from
 // the nearest solution found so far.
-import type { LayerSession } from "./prune-layer.ts";
-import type { LayerOptions, LayerResult } from "./types.ts";
+import type { LayerSession } from "../solver/prune-layer.ts";
+import type { LayerOptions, LayerResult } from "../types.ts";
 
 /** Probes at most this many budgets per layer. */
 export const MAX_DENSITY_PROBES = 14;

@@ -1,13 +1,13 @@
 // pruneLayer: validate, decide the edge cases, run the ADMM on an engine, report honestly.
-import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "./defaults.ts";
+import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { runAdmm, type ControllerResult } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem, type OutputMeasure } from "./engine.ts";
-import { createWasmEngine } from "./engine-wasm.ts";
-import { createReferenceEngine } from "./engine-reference.ts";
-import { getBackend, type Backend } from "./loader.ts";
-import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type ResolvedOptions } from "./validate.ts";
-import { ValidationError } from "./errors.ts";
-import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "./types.ts";
+import { createWasmEngine } from "../wasm/engine.ts";
+import { createReferenceEngine } from "../reference/engine.ts";
+import { getBackend, type Backend } from "../wasm/loader.ts";
+import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type ResolvedOptions } from "../validate.ts";
+import { ValidationError } from "../errors.ts";
+import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "../types.ts";
 
 /** How the engine is made: the default WebAssembly backend, a given one, or another engine (the reference). */
 export type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>;

@@ -1,0 +1,53 @@
+// The messages between the pool (main thread) and a layer worker, and the worker handle the
+// pool drives. Types only: both sides import them, neither imports the other.
+import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
+
+/** Layer options a pool job carries: everything but the functions and the signal (those stay in the main thread, see SolveHooks). */
+export type PoolLayerOptions = Omit<LayerOptions, "signal" | "onProgress">;
+
+/** A worker as the pool sees it; worker-spawn.ts adapts Node and browser workers to it. */
+export interface WorkerHandle {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  /** Registers the message listener (called once). */
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Registers the listener for an uncaught error in the worker or its unexpected exit (called once). */
+  onError(listener: (error: Error) => void): void;
+  /** Ends the worker; resolves when it has stopped. */
+  terminate(): Promise<void>;
+  /** Node: keep the process alive while the worker is busy (ref) and not while it idles (unref). */
+  ref?(): void;
+  unref?(): void;
+}
+
+/** An error as it crosses the worker boundary: name, code, message and the error's own fields. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+  fields?: Record<string, unknown>;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: "init"; module: WebAssembly.Module }
+  | {
+      type: "solve";
+      id: number;
+      input: MatrixInput;
+      output: MatrixInput;
+      options: PoolLayerOptions | undefined;
+      /** The job's signal was aborted before it was sent. */
+      aborted: boolean;
+      /** Whether to post progress messages. */
+      progress: boolean;
+    }
+  | { type: "cancel"; id: number };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: "ready"; simd: boolean }
+  | { type: "init_error"; error: SerializedError }
+  | { type: "progress"; id: number; progress: ProgressInfo }
+  | { type: "result"; id: number; result: LayerResult }
+  | { type: "error"; id: number; error: SerializedError };
