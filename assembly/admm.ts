@@ -256,14 +256,14 @@ export function admmStat(k: i32): f64 {
   }
 }
 
-/** Where the current iterates live (they swap every iteration). 0: W2, 1: W3, 2: Z, 3: U1, 4: U2, 5: a free P×M buffer. */
-export function admmPointer(k: i32): usize {
-  switch (k) {
-    case 0: return pW2;
-    case 1: return pW3;
-    case 2: return pZ;
-    case 3: return pU1;
-    case 4: return pU2;
-    default: return pZnext;
-  }
-}
+// Where the current iterates live: they swap every iteration, so read these after each call.
+/** The soft-thresholded weights W2 (N̄×M). */
+export function admmW2Pointer(): usize { return pW2; }
+/** The least-squares weights W3 (N̄×M). */
+export function admmW3Pointer(): usize { return pW3; }
+/** The scaled dual U1 of the output constraint (P×M). */
+export function admmU1Pointer(): usize { return pU1; }
+/** The scaled dual U2 of W2 = W3 (N̄×M). */
+export function admmU2Pointer(): usize { return pU2; }
+/** A P×M buffer the iteration does not read between calls (free for measurements). */
+export function admmFreeOutputPointer(): usize { return pZnext; }

@@ -12,11 +12,12 @@ export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
 export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr } from "./cg";
 export {
-  admmConfigure, admmStart, admmSetRho, admmIterate, admmStat, admmPointer,
+  admmConfigure, admmStart, admmSetRho, admmIterate, admmStat,
+  admmW2Pointer, admmW3Pointer, admmU1Pointer, admmU2Pointer, admmFreeOutputPointer,
   productXtW, productXB,
 } from "./admm";
 export {
-  measureOutput, dualMultiplier, measured,
+  measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,
   buildDesign, maxColumnSumSquares, buildMask, gramPlusIdentity64,
 } from "./measure";
 export { simdBuild } from "./build-info";

@@ -47,14 +47,13 @@ export function dualMultiplier(n: i32, linear: i32, u1: usize, mask: usize, out:
   }
 }
 
-/** Results of the last measureOutput call: 0 fit², 1 output error², 2 leakage. */
-export function measured(k: i32): f64 {
-  switch (k) {
-    case 0: return fitSq;
-    case 1: return outputSq;
-    default: return leakMax;
-  }
-}
+// Results of the last measureOutput call.
+/** ‖(Z − Y)_Ω‖² (scaled units). */
+export function measuredFitSquared(): f64 { return fitSq; }
+/** ‖act(Z) − Y‖² (scaled units). */
+export function measuredOutputSquared(): f64 { return outputSq; }
+/** max over Ω^c of Z − V, ≥ 0 (scaled units). */
+export function measuredLeakage(): f64 { return leakMax; }
 
 /** Builds the scaled design Xt (P×N̄: input·s with a last column `one`: s, or 0 without a bias) from a P×N input. */
 export function buildDesign(p: i32, n: i32, input: usize, s: f32, one: f32, xt: usize): void {

@@ -1,22 +1,34 @@
-// net-trim: Net-Trim convex pruning of neural networks, in SIMD WebAssembly.
-export { pruneLayer, pruneLayerWith, pruneLayerReference, openLayerSession, type LayerSession } from "./solver/prune-layer.ts";
+// net-trim: Net-Trim convex pruning of neural networks, in SIMD WebAssembly. The public surface.
+
+// The layer solver.
+export { pruneLayer, pruneLayerWith, openLayerSession, type LayerSession } from "./solver/prune-layer.ts";
+export { pruneLayerReference } from "./reference/prune-layer-reference.ts";
+export { matrix } from "./matrix.ts";
+export { DEFAULTS } from "./defaults.ts";
+export type {
+  Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
+} from "./types.ts";
+
+// Networks: the format-neutral type, the drivers, the forward pass, the baseline.
+export type { DenseNetwork, DenseLayerSpec, DenseActivation } from "./network/network.ts";
 export {
   pruneNetwork, type NetworkOptions, type NetworkResult, type NetworkProgress, type LayerReport, type Guarantee,
   type PruneMode, type NetworkLayerOptions,
 } from "./network/prune-network.ts";
-export {
-  parseLayersModel, writeLayersModel, forward, masksOf, masksToJson, masksFromJson, countNonzeros, ModelFormatError,
-  type DenseNetwork, type DenseLayerSpec, type WrittenLayersModel, type LayerMask, type MasksJson,
-} from "./formats/tfjs/index.ts";
+export { forward } from "./network/forward.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
-export { createLayerPool, type LayerPool, type LayerJob } from "./workers/pool.ts";
+
+// Model files: TF.js LayersModel in and out, the masks file.
+export { parseLayersModel } from "./formats/tfjs/read.ts";
+export { writeLayersModel, countNonzeros, type WrittenLayersModel } from "./formats/tfjs/write.ts";
+export { masksOf, masksToJson, masksFromJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
+export { ModelFormatError } from "./formats/model-format-error.ts";
+
+// Running it: the wasm backend and the worker pool.
 export { init, instantiate, compileModule, simdSupported, type Backend, type InitOptions } from "./wasm/loader.ts";
-export { matrix } from "./matrix.ts";
-export { DEFAULTS } from "./defaults.ts";
+export { createLayerPool, type LayerPool, type LayerJob } from "./workers/pool.ts";
+
 export {
   NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
   type NetTrimErrorCode,
 } from "./errors.ts";
-export type {
-  Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
-} from "./types.ts";

@@ -2,6 +2,7 @@
 // modified: data is read, and copied only where a Float32Array must be made.
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
 import { DEFAULTS } from "./defaults.ts";
+import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
 import type { LayerOptions, Matrix, MatrixInput, WarmStart } from "./types.ts";
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
@@ -9,35 +10,6 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
   "adaptiveRho", "alpha", "checkInterval", "sparseInput",
 ]);
-
-/** A matrix as the solver reads it: f32 row-major (the user's own array when it already is one). */
-export interface DenseF32 {
-  data: Float32Array;
-  rows: number;
-  cols: number;
-}
-
-export interface ResolvedOptions {
-  kind: "relu" | "linear";
-  fitBias: boolean;
-  epsilon: number | undefined;
-  epsilonGain: number;
-  activeThreshold: number;
-  maxIter: number;
-  timeLimitMs: number;
-  signal: AbortSignal | undefined;
-  onProgress: LayerOptions["onProgress"];
-  warmStart: WarmStart | undefined;
-  absTol: number;
-  relTol: number;
-  dualRelTol: number;
-  feasTol: number;
-  rho: number | "auto";
-  adaptiveRho: boolean;
-  alpha: number;
-  checkInterval: number;
-  sparseInput: "auto" | boolean;
-}
 
 /** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
 export function toDenseF32(value: unknown, field: string): DenseF32 {

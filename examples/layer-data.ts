@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readLayersModelDir } from "../bindings/node/files.ts";
 import { applyLayer } from "../bindings/network/forward.ts";
-import type { DenseLayerSpec } from "../bindings/formats/tfjs/index.ts";
+import type { DenseLayerSpec } from "../bindings/index.ts";
 import { loadMnist, PIXELS } from "./mnist-data.ts";
 
 export const MNIST_MLP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "models", "mnist-mlp");

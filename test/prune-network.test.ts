@@ -2,7 +2,7 @@
 // bounds on seeded nets, the density target, cancellation.
 import { describe, expect, it } from "vitest";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
-import type { DenseNetwork } from "../bindings/formats/tfjs/index.ts";
+import type { DenseNetwork } from "../bindings/network/network.ts";
 import { forward, gaussian, rng } from "./helpers/problems.ts";
 
 /** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs. */

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   forward, masksFromJson, masksOf, masksToJson, ModelFormatError, parseLayersModel, writeLayersModel,
   type DenseNetwork,
-} from "../bindings/formats/tfjs/index.ts";
+} from "../bindings/index.ts";
 import { parseCalibrationJson, parseNpy, readLayersModelDir, readNpy, writeLayersModelDir } from "../bindings/node/files.ts";
 import { NetTrimError, ShapeError, ValidationError } from "../bindings/errors.ts";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";

@@ -1,5 +1,6 @@
 // Which weights are zero, per layer: for masked fine-tuning in TF.js (the zeros stay zeros).
-import { ModelFormatError, type DenseNetwork } from "../network/network.ts";
+import type { DenseNetwork } from "../network/network.ts";
+import { ModelFormatError } from "./model-format-error.ts";
 import { isObject, show, type Json } from "./json-helpers.ts";
 
 // ---------------------------------------------------------------------------------------------

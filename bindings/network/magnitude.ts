@@ -1,6 +1,6 @@
 // The paper's baseline: magnitude pruning ("hard thresholding") at given per-layer nonzero counts.
 import { ValidationError } from "../errors.ts";
-import type { DenseNetwork } from "../formats/tfjs/index.ts";
+import type { DenseNetwork } from "./network.ts";
 
 /**
  * Keeps the `keep[i]` largest-magnitude parameters (kernel and bias together) of layer i and

@@ -1,6 +1,5 @@
-// The network Net-Trim prunes: a chain of Dense layers, as read from (and written back to) a model
-// file, and the error a model file that is not such a chain gets.
-import { NetTrimError, type NetTrimErrorCode } from "../errors.ts";
+// The network Net-Trim prunes: a chain of Dense layers, format-neutral. Readers in formats/
+// build it from model files and writers put it back.
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -47,38 +46,4 @@ export interface DenseNetwork {
    */
   outputActivation?: "softmax";
   source?: LayersModelSource;
-}
-
-export interface ModelFormatErrorDetails {
-  /** What is wrong where: 'layer "conv1" (Conv2D)', 'weightsManifest[0].weights[3] "dense/kernel"', ... */
-  where: string;
-  expected: string;
-  received: string;
-  /** Why it can't be used, when that is not obvious from expected/received. */
-  reason?: string;
-  layer?: string;
-  className?: string;
-  file?: string;
-  code?: NetTrimErrorCode;
-}
-
-/**
- * model.json or its weights can't be read as a prunable Dense network. Code "invalid_option", or
- * "shape_mismatch" when shapes disagree (consecutive layers, a weight's shape against its layer).
- */
-export class ModelFormatError extends NetTrimError {
-  readonly field: string;
-  readonly layer?: string;
-  readonly className?: string;
-  readonly file?: string;
-  constructor(d: ModelFormatErrorDetails) {
-    super(
-      d.code ?? "invalid_option",
-      `${d.where}: ${d.reason ? `${d.reason}; ` : ""}expected ${d.expected}, received ${d.received}`,
-    );
-    this.field = d.where;
-    this.layer = d.layer;
-    this.className = d.className;
-    this.file = d.file;
-  }
 }

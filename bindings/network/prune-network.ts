@@ -7,13 +7,13 @@
 // per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
 // computed from measured per-layer quantities (SPEC §5).
 import { DEFAULTS } from "../defaults.ts";
-import { OutOfMemoryError, ShapeError, ValidationError } from "../errors.ts";
-import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/engine.ts";
+import { ShapeError, ValidationError } from "../errors.ts";
 import { applyLayer, distance, frobenius, spectralNorm } from "./forward.ts";
+import { checkLayerFits } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
 import { searchDensity } from "./density-search.ts";
 import { toDenseF32 } from "../validate.ts";
-import type { DenseLayerSpec, DenseNetwork } from "../formats/tfjs/index.ts";
+import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, ProgressInfo, SolveStatus } from "../types.ts";
 
 export type PruneMode = "parallel" | "cascade";
@@ -145,10 +145,8 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const P = x.rows;
   // Memory: every layer's solve must fit in WebAssembly's 4 GiB; refuse before any work.
   network.layers.forEach((l, i) => {
-    const bytes = estimateLayerBytes(P, l.inputs, l.units, mode === "cascade" && i > 0);
-    if (bytes > WASM_MAX_BYTES) {
-      throw new OutOfMemoryError(`layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`, bytes, WASM_MAX_BYTES);
-    }
+    const what = `layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`;
+    checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0);
   });
   const kindOf = (i: number): "relu" | "linear" => (i === L - 1 ? "linear" : network.layers[i].activation === "relu" ? "relu" : "linear");
   const hooks = (i: number) => ({

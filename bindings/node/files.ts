@@ -1,9 +1,12 @@
 // Node-only file helpers: TF.js LayersModel directories, NumPy .npy files and JSON calibration data.
-// (bindings/tfjs-model.ts does the format work and runs anywhere; this file adds node:fs.)
+// (formats/tfjs/ does the format work and runs anywhere; this file adds node:fs.)
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ValidationError, ShapeError } from "../errors.ts";
-import { ModelFormatError, parseLayersModel, type DenseNetwork, type WrittenLayersModel } from "../formats/tfjs/index.ts";
+import type { DenseNetwork } from "../network/network.ts";
+import { ModelFormatError } from "../formats/model-format-error.ts";
+import { parseLayersModel } from "../formats/tfjs/read.ts";
+import type { WrittenLayersModel } from "../formats/tfjs/write.ts";
 
 export interface LayersModelFiles {
   /** The parsed model.json. */

@@ -5,7 +5,7 @@ import {
   INACCURATE_FACTOR, RHO_MAX, RHO_MIN, RHO_UPDATE_MIN_FACTOR,
 } from "../defaults.ts";
 import type { AdmmEngine, IterationStats, OutputMeasure } from "./engine.ts";
-import type { ResolvedOptions } from "../validate.ts";
+import type { ResolvedOptions } from "./settings.ts";
 import type { ProgressInfo, SolveStatus } from "../types.ts";
 
 export interface ControllerInput {

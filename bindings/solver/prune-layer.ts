@@ -3,9 +3,9 @@ import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { runAdmm, type ControllerResult } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem, type OutputMeasure } from "./engine.ts";
 import { createWasmEngine } from "../wasm/engine.ts";
-import { createReferenceEngine } from "../reference/engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
-import { checkShapes, checkWarmStart, resolveOptions, toDenseF32, type ResolvedOptions } from "../validate.ts";
+import { checkShapes, checkWarmStart, resolveOptions, toDenseF32 } from "../validate.ts";
+import type { ResolvedOptions } from "./settings.ts";
 import { ValidationError } from "../errors.ts";
 import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "../types.ts";
 
@@ -329,10 +329,4 @@ function failedResult(problem: LayerProblem, base: Base, status: SolveStatus, ms
     info,
     dual: { rho: NaN, u1: new Float32Array(P * M), u2: new Float32Array((N + 1) * M) },
   };
-}
-
-
-/** The same solve on the pure-TypeScript float64 reference engine (the test oracle; slow). */
-export async function pruneLayerReference(input: MatrixInput, output: MatrixInput, options?: LayerOptions): Promise<LayerResult> {
-  return solveLayer(input, output, options, createReferenceEngine);
 }

@@ -1,57 +1,11 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
 // in once, builds Xt, X (and their CSR forms), C̃⁻¹, then iterates entirely inside wasm.
 import { OutOfMemoryError } from "../errors.ts";
+import { bufferSizes, layout, WASM_MAX_BYTES } from "./memory-plan.ts";
 import { C0_FACTOR } from "../defaults.ts";
 import type { Backend } from "./loader.ts";
 import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
 import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "../solver/engine.ts";
-
-/** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
-export const WASM_MAX_BYTES = 65536 * 65536;
-const ALIGN = 64;
-
-interface Plan {
-  offsets: Record<string, number>;
-  end: number;
-}
-
-function align(x: number): number {
-  return Math.ceil(x / ALIGN) * ALIGN;
-}
-
-/** Byte sizes of every buffer a solve needs. `nnz` is the nonzero count of Xt (bias column included). */
-export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScratch: number): Record<string, number> {
-  const { P, N, M } = problem;
-  const NB = N + 1;
-  const nnz = problem.designNonzeros;
-  const out = P * M * 4;
-  const w = NB * M * 4;
-  const sizes: Record<string, number> = {
-    input: P * N * 4, xt: P * NB * 4, x: P * NB * 4,
-    gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
-    y: out, v: problem.upperBound ? out : 0, mask: P * M,
-    u1: out, b: out, z: out, zNext: out,
-    w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
-    scratch: gemmScratch, colWork: Math.max(N, 1) * 8,
-  };
-  if (problem.sparse) {
-    Object.assign(sizes, {
-      xtRow: (P + 1) * 4, xtCol: nnz * 4, xtVal: nnz * 4,
-      xRow: (NB + 1) * 4, xCol: nnz * 4, xVal: nnz * 4, spmmScratch,
-    });
-  }
-  return sizes;
-}
-
-function layout(base: number, sizes: Record<string, number>): Plan {
-  const offsets: Record<string, number> = {};
-  let at = align(base);
-  for (const [name, size] of Object.entries(sizes)) {
-    offsets[name] = at;
-    at = align(at + Math.max(size, 0));
-  }
-  return { offsets, end: at };
-}
 
 export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmEngine {
   const ex = backend.exports;
@@ -116,16 +70,16 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     start(epsilon, rho, alpha, weights, u1, u2) {
       epsScaled = epsilon * s;
       // Pointers swap between iterations: read the current ones.
-      const w3 = f32(ex.admmPointer(1), NB * M);
+      const w3 = f32(ex.admmW3Pointer(), NB * M);
       if (weights) w3.set(weights);
       else w3.fill(0);
-      const u1v = f32(ex.admmPointer(3), P * M);
+      const u1v = f32(ex.admmU1Pointer(), P * M);
       if (u1) u1v.set(u1);
       else u1v.fill(0);
-      const u2v = f32(ex.admmPointer(4), NB * M);
+      const u2v = f32(ex.admmU2Pointer(), NB * M);
       if (u2) u2v.set(u2);
       else u2v.fill(0);
-      f32(ex.admmPointer(0), NB * M).fill(0);
+      f32(ex.admmW2Pointer(), NB * M).fill(0);
       ex.admmStart(epsScaled, rho, alpha);
     },
     iterate(count, stats) {
@@ -139,13 +93,13 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       ex.admmSetRho(rho);
     },
     measureW2(): OutputMeasure {
-      const z = ex.admmPointer(5);
-      ex.productXtW(ex.admmPointer(0), z);
+      const z = ex.admmFreeOutputPointer();
+      ex.productXtW(ex.admmW2Pointer(), z);
       ex.measureOutput(P * M, linear, hasV, z, o.y, o.v, o.mask);
       return {
-        fitError: Math.sqrt(ex.measured(0)) * c0,
-        outputError: Math.sqrt(ex.measured(1)) * c0,
-        leakage: ex.measured(2) * c0,
+        fitError: Math.sqrt(ex.measuredFitSquared()) * c0,
+        outputError: Math.sqrt(ex.measuredOutputSquared()) * c0,
+        leakage: ex.measuredLeakage() * c0,
       };
     },
     leastSquaresRms() {
@@ -155,8 +109,8 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       return n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0;
     },
     dualBound(epsilon) {
-      const lam = ex.admmPointer(5);
-      ex.dualMultiplier(P * M, linear, ex.admmPointer(3), o.mask, lam);
+      const lam = ex.admmFreeOutputPointer();
+      ex.dualMultiplier(P * M, linear, ex.admmU1Pointer(), o.mask, lam);
       ex.productXB(lam, o.d);
       const mask = new Uint8Array(memory.buffer, o.mask, P * M);
       const terms = neuronDualTerms(f32(lam, P * M), f32(o.y, P * M), problem.upperBound ? f32(o.v, P * M) : undefined,
@@ -164,27 +118,12 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       return perNeuronDualBound(terms.a, terms.b, terms.c, epsilon * s);
     },
     readW2() {
-      return f32(ex.admmPointer(0), NB * M).slice();
+      return f32(ex.admmW2Pointer(), NB * M).slice();
     },
     readDual() {
-      return { u1: f32(ex.admmPointer(3), P * M).slice(), u2: f32(ex.admmPointer(4), NB * M).slice() };
+      return { u1: f32(ex.admmU1Pointer(), P * M).slice(), u2: f32(ex.admmU2Pointer(), NB * M).slice() };
     },
     dispose() {},
   };
   return engine;
-}
-
-/**
- * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
- * checking a whole network before any work): dense products assumed (the CSR copies are then
- * absent but the dense ones are always there), fixed scratch sizes of the kernels, 1 MiB for the
- * module's own data.
- */
-export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
-  const problem = {
-    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1),
-  } as unknown as LayerProblem;
-  const gemmScratch = 2 * 1024 * 1024;
-  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96);
-  return layout(1024 * 1024, sizes).end;
 }

@@ -15,7 +15,8 @@
 // after a Dense folds into it; softmax is allowed on the last layer only (the network's output is then
 // the pre-softmax logits, and the written model keeps the softmax). Anything else is refused with a
 // ModelFormatError naming the layer, its class and why it can't be pruned.
-import { ModelFormatError, type DenseActivation, type DenseLayerSpec, type DenseNetwork, type LayersModelSource } from "../../network/network.ts";
+import type { DenseActivation, DenseLayerSpec, DenseNetwork, LayersModelSource } from "../../network/network.ts";
+import { ModelFormatError } from "../model-format-error.ts";
 import { isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // Writes a pruned network back as a TF.js LayersModel (model.json + one weights.bin), under the
 // original's topology and weight names. Runtime-neutral; bindings/node/files.ts writes the files.
 import { NonFiniteError, ShapeError } from "../../errors.ts";
-import { ModelFormatError, type DenseNetwork } from "../../network/network.ts";
+import type { DenseNetwork } from "../../network/network.ts";
+import { ModelFormatError } from "../model-format-error.ts";
 import { isObject, show, type Json } from "../json-helpers.ts";
 import { mapWeights, parseTopology, readManifest } from "./read.ts";
 

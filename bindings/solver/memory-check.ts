@@ -1,0 +1,11 @@
+// Refuses, before any work, a layer whose solve would not fit in WebAssembly memory: the
+// network drivers check every layer first so that nothing is solved of a network that cannot
+// be finished.
+import { OutOfMemoryError } from "../errors.ts";
+import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/memory-plan.ts";
+
+/** Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit. */
+export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean): void {
+  const bytes = estimateLayerBytes(P, N, M, hasUpperBound);
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(what, bytes, WASM_MAX_BYTES);
+}

@@ -1,0 +1,65 @@
+// The memory plan of one wasm solve: every buffer's size and its aligned offset, and an
+// estimate of the total for checking a whole network before any work.
+import type { LayerProblem } from "../solver/engine.ts";
+
+/** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
+export const WASM_MAX_BYTES = 65536 * 65536;
+const ALIGN = 64;
+
+export interface Plan {
+  offsets: Record<string, number>;
+  end: number;
+}
+
+function align(x: number): number {
+  return Math.ceil(x / ALIGN) * ALIGN;
+}
+
+/** Byte sizes of every buffer a solve needs. `nnz` is the nonzero count of Xt (bias column included). */
+export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScratch: number): Record<string, number> {
+  const { P, N, M } = problem;
+  const NB = N + 1;
+  const nnz = problem.designNonzeros;
+  const out = P * M * 4;
+  const w = NB * M * 4;
+  const sizes: Record<string, number> = {
+    input: P * N * 4, xt: P * NB * 4, x: P * NB * 4,
+    gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
+    y: out, v: problem.upperBound ? out : 0, mask: P * M,
+    u1: out, b: out, z: out, zNext: out,
+    w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
+    scratch: gemmScratch, colWork: Math.max(N, 1) * 8,
+  };
+  if (problem.sparse) {
+    Object.assign(sizes, {
+      xtRow: (P + 1) * 4, xtCol: nnz * 4, xtVal: nnz * 4,
+      xRow: (NB + 1) * 4, xCol: nnz * 4, xVal: nnz * 4, spmmScratch,
+    });
+  }
+  return sizes;
+}
+
+export function layout(base: number, sizes: Record<string, number>): Plan {
+  const offsets: Record<string, number> = {};
+  let at = align(base);
+  for (const [name, size] of Object.entries(sizes)) {
+    offsets[name] = at;
+    at = align(at + Math.max(size, 0));
+  }
+  return { offsets, end: at };
+}
+
+/**
+ * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
+ * checking a whole network before any work): dense products assumed (the CSR copies are then
+ * absent but the dense ones are always there), fixed scratch sizes of the kernels, 1 MiB for the
+ * module's own data.
+ */
+export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
+  const problem = {
+    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1),
+  } as unknown as LayerProblem;
+  const gemmScratch = 2 * 1024 * 1024;
+  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96);
+  return layout(1024 * 1024, sizes).end;
+}
