@@ -3,7 +3,7 @@
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
 import { DEFAULTS } from "./defaults.ts";
 import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
-import type { LayerOptions, Matrix, MatrixInput, WarmStart } from "./types.ts";
+import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",

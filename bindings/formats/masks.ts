@@ -1,7 +1,7 @@
 // Which weights are zero, per layer: for masked fine-tuning in TF.js (the zeros stay zeros).
 import type { DenseNetwork } from "../network/network.ts";
 import { ModelFormatError } from "./model-format-error.ts";
-import { isObject, show, type Json } from "./json-helpers.ts";
+import { isObject, show } from "./json-helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Masks

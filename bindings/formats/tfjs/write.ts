@@ -4,7 +4,8 @@ import { NonFiniteError, ShapeError } from "../../errors.ts";
 import type { DenseNetwork } from "../../network/network.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { isObject, show, type Json } from "../json-helpers.ts";
-import { mapWeights, parseTopology, readManifest } from "./read.ts";
+import { parseTopology } from "./topology.ts";
+import { mapWeights, readManifest } from "./weights.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Writing

@@ -1,0 +1,123 @@
+// The command line of `net-trim`: usage text, flags, and numbers read from flags with errors that
+// name the flag (exit code 2).
+import { parseArgs } from "node:util";
+
+export const USAGE = `net-trim: prune the Dense layers of a TF.js LayersModel with Net-Trim (convex, layer-wise)
+
+Usage:
+  net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
+  net-trim --help | --version
+
+Inputs:
+  <model.json>               TF.js LayersModel (model.json + weight shards; or its directory):
+                             a chain of Dense layers, ReLU between, linear last layer
+  -c, --calibration <file>   calibration samples [samples, features]: a .npy file (float32,
+                             float64 or uint8, C order) or a JSON array of arrays of numbers
+  -o, --out <dir>            output directory (created if missing): model.json, weights.bin,
+                             masks.json (which weights are zero), report.json
+
+Options:
+  --mode parallel|cascade    parallel: every layer on the original network's signals (default);
+                             cascade: layers in order on the pruned network's output
+  --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
+                             or one per layer, e.g. 0.02,0.05,0.1
+  --sparsity <d>[,...]       instead of a budget: the fraction of each layer's weights to KEEP,
+                             e.g. 0.1 (or 10%); one value or one per layer
+  --gamma <g>                cascade budget inflation, >= 1 (default 1.1)
+  --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
+  --max-iter <n>             iteration cap per layer solve (default 2000)
+  --workers <n>              parallel mode: layers solved at once on worker threads
+                             (0: in this thread; default: min(CPU threads, layers))
+  --samples <n>              use only the first n calibration samples
+  --force                    overwrite a model.json already in the output directory
+  --json                     print report.json to stdout instead of the table
+  -q, --quiet                no progress on stderr
+  -h, --help                 this help
+  -V, --version              the version
+
+Exit codes: 0 done, 1 data or model error, 2 usage error, 130 interrupted (nothing written).
+Set NET_TRIM_DEBUG=1 to get stack traces.
+
+Example:
+  net-trim prune model.json --mode cascade --epsilon-gain 0.03 --calibration calib.npy -o out/
+`;
+
+/** A command-line mistake: exit code 2. */
+export class UsageError extends Error {}
+
+export const OPTIONS = {
+  calibration: { type: "string", short: "c" },
+  out: { type: "string", short: "o" },
+  mode: { type: "string" },
+  "epsilon-gain": { type: "string" },
+  sparsity: { type: "string" },
+  gamma: { type: "string" },
+  kappa: { type: "string" },
+  "max-iter": { type: "string" },
+  workers: { type: "string" },
+  samples: { type: "string" },
+  force: { type: "boolean" },
+  json: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+export function parseCommandLine(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const quoted = /'([^']+)'/.exec(err.message)?.[1];
+    switch (err.code) {
+      case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+        throw new UsageError(`unknown option ${quoted ?? err.message}`);
+      case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+        // "Option '-o, --out <value>' argument missing" / "... argument is ambiguous" / "Option '--json' does not take an argument"
+        let flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : "an option";
+        const long = Object.entries(OPTIONS).find(([, o]) => "short" in o && `-${o.short}` === flag)?.[0];
+        if (long) flag = `--${long}`;
+        if (/does not take an argument/.test(err.message)) throw new UsageError(`${flag}: expected no value (it is a switch), received one`);
+        if (/ambiguous/.test(err.message)) {
+          // The value starts with '-': a forgotten value before the next option, or a negative number.
+          const name = flag.replace(/^--/, "");
+          const short = (OPTIONS as Record<string, { short?: string }>)[name]?.short;
+          let at = -1;
+          argv.forEach((a, i) => { if (a === flag || (short !== undefined && a === `-${short}`)) at = i; });
+          const next = at >= 0 ? argv[at + 1] : undefined;
+          throw new UsageError(next !== undefined
+            ? `${flag}: expected a value, received ${JSON.stringify(next)}, which reads as an option (write ${flag}=${next} if it is the value)`
+            : `${flag}: expected a value, received the next option instead`);
+        }
+        throw new UsageError(`${flag}: expected a value, received nothing`);
+      }
+      default:
+        throw new UsageError(err.message.split("\n")[0]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers from flags
+
+export function parseNumber(flag: string, text: string, what: string, ok: (x: number) => boolean, percent = false): number {
+  const t = text.trim();
+  let x = percent && t.endsWith("%") ? Number(t.slice(0, -1)) / 100 : Number(t);
+  if (t === "" || !Number.isFinite(x) || !ok(x)) throw new UsageError(`--${flag}: expected ${what}, received ${JSON.stringify(text)}`);
+  if (Object.is(x, -0)) x = 0;
+  return x;
+}
+
+export function parseList(flag: string, text: string, what: string, ok: (x: number) => boolean, percent = false): number | number[] {
+  const parts = text.split(",");
+  if (parts.length === 1) return parseNumber(flag, text, what, ok, percent);
+  return parts.map((p, i) => {
+    try {
+      return parseNumber(flag, p, what, ok, percent);
+    } catch {
+      throw new UsageError(`--${flag}: expected ${what} (one value or a comma-separated list, one per layer), received ${JSON.stringify(p)} as item ${i + 1} of ${JSON.stringify(text)}`);
+    }
+  });
+}
+
+export const integer = (min: number) => (x: number) => Number.isInteger(x) && x >= min;

@@ -1,0 +1,69 @@
+// report.json and the table printed after a prune.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { NetworkResult } from "../bindings/index.ts";
+
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let k = 0; k < 4; k++) {
+    const file = path.join(dir, "package.json");
+    if (fs.existsSync(file)) {
+      try {
+        const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string };
+        if (pkg.name === "net-trim" && pkg.version) return pkg.version;
+      } catch {
+        // keep looking
+      }
+    }
+    dir = path.dirname(dir);
+  }
+  return "unknown";
+}
+
+export function buildReport(result: NetworkResult, context: Record<string, unknown>) {
+  const layers = result.layers.map((l) => {
+    const { nnzPerNeuron: _n, ...info } = l.info;
+    return {
+      name: l.name, kind: l.kind, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, parameters: l.parameters,
+      keptFraction: l.keptFraction, epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, info,
+    };
+  });
+  const sum = (f: (l: (typeof layers)[number]) => number) => layers.reduce((s, l) => s + f(l), 0);
+  const parameters = sum((l) => l.parameters);
+  return {
+    tool: "net-trim",
+    version: packageVersion(),
+    ...context,
+    status: result.status,
+    layers,
+    total: {
+      nnzBefore: sum((l) => l.nnzBefore), nnzAfter: sum((l) => l.nnzAfter), parameters,
+      keptFraction: parameters > 0 ? sum((l) => l.nnzAfter) / parameters : 0,
+    },
+    guarantee: result.guarantee,
+    timeMs: result.timeMs,
+  };
+}
+
+export type Report = ReturnType<typeof buildReport>;
+
+export function formatTable(report: Report): string {
+  const header = ["layer", "kind", "status", "nnz before → after", "kept %", "rel. error", "iterations", "time"];
+  const rows = report.layers.map((l) => [
+    l.name, l.kind, l.status, `${l.nnzBefore} → ${l.nnzAfter}`, (100 * l.keptFraction).toFixed(1),
+    l.relativeError.toFixed(4), String(l.iterations), `${(l.timeMs / 1000).toFixed(2)} s`,
+  ]);
+  const right = [false, false, false, true, true, true, true, true];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((s, c) => (right[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join("  ").trimEnd();
+  const t = report.total;
+  const g = report.guarantee;
+  const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ""];
+  out.push(`total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`);
+  out.push(
+    `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
+    `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}`,
+  );
+  return out.join("\n");
+}
