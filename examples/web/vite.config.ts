@@ -1,6 +1,6 @@
-// Vite config of the net-trim web page. Root is this folder; the library is resolved from the
-// repository's TypeScript sources (no build of the package needed) and the MNIST data is made
-// at build time by ./data-plugin.ts, so no large binary is committed.
+// Vite config of the net-trim web page. Root is this folder; the library comes from the
+// repository's TypeScript sources (./lib.ts; no build of the package needed) and the MNIST data
+// is made at build time by ./data-plugin.ts, so no large binary is committed.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 import { mnistDataPlugin } from "./data-plugin.ts";
@@ -12,7 +12,6 @@ export default defineConfig({
   root: here,
   // Relative asset URLs: the output works from any folder of any static server.
   base: "./",
-  resolve: { alias: { "net-trim": fileURLToPath(new URL("../../bindings/index.ts", import.meta.url)) } },
   plugins: [mnistDataPlugin()],
   worker: { format: "es" },
   build: {
@@ -26,7 +25,6 @@ export default defineConfig({
     // The library sources and build/*.wasm live outside this root.
     fs: { allow: [repo] },
   },
-  // Nothing of the page comes from node_modules; keep the dev server from pre-bundling the
-  // library (its worker URLs and wasm URLs must stay relative to the source files).
-  optimizeDeps: { exclude: ["net-trim"], entries: [] },
+  // Nothing of the page comes from node_modules: no dependency pre-bundling in dev.
+  optimizeDeps: { noDiscovery: true, include: [] },
 });
