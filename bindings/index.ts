@@ -10,7 +10,7 @@ export type {
 } from "./types.ts";
 
 // Networks: the format-neutral type, the drivers, the forward pass, the baseline.
-export type { DenseNetwork, DenseLayerSpec, DenseActivation } from "./network/network.ts";
+export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export {
   pruneNetwork, type NetworkOptions, type NetworkResult, type NetworkProgress, type LayerReport, type Guarantee,
   type PruneMode, type NetworkLayerOptions,
@@ -20,13 +20,16 @@ export { magnitudePrune } from "./network/magnitude.ts";
 
 // Model files: TF.js LayersModel in and out, the masks file.
 export { parseLayersModel } from "./formats/tfjs/read.ts";
-export { writeLayersModel, countNonzeros, type WrittenLayersModel } from "./formats/tfjs/write.ts";
+export { writeLayersModel, countNonzeros, type WrittenLayersModel, type LayerCount } from "./formats/tfjs/write.ts";
 export { masksOf, masksToJson, masksFromJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
-export { ModelFormatError } from "./formats/model-format-error.ts";
+export { ModelFormatError, type ModelFormatErrorDetails } from "./formats/model-format-error.ts";
 
 // Running it: the wasm backend and the worker pool.
 export { init, instantiate, compileModule, simdSupported, type Backend, type InitOptions } from "./wasm/loader.ts";
-export { createLayerPool, type LayerPool, type LayerJob } from "./workers/pool.ts";
+export {
+  createLayerPool, type LayerPool, type LayerJob, type LayerPoolOptions, type SolveHooks, type PoolLayerOptions,
+} from "./workers/pool.ts";
+export type { WorkerHandle } from "./workers/protocol.ts";
 
 export {
   NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,

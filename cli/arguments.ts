@@ -45,7 +45,7 @@ Example:
 /** A command-line mistake: exit code 2. */
 export class UsageError extends Error {}
 
-export const OPTIONS = {
+const OPTIONS = {
   calibration: { type: "string", short: "c" },
   out: { type: "string", short: "o" },
   mode: { type: "string" },

@@ -2,7 +2,7 @@
 // stderr is not a terminal.
 import type { NetworkProgress } from "../bindings/index.ts";
 
-export interface ProgressSink {
+interface ProgressSink {
   update(p: NetworkProgress): void;
   clear(): void;
 }

@@ -46,7 +46,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
   };
 }
 
-export type Report = ReturnType<typeof buildReport>;
+type Report = ReturnType<typeof buildReport>;
 
 export function formatTable(report: Report): string {
   const header = ["layer", "kind", "status", "nnz before → after", "kept %", "rel. error", "iterations", "time"];

@@ -6,7 +6,7 @@ import type { LayerSession } from "../solver/prune-layer.ts";
 import type { LayerOptions, LayerResult } from "../types.ts";
 
 /** Probes at most this many budgets per layer. */
-export const MAX_DENSITY_PROBES = 14;
+const MAX_DENSITY_PROBES = 14;
 
 export async function searchDensity(
   session: LayerSession,

@@ -8,7 +8,7 @@ import type { AdmmEngine, IterationStats, OutputMeasure } from "./engine.ts";
 import type { ResolvedOptions } from "./settings.ts";
 import type { ProgressInfo, SolveStatus } from "../types.ts";
 
-export interface ControllerInput {
+interface ControllerInput {
   engine: AdmmEngine;
   options: ResolvedOptions;
   epsilon: number;

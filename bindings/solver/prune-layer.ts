@@ -1,16 +1,17 @@
 // pruneLayer: validate, decide the edge cases, run the ADMM on an engine, report honestly.
 import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
-import { runAdmm, type ControllerResult } from "./controller.ts";
-import { FactorizationError, type AdmmEngine, type LayerProblem, type OutputMeasure } from "./engine.ts";
+import { runAdmm } from "./controller.ts";
+import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
+import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
 import { createWasmEngine } from "../wasm/engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
 import { checkShapes, checkWarmStart, resolveOptions, toDenseF32 } from "../validate.ts";
 import type { ResolvedOptions } from "./settings.ts";
 import { ValidationError } from "../errors.ts";
-import type { LayerInfo, LayerOptions, LayerResult, MatrixInput, SolveStatus } from "../types.ts";
+import type { LayerOptions, LayerResult, MatrixInput } from "../types.ts";
 
 /** How the engine is made: the default WebAssembly backend, a given one, or another engine (the reference). */
-export type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>;
+type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>;
 
 /**
  * Prunes one layer: the sparsest weights (smallest ‖W‖₁) whose response stays within ε of the
@@ -193,140 +194,5 @@ async function solvePrepared(
     bias,
     info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),
     dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
-  };
-}
-
-/**
- * A run that did not solve is called infeasible when the certified lower bound on ‖W‖₁ over
- * the feasible set exceeds by far what the iterates use: the dual is diverging (a Farkas ray).
- */
-function finalStatus(ctl: ControllerResult, lowerBound: number, weights: Float32Array, bias: Float32Array): SolveStatus {
-  if (ctl.status !== "max_iter_reached") return ctl.status;
-  const l1 = l1Norm(weights) + l1Norm(bias);
-  return lowerBound > 1e3 * Math.max(l1, 1) ? "infeasible" : ctl.status;
-}
-
-function stackWeights(w: Float32Array | Float64Array, b: Float32Array | Float64Array, n: number, m: number): Float32Array {
-  const out = new Float32Array((n + 1) * m);
-  out.set(w);
-  out.set(b, n * m);
-  return out;
-}
-
-function l1Norm(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]);
-  return s;
-}
-
-function countNonzeros(a: Float32Array): number {
-  let c = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) c++;
-  return c;
-}
-
-function nnzPerNeuron(weights: Float32Array, bias: Float32Array, n: number, m: number): Int32Array {
-  const out = new Int32Array(m);
-  for (let j = 0; j < n; j++) for (let k = 0; k < m; k++) if (weights[j * m + k] !== 0) out[k]++;
-  for (let k = 0; k < m; k++) if (bias[k] !== 0) out[k]++;
-  return out;
-}
-
-interface Base {
-  epsilon: number;
-  zeroFraction: number;
-  sparse: boolean;
-}
-
-function buildInfo(
-  problem: LayerProblem, base: Base, ctl: ControllerResult, measure: OutputMeasure, weights: Float32Array,
-  bias: Float32Array, lowerBound: number, engine: AdmmEngine, setupMs: number, totalMs: number,
-): LayerInfo {
-  const { N, M } = problem;
-  const l1 = l1Norm(weights) + l1Norm(bias);
-  const normY = frobenius(problem.output);
-  const nnzW = countNonzeros(weights);
-  const nnzB = countNonzeros(bias);
-  return {
-    iterations: ctl.iterations,
-    primalResidual: ctl.primalResidual,
-    dualResidual: ctl.dualResidual,
-    primalTolerance: ctl.primalTolerance,
-    dualTolerance: ctl.dualTolerance,
-    scale: engine.scale,
-    rho: ctl.rho,
-    rhoInitial: ctl.rhoInitial,
-    rhoUpdates: ctl.rhoUpdates,
-    epsilon: base.epsilon,
-    l1Norm: l1,
-    lowerBound,
-    optimalityGap: l1 - lowerBound,
-    relativeGap: l1 > 0 ? (l1 - lowerBound) / l1 : 0,
-    nnz: nnzW + nnzB,
-    nnzWeights: nnzW,
-    nnzBias: nnzB,
-    nnzPerNeuron: nnzPerNeuron(weights, bias, N, M),
-    outputError: measure.outputError,
-    relativeOutputError: normY > 0 ? measure.outputError / normY : 0,
-    fitError: measure.fitError,
-    leakage: measure.leakage,
-    setupMs,
-    solveMs: ctl.solveMs,
-    totalMs,
-    simd: engine.simd,
-    sparseInput: base.sparse,
-    inputZeroFraction: base.zeroFraction,
-  };
-}
-
-function frobenius(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-  return Math.sqrt(s);
-}
-
-/** W = 0 (feasible here, hence optimal: ‖0‖₁ = 0), measured directly. */
-function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOptions, ms: number): LayerResult {
-  const { P, N, M, output, linear } = problem;
-  let fit = 0, out = 0, leak = 0;
-  for (let i = 0; i < output.length; i++) {
-    const yi = output[i];
-    out += yi * yi;
-    if (linear || yi > o.activeThreshold) fit += yi * yi;
-    else if (problem.upperBound) leak = Math.max(leak, -problem.upperBound[i]);
-  }
-  const normY = Math.sqrt(out);
-  const info: LayerInfo = {
-    iterations: 0, primalResidual: 0, dualResidual: 0, primalTolerance: 0, dualTolerance: 0, scale: 1,
-    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: 0, lowerBound: 0,
-    optimalityGap: 0, relativeGap: 0, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
-    outputError: Math.sqrt(out), relativeOutputError: normY > 0 ? 1 : 0, fitError: Math.sqrt(fit), leakage: leak,
-    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, sparseInput: base.sparse, inputZeroFraction: base.zeroFraction,
-  };
-  return {
-    status: "solved",
-    weights: new Float32Array(N * M),
-    bias: new Float32Array(M),
-    info,
-    dual: { rho: 1, u1: new Float32Array(P * M), u2: new Float32Array((N + 1) * M) },
-  };
-}
-
-/** A solve that could not start its iterations (C̃ not factorable): outputs are NaN, never stale numbers. */
-function failedResult(problem: LayerProblem, base: Base, status: SolveStatus, ms: number): LayerResult {
-  const { P, N, M } = problem;
-  const info: LayerInfo = {
-    iterations: 0, primalResidual: NaN, dualResidual: NaN, primalTolerance: NaN, dualTolerance: NaN, scale: NaN,
-    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: NaN, lowerBound: NaN,
-    optimalityGap: NaN, relativeGap: NaN, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
-    outputError: NaN, relativeOutputError: NaN, fitError: NaN, leakage: NaN,
-    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, sparseInput: base.sparse, inputZeroFraction: base.zeroFraction,
-  };
-  return {
-    status,
-    weights: new Float32Array(N * M).fill(NaN),
-    bias: new Float32Array(M).fill(NaN),
-    info,
-    dual: { rho: NaN, u1: new Float32Array(P * M), u2: new Float32Array((N + 1) * M) },
   };
 }

@@ -6,7 +6,7 @@ import type { LayerProblem } from "../solver/engine.ts";
 export const WASM_MAX_BYTES = 65536 * 65536;
 const ALIGN = 64;
 
-export interface Plan {
+interface Plan {
   offsets: Record<string, number>;
   end: number;
 }

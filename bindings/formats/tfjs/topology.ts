@@ -20,7 +20,7 @@ export interface DenseTopo {
   declaredInput?: number;
 }
 
-export interface Topology {
+interface Topology {
   className: string;
   modelName?: string;
   dense: DenseTopo[];
