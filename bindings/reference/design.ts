@@ -29,7 +29,6 @@ export interface Design {
   chol: Float64Array;
 }
 
-/** The ADMM's variables (scaled units). `z`/`zNext` and `w3`/`w3Next` swap every iteration. */
 // ---------------------------------------------------------------------------------------------
 // Setup
 

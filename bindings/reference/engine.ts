@@ -16,6 +16,7 @@ import type { AdmmEngine, IterationStats, LayerProblem, OutputMeasure } from "..
 import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
 import { buildDesignAndFactor, cholSolve, productXB, productXtW, type Design } from "./design.ts";
 
+/** The ADMM's variables (scaled units). `z`/`zNext` and `w3`/`w3Next` swap every iteration. */
 interface State {
   epsilon: number;
   rho: number;
