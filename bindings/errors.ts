@@ -1,5 +1,7 @@
 // The NetTrimError family: thrown only when a call cannot proceed. Every message names the
-// field, what was expected and what was received.
+// field, what was expected and what was received. Each class sets its `name` as a string literal
+// (not new.target.name): minifiers rename classes, and the name is what users and the worker
+// error transport see.
 
 export type NetTrimErrorCode =
   | "invalid_option"
@@ -12,7 +14,8 @@ export class NetTrimError extends Error {
   readonly code: NetTrimErrorCode;
   constructor(code: NetTrimErrorCode, message: string) {
     super(message);
-    this.name = new.target.name;
+    // Subclasses set their own literal name; a subclass defined elsewhere that does not keeps its class name.
+    this.name = new.target === NetTrimError ? "NetTrimError" : new.target.name;
     this.code = code;
   }
 }
@@ -22,6 +25,7 @@ export class ValidationError extends NetTrimError {
   readonly field: string;
   constructor(field: string, expected: string, received: unknown) {
     super("invalid_option", `${field}: expected ${expected}, received ${describe(received)}`);
+    this.name = "ValidationError";
     this.field = field;
   }
 }
@@ -30,6 +34,7 @@ export class ValidationError extends NetTrimError {
 export class ShapeError extends NetTrimError {
   constructor(message: string) {
     super("shape_mismatch", message);
+    this.name = "ShapeError";
   }
 }
 
@@ -40,6 +45,7 @@ export class NonFiniteError extends NetTrimError {
   readonly col: number;
   constructor(field: string, row: number, col: number, value: number) {
     super("non_finite", `${field}[${row}][${col}] is ${value}: expected finite numbers only`);
+    this.name = "NonFiniteError";
     this.field = field;
     this.row = row;
     this.col = col;
@@ -50,6 +56,7 @@ export class NonFiniteError extends NetTrimError {
 export class WasmUnavailableError extends NetTrimError {
   constructor(message: string) {
     super("wasm_unavailable", message);
+    this.name = "WasmUnavailableError";
   }
 }
 
@@ -62,18 +69,19 @@ export class OutOfMemoryError extends NetTrimError {
       "out_of_memory",
       `${what} needs ${formatBytes(requiredBytes)} of WebAssembly memory but the limit is ${formatBytes(limitBytes)}`,
     );
+    this.name = "OutOfMemoryError";
     this.requiredBytes = requiredBytes;
     this.limitBytes = limitBytes;
   }
 }
 
-export function formatBytes(bytes: number): string {
+function formatBytes(bytes: number): string {
   if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB (${bytes} bytes)`;
   if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB (${bytes} bytes)`;
   return `${bytes} bytes`;
 }
 
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) {

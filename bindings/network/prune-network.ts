@@ -79,12 +79,22 @@ export interface Guarantee {
   holds: boolean;
 }
 
+/** Where the layers were solved. */
+interface NetworkExecution {
+  /** Pool workers used (0: in this thread). */
+  workers: number;
+  inThread: boolean;
+  /** Why in this thread: "workers: 0", cascade mode, the density search, one layer, or a runtime without Workers (workerd, Vercel Edge). */
+  reason?: string;
+}
+
 export interface NetworkResult {
   network: DenseNetwork;
   /** "solved" when every layer is; else the first layer status that is not. */
   status: SolveStatus;
   layers: LayerReport[];
   guarantee: Guarantee;
+  execution: NetworkExecution;
   timeMs: number;
 }
 
@@ -198,7 +208,8 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   // one original and one pruned signal are held, except on the worker pool, where every layer
   // runs at once and needs its own input and output.
   let pruned: DenseLayerSpec[];
-  const workers = mode === "parallel" && !densities ? Math.min(options.workers ?? (await defaultWorkers()), L) : 1;
+  const execution = await planExecution(mode, densities !== undefined, options.workers, L);
+  const workers = execution.workers;
   if (mode === "parallel" && workers > 1) {
     const original: Float32Array[] = [];
     let s = x.data;
@@ -260,12 +271,28 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const done = reports.filter(Boolean);
   const firstBad = done.find((r) => r.status !== "solved");
   const status = firstBad?.status ?? (done.length === L ? "solved" : "aborted");
-  return { network: out, status, layers: done, guarantee, timeMs: performance.now() - t0 };
+  return { network: out, status, layers: done, guarantee, execution, timeMs: performance.now() - t0 };
 }
 
-async function defaultWorkers(): Promise<number> {
-  const { defaultPoolSize } = await import("../workers/spawn.ts");
-  return defaultPoolSize();
+/**
+ * Pool or this thread. Parallel mode uses min(workers, layers) pool workers (default: the
+ * hardware threads) where the runtime has Workers; where it has none (workerd, Vercel Edge) the
+ * layers run here, one after another, with the same results, and the reason is reported.
+ */
+async function planExecution(mode: PruneMode, density: boolean, requested: number | undefined, L: number): Promise<NetworkExecution> {
+  const here = (reason: string): NetworkExecution => ({ workers: 0, inThread: true, reason });
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 0)) {
+    throw new ValidationError("options.workers", "an integer ≥ 0", requested);
+  }
+  if (mode !== "parallel") return here("cascade mode solves the layers in order");
+  if (density) return here("the density search runs in one thread");
+  if (requested === 0) return here("workers: 0");
+  if (L === 1) return here("one layer");
+  const { defaultPoolSize, workerSupport } = await import("../workers/spawn.ts");
+  const missing = workerSupport();
+  if (missing) return here(missing);
+  const workers = Math.min(requested ?? (await defaultPoolSize()), L);
+  return workers > 1 ? { workers, inThread: false } : here(requested === undefined ? "one hardware thread" : `workers: ${requested}`);
 }
 
 async function solveOnPool(
@@ -275,6 +302,7 @@ async function solveOnPool(
   done: (i: number, r: LayerResult, ms: number) => void,
 ): Promise<void> {
   const { createLayerPool } = await import("../workers/pool.ts");
+  // The pool posts the default backend's module (the one init({module | simd}) set) to its workers.
   const pool = await createLayerPool({ size: workers });
   try {
     await Promise.all(

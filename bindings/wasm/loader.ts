@@ -1,7 +1,8 @@
 // Loads the WebAssembly kernels: the SIMD build when the runtime validates SIMD, else the
 // scalar build. Works in Node and browsers with no path configuration, and accepts an already
 // compiled WebAssembly.Module (edge runtimes such as workerd refuse to compile at run time).
-import { WasmUnavailableError } from "../errors.ts";
+import { ValidationError, WasmUnavailableError } from "../errors.ts";
+import { hasNodeBuiltins, importNodeBuiltin, runtimeName } from "../runtime.ts";
 import type { KernelExports } from "./kernel-exports.ts";
 
 export interface Backend {
@@ -12,9 +13,15 @@ export interface Backend {
 }
 
 export interface InitOptions {
-  /** A compiled net-trim module (from `net-trim/wasm/simd` or `net-trim/wasm/scalar`). */
+  /** A compiled net-trim module: the default import of `net-trim/wasm/net-trim-simd.wasm` where the runtime or bundler turns .wasm imports into modules (wrangler, Vercel Edge with `?module`, Deno's `import source`). */
   module?: WebAssembly.Module | Promise<WebAssembly.Module>;
-  /** Without `module`: force the SIMD (true) or scalar (false) build; default "auto" (SIMD when it validates). */
+  /**
+   * Instead of `module`: where to fetch a build, for bundlers that hand you a file's URL rather
+   * than a module (esbuild's file loader gives the URL as the default import of `net-trim/wasm/net-trim-simd.wasm`).
+   * A relative string is resolved against the page's location.
+   */
+  url?: string | URL;
+  /** Without `module` or `url`: force the SIMD (true) or scalar (false) build; default "auto" (SIMD when it validates). */
   simd?: boolean | "auto";
 }
 
@@ -32,29 +39,146 @@ export function simdSupported(): boolean {
   }
 }
 
-const wasmUrl = (simd: boolean) =>
-  new URL(simd ? "../../build/net-trim-simd.wasm" : "../../build/net-trim-scalar.wasm", import.meta.url);
+/** The two builds, as files next to the package's JS. */
+const FILES = { simd: "net-trim-simd.wasm", scalar: "net-trim-scalar.wasm" } as const;
+
+/**
+ * Where the build lives: one literal `new URL("…", import.meta.url)` per build, the form Vite,
+ * webpack 5, Rollup, Parcel and esbuild (with `--loader:.wasm=file`) recognise: they emit the
+ * .wasm with the bundle and rewrite the URL, so a page needs no path configuration.
+ */
+function wasmUrl(simd: boolean): URL {
+  try {
+    return simd
+      ? new URL("../../build/net-trim-simd.wasm", import.meta.url)
+      : new URL("../../build/net-trim-scalar.wasm", import.meta.url);
+  } catch (e) {
+    let base: unknown;
+    try {
+      base = import.meta.url;
+    } catch {
+      base = undefined;
+    }
+    throw new WasmUnavailableError(
+      `cannot locate ${simd ? FILES.simd : FILES.scalar}: this code has no usable import.meta.url (${String(base)}; ${(e as Error).message}), ` +
+        `as in a classic script or an edge bundle. ${IMPORT_HINT}`,
+    );
+  }
+}
+
+const IMPORT_HINT =
+  'Import the module and hand it over: import wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm })';
+
+/** Whether `m` is a compiled WebAssembly.Module (also one made in another realm, e.g. an edge runtime's host). */
+export function isWasmModule(m: unknown): m is WebAssembly.Module {
+  return (
+    (typeof WebAssembly !== "undefined" && m instanceof WebAssembly.Module) ||
+    Object.prototype.toString.call(m) === "[object WebAssembly.Module]"
+  );
+}
+
+const errorText = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/** The message for a runtime that refuses WebAssembly.compile(bytes) (workerd, Vercel Edge, CSP without wasm-unsafe-eval). */
+function refusesBytes(e: unknown): boolean {
+  return /disallowed by embedder|code generation|wasm-unsafe-eval|not allowed|Content Security Policy/i.test(errorText(e));
+}
+
+async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, contentType?: string | null): Promise<WebAssembly.Module> {
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const magic = [0x00, 0x61, 0x73, 0x6d];
+  if (view.length < 4 || magic.some((b, i) => view[i] !== b)) {
+    const head = Array.from(view.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    const text = new TextDecoder().decode(view.subarray(0, 64)).trimStart().toLowerCase();
+    const html = (contentType ?? "").includes("text/html") || text.startsWith("<!doctype") || text.startsWith("<html") || text.startsWith("<");
+    if (html) {
+      throw new WasmUnavailableError(
+        `${where} answered with HTML instead of WebAssembly (content type ${contentType ?? "unknown"}; first bytes ${head}): ` +
+          "HTML was served instead of WebAssembly: with Vite's dev server add net-trim to optimizeDeps.exclude " +
+          "(its dependency pre-bundling moves net-trim's JS away from its .wasm); otherwise serve the package's dist/build/*.wasm at that URL. " +
+          IMPORT_HINT,
+      );
+    }
+    throw new WasmUnavailableError(
+      `${where} is not WebAssembly: expected the magic word 00 61 73 6d, found ${head || "an empty body"} (content type ${contentType ?? "unknown"}). ${IMPORT_HINT}`,
+    );
+  }
+  try {
+    return await WebAssembly.compile(view as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    if (refusesBytes(e)) {
+      throw new WasmUnavailableError(
+        `this runtime refuses to compile WebAssembly from bytes (${errorText(e)}): import the module and call init({module}). ${IMPORT_HINT}`,
+      );
+    }
+    throw new WasmUnavailableError(`could not compile ${where}: ${errorText(e)}`);
+  }
+}
+
+/** Reads a file: URL with Node's fs (Node, Bun, Deno), naming the path and what to do when it fails. */
+async function readFileUrl(url: URL): Promise<Uint8Array> {
+  const [{ readFile }, { fileURLToPath }] = await Promise.all([importNodeBuiltin("fs/promises"), importNodeBuiltin("url")]);
+  const path = fileURLToPath(url);
+  const dir = fileURLToPath(new URL(".", url));
+  try {
+    return await readFile(path);
+  } catch (e) {
+    const err = e as { code?: string; name?: string };
+    const text = errorText(e);
+    if (runtimeName() === "deno" && (err.name === "NotCapable" || err.name === "PermissionDenied" || /--allow-read|Requires read access|NotCapable|PermissionDenied/i.test(text))) {
+      throw new WasmUnavailableError(
+        `Deno's permissions refused reading ${path} (${text}): run with --allow-read=${dir} or import the module and call init({module}). ${IMPORT_HINT}`,
+      );
+    }
+    if (err.code === "ENOENT") {
+      throw new WasmUnavailableError(
+        `${path} does not exist (ENOENT): this copy of net-trim has no WebAssembly build there. Reinstall the package ` +
+          "(from a clone of the repository: npm run asbuild), or import the module and call init({module}).",
+      );
+    }
+    if (err.code === "EACCES" || err.code === "EPERM") {
+      throw new WasmUnavailableError(`permission denied reading ${path} (${err.code}): make it readable, or import the module and call init({module}).`);
+    }
+    throw new WasmUnavailableError(`could not read ${path}: ${text}`);
+  }
+}
 
 async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === "file:") {
-    const fs = await import("node:fs/promises");
-    return WebAssembly.compile(await fs.readFile(url));
+  if (url.protocol === "file:" && hasNodeBuiltins()) return compileBytes(await readFileUrl(url), fileUrlPath(url));
+  if (typeof fetch !== "function") {
+    throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${IMPORT_HINT}`);
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new WasmUnavailableError(`fetching ${url.href} failed: HTTP ${response.status}`);
-  return WebAssembly.compile(await response.arrayBuffer());
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new WasmUnavailableError(
+      `fetching ${url.href} failed (${errorText(e)})${url.protocol === "file:" ? ": this runtime cannot read files" : ""}. ${IMPORT_HINT}`,
+    );
+  }
+  const contentType = response.headers.get("content-type");
+  if (!response.ok) {
+    throw new WasmUnavailableError(
+      `fetching ${url.href} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} (content type ${contentType ?? "unknown"}). ` +
+        "The .wasm must be served at that URL: bundlers emit it for you (Vite, webpack; esbuild with --loader:.wasm=file); " +
+        `otherwise copy net-trim's dist/build/*.wasm there. ${IMPORT_HINT}`,
+    );
+  }
+  return compileBytes(await response.arrayBuffer(), `fetching ${url.href} (HTTP ${response.status})`, contentType);
+}
+
+function fileUrlPath(url: URL): string {
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return url.href;
+  }
 }
 
 /** Compiles the build this runtime supports (SIMD when it validates, unless `simd: false`). */
 export async function compileModule(simd: boolean = simdSupported()): Promise<WebAssembly.Module> {
   if (typeof WebAssembly === "undefined") throw new WasmUnavailableError("WebAssembly is not available in this runtime");
-  const url = wasmUrl(simd);
-  try {
-    return await compileFromUrl(url);
-  } catch (e) {
-    if (e instanceof WasmUnavailableError) throw e;
-    throw new WasmUnavailableError(`could not compile ${url.href}: ${(e as Error).message}`);
-  }
+  return compileFromUrl(wasmUrl(simd));
 }
 
 /** Instantiates a compiled module into a fresh Backend (its own memory). */
@@ -78,24 +202,75 @@ export async function instantiate(module: WebAssembly.Module): Promise<Backend> 
   return { exports, memory: exports.memory, simd: exports.simdBuild() !== 0 };
 }
 
+let defaultModule: Promise<WebAssembly.Module> | undefined;
 let defaultBackend: Promise<Backend> | undefined;
+
+function checkInitOptions(options: InitOptions): void {
+  if (options === null || typeof options !== "object") throw new ValidationError("init options", "an object {module?, url?, simd?}", options);
+  for (const key of Object.keys(options)) {
+    if (key !== "module" && key !== "url" && key !== "simd") throw new ValidationError(`init options.${key}`, "one of module, url, simd", key);
+  }
+  if (options.module !== undefined && options.url !== undefined) {
+    throw new ValidationError("init options", "either module or url, not both", options);
+  }
+  if (options.url !== undefined && typeof options.url !== "string" && !(options.url instanceof URL)) {
+    throw new ValidationError("init options.url", "a string or URL", options.url);
+  }
+  if (options.simd !== undefined && options.simd !== true && options.simd !== false && options.simd !== "auto") {
+    throw new ValidationError("init options.simd", 'true, false or "auto"', options.simd);
+  }
+}
 
 /**
  * Sets up the default backend. Optional: pruneLayer calls it on first use. Pass `module` where
- * the runtime cannot compile WebAssembly from bytes (Cloudflare workerd).
+ * the runtime cannot compile WebAssembly from bytes or cannot read the package's files
+ * (Cloudflare workerd, Vercel Edge, Deno without --allow-read). The module given (or compiled)
+ * is also the one the worker pool of pruneNetwork posts to its workers.
  */
 export function init(options: InitOptions = {}): Promise<Backend> {
-  defaultBackend = (async () => {
-    if (options.module) return instantiate(await options.module);
+  checkInitOptions(options);
+  const module = (async () => {
+    if (options.module !== undefined) {
+      const m = await options.module;
+      if (!isWasmModule(m)) {
+        throw new ValidationError("init options.module", 'a WebAssembly.Module (import wasm from "net-trim/wasm/net-trim-simd.wasm")', m);
+      }
+      return m;
+    }
+    if (options.url !== undefined) {
+      if (typeof WebAssembly === "undefined") throw new WasmUnavailableError("WebAssembly is not available in this runtime");
+      const base = (globalThis as { location?: { href?: string } }).location?.href;
+      let url: URL;
+      try {
+        url = new URL(options.url, base);
+      } catch {
+        throw new ValidationError("init options.url", "an absolute URL, or a relative one in a page", options.url);
+      }
+      return compileFromUrl(url);
+    }
     const useSimd = options.simd === undefined || options.simd === "auto" ? simdSupported() : options.simd;
-    return instantiate(await compileModule(useSimd));
+    return compileModule(useSimd);
   })();
-  defaultBackend.catch(() => {
-    defaultBackend = undefined;
+  const backend = module.then(instantiate);
+  defaultModule = module;
+  defaultBackend = backend;
+  backend.catch(() => {
+    // A failed set-up is not kept: the next call tries again (and throws the same error if nothing changed).
+    if (defaultBackend === backend) {
+      defaultBackend = undefined;
+      defaultModule = undefined;
+    }
   });
-  return defaultBackend;
+  return backend;
 }
 
 export function getBackend(): Promise<Backend> {
   return defaultBackend ?? init();
+}
+
+/** The compiled module of the default backend (the one init was given or compiled): what pool workers instantiate. */
+export async function getModule(): Promise<WebAssembly.Module> {
+  if (!defaultModule) void init().catch(() => undefined);
+  await defaultBackend; // the module must also instantiate here; its error is the one to report
+  return defaultModule!;
 }

@@ -9,6 +9,7 @@ import { pruneLayerWith } from "../solver/prune-layer.ts";
 import type { LayerOptions, LayerResult } from "../types.ts";
 import { serializeError } from "./error-transport.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
+import { importNodeBuiltin } from "../runtime.ts";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
@@ -85,7 +86,7 @@ if (typeof scope.self !== "undefined" && typeof scope.postMessage === "function"
   // Node worker_threads: parentPort buffers messages until a listener is attached. No top-level
   // await: bundlers build workers as classic scripts by default (Vite: worker.format "iife").
   void (async () => {
-    const { parentPort } = await import("node:worker_threads");
+    const { parentPort } = await importNodeBuiltin("worker_threads");
     if (!parentPort) throw new Error("net-trim worker-entry must be started as a worker (no parentPort)");
     const port = parentPort;
     const post: Post = (m, transfer = []) => port.postMessage(m, transfer as unknown as Parameters<typeof port.postMessage>[1]);

@@ -1,7 +1,8 @@
 // Errors across the worker boundary: the worker posts them as plain data, the pool rebuilds the
-// same class with the same name, code, message and fields.
+// same class with the same name, code, message and fields (by name, or by code when the name is unknown).
 import {
   NetTrimError, NonFiniteError, OutOfMemoryError, ShapeError, ValidationError, WasmUnavailableError,
+  type NetTrimErrorCode,
 } from "../errors.ts";
 import type { SerializedError } from "./protocol.ts";
 
@@ -23,22 +24,38 @@ export function serializeError(e: unknown): SerializedError {
   };
 }
 
+/** The net-trim classes by their literal names (names survive minification: errors.ts sets them as strings). */
 const NET_TRIM_ERRORS: Record<string, new (...args: never[]) => NetTrimError> = {
   NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
+};
+
+/** The class for each code: an error whose name is unknown here (a subclass defined elsewhere, a renamed class) is still revived by its code. */
+const BY_CODE: Record<NetTrimErrorCode, new (...args: never[]) => NetTrimError> = {
+  invalid_option: ValidationError,
+  shape_mismatch: ShapeError,
+  non_finite: NonFiniteError,
+  wasm_unavailable: WasmUnavailableError,
+  out_of_memory: OutOfMemoryError,
 };
 
 const STANDARD_ERRORS: Record<string, ErrorConstructor> = {
   Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
 };
 
+const own = <T>(table: Record<string, T>, key: string | undefined): T | undefined =>
+  key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+
 /**
  * Rebuilds an error posted by a worker as the same class with the same name, code, message and
- * fields (the class's constructor is not re-run: it would rebuild the message from parts).
+ * fields (the class's constructor is not re-run: it would rebuild the message from parts). The
+ * class is found by name among net-trim's classes, else by `code` (so a NetTrimError keeps its
+ * class even when a minifier renamed it), else by name among the standard errors.
  */
 export function reviveError(s: SerializedError): Error {
-  const cls = NET_TRIM_ERRORS[s.name] ?? STANDARD_ERRORS[s.name] ?? Error;
+  const netTrim = own(NET_TRIM_ERRORS, s.name) ?? own(BY_CODE, s.code);
+  const cls = netTrim ?? own(STANDARD_ERRORS, s.name) ?? Error;
   const e = Reflect.construct(Error, [s.message], cls) as Error & Record<string, unknown>;
-  if (s.name in NET_TRIM_ERRORS) e.name = s.name; // an own field, as NetTrimError's constructor sets it
+  if (netTrim) e.name = s.name; // an own field, as NetTrimError's constructor sets it
   else if (e.name !== s.name) Object.defineProperty(e, "name", { value: s.name, writable: true, configurable: true });
   if (s.code !== undefined) e.code = s.code;
   if (s.fields) for (const [k, v] of Object.entries(s.fields)) if (!(k in e) || Object.hasOwn(e, k)) e[k] = v;

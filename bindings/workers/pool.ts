@@ -3,14 +3,14 @@
 // created by spawn.ts behind the WorkerHandle interface (protocol.ts); no Node built-ins here.
 //
 // Results are bit-identical to pruneLayer in the main thread: same module, same code, same data.
-import { ValidationError } from "../errors.ts";
-import { compileModule } from "../wasm/loader.ts";
+import { ValidationError, WasmUnavailableError } from "../errors.ts";
+import { getModule, isWasmModule } from "../wasm/loader.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { reviveError } from "./error-transport.ts";
 import type { FromWorker, PoolLayerOptions, ToWorker, WorkerHandle } from "./protocol.ts";
-import { defaultPoolSize, spawnLayerWorker } from "./spawn.ts";
+import { defaultPoolSize, spawnLayerWorker, workerSupport } from "./spawn.ts";
 
-export type { PoolLayerOptions, WorkerHandle } from "./protocol.ts";
+export type { PoolLayerOptions } from "./protocol.ts";
 
 /** One layer to prune: the same arguments as pruneLayer, minus signal and onProgress. */
 export interface LayerJob {
@@ -46,7 +46,7 @@ export interface LayerPool {
 export interface LayerPoolOptions {
   /** Most workers at once. Default: the runtime's hardware concurrency; only as many as there are concurrent jobs are started. */
   size?: number;
-  /** The compiled net-trim module every worker instantiates. Default: compileModule() (SIMD when it validates), compiled once here. */
+  /** The compiled net-trim module every worker instantiates. Default: the module of the default backend (the one `init({module})` was given, or `init({simd})` compiled; compiled once on first use). */
   module?: WebAssembly.Module | Promise<WebAssembly.Module>;
   /** How long a cancelled worker has to answer before it is terminated and replaced. Default 2000 ms. */
   cancelGraceMs?: number;
@@ -54,7 +54,7 @@ export interface LayerPoolOptions {
   spawn?: () => WorkerHandle | Promise<WorkerHandle>;
 }
 
-export const DEFAULT_CANCEL_GRACE_MS = 2000;
+const DEFAULT_CANCEL_GRACE_MS = 2000;
 
 interface Job {
   id: number;
@@ -75,14 +75,22 @@ interface Slot {
   dead: boolean;
 }
 
-/** Creates a pool of layer workers sharing one compiled module (compiled here once, posted to each worker). */
+/**
+ * Creates a pool of layer workers sharing one compiled module (posted to each worker, never
+ * recompiled). Throws a WasmUnavailableError where the runtime has no workers (workerd, Vercel
+ * Edge) unless `spawn` is given.
+ */
 export async function createLayerPool(options: LayerPoolOptions = {}): Promise<LayerPool> {
   checkPoolOptions(options);
+  if (!options.spawn) {
+    const why = workerSupport();
+    if (why) throw new WasmUnavailableError(`cannot create a worker pool: ${why}. Solve in this thread (pruneLayer, or pruneNetwork with workers: 0).`);
+  }
   const size = options.size ?? (await defaultPoolSize());
   const grace = options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
   const spawn = options.spawn ?? spawnLayerWorker;
-  const module = await (options.module ?? compileModule());
-  if (!(module instanceof WebAssembly.Module)) {
+  const module = await (options.module ?? getModule());
+  if (!isWasmModule(module)) {
     throw new ValidationError("options.module", "a WebAssembly.Module", module);
   }
 

@@ -1,5 +1,6 @@
 // Creates a layer worker (running workers/entry) for the current runtime, adapted to the pool's
-// WorkerHandle. Node built-ins are imported dynamically, in the Node branch only.
+// WorkerHandle. Node built-ins are imported through runtime.ts (a computed specifier no bundler
+// follows), in the Node branch only.
 //
 // - Runtimes with a global Worker (browsers, Deno, Bun): a module Worker on
 //   `new URL("./entry.js", import.meta.url)`, the pattern bundlers (Vite, webpack 5,
@@ -10,7 +11,11 @@
 //   tsx's ESM hooks registered inside the worker (Node 20 does not apply `--import tsx` given in
 //   a worker's execArgv, and vitest's own transform does not reach workers). Without tsx the .ts
 //   is loaded directly (Node with type stripping).
+// - Neither (Cloudflare workerd, Vercel Edge): workerSupport() says why; pruneNetwork then runs
+//   its layers in this thread and reports it, createLayerPool throws a WasmUnavailableError.
+import { WasmUnavailableError } from "../errors.ts";
 import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
+import { hasNodeBuiltins, importNodeBuiltin, runtimeName } from "../runtime.ts";
 
 interface WebWorker {
   postMessage(message: unknown, transfer: Transferable[]): void;
@@ -20,17 +25,36 @@ interface WebWorker {
 
 const hasWebWorker = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker === "function";
 
+/**
+ * Why this runtime cannot run pool workers, or undefined when it can (a global Worker: browsers,
+ * Deno, Bun; or Node's worker_threads).
+ */
+export function workerSupport(): string | undefined {
+  if (hasWebWorker() || hasNodeBuiltins()) return undefined;
+  switch (runtimeName()) {
+    case "workerd":
+      return "Cloudflare Workers (workerd) have no Worker threads";
+    case "edge-light":
+      return "the Vercel Edge Runtime has no Worker threads";
+    default:
+      return "this runtime has neither a global Worker nor Node's worker_threads";
+  }
+}
+
 /** Starts one worker running workers/entry. */
 export async function spawnLayerWorker(): Promise<WorkerHandle> {
-  return hasWebWorker() ? spawnWebWorker() : spawnNodeWorker();
+  if (hasWebWorker()) return spawnWebWorker();
+  if (hasNodeBuiltins()) return spawnNodeWorker();
+  throw new WasmUnavailableError(`cannot start a net-trim worker: ${workerSupport()}. Solve in this thread (pruneLayer, or pruneNetwork with workers: 0).`);
 }
 
 /** The default pool size: the runtime's hardware concurrency (at least 1). */
 export async function defaultPoolSize(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav && typeof nav.hardwareConcurrency === "number" && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  if (!hasNodeBuiltins()) return 1;
   try {
-    const os = await import("node:os");
+    const os = await importNodeBuiltin("os");
     return Math.max(1, typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length);
   } catch {
     return 1;
@@ -38,7 +62,16 @@ export async function defaultPoolSize(): Promise<number> {
 }
 
 function spawnWebWorker(): WorkerHandle {
-  const w = new Worker(new URL("./entry.js", import.meta.url), { type: "module" }) as unknown as WebWorker;
+  let w: WebWorker;
+  try {
+    // Literal, in one expression: the pattern Vite, webpack 5, Rollup and Parcel bundle as a worker.
+    w = new Worker(new URL("./entry.js", import.meta.url), { type: "module" }) as unknown as WebWorker;
+  } catch (e) {
+    throw new WasmUnavailableError(
+      `cannot start a net-trim worker from ./entry.js next to ${String(safeModuleUrl())}: ${(e as Error).message}. ` +
+        "Bundle net-trim's worker (dist/bindings/workers/entry.js) next to your script, or run with workers: 0.",
+    );
+  }
   return {
     postMessage: (message: ToWorker, transfer: Transferable[] = []) => w.postMessage(message, transfer),
     onMessage: (listener) => w.addEventListener("message", (event) => listener(event.data as FromWorker)),
@@ -54,13 +87,21 @@ function spawnWebWorker(): WorkerHandle {
   };
 }
 
+function safeModuleUrl(): string | undefined {
+  try {
+    return import.meta.url;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A file next to this one. Not a `new URL("literal", import.meta.url)`: bundlers would emit the Node entry as an extra asset. */
 const sibling = (name: string): URL => new URL(name, import.meta.url);
 
 async function spawnNodeWorker(): Promise<WorkerHandle> {
-  const { Worker: NodeWorker } = await import("node:worker_threads");
-  const { existsSync } = await import("node:fs");
-  const { fileURLToPath } = await import("node:url");
+  const [{ Worker: NodeWorker }, { existsSync }, { fileURLToPath }] = await Promise.all([
+    importNodeBuiltin("worker_threads"), importNodeBuiltin("fs"), importNodeBuiltin("url"),
+  ]);
   const js = sibling("./entry.js");
   let w: InstanceType<typeof NodeWorker>;
   if (js.protocol !== "file:" || existsSync(fileURLToPath(js))) {
