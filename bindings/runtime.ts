@@ -7,6 +7,7 @@
 interface NodeBuiltins {
   "fs/promises": typeof import("node:fs/promises");
   fs: typeof import("node:fs");
+  module: typeof import("node:module");
   os: typeof import("node:os");
   url: typeof import("node:url");
   worker_threads: typeof import("node:worker_threads");

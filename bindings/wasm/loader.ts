@@ -61,13 +61,26 @@ function wasmUrl(simd: boolean): URL {
     }
     throw new WasmUnavailableError(
       `cannot locate ${simd ? FILES.simd : FILES.scalar}: this code has no usable import.meta.url (${String(base)}; ${(e as Error).message}), ` +
-        `as in a classic script or an edge bundle. ${IMPORT_HINT}`,
+        `as in a classic script or an edge bundle. ${importHint()}`,
     );
   }
 }
 
-const IMPORT_HINT =
-  'Import the module and hand it over: import wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm })';
+/** How to hand the module over in this runtime (README, "Edge runtimes and bundlers"). */
+function importHint(): string {
+  switch (runtimeName()) {
+    case "deno":
+      return 'With Deno: import source wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm }).';
+    case "edge-light":
+      return 'With Vercel Edge: import wasm from "net-trim/wasm/net-trim-simd.wasm?module"; await init({ module: wasm }).';
+    case "workerd":
+      return 'With wrangler: import wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm }).';
+    case "browser":
+      return "With esbuild: import wasmUrl from \"net-trim/wasm/net-trim-simd.wasm\" (--loader:.wasm=file); await init({ url: wasmUrl }).";
+    default:
+      return 'Import the module (import wasm from "net-trim/wasm/net-trim-simd.wasm" where your runtime compiles .wasm imports) and call init({ module: wasm }).';
+  }
+}
 
 /** Whether `m` is a compiled WebAssembly.Module (also one made in another realm, e.g. an edge runtime's host). */
 export function isWasmModule(m: unknown): m is WebAssembly.Module {
@@ -96,11 +109,11 @@ async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, cont
         `${where} answered with HTML instead of WebAssembly (content type ${contentType ?? "unknown"}; first bytes ${head}): ` +
           "HTML was served instead of WebAssembly: with Vite's dev server add net-trim to optimizeDeps.exclude " +
           "(its dependency pre-bundling moves net-trim's JS away from its .wasm); otherwise serve the package's dist/build/*.wasm at that URL. " +
-          IMPORT_HINT,
+          importHint(),
       );
     }
     throw new WasmUnavailableError(
-      `${where} is not WebAssembly: expected the magic word 00 61 73 6d, found ${head || "an empty body"} (content type ${contentType ?? "unknown"}). ${IMPORT_HINT}`,
+      `${where} is not WebAssembly: expected the magic word 00 61 73 6d, found ${head || "an empty body"} (content type ${contentType ?? "unknown"}). ${importHint()}`,
     );
   }
   try {
@@ -108,7 +121,7 @@ async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, cont
   } catch (e) {
     if (refusesBytes(e)) {
       throw new WasmUnavailableError(
-        `this runtime refuses to compile WebAssembly from bytes (${errorText(e)}): import the module and call init({module}). ${IMPORT_HINT}`,
+        `this runtime refuses to compile WebAssembly from bytes (${errorText(e)}): import the module and call init({module}). ${importHint()}`,
       );
     }
     throw new WasmUnavailableError(`could not compile ${where}: ${errorText(e)}`);
@@ -127,7 +140,7 @@ async function readFileUrl(url: URL): Promise<Uint8Array> {
     const text = errorText(e);
     if (runtimeName() === "deno" && (err.name === "NotCapable" || err.name === "PermissionDenied" || /--allow-read|Requires read access|NotCapable|PermissionDenied/i.test(text))) {
       throw new WasmUnavailableError(
-        `Deno's permissions refused reading ${path} (${text}): run with --allow-read=${dir} or import the module and call init({module}). ${IMPORT_HINT}`,
+        `Deno's permissions refused reading ${path} (${text}): run with --allow-read=${dir} or import the module and call init({module}). ${importHint()}`,
       );
     }
     if (err.code === "ENOENT") {
@@ -146,14 +159,14 @@ async function readFileUrl(url: URL): Promise<Uint8Array> {
 async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === "file:" && hasNodeBuiltins()) return compileBytes(await readFileUrl(url), fileUrlPath(url));
   if (typeof fetch !== "function") {
-    throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${IMPORT_HINT}`);
+    throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${importHint()}`);
   }
   let response: Response;
   try {
     response = await fetch(url);
   } catch (e) {
     throw new WasmUnavailableError(
-      `fetching ${url.href} failed (${errorText(e)})${url.protocol === "file:" ? ": this runtime cannot read files" : ""}. ${IMPORT_HINT}`,
+      `fetching ${url.href} failed (${errorText(e)})${url.protocol === "file:" ? ": this runtime cannot read files" : ""}. ${importHint()}`,
     );
   }
   const contentType = response.headers.get("content-type");
@@ -161,7 +174,7 @@ async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
     throw new WasmUnavailableError(
       `fetching ${url.href} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} (content type ${contentType ?? "unknown"}). ` +
         "The .wasm must be served at that URL: bundlers emit it for you (Vite, webpack; esbuild with --loader:.wasm=file); " +
-        `otherwise copy net-trim's dist/build/*.wasm there. ${IMPORT_HINT}`,
+        `otherwise copy net-trim's dist/build/*.wasm there. ${importHint()}`,
     );
   }
   return compileBytes(await response.arrayBuffer(), `fetching ${url.href} (HTTP ${response.status})`, contentType);

@@ -71,6 +71,8 @@ interface Job {
 
 interface Slot {
   handle: WorkerHandle;
+  /** The worker answered the init message (its script loaded and the module instantiated). */
+  ready?: boolean;
   job?: Job;
   dead: boolean;
 }
@@ -129,6 +131,7 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
     const job = slot.job;
     switch (message.type) {
       case "ready":
+        slot.ready = true;
         return;
       case "init_error":
         // Every job on this worker would fail the same way: fail the current one, replace the worker.
@@ -163,7 +166,10 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
       handle.onMessage((m) => onMessage(slot, m));
       handle.onError((e) => {
         if (slot.dead) return;
-        retire(slot, new Error(`a net-trim worker failed: ${e.message}`, { cause: e }));
+        // Before "ready" the worker could not start at all (script not found, not allowed): an environment failure.
+        retire(slot, slot.ready
+          ? new Error(`a net-trim worker failed: ${e.message}`, { cause: e })
+          : new WasmUnavailableError(`a net-trim worker could not start: ${e.message}`));
         pump();
       });
       if (closed) {

@@ -79,12 +79,27 @@ function spawnWebWorker(): WorkerHandle {
       w.addEventListener("error", (event) => {
         event.preventDefault?.();
         const cause = event.error instanceof Error ? event.error : undefined;
-        listener(cause ?? new Error(event.message || "the worker script failed to load or threw"));
+        listener(
+          cause ??
+            new Error(
+              event.message ||
+                `net-trim's worker script (${safeSibling("./entry.js")}) failed to load or threw. Vite and webpack bundle it by themselves; ` +
+                  "with esbuild add it as an entry point named entry next to your bundle (esbuild app.js entry=net-trim/worker --bundle --format=esm …)",
+            ),
+        );
       });
       w.addEventListener("messageerror", () => listener(new Error("a message from the worker could not be deserialized")));
     },
     terminate: async () => w.terminate(),
   };
+}
+
+function safeSibling(name: string): string {
+  try {
+    return sibling(name).href;
+  } catch {
+    return name;
+  }
 }
 
 function safeModuleUrl(): string | undefined {
@@ -95,12 +110,16 @@ function safeModuleUrl(): string | undefined {
   }
 }
 
-/** A file next to this one. Not a `new URL("literal", import.meta.url)`: bundlers would emit the Node entry as an extra asset. */
-const sibling = (name: string): URL => new URL(name, import.meta.url);
+/**
+ * A file next to this one. Not `new URL(…, import.meta.url)` in one expression: bundlers would
+ * emit the Node entry as an extra asset (or, for a non-literal name, warn about an expression).
+ */
+const here = (): string => import.meta.url;
+const sibling = (name: string): URL => new URL(name, here());
 
 async function spawnNodeWorker(): Promise<WorkerHandle> {
-  const [{ Worker: NodeWorker }, { existsSync }, { fileURLToPath }] = await Promise.all([
-    importNodeBuiltin("worker_threads"), importNodeBuiltin("fs"), importNodeBuiltin("url"),
+  const [{ Worker: NodeWorker }, { existsSync, readFileSync }, { fileURLToPath, pathToFileURL }, { createRequire }] = await Promise.all([
+    importNodeBuiltin("worker_threads"), importNodeBuiltin("fs"), importNodeBuiltin("url"), importNodeBuiltin("module"),
   ]);
   const js = sibling("./entry.js");
   let w: InstanceType<typeof NodeWorker>;
@@ -110,7 +129,13 @@ async function spawnNodeWorker(): Promise<WorkerHandle> {
     const ts = sibling("./entry.ts");
     let tsxApi: string | undefined;
     try {
-      tsxApi = import.meta.resolve("tsx/esm/api");
+      // tsx's ESM API, found through its package.json with createRequire (import.meta.resolve
+      // would do, but bundlers try to resolve it at build time).
+      const pkgPath = createRequire(ts).resolve("tsx/package.json");
+      const api = (JSON.parse(readFileSync(pkgPath, "utf8")) as { exports?: Record<string, { import?: string | { default?: string } }> })
+        .exports?.["./esm/api"]?.import;
+      const file = typeof api === "string" ? api : api?.default;
+      tsxApi = file ? new URL(file, pathToFileURL(pkgPath)).href : undefined;
     } catch {
       tsxApi = undefined;
     }

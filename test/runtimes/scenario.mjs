@@ -82,33 +82,36 @@ export function scenarioNetwork() {
 
 /**
  * Runs the scenario with the functions the snippet imported from net-trim.
- * `workers`: pool workers for pruneNetwork (undefined: the library's default).
+ * `workers`: pool workers for pruneNetwork (undefined: the library's default);
+ * `parts`: which of "layer" and "network" to run (default both).
  */
-export async function runScenario({ pruneLayer, pruneNetwork, matrix }, { workers } = {}) {
-  const layer = scenarioLayer();
-  let t = performance.now();
-  const r = await pruneLayer(matrix(layer.input, layer.P, layer.N), matrix(layer.output, layer.P, layer.M), { epsilonGain: 0.05 });
-  const layerMs = performance.now() - t;
-
-  const net = scenarioNetwork();
-  t = performance.now();
-  const n = await pruneNetwork(net.network, matrix(net.input, net.P, net.network.inputSize), {
-    mode: "parallel",
-    epsilonGain: 0.05,
-    ...(workers === undefined ? {} : { workers }),
-  });
-  const networkMs = performance.now() - t;
-
-  return {
-    layer: { hash: fnv1a([r.weights, r.bias]), status: r.status, iterations: r.info.iterations, nnz: r.info.nnz, simd: r.info.simd, ms: round(layerMs) },
-    network: {
+export async function runScenario({ pruneLayer, pruneNetwork, matrix }, { workers, parts = ["layer", "network"] } = {}) {
+  const out = {};
+  if (parts.includes("layer")) {
+    const layer = scenarioLayer();
+    const t = performance.now();
+    const r = await pruneLayer(matrix(layer.input, layer.P, layer.N), matrix(layer.output, layer.P, layer.M), { epsilonGain: 0.05 });
+    const ms = performance.now() - t;
+    out.layer = { hash: fnv1a([r.weights, r.bias]), status: r.status, iterations: r.info.iterations, nnz: r.info.nnz, simd: r.info.simd, ms: round(ms) };
+  }
+  if (parts.includes("network")) {
+    const net = scenarioNetwork();
+    const t = performance.now();
+    const n = await pruneNetwork(net.network, matrix(net.input, net.P, net.network.inputSize), {
+      mode: "parallel",
+      epsilonGain: 0.05,
+      ...(workers === undefined ? {} : { workers }),
+    });
+    const ms = performance.now() - t;
+    out.network = {
       hash: fnv1a(n.network.layers.flatMap((l) => [l.kernel, l.bias])),
       status: n.status,
       layers: n.layers.map((l) => ({ status: l.status, iterations: l.iterations, simd: l.info.simd })),
       execution: n.execution,
-      ms: round(networkMs),
-    },
-  };
+      ms: round(ms),
+    };
+  }
+  return out;
 }
 
 const round = (ms) => Math.round(ms * 10) / 10;
