@@ -11,10 +11,10 @@ export type {
 
 // Networks: the format-neutral type, the drivers, the forward pass, the baseline.
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
-export {
-  pruneNetwork, type NetworkOptions, type NetworkResult, type NetworkProgress, type LayerReport, type Guarantee,
-  type PruneMode, type NetworkLayerOptions,
-} from "./network/prune-network.ts";
+export { pruneNetwork } from "./network/prune-network.ts";
+export type {
+  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee,
+} from "./network/types.ts";
 export { forward } from "./network/forward.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
 

@@ -28,6 +28,7 @@ export class ModelFormatError extends NetTrimError {
       d.code ?? "invalid_option",
       `${d.where}: ${d.reason ? `${d.reason}; ` : ""}expected ${d.expected}, received ${d.received}`,
     );
+    this.name = "ModelFormatError"; // a literal: minifiers rename classes (see errors.ts)
     this.field = d.where;
     this.layer = d.layer;
     this.className = d.className;

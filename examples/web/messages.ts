@@ -2,14 +2,13 @@
 // the page's FileProblem, errors from the worker).
 import { NetTrimError } from "./lib.ts";
 import { byId, el } from "./dom.ts";
-import { errorName } from "./error-name.ts";
 import { FileProblem } from "./npy.ts";
 import { WorkerError } from "./worker-client.ts";
 
 export function explain(e: unknown): string {
   if (e instanceof FileProblem) return e.message;
   // ModelFormatError, ShapeError, ValidationError... name the class: it says which kind of problem.
-  if (e instanceof NetTrimError) return `${errorName(e)}: ${e.message}`;
+  if (e instanceof NetTrimError) return `${e.name}: ${e.message}`;
   if (e instanceof WorkerError) return `${e.name}: ${e.message}`;
   if (e instanceof Error) return e.message || e.name;
   return String(e);

@@ -5,7 +5,6 @@ import {
   forward, init, masksToJson, matrix, parseLayersModel, pruneNetwork, simdSupported, writeLayersModel,
   type DenseNetwork, type NetworkProgress, type NetworkResult,
 } from "./lib.ts";
-import { errorName } from "./error-name.ts";
 import type { FromWorker, PruneOutcome, PruneRequest, ToWorker } from "./protocol.ts";
 
 // Literal URLs so that Vite emits both builds; the library's own loader URL is not used.
@@ -33,7 +32,7 @@ self.addEventListener("message", (event: MessageEvent<ToWorker>) => {
   else if (message.type === "prune") {
     run(message).catch((e: unknown) => {
       const error = e instanceof Error ? e : new Error(String(e));
-      post({ type: "error", name: errorName(error), message: error.message });
+      post({ type: "error", name: error.name, message: error.message });
     });
   }
 });

@@ -75,6 +75,7 @@ beforeAll(async () => {
     const as = await run(npmBin(), ["run", "asbuild"], { cwd: root, timeoutMs: 180_000 });
     expect(as.code, as.stderr).toBe(0);
   }
+  rmSync(join(root, "dist"), { recursive: true, force: true }); // nothing stale from deleted sources gets packed
   const tsc = await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, timeoutMs: 180_000 });
   expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
   mkdirSync(join(root, "dist/build"), { recursive: true });
