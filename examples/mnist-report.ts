@@ -2,6 +2,7 @@
 // measure it on the held-out digits next to magnitude pruning at the same per-layer nonzeros.
 import { readLayersModelDir } from "../bindings/node/files.ts";
 import { forward, magnitudePrune, pruneNetwork, type DenseNetwork, type NetworkOptions, type NetworkResult } from "../bindings/index.ts";
+import { accuracy } from "./accuracy.ts";
 import { loadMnist, PIXELS, type MnistSplit } from "./mnist-data.ts";
 import { MNIST_MLP_DIR } from "./layer-data.ts";
 
@@ -25,16 +26,6 @@ export function logitsOf(network: DenseNetwork, x: Float32Array, rows: number): 
   return signals[signals.length - 1];
 }
 
-export function accuracy(logits: Float32Array, labels: Uint8Array): number {
-  const k = logits.length / labels.length;
-  let right = 0;
-  for (let p = 0; p < labels.length; p++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[p * k + j] > logits[p * k + best]) best = j;
-    if (best === labels[p]) right++;
-  }
-  return right / labels.length;
-}
 
 export function relativeError(a: Float32Array, reference: Float32Array): number {
   let num = 0, den = 0;

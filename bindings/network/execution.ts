@@ -1,6 +1,8 @@
 // Where the layers of a parallel prune run: on a worker pool, or in this thread (and why).
 import { ValidationError } from "../errors.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
+import { createLayerPool } from "../workers/pool.ts";
+import { defaultPoolSize, workerSupport } from "../workers/spawn.ts";
 import type { NetworkExecution, PruneMode } from "./types.ts";
 
 /**
@@ -17,7 +19,6 @@ export async function planExecution(mode: PruneMode, density: boolean, requested
   if (density) return here("the density search runs in one thread");
   if (requested === 0) return here("workers: 0");
   if (L === 1) return here("one layer");
-  const { defaultPoolSize, workerSupport } = await import("../workers/spawn.ts");
   const missing = workerSupport();
   if (missing) return here(missing);
   const workers = Math.min(requested ?? (await defaultPoolSize()), L);
@@ -30,7 +31,6 @@ export async function solveOnPool(
   hooks: (i: number) => { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void },
   done: (i: number, r: LayerResult, ms: number) => void,
 ): Promise<void> {
-  const { createLayerPool } = await import("../workers/pool.ts");
   // The pool posts the default backend's module (the one init({module | simd}) set) to its workers.
   const pool = await createLayerPool({ size: workers });
   try {

@@ -1,27 +1,14 @@
-// The page's module worker: compiles the wasm once, runs pruneNetwork in this thread
+// The page's module worker: loads the wasm once, runs pruneNetwork in this thread
 // (workers: 0) so the page never freezes, streams progress, and prepares everything the page
 // shows or downloads (test accuracy, pruned kernels, model files, masks.json, report.json).
 import {
-  forward, init, masksToJson, matrix, parseLayersModel, pruneNetwork, simdSupported, writeLayersModel,
-  type DenseNetwork, type NetworkProgress, type NetworkResult,
+  forward, init, masksToJson, matrix, parseLayersModel, pruneNetwork, writeLayersModel,
+  type Backend, type DenseNetwork, type NetworkProgress, type NetworkResult,
 } from "./lib.ts";
 import type { FromWorker, PruneOutcome, PruneRequest, ToWorker } from "./protocol.ts";
+import { accuracy } from "../accuracy.ts";
 
-// Literal URLs so that Vite emits both builds; the library's own loader URL is not used.
-const simd = simdSupported();
-const wasmUrl = simd
-  ? new URL("../../build/net-trim-simd.wasm", import.meta.url)
-  : new URL("../../build/net-trim-scalar.wasm", import.meta.url);
-
-async function compile(url: URL): Promise<WebAssembly.Module> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load the WebAssembly kernels (${url.pathname}): HTTP ${response.status}`);
-  // compileStreaming needs the application/wasm content type; some static servers send another.
-  if (response.headers.get("content-type")?.startsWith("application/wasm")) return WebAssembly.compileStreaming(response);
-  return WebAssembly.compile(await response.arrayBuffer());
-}
-
-let ready: Promise<unknown> | undefined;
+let ready: Promise<Backend> | undefined;
 let controller: AbortController | undefined;
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(message, transfer);
@@ -49,11 +36,13 @@ async function run(request: PruneRequest): Promise<void> {
 }
 
 async function prune(request: PruneRequest, signal: AbortSignal): Promise<void> {
-  ready ??= init({ module: compile(wasmUrl) }).catch((e) => {
+  // No configuration: the library's literal new URL("…wasm", import.meta.url) makes Vite emit
+  // the kernels, and init() picks the SIMD build where it validates.
+  ready ??= init().catch((e) => {
     ready = undefined;
     throw e;
   });
-  await ready;
+  const { simd } = await ready;
   const network = parseLayersModel(request.modelJson, request.weights);
   let lastPost = 0;
   const onProgress = (progress: NetworkProgress) => {
@@ -75,24 +64,16 @@ async function prune(request: PruneRequest, signal: AbortSignal): Promise<void> 
   if (complete) {
     if (request.test) {
       const { x, labels } = request.test;
-      outcome.accuracy = { before: accuracy(network, x, labels), after: accuracy(result.network, x, labels), samples: labels.length };
+      outcome.accuracy = { before: networkAccuracy(network, x, labels), after: networkAccuracy(result.network, x, labels), samples: labels.length };
     }
     outcome.downloads = downloads(request, result, outcome.accuracy);
   }
   post({ type: "result", outcome }, outcome.downloads ? [outcome.downloads.weightData] : []);
 }
 
-function accuracy(network: DenseNetwork, x: Float32Array, labels: Uint8Array): number {
+function networkAccuracy(network: DenseNetwork, x: Float32Array, labels: Uint8Array): number {
   const signals = forward(network, x, labels.length);
-  const logits = signals[signals.length - 1];
-  const k = logits.length / labels.length;
-  let right = 0;
-  for (let p = 0; p < labels.length; p++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[p * k + j] > logits[p * k + best]) best = j;
-    if (best === labels[p]) right++;
-  }
-  return right / labels.length;
+  return accuracy(signals[signals.length - 1], labels);
 }
 
 function downloads(request: PruneRequest, result: NetworkResult, acc: PruneOutcome["accuracy"]) {
