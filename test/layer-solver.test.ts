@@ -52,6 +52,23 @@ describe("a relu layer", () => {
   });
 });
 
+describe("info describes the weights returned, however the solve stops", () => {
+  // Residual tests that pass at one check and fail at a later one, then a stop by maxIter: info
+  // once described the W2 of the earlier check (fit 4.0080 reported, 4.0357 returned).
+  it("max_iter_reached after the residual tests passed earlier", async () => {
+    const p = randomLayer(10, 250, 29, 4);
+    const r = await pruneLayer(X(p), Y(p), { relTol: 3e-3, checkInterval: 1, feasTol: 0, maxIter: 25 });
+    expect(r.status).toBe("max_iter_reached");
+    expectHonest(p, r);
+  });
+  it.each([5, 13, 40, 77])("stopped by maxIter %i with a check every 3 iterations", async (maxIter) => {
+    const p = randomLayer(11, 120, 15, 6);
+    const r = await pruneLayer(X(p), Y(p), { checkInterval: 3, maxIter, feasTol: 0 });
+    expect(r.info.iterations).toBe(maxIter);
+    expectHonest(p, r);
+  });
+});
+
 describe("a linear layer (sparse least squares)", () => {
   it("is solved and honest", async () => {
     const p = randomLayer(8, 200, 30, 5, { linear: true });

@@ -154,7 +154,9 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
     if (o.signal || o.onProgress || Number.isFinite(o.timeLimitMs)) await yieldToEventLoop();
   }
 
-  measure = measure ?? engine.measureW2();
+  // What is returned is W2 now: measure it again unless the stop was decided on this very W2
+  // (an earlier measurement, taken when the residual tests last passed, would be stale).
+  if (status !== "solved" || measure === undefined) measure = engine.measureW2();
   // Residuals exist only once an iteration ran (never report a previous solve's statistics).
   if (status !== "solved" && status !== "numerical_error" && it > 0) {
     const st = engine.stats();
