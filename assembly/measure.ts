@@ -20,13 +20,15 @@ export function measureOutput(
       out += d * d;
       continue;
     }
-    const act = zi > 0 ? zi : 0;
+    // NaN stays NaN in every measure (a NaN pre-activation is not an output of 0).
+    const act = zi < 0 ? 0 : zi;
     out += (act - yi) * (act - yi);
     if (load<u8>(mask + i) != 0) {
       fit += (zi - yi) * (zi - yi);
     } else {
       const vi: f64 = hasV != 0 ? <f64>load<f32>(v + o) : 0;
-      if (zi - vi > leak) leak = zi - vi;
+      const d = zi - vi;
+      if (d > leak || d != d) leak = d; // once NaN, no comparison replaces it
     }
   }
   fitSq = fit;

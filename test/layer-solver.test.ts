@@ -138,6 +138,21 @@ describe("every status is reachable", () => {
     expect(r.status).toBe("numerical_error");
     expect(Number.isNaN(r.info.fitError)).toBe(true);
   });
+  it("numerical_error from a real solve whose f32 iterates overflow: weights and measures are NaN", async () => {
+    // Targets near the f32 limit (3e38, finite, accepted): α·W1 + … overflows within a few
+    // iterations. Before the fix this returned finite, plausible fit, output error and weights.
+    const q = randomLayer(3, 40, 5, 3);
+    const top = q.output.reduce((a, b) => Math.max(a, b), 0);
+    const y = q.output.map((v) => (v / top) * 3e38);
+    const r = await pruneLayer(X(q), matrix(y, q.P, q.M), { maxIter: 50 });
+    expect(r.status).toBe("numerical_error");
+    expect(r.info.iterations).toBeGreaterThan(0);
+    for (const v of [r.info.fitError, r.info.outputError, r.info.leakage, r.info.l1Norm, r.info.relativeOutputError]) {
+      expect(Number.isNaN(v)).toBe(true);
+    }
+    expect(r.weights.every(Number.isNaN)).toBe(true);
+    expect(r.bias.every(Number.isNaN)).toBe(true);
+  });
 });
 
 describe("edge cases (SPEC §7)", () => {

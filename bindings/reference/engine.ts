@@ -182,10 +182,10 @@ function measureOutput(D: Design, z: Float64Array): OutputMeasure {
       out += d * d;
       continue;
     }
-    const act = zi > 0 ? zi : 0;
+    const act = zi < 0 ? 0 : zi; // NaN stays NaN
     out += (act - yi) * (act - yi);
     if (D.mask[i] !== 0) fit += (zi - yi) * (zi - yi);
-    else if (zi - D.v[i] > leak) leak = zi - D.v[i];
+    else if (zi - D.v[i] > leak || Number.isNaN(zi - D.v[i])) leak = zi - D.v[i];
   }
   return { fitError: Math.sqrt(fit) * D.c0, outputError: Math.sqrt(out) * D.c0, leakage: leak * D.c0 };
 }

@@ -181,6 +181,9 @@ async function solvePrepared(
     warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M) : undefined,
     warmDual: warm?.dual,
   });
+  if (ctl.status === "numerical_error") {
+    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd });
+  }
   const w2 = engine.readW2();
   const dual = engine.readDual();
   const lowerBound = engine.dualBound(epsilon);

@@ -121,16 +121,24 @@ export function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOpti
   };
 }
 
-/** A solve that could not start its iterations (C̃ not factorable): outputs are NaN, never stale numbers. */
-export function failedResult(problem: LayerProblem, base: Base, status: SolveStatus, ms: number): LayerResult {
+/**
+ * A solve that failed numerically: C̃ not factorable (no iteration ran), or non-finite iterates
+ * (`ran`: what the iterations did). Weights and measures are NaN, never stale plausible numbers.
+ */
+export function failedResult(
+  problem: LayerProblem, base: Base, status: SolveStatus, ms: number,
+  ran?: { ctl: ControllerResult; setupMs: number; simd: boolean },
+): LayerResult {
   const { P, N, M } = problem;
   const info: LayerInfo = {
-    iterations: 0, primalResidual: NaN, dualResidual: NaN, primalTolerance: NaN, dualTolerance: NaN, scale: NaN,
+    iterations: ran?.ctl.iterations ?? 0, primalResidual: NaN, dualResidual: NaN, primalTolerance: NaN, dualTolerance: NaN, scale: NaN,
     rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: NaN, lowerBound: NaN,
     optimalityGap: NaN, relativeGap: NaN, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: NaN, relativeOutputError: NaN, fitError: NaN, leakage: NaN,
-    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, sparseInput: base.sparse, inputZeroFraction: base.zeroFraction,
+    setupMs: ran?.setupMs ?? ms, solveMs: ran?.ctl.solveMs ?? 0, totalMs: ms, simd: ran?.simd ?? false,
+    sparseInput: base.sparse, inputZeroFraction: base.zeroFraction,
   };
+  if (ran) Object.assign(info, { rhoInitial: ran.ctl.rhoInitial, rhoUpdates: ran.ctl.rhoUpdates });
   return {
     status,
     weights: new Float32Array(N * M).fill(NaN),
