@@ -11,7 +11,7 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   const ex = backend.exports;
   const { P, N, M } = problem;
   const NB = N + 1;
-  const plan = layout(ex.heapBase(), bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1))));
+  const plan = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1))));
   if (plan.end > WASM_MAX_BYTES) {
     throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
   }
@@ -25,6 +25,12 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     }
   }
   const o = plan.offsets;
+  // The iterates' current places (they swap every iteration). wasm returns a usize as a signed
+  // i32: above 2 GiB it comes back negative, so read it unsigned.
+  const at = {
+    w2: () => ex.admmW2Pointer() >>> 0, w3: () => ex.admmW3Pointer() >>> 0,
+    u1: () => ex.admmU1Pointer() >>> 0, u2: () => ex.admmU2Pointer() >>> 0, free: () => ex.admmFreeOutputPointer() >>> 0,
+  };
   const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
 
   // Copy in once.
@@ -70,16 +76,16 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     start(epsilon, rho, alpha, weights, u1, u2) {
       epsScaled = epsilon * s;
       // Pointers swap between iterations: read the current ones.
-      const w3 = f32(ex.admmW3Pointer(), NB * M);
+      const w3 = f32(at.w3(), NB * M);
       if (weights) w3.set(weights);
       else w3.fill(0);
-      const u1v = f32(ex.admmU1Pointer(), P * M);
+      const u1v = f32(at.u1(), P * M);
       if (u1) u1v.set(u1);
       else u1v.fill(0);
-      const u2v = f32(ex.admmU2Pointer(), NB * M);
+      const u2v = f32(at.u2(), NB * M);
       if (u2) u2v.set(u2);
       else u2v.fill(0);
-      f32(ex.admmW2Pointer(), NB * M).fill(0);
+      f32(at.w2(), NB * M).fill(0);
       ex.admmStart(epsScaled, rho, alpha);
     },
     iterate(count, stats) {
@@ -93,8 +99,8 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       ex.admmSetRho(rho);
     },
     measureW2(): OutputMeasure {
-      const z = ex.admmFreeOutputPointer();
-      ex.productXtW(ex.admmW2Pointer(), z);
+      const z = at.free();
+      ex.productXtW(at.w2(), z);
       ex.measureOutput(P * M, linear, hasV, z, o.y, o.v, o.mask);
       return {
         fitError: Math.sqrt(ex.measuredFitSquared()) * c0,
@@ -109,8 +115,8 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       return n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0;
     },
     dualBound(epsilon) {
-      const lam = ex.admmFreeOutputPointer();
-      ex.dualMultiplier(P * M, linear, ex.admmU1Pointer(), o.mask, lam);
+      const lam = at.free();
+      ex.dualMultiplier(P * M, linear, at.u1(), o.mask, lam);
       ex.productXB(lam, o.d);
       const mask = new Uint8Array(memory.buffer, o.mask, P * M);
       const terms = neuronDualTerms(f32(lam, P * M), f32(o.y, P * M), problem.upperBound ? f32(o.v, P * M) : undefined,
@@ -118,10 +124,10 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       return perNeuronDualBound(terms.a, terms.b, terms.c, epsilon * s);
     },
     readW2() {
-      return f32(ex.admmW2Pointer(), NB * M).slice();
+      return f32(at.w2(), NB * M).slice();
     },
     readDual() {
-      return { u1: f32(ex.admmU1Pointer(), P * M).slice(), u2: f32(ex.admmU2Pointer(), NB * M).slice() };
+      return { u1: f32(at.u1(), P * M).slice(), u2: f32(at.u2(), NB * M).slice() };
     },
     dispose() {},
   };
