@@ -123,10 +123,24 @@ async function abortedRun(seed: number, workers: number) {
 }
 
 describe("cancellation", () => {
-  it("on the worker pool: an abort mid-run stops every layer with status aborted", async () => {
-    const { result: r } = await abortedRun(5, 2);
+  it("on the worker pool: an abort mid-run stops every layer with status aborted and returns the original network", async () => {
+    const { network, result: r } = await abortedRun(5, 2);
     expect(r.status).toBe("aborted");
     for (const layer of r.layers) expect(layer.status).toBe("aborted");
+    // The same as in this thread (below): the pool once returned the half-pruned weights.
+    expect(r.network.layers.map((l) => l.kernel)).toEqual(network.layers.map((l) => l.kernel));
+    expect(r.network.layers.map((l) => l.bias)).toEqual(network.layers.map((l) => l.bias));
+  });
+  it("in cascade mode: the original network as well", async () => {
+    const { network, input } = seededNetwork(8, [40, 80, 60, 6], 600);
+    const ctrl = new AbortController();
+    const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
+      mode: "cascade", epsilonGain: 0.01, signal: ctrl.signal, layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+      onProgress: (p) => { if (p.layer === 1 && p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
+    });
+    expect(r.status).toBe("aborted");
+    expect(r.layers.map((l) => l.status)).toEqual([r.layers[0].status, "aborted"]);
+    expect(r.network.layers.map((l) => l.kernel)).toEqual(network.layers.map((l) => l.kernel));
   });
   it("in this thread: stops at the running layer and returns the original network, nothing half-pruned", async () => {
     const { network, result: r } = await abortedRun(7, 0);

@@ -186,10 +186,14 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     }
   }
 
-  const out: DenseNetwork = { ...network, layers: pruned.length === L ? pruned : network.layers };
+  // One behaviour on every path (pool, this thread, cascade): a run in which any layer was
+  // aborted, or that stopped before the last layer, returns the original network, never a
+  // half-pruned one; `layers` reports what each finished or aborted layer did.
+  const done = reports.filter(Boolean);
+  const complete = done.length === L && done.every((r) => r.status !== "aborted") && pruned.length === L;
+  const out: DenseNetwork = { ...network, layers: complete ? pruned : network.layers };
   const measured = compareSignals(network, out, x.data, P);
   const guarantee = mode === "parallel" ? theorem1(out, measured, reports) : theorem2(network, measured, reports, gamma, kappa);
-  const done = reports.filter(Boolean);
   const firstBad = done.find((r) => r.status !== "solved");
   const status = firstBad?.status ?? (done.length === L ? "solved" : "aborted");
   return { network: out, status, layers: done, guarantee, execution, timeMs: performance.now() - t0 };
