@@ -15,6 +15,7 @@ import { solveLayer } from "../bindings/solver/prune-layer.ts";
 import { createWasmEngine } from "../bindings/wasm/engine.ts";
 import { createReferenceEngine } from "../bindings/reference/engine.ts";
 import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
+import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import { createTfjsAdmm, initTfjsWasm } from "./tfjs-admm.ts";
 import { randomLayer } from "../test/helpers/problems.ts";
 
@@ -25,7 +26,10 @@ const results: Record<string, unknown> = { date: new Date().toISOString(), node:
 function problemOf(input: Float32Array, output: Float32Array, P: number, N: number, M: number, sparse: boolean): LayerProblem {
   let zeros = 0;
   for (let i = 0; i < input.length; i++) if (input[i] === 0) zeros++;
-  return { P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse, fitBias: true, designNonzeros: input.length - zeros + P };
+  return {
+    P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse, fitBias: true,
+    biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P,
+  };
 }
 
 function frob(a: Float32Array): number {

@@ -109,9 +109,14 @@ export interface LayerInfo {
   rhoUpdates: number;
   /** ε used (absolute, original units). */
   epsilon: number;
-  /** ‖Ŵ‖₁ of the returned weights, bias included (the bias is pruned like any weight). */
+  /**
+   * The objective of the returned weights: ‖Ŵ‖₁ + ‖b̂‖₁ / biasUnit (the bias is pruned like any
+   * weight, in the units of the inputs).
+   */
   l1Norm: number;
-  /** Certified lower bound on the optimal ‖W‖₁ (weak duality, SPEC §8) and the gap ‖Ŵ‖₁ − bound. */
+  /** The value of the bias column: the largest RMS input feature (1 when every input is 0). */
+  biasUnit: number;
+  /** Certified lower bound on the optimal objective (weak duality, SPEC §8) and the gap l1Norm − bound. */
   lowerBound: number;
   optimalityGap: number;
   relativeGap: number;

@@ -7,7 +7,9 @@ Run once by a developer (python3 with numpy and scipy >= 1.9); tests only read t
     python3 scripts/make-lp-fixtures.py
 
 Programs (samples are rows here, as in the library: input is [P, N], output is [P, M];
-Xbar = [input | 1] is P x (N+1), Wbar = [W; b] is (N+1) x M, the bias pruned like any weight):
+the bias column holds u = the largest RMS input feature, sqrt(max_j sum_p input[p, j]^2 / P),
+so Xbar = [input | u 1] is P x (N+1) and Wbar = [W; b / u] is (N+1) x M: the bias is pruned like
+any weight, in the units of the inputs, and the objective is ||W||_1 + ||b||_1 / u):
 
   relu:   min ||Wbar||_1  s.t.  (Xbar Wbar)_Omega = Y_Omega,  (Xbar Wbar)_{Omega^c} <= 0
           with Omega = {Y > 0} (V = 0, activeThreshold 0)
@@ -95,6 +97,10 @@ def make_problem(name, kind, P, N, M, seed, density=0.3, zero_columns=(), dead_n
         w0[N, m] = -1e3  # never active: the output column is all zero
     pre = xbar @ w0
     out = f32(np.maximum(pre, 0.0) if kind == "relu" else pre)
+    # The program's bias column: u = the largest RMS input feature (as the library defines it).
+    u = float(np.sqrt(np.max(np.sum(inp * inp, axis=0)) / P))
+    xbar = np.hstack([inp, u * np.ones((P, 1))])
+    planted = float(np.abs(w0[:N]).sum() + np.abs(w0[N]).sum() / u)
 
     weights = np.zeros((N + 1, M))
     total = 0.0
@@ -112,12 +118,12 @@ def make_problem(name, kind, P, N, M, seed, density=0.3, zero_columns=(), dead_n
     # Cross-check the objective against the returned weights and the planted ones.
     l1 = float(np.abs(weights).sum())
     assert abs(l1 - total) <= 1e-7 * max(1.0, total), (l1, total)
-    assert total <= float(np.abs(w0).sum()) * (1 + 1e-9) + 1e-12, "LP optimum above the planted weights"
+    assert total <= planted * (1 + 1e-9) + 1e-12, "LP optimum above the planted weights"
     scale = max(1.0, float(np.abs(out).max()))
     assert worst <= 1e-7 * scale, f"{name}: LP solution violates the constraints by {worst}"
     print(
         f"{name}: kind={kind} P={P} N={N} M={M} |Omega|={int((out > 0).sum())}/{P * M} "
-        f"optimalL1={total:.6f} (planted {np.abs(w0).sum():.6f}) nnz={int((np.abs(weights) > 1e-9).sum())} "
+        f"biasUnit={u:.6f} optimalL1={total:.6f} (planted {planted:.6f}) nnz={int((np.abs(weights) > 1e-9).sum())} "
         f"max violation={worst:.2e}",
         file=sys.stderr,
     )
@@ -129,9 +135,10 @@ def make_problem(name, kind, P, N, M, seed, density=0.3, zero_columns=(), dead_n
         "M": M,
         "input": [float(v) for v in inp.reshape(-1)],
         "output": [float(v) for v in out.reshape(-1)],
+        "biasUnit": u,
         "optimalL1": total,
         "optimalWeights": [float(v) for v in weights[:N].reshape(-1)],
-        "optimalBias": [float(v) for v in weights[N]],
+        "optimalBias": [float(v) for v in u * weights[N]],
         "maxConstraintViolation": worst,
         "seed": seed,
         "solver": "HiGHS via scipy.optimize.linprog",

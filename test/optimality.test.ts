@@ -8,7 +8,7 @@ import { frobenius, gaussian, measure, randomLayer } from "./helpers/problems.ts
 
 interface Fixture {
   name: string; kind: "relu" | "linear"; P: number; N: number; M: number;
-  input: number[]; output: number[]; optimalL1: number;
+  input: number[]; output: number[]; optimalL1: number; biasUnit: number;
 }
 const fixtures: Fixture[] = JSON.parse(readFileSync(new URL("./fixtures/lp-fixtures.json", import.meta.url), "utf8"));
 
@@ -20,6 +20,8 @@ describe("ε = 0 against the LP optimum (HiGHS, committed fixtures)", () => {
         kind: f.kind, epsilon: 0, maxIter: 20000, relTol: 1e-5, dualRelTol: 1e-4,
       });
       expect(["solved", "solved_inaccurate"]).toContain(r.status);
+      // The bias column's value as the fixture script computed it (numpy, f64).
+      expect(r.info.biasUnit).toBeCloseTo(f.biasUnit, 12);
       const m = measure({ P: f.P, N: f.N, M: f.M, input, output }, r.weights, r.bias, { linear: f.kind === "linear" });
       expect(Math.abs(m.l1 - f.optimalL1)).toBeLessThan(0.01 * f.optimalL1);
       expect(m.fit).toBeLessThan(1e-3 * frobenius(output));

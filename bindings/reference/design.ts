@@ -98,11 +98,13 @@ function cholesky(n: number, c: Float64Array): void {
 export function buildDesignAndFactor(problem: LayerProblem, skipZeros: boolean): Design {
   const { P, N, M } = problem;
   const NB = N + 1;
-  // c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P (it is all zeros without a bias).
-  const maxDiag = Math.max(problem.fitBias ? P : 0, maxColumnSumSquares(P, N, problem.input));
+  // c0 = 0.3·sqrt(max diag XXᵀ); the bias row (value biasUnit) has diag P·biasUnit² (all zeros
+  // without a bias).
+  const u = problem.biasUnit;
+  const maxDiag = Math.max(problem.fitBias ? P * u * u : 0, maxColumnSumSquares(P, N, problem.input));
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
-  const xt = buildDesign(P, N, problem.input, s, problem.fitBias ? s : 0);
+  const xt = buildDesign(P, N, problem.input, s, problem.fitBias ? u * s : 0);
   const x = transpose(P, NB, xt);
   const mask = new Uint8Array(P * M);
   for (let i = 0; i < P * M; i++) mask[i] = problem.output[i] > problem.activeThreshold ? 1 : 0;

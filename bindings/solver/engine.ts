@@ -18,6 +18,12 @@ export interface LayerProblem {
   sparse: boolean;
   /** Whether the layer has a bias (the ones column); without one that column is all zeros. */
   fitBias: boolean;
+  /**
+   * The value of the bias column, in the input's units: the largest RMS input feature (1 when
+   * every input is 0). The engines' bias variable is bias / biasUnit, so the program minimises
+   * ‖W‖₁ + ‖b‖₁ / biasUnit and the same layer in other units takes the same path.
+   */
+  biasUnit: number;
   /** Nonzeros of [input | 1] (sizes the CSR copies). */
   designNonzeros: number;
 }

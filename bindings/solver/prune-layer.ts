@@ -1,5 +1,6 @@
 // pruneLayer: validate, decide the edge cases, run the ADMM on an engine, report honestly.
 import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
+import { biasUnitOf } from "./bias-unit.ts";
 import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
@@ -136,6 +137,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
     problem: {
       P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
       activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,
+      biasUnit: biasUnitOf(input.data, P, N),
       designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
     },
     normY: Math.sqrt(normY),
@@ -178,7 +180,7 @@ async function solvePrepared(
   const warm = o.warmStart;
   const ctl = await runAdmm({
     engine, options: o, epsilon, maxOutput: maxY, normOutput: normYOmega, size: P * M + (N + 1) * M,
-    warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M) : undefined,
+    warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined,
     warmDual: warm?.dual,
   });
   if (ctl.status === "numerical_error") {
@@ -188,8 +190,9 @@ async function solvePrepared(
   const dual = engine.readDual();
   const lowerBound = engine.dualBound(epsilon);
   const weights = w2.slice(0, N * M);
-  // Without a bias the ones column is zero: the bias row has no effect and is returned as zeros.
-  const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M) : new Float32Array(M);
+  // The engine's bias row is bias / biasUnit. Without a bias the ones column is zero: the bias
+  // row has no effect and is returned as zeros.
+  const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M).map((v) => v * problem.biasUnit) : new Float32Array(M);
   const totalMs = performance.now() - t0;
   return {
     status: finalStatus(ctl, lowerBound, weights, bias),

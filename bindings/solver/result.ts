@@ -15,10 +15,11 @@ export function finalStatus(ctl: ControllerResult, lowerBound: number, weights: 
   return lowerBound > 1e3 * Math.max(l1, 1) ? "infeasible" : ctl.status;
 }
 
-export function stackWeights(w: Float32Array | Float64Array, b: Float32Array | Float64Array, n: number, m: number): Float32Array {
+/** [W; b / biasUnit]: weights and bias in the engine's variables. */
+export function stackWeights(w: Float32Array | Float64Array, b: Float32Array | Float64Array, n: number, m: number, biasUnit: number): Float32Array {
   const out = new Float32Array((n + 1) * m);
   out.set(w);
-  out.set(b, n * m);
+  for (let k = 0; k < m; k++) out[n * m + k] = b[k] / biasUnit;
   return out;
 }
 
@@ -52,7 +53,7 @@ export function buildInfo(
   bias: Float32Array, lowerBound: number, engine: AdmmEngine, setupMs: number, totalMs: number,
 ): LayerInfo {
   const { N, M } = problem;
-  const l1 = l1Norm(weights) + l1Norm(bias);
+  const l1 = l1Norm(weights) + l1Norm(bias) / problem.biasUnit;
   const normY = frobenius(problem.output);
   const nnzW = countNonzeros(weights);
   const nnzB = countNonzeros(bias);
@@ -68,6 +69,7 @@ export function buildInfo(
     rhoUpdates: ctl.rhoUpdates,
     epsilon: base.epsilon,
     l1Norm: l1,
+    biasUnit: problem.biasUnit,
     lowerBound,
     optimalityGap: l1 - lowerBound,
     relativeGap: l1 > 0 ? (l1 - lowerBound) / l1 : 0,
@@ -107,7 +109,7 @@ export function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOpti
   const normY = Math.sqrt(out);
   const info: LayerInfo = {
     iterations: 0, primalResidual: 0, dualResidual: 0, primalTolerance: 0, dualTolerance: 0, scale: 1,
-    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: 0, lowerBound: 0,
+    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: 0, biasUnit: problem.biasUnit, lowerBound: 0,
     optimalityGap: 0, relativeGap: 0, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: Math.sqrt(out), relativeOutputError: normY > 0 ? 1 : 0, fitError: Math.sqrt(fit), leakage: leak,
     setupMs: ms, solveMs: 0, totalMs: ms, simd: false, sparseInput: base.sparse, inputZeroFraction: base.zeroFraction,
@@ -132,7 +134,7 @@ export function failedResult(
   const { P, N, M } = problem;
   const info: LayerInfo = {
     iterations: ran?.ctl.iterations ?? 0, primalResidual: NaN, dualResidual: NaN, primalTolerance: NaN, dualTolerance: NaN, scale: NaN,
-    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: NaN, lowerBound: NaN,
+    rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: NaN, biasUnit: problem.biasUnit, lowerBound: NaN,
     optimalityGap: NaN, relativeGap: NaN, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: NaN, relativeOutputError: NaN, fitError: NaN, leakage: NaN,
     setupMs: ran?.setupMs ?? ms, solveMs: ran?.ctl.solveMs ?? 0, totalMs: ms, simd: ran?.simd ?? false,

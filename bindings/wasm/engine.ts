@@ -38,11 +38,13 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   f32(o.y, P * M).set(problem.output);
   if (problem.upperBound) f32(o.v, P * M).set(problem.upperBound);
 
-  // Scale: c0 = 0.3·sqrt(max diag XXᵀ); the bias row has diag P (all zeros without a bias).
-  const maxDiag = Math.max(problem.fitBias ? P : 0, ex.maxColumnSumSquares(P, N, o.input, o.colWork));
+  // Scale: c0 = 0.3·sqrt(max diag XXᵀ); the bias row (value biasUnit) has diag P·biasUnit², all
+  // zeros without a bias. Both scale with the data: the same layer in other units is the same here.
+  const u = problem.biasUnit;
+  const maxDiag = Math.max(problem.fitBias ? P * u * u : 0, ex.maxColumnSumSquares(P, N, o.input, o.colWork));
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
-  ex.buildDesign(P, N, o.input, s, problem.fitBias ? s : 0, o.xt);
+  ex.buildDesign(P, N, o.input, s, problem.fitBias ? u * s : 0, o.xt);
   ex.transpose(P, NB, o.xt, NB, o.x, P);
   ex.buildMask(P * M, o.y, problem.activeThreshold, o.mask);
   ex.scale(P * M, s, o.y);

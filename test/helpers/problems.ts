@@ -59,12 +59,24 @@ export interface Measured {
   nnz: number;
 }
 
-/** Recomputes, in f64 from the RETURNED weights and the original data, what info claims. */
+/** The bias column's value the program uses: the largest RMS input column, from the columns' own sums. */
+export function biasUnit(input: ArrayLike<number>, P: number, N: number): number {
+  let best = 0;
+  for (let n = 0; n < N; n++) {
+    let sq = 0;
+    for (let p = 0; p < P; p++) sq += input[p * N + n] ** 2;
+    best = Math.max(best, sq);
+  }
+  return best > 0 ? Math.sqrt(best / P) : 1;
+}
+
+/** Recomputes, in f64 from the RETURNED weights and the original data, what info claims (l1: the objective ‖W‖₁ + ‖b‖₁/biasUnit). */
 export function measure(pr: { P: number; N: number; M: number; input: ArrayLike<number>; output: ArrayLike<number> }, weights: ArrayLike<number>, bias: ArrayLike<number>, opts: { linear?: boolean; upperBound?: ArrayLike<number> } = {}): Measured {
   const { P, N, M, input, output } = pr;
   let fit = 0, leak = 0, out = 0, l1 = 0, nnz = 0;
+  const unit = biasUnit(input, P, N);
   for (let i = 0; i < N * M; i++) { l1 += Math.abs(weights[i]); if (weights[i] !== 0) nnz++; }
-  for (let m = 0; m < M; m++) { l1 += Math.abs(bias[m]); if (bias[m] !== 0) nnz++; }
+  for (let m = 0; m < M; m++) { l1 += Math.abs(bias[m]) / unit; if (bias[m] !== 0) nnz++; }
   for (let p = 0; p < P; p++) {
     for (let m = 0; m < M; m++) {
       let z = bias[m];
