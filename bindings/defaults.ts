@@ -32,3 +32,10 @@ export const INACCURATE_FACTOR = 10;
 
 /** The solver's scale c0 = C0_FACTOR·sqrt(max diag XXᵀ) (the authors' preprocessing). */
 export const C0_FACTOR = 0.3;
+
+/**
+ * A run stopped by maxIter is called infeasible when the certified lower bound on the objective
+ * of ANY weights meeting the budget exceeds this many times the ℓ1 norm of the ridge
+ * least-squares weights: no weights of a size that reproduces the outputs can meet it.
+ */
+export const INFEASIBLE_FACTOR = 1e6;

@@ -130,7 +130,7 @@ describe("every status is reachable", () => {
       simd: false, scale: 1, start() {}, iterate() {}, setRho() {},
       stats: () => ({ r1: NaN, r2: 0, s1: 0, s2: 0, w1: 1, w2: 1, z: 1, w3: 1, u1: 1, u2: 1 }),
       measureW2: () => ({ fitError: NaN, outputError: NaN, leakage: NaN }),
-      leastSquaresRms: () => 1, dualBound: () => NaN,
+      leastSquares: () => ({ rms: 1, l1: 1 }), saveDual() {}, dualBound: () => NaN,
       readW2: () => new Float32Array((p.N + 1) * p.M), readDual: () => ({ u1: new Float32Array(p.P * p.M), u2: new Float32Array((p.N + 1) * p.M) }),
       dispose() {},
     };

@@ -194,10 +194,10 @@ function measureOutput(D: Design, z: Float64Array): OutputMeasure {
  * Weak-duality bound (SPEC §8) from Λ = −U1, clipped to Λ ≥ 0 on Ω^c: −σ_K(Λ)/‖X·Λᵀ‖_max.
  * The ratio is invariant under the c0 scaling, so it is the bound in original units.
  */
-function dualBound(D: Design, S: State, epsilon: number): number {
+function dualBound(D: Design, S: State, epsilon: number, saved?: Float64Array): number {
   const lam = new Float64Array(D.P * D.M);
   for (let i = 0; i < D.P * D.M; i++) {
-    const l = -S.u1[i];
+    const l = saved ? saved[i] - S.u1[i] : -S.u1[i];
     lam[i] = !D.linear && D.mask[i] === 0 && l < 0 ? 0 : l;
   }
   const xl = new Float64Array(D.NB * D.M);
@@ -206,14 +206,17 @@ function dualBound(D: Design, S: State, epsilon: number): number {
   return perNeuronDualBound(t.a, t.b, t.c, epsilon * D.s);
 }
 
-/** RMS of the ridge least-squares weights C̃⁻¹·X·Y (scaled problem). */
-function leastSquaresRms(D: Design): number {
+/** RMS and ℓ1 norm of the ridge least-squares weights C̃⁻¹·X·Y (scaled problem). */
+function leastSquares(D: Design): { rms: number; l1: number } {
   const w = new Float64Array(D.NB * D.M);
   productXB(D, D.y, w);
   cholSolve(D.NB, D.M, D.chol, w);
-  let sq = 0;
-  for (let i = 0; i < w.length; i++) sq += w[i] * w[i];
-  return w.length > 0 ? Math.sqrt(sq / w.length) : 0;
+  let sq = 0, l1 = 0;
+  for (let i = 0; i < w.length; i++) {
+    sq += w[i] * w[i];
+    l1 += Math.abs(w[i]);
+  }
+  return { rms: w.length > 0 ? Math.sqrt(sq / w.length) : 0, l1 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +236,7 @@ export function createReferenceEngine(problem: LayerProblem, options: { skipZero
     e: new Float64Array(nW), d: new Float64Array(nW),
     stats: emptyStats(),
   };
+  let saved: Float64Array = new Float64Array(nOut);
 
   return {
     simd: false,
@@ -266,11 +270,14 @@ export function createReferenceEngine(problem: LayerProblem, options: { skipZero
       productXtW(D, S.w2, S.zNext);
       return measureOutput(D, S.zNext);
     },
-    leastSquaresRms() {
-      return leastSquaresRms(D);
+    leastSquares() {
+      return leastSquares(D);
     },
-    dualBound(epsilon) {
-      return dualBound(D, S, epsilon);
+    saveDual() {
+      saved = Float64Array.from(S.u1);
+    },
+    dualBound(epsilon, source = "current") {
+      return dualBound(D, S, epsilon, source === "increment" ? saved : undefined);
     },
     readW2() {
       return Float32Array.from(S.w2);

@@ -87,7 +87,7 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
   else {
     // A first ρ on the scale of the weights: the soft threshold 1/ρ starts at the RMS of the
     // ridge least-squares weights; residual balancing corrects it from there.
-    const rms = engine.leastSquaresRms();
+    const rms = engine.leastSquares().rms;
     rho = clampRho(rms > 0 && Number.isFinite(rms) ? 1 / rms : 1);
   }
   const rhoInitial = rho;
@@ -114,6 +114,8 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
       break;
     }
     const count = Math.min(o.checkInterval - (it % o.checkInterval), o.maxIter - it);
+    // Before the last interval: the dual's increment over it is the infeasibility certificate.
+    if (it + count >= o.maxIter) engine.saveDual();
     engine.iterate(count, true);
     it += count;
     if (it % o.checkInterval !== 0 && it < o.maxIter) continue;

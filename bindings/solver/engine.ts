@@ -60,10 +60,20 @@ export interface AdmmEngine {
   setRho(rho: number): void;
   /** Measures the current sparse iterate W2. */
   measureW2(): OutputMeasure;
-  /** RMS of the ridge least-squares weights C̃⁻¹·X·Yᵀ (used to pick the first ρ). */
-  leastSquaresRms(): number;
-  /** Certified lower bound on the optimal ‖W‖₁ from the current dual (SPEC §8). */
-  dualBound(epsilon: number): number;
+  /**
+   * The ridge least-squares weights C̃⁻¹·X·Yᵀ (scaled problem): their RMS (sets the first ρ) and
+   * their ℓ1 norm (the size of weights that reproduce the outputs: the yardstick of infeasibility).
+   */
+  leastSquares(): { rms: number; l1: number };
+  /** Keeps a copy of the current scaled dual U1, for dualBound's "increment" source. */
+  saveDual(): void;
+  /**
+   * Certified lower bound on the optimal objective (SPEC §8) from the multiplier Λ = −U1
+   * ("current"), or from the dual's increment since saveDual, Λ = −(U1 − saved) ("increment"):
+   * when no weights meet the budget the dual diverges along a Farkas ray and this bound grows
+   * without limit.
+   */
+  dualBound(epsilon: number, source?: "current" | "increment"): number;
   /** Copies out W2 ([N+1, M]), and the scaled duals. */
   readW2(): Float32Array;
   readDual(): { u1: Float32Array; u2: Float32Array };

@@ -195,7 +195,9 @@ async function solvePrepared(
   const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M).map((v) => v * problem.biasUnit) : new Float32Array(M);
   const totalMs = performance.now() - t0;
   return {
-    status: finalStatus(ctl, lowerBound, weights, bias),
+    status: ctl.status === "max_iter_reached"
+      ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
+      : ctl.status,
     weights,
     bias,
     info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),

@@ -3,16 +3,18 @@
 import type { ControllerResult } from "./controller.ts";
 import type { AdmmEngine, LayerProblem, OutputMeasure } from "./engine.ts";
 import type { ResolvedOptions } from "./settings.ts";
+import { INFEASIBLE_FACTOR } from "../defaults.ts";
 import type { LayerInfo, LayerResult, SolveStatus } from "../types.ts";
 
 /**
- * A run that did not solve is called infeasible when the certified lower bound on ‖W‖₁ over
- * the feasible set exceeds by far what the iterates use: the dual is diverging (a Farkas ray).
+ * A run stopped by maxIter is infeasible only on a certificate: a weak-duality bound (from the
+ * dual or from its last increment, which points along a Farkas ray when no weights exist) that
+ * puts every weights meeting the budget above INFEASIBLE_FACTOR × the ridge least-squares
+ * weights' ℓ1 norm. The iterates play no part (early ones are near 0 whatever the problem).
  */
-export function finalStatus(ctl: ControllerResult, lowerBound: number, weights: Float32Array, bias: Float32Array): SolveStatus {
+export function finalStatus(ctl: ControllerResult, certifiedBound: number, ridgeL1: number): SolveStatus {
   if (ctl.status !== "max_iter_reached") return ctl.status;
-  const l1 = l1Norm(weights) + l1Norm(bias);
-  return lowerBound > 1e3 * Math.max(l1, 1) ? "infeasible" : ctl.status;
+  return certifiedBound > INFEASIBLE_FACTOR * ridgeL1 ? "infeasible" : ctl.status;
 }
 
 /** [W; b / biasUnit]: weights and bias in the engine's variables. */

@@ -110,15 +110,24 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
         leakage: ex.measuredLeakage() * c0,
       };
     },
-    leastSquaresRms() {
+    leastSquares() {
       ex.productXB(o.y, o.d);
       ex.gemm(NB, M, NB, o.cinv, NB, o.d, M, o.e, M, 0, o.scratch);
       const n = NB * M;
-      return n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0;
+      let l1 = 0;
+      for (const v of f32(o.e, n)) l1 += Math.abs(v);
+      return { rms: n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0, l1 };
     },
-    dualBound(epsilon) {
+    saveDual() {
+      f32(o.u1Saved, P * M).set(f32(at.u1(), P * M));
+    },
+    dualBound(epsilon, source = "current") {
       const lam = at.free();
-      ex.dualMultiplier(P * M, linear, at.u1(), o.mask, lam);
+      if (source === "increment") {
+        const u1 = f32(at.u1(), P * M), saved = f32(o.u1Saved, P * M), diff = f32(lam, P * M);
+        for (let i = 0; i < P * M; i++) diff[i] = u1[i] - saved[i];
+      }
+      ex.dualMultiplier(P * M, linear, source === "increment" ? lam : at.u1(), o.mask, lam);
       ex.productXB(lam, o.d);
       const mask = new Uint8Array(memory.buffer, o.mask, P * M);
       const terms = neuronDualTerms(f32(lam, P * M), f32(o.y, P * M), problem.upperBound ? f32(o.v, P * M) : undefined,

@@ -26,7 +26,7 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
     input: P * N * 4, xt: P * NB * 4, x: P * NB * 4,
     gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
-    u1: out, b: out, z: out, zNext: out,
+    u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
     scratch: gemmScratch, colWork: Math.max(N, 1) * 8,
   };
