@@ -14,5 +14,17 @@ describe("the main job", () => {
     // Both guarantee lines are computed and hold.
     expect(out.match(/: holds$/gm)?.length).toBe(2);
     expect(out).not.toContain("VIOLATED");
+    // Checked on the printed numbers, not on the library's verdict: in parallel mode every solved
+    // layer's relative error is within its budget (gain 0.05), and at equal nonzeros Net-Trim's
+    // logit error is below magnitude pruning's (the demo measures both on the test digits).
+    const cells = (line: string) => line.split("│").map((c) => c.trim().replace(/^'|'$/g, ""));
+    const parallel = out.slice(out.indexOf("parallel, gain 0.05: per layer"), out.indexOf("cascade, gain 0.03: per layer"));
+    const rows = parallel.split("\n").map(cells).filter((c) => c[4] === "solved");
+    expect(rows.length).toBeGreaterThan(0);
+    for (const c of rows) expect(Number(c[8])).toBeLessThanOrEqual(0.05 * 1.001);
+    const summary = out.slice(out.indexOf("Whole network")).split("\n").map(cells);
+    const logitError = (method: RegExp) => Number(summary.find((c) => method.test(c[2] ?? ""))?.[7]);
+    expect(logitError(/^Net-Trim parallel/)).toBeLessThan(logitError(/^magnitude, same nnz as parallel/));
+    expect(logitError(/^Net-Trim cascade/)).toBeLessThan(logitError(/^magnitude, same nnz as cascade/));
   });
 });

@@ -92,7 +92,7 @@ describe("every status is reachable", () => {
     const full = await pruneLayer(X(p), Y(p), {});
     expect(full.status).toBe("solved");
     const r = await pruneLayer(X(p), Y(p), { maxIter: Math.max(1, full.info.iterations - 10), checkInterval: 1, feasTol: 1e-6, relTol: 1e-6, dualRelTol: 1e-2 });
-    expect(["solved_inaccurate", "max_iter_reached"]).toContain(r.status);
+    expect(r.status).not.toBe("solved"); // fewer iterations than the full solve at tighter tolerances
     const loose = await pruneLayer(X(p), Y(p), { maxIter: full.info.iterations, relTol: 1e-4, dualRelTol: 1e-3, feasTol: 1e-4 });
     expect(loose.status).toBe("solved_inaccurate");
   });
@@ -195,9 +195,10 @@ describe("edge cases (SPEC §7)", () => {
   it("ε = 0 fits exactly (to the tolerance)", async () => {
     const p = randomLayer(13, 100, 20, 3, { density: 0.2 });
     const r = await pruneLayer(X(p), Y(p), { epsilon: 0, maxIter: 5000 });
-    expect(["solved", "solved_inaccurate"]).toContain(r.status);
+    expect(r.status).toBe("solved");
     const m = expectHonest(p, r);
-    expect(m.fit).toBeLessThan(1e-2 * frobenius(p.output));
+    // At ε = 0, "solved" means a fit within feasTol·1e-2·‖Y_Ω‖ (what f32 arithmetic can reach).
+    expect(m.fit).toBeLessThanOrEqual(1e-5 * frobenius(p.output));
   });
   it("empty data (no samples) returns zero weights", async () => {
     const r = await pruneLayer(matrix(new Float32Array(0), 0, 5), matrix(new Float32Array(0), 0, 2));

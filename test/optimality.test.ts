@@ -19,7 +19,7 @@ describe("ε = 0 against the LP optimum (HiGHS, committed fixtures)", () => {
       const r = await pruneLayer(matrix(input, f.P, f.N), matrix(output, f.P, f.M), {
         kind: f.kind, epsilon: 0, maxIter: 20000, relTol: 1e-5, dualRelTol: 1e-4,
       });
-      expect(["solved", "solved_inaccurate"]).toContain(r.status);
+      expect(r.status).toBe("solved");
       // The bias column's value as the fixture script computed it (numpy, f64).
       expect(r.info.biasUnit).toBeCloseTo(f.biasUnit, 12);
       const m = measure({ P: f.P, N: f.N, M: f.M, input, output }, r.weights, r.bias, { linear: f.kind === "linear" });
@@ -67,7 +67,9 @@ describe("planted sparse recovery (Theorem 3: N = 100, s = 5, Gaussian inputs, n
         output[p * M + m] = Math.max(z, 0);
       }
     const r = await pruneLayer(matrix(input, P, N), matrix(output, P, M), { epsilon: 0, maxIter: 20000, relTol: 1e-6, dualRelTol: 1e-5 });
-    expect(["solved", "solved_inaccurate"]).toContain(r.status);
+    // relTol 1e-6 is at f32's floor: the stop may meet only the 10× looser tolerances. What this
+    // test checks is the recovery itself, against the planted weights below.
+    expect(r.status === "solved" || r.status === "solved_inaccurate").toBe(true);
     let err = 0, norm = 0;
     for (let i = 0; i < N * M; i++) { err += (r.weights[i] - w[i]) ** 2; norm += w[i] ** 2; }
     expect(Math.sqrt(err / norm)).toBeLessThan(1e-2);

@@ -147,7 +147,8 @@ describe("layer pool (Node worker_threads)", () => {
     });
     expect(r.status).toBe("aborted");
     expect(r.info.iterations).toBeGreaterThanOrEqual(50);
-    expect(r.info.iterations).toBeLessThan(1_000_000);
+    // Not run to its end (1e6 iterations at tolerances it cannot meet): stopped soon after the abort.
+    expect(r.info.iterations).toBeLessThan(2000);
     expect(r.info.iterations).toBeGreaterThanOrEqual(lastProgress);
     // The info describes the returned weights.
     let nnz = 0;
