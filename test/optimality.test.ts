@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { matrix, OutOfMemoryError, pruneLayer, pruneLayerReference } from "../bindings/index.ts";
 import { frobenius, gaussian, measure, randomLayer } from "./helpers/problems.ts";
+import { pdhg } from "./helpers/pdhg.ts";
 
 interface Fixture {
   name: string; kind: "relu" | "linear"; P: number; N: number; M: number;
@@ -45,6 +46,26 @@ describe("ε > 0 against a long float64 run", () => {
     // Returned weights may exceed the budget by feasTol (1e-3), which can buy a little ‖W‖₁
     // below the optimum; never much.
     expect(r.info.l1Norm).toBeGreaterThan(long.info.lowerBound * 0.99);
+  });
+});
+
+describe("ε > 0 against a different algorithm (primal-dual hybrid gradient, float64, test/helpers/pdhg.ts)", () => {
+  it.each([
+    ["relu", randomLayer(22, 120, 15, 4), false],
+    ["linear", randomLayer(23, 100, 12, 3, { linear: true }), true],
+  ] as const)("%s layer: the objective agrees with a 30,000-iteration PDHG run within 0.01%", async (_, p, linear) => {
+    const epsilon = 0.05 * frobenius(p.output);
+    const oracle = pdhg({ ...p, epsilon, linear }, 30_000);
+    // The oracle's own point is (nearly) feasible: its objective is a fair reference.
+    const om = measure(p, oracle.weights, oracle.bias, { linear });
+    expect(om.fit).toBeLessThanOrEqual(epsilon * (1 + 1e-3));
+    if (!linear) expect(om.leakage).toBeLessThanOrEqual(1e-3 * Math.max(...p.output));
+    const r = await pruneLayer(matrix(p.input, p.P, p.N), matrix(p.output, p.P, p.M), {
+      kind: linear ? "linear" : "relu", epsilon, relTol: 1e-5, dualRelTol: 1e-4, maxIter: 20000,
+    });
+    expect(r.status).toBe("solved");
+    expect(Math.abs(r.info.l1Norm - oracle.objective)).toBeLessThanOrEqual(1e-4 * oracle.objective); // measured: 1e-5
+    expect(r.info.lowerBound).toBeLessThanOrEqual(oracle.objective * (1 + 1e-5));
   });
 });
 
