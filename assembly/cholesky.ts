@@ -166,23 +166,101 @@ export function solveCholesky64(n: i32, l: usize, nrhs: i32, b: usize, ldb: i32)
 }
 
 /**
- * out (n×n f64) = (L Lᵀ)⁻¹, exactly symmetric. `out` must not overlap `l`.
+ * out (n×n f64) = (L Lᵀ)⁻¹ = L⁻ᵀ·L⁻¹, exactly symmetric, for the factor from cholesky64. `l` is
+ * overwritten by L⁻¹ (lower triangular) on the way; `out` must not overlap it. About n³/3
+ * multiply-adds, a third of solving L Lᵀ X = I column by column.
  */
 export function invertFromCholesky64(n: i32, l: usize, out: usize): void {
   if (n <= 0) return;
+  invertLowerInPlace(n, l);
+  lowerGramOfRows(n, l, out);
+}
+
+/**
+ * L ← L⁻¹ in place. Row i of Y = L⁻¹ is (e_i − Σ_{k<i} L[i][k]·Y[k]) / L[i][i], and row k of Y is
+ * zero beyond column k: row i is built in its own storage, each L[i][k] read just before that
+ * position becomes part of the sum.
+ */
+function invertLowerInPlace(n: i32, l: usize): void {
+  const rowBytes = <usize>n * 8;
+  for (let i = 0; i < n; i++) {
+    const yi = l + <usize>i * rowBytes;
+    const diag = load<f64>(yi + <usize>i * 8);
+    let k = 0;
+    for (; k + 4 <= i; k += 4) {
+      const at = yi + <usize>k * 8;
+      const s0 = load<f64>(at), s1 = load<f64>(at, 8), s2 = load<f64>(at, 16), s3 = load<f64>(at, 24);
+      store<f64>(at, 0); store<f64>(at, 0, 8); store<f64>(at, 0, 16); store<f64>(at, 0, 24);
+      const yk = l + <usize>k * rowBytes;
+      subtractScaledRows4(k + 4, s0, s1, s2, s3, yk, yk + rowBytes, yk + 2 * rowBytes, yk + 3 * rowBytes, yi);
+    }
+    for (; k < i; k++) {
+      const at = yi + <usize>k * 8;
+      const s = load<f64>(at);
+      store<f64>(at, 0);
+      subtractScaledRow(k + 1, s, l + <usize>k * rowBytes, yi);
+    }
+    const inv = 1.0 / diag;
+    scaleRow(i, inv, yi);
+    store<f64>(yi + <usize>i * 8, inv);
+  }
+}
+
+/**
+ * out = YᵀY for a lower-triangular Y (row-major): out[i][j] = Σ_{k ≥ max(i,j)} Y[k][i]·Y[k][j].
+ * Four rows of out at a time, so each row of Y is read once per four: rows i..i+3 take
+ * Y[k][0..i+3]·(Y[k][i..i+3]) for every k ≥ i; then the upper triangle is mirrored.
+ */
+function lowerGramOfRows(n: i32, y: usize, out: usize): void {
   const rowBytes = <usize>n * 8;
   memory.fill(out, 0, <usize>n * rowBytes);
-  for (let i = 0; i < n; i++) store<f64>(out + <usize>i * rowBytes + <usize>i * 8, 1.0);
-  solveCholesky64(n, l, n, out, n);
-  // Average the two rounding-different halves so callers get a symmetric matrix.
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) {
-      const pij = out + <usize>i * rowBytes + <usize>j * 8;
-      const pji = out + <usize>j * rowBytes + <usize>i * 8;
-      const v = 0.5 * (load<f64>(pij) + load<f64>(pji));
-      store<f64>(pij, v);
-      store<f64>(pji, v);
+  for (let i = 0; i < n; i += 4) {
+    const rows = min(4, n - i);
+    const o0 = out + <usize>i * rowBytes;
+    for (let k = i; k < n; k++) {
+      const yk = y + <usize>k * rowBytes;
+      const len = min(i + rows, k + 1);
+      if (rows == 4) {
+        const c = yk + <usize>i * 8;
+        addScaledRowTo4(len, load<f64>(c), load<f64>(c, 8), load<f64>(c, 16), load<f64>(c, 24),
+          yk, o0, o0 + rowBytes, o0 + 2 * rowBytes, o0 + 3 * rowBytes);
+      } else {
+        for (let r = 0; r < rows; r++) {
+          subtractScaledRow(min(len, i + r + 1), -load<f64>(yk + <usize>(i + r) * 8), yk, o0 + <usize>r * rowBytes);
+        }
+      }
     }
+  }
+  // Rows i..i+3 were filled up to column i+3: keep the strict lower triangle, mirror it up.
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) store<f64>(out + <usize>j * rowBytes + <usize>i * 8, load<f64>(out + <usize>i * rowBytes + <usize>j * 8));
+  }
+}
+
+// dst_r[0..len) += s_r · src[0..len) for four destination rows.
+@inline
+function addScaledRowTo4(
+  len: i32, s0: f64, s1: f64, s2: f64, s3: f64, src: usize, d0: usize, d1: usize, d2: usize, d3: usize,
+): void {
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v0 = f64x2.splat(s0), v1 = f64x2.splat(s1), v2 = f64x2.splat(s2), v3 = f64x2.splat(s3);
+    for (; k + 2 <= len; k += 2) {
+      const off = <usize>k * 8;
+      const x = v128.load(src + off);
+      v128.store(d0 + off, f64x2.add(v128.load(d0 + off), f64x2.mul(v0, x)));
+      v128.store(d1 + off, f64x2.add(v128.load(d1 + off), f64x2.mul(v1, x)));
+      v128.store(d2 + off, f64x2.add(v128.load(d2 + off), f64x2.mul(v2, x)));
+      v128.store(d3 + off, f64x2.add(v128.load(d3 + off), f64x2.mul(v3, x)));
+    }
+  }
+  for (; k < len; k++) {
+    const off = <usize>k * 8;
+    const x = load<f64>(src + off);
+    store<f64>(d0 + off, load<f64>(d0 + off) + s0 * x);
+    store<f64>(d1 + off, load<f64>(d1 + off) + s1 * x);
+    store<f64>(d2 + off, load<f64>(d2 + off) + s2 * x);
+    store<f64>(d3 + off, load<f64>(d3 + off) + s3 * x);
   }
 }
 
