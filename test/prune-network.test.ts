@@ -3,24 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
 import type { DenseNetwork } from "../bindings/network/network.ts";
-import { biasUnit, forward, gaussian, rng } from "./helpers/problems.ts";
+import { biasUnit, forward, gaussian, rng, spectralNorm } from "./helpers/problems.ts";
 
-/** ‖A‖₂ of an [n, m] row-major matrix by power iteration on AᵀA in f64 (the test's own). */
-function spectralNorm(a: Float32Array, n: number, m: number): number {
-  let v = new Float64Array(m).fill(1 / Math.sqrt(m));
-  let sigma = 0;
-  for (let it = 0; it < 1000; it++) {
-    const av = new Float64Array(n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) av[i] += a[i * m + j] * v[j];
-    const w = new Float64Array(m);
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) w[j] += a[i * m + j] * av[i];
-    const norm = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-    if (norm === 0) return 0;
-    v = w.map((x) => x / norm);
-    sigma = Math.sqrt(norm);
-  }
-  return sigma;
-}
 
 /** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs. */
 function seededNetwork(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {

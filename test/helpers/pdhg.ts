@@ -3,7 +3,7 @@
 //   min ‖W̄‖₁  s.t.  X̄·W̄ ∈ K,   X̄ = [input | u·1] (P×N̄), W̄ = [W; b/u] (N̄×M),
 //   K = {Z : ‖(Z − Y)_Ω‖_F ≤ ε, Z_{Ω^c} ≤ V}   (linear: ‖Z − Y‖_F ≤ ε).
 // x ← soft(x − τ·X̄ᵀy, τ);  y ← v − σ·Π_K(v/σ) with v = y + σ·X̄(2x⁺ − x);  τσ‖X̄‖² < 1.
-import { biasUnit } from "./problems.ts";
+import { biasUnit, spectralNorm } from "./problems.ts";
 
 export interface PdhgProblem {
   P: number; N: number; M: number;
@@ -29,18 +29,8 @@ export function pdhg(pr: PdhgProblem, iterations: number): PdhgResult {
   }
   const active = (i: number) => linear || y[i] > 0;
   const vOf = (i: number) => (pr.upperBound ? pr.upperBound[i] : 0);
-  // ‖X̄‖₂ by power iteration, for the step sizes.
-  let v = new Float64Array(NB).fill(1);
-  let norm = 0;
-  for (let it = 0; it < 200; it++) {
-    const av = new Float64Array(P);
-    for (let p = 0; p < P; p++) for (let j = 0; j < NB; j++) av[p] += a[p * NB + j] * v[j];
-    const w = new Float64Array(NB);
-    for (let p = 0; p < P; p++) for (let j = 0; j < NB; j++) w[j] += a[p * NB + j] * av[p];
-    const n = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
-    v = w.map((x) => x / n);
-    norm = Math.sqrt(n);
-  }
+  // Step sizes from ‖X̄‖₂.
+  const norm = spectralNorm(a, P, NB);
   const tau = 0.95 / norm, sigma = 0.95 / norm;
   const x = new Float64Array(NB * M), dual = new Float64Array(P * M);
   const xbar = new Float64Array(NB * M), vv = new Float64Array(P * M);

@@ -96,3 +96,20 @@ export function frobenius(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) s += a[i] * a[i];
   return Math.sqrt(s);
 }
+
+/** ‖A‖₂ of an [n, m] row-major matrix by power iteration on AᵀA in f64 (the test's own). */
+export function spectralNorm(a: ArrayLike<number>, n: number, m: number): number {
+  let v = new Float64Array(m).fill(1 / Math.sqrt(m));
+  let sigma = 0;
+  for (let it = 0; it < 1000; it++) {
+    const av = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) av[i] += a[i * m + j] * v[j];
+    const w = new Float64Array(m);
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) w[j] += a[i * m + j] * av[i];
+    const norm = Math.sqrt(w.reduce((s, x) => s + x * x, 0));
+    if (norm === 0) return 0;
+    v = w.map((x) => x / norm);
+    sigma = Math.sqrt(norm);
+  }
+  return sigma;
+}
