@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
+import { npy } from "./helpers/npy.ts";
 import { forward, parseLayersModel, type DenseNetwork } from "../bindings/index.ts";
 import { readLayersModelDir } from "../bindings/node/files.ts";
 
@@ -32,17 +33,6 @@ function run(args: string[], opts: { env?: Record<string, string>; onStderr?: (t
     child.on("error", reject);
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-}
-
-/** A NumPy .npy (format 1.0) holding a C-order 2-D array. */
-function npy(data: Float32Array | Float64Array, rows: number, cols: number): Buffer {
-  const descr = data instanceof Float64Array ? "<f8" : "<f4";
-  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
-  header += " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n"; // data aligned to 64 bytes
-  const pre = Buffer.alloc(10);
-  pre.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  pre.writeUInt16LE(header.length, 8);
-  return Buffer.concat([pre, Buffer.from(header, "latin1"), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
 function readModel(dir: string): DenseNetwork {
