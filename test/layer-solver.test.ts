@@ -22,7 +22,10 @@ function expectHonest(p: Problem, r: LayerResult, linear = false) {
   expect(r.info.relativeOutputError).toBeCloseTo(m.outputError / frobenius(p.output), 5);
   // Weak duality: the bound never exceeds the objective of a feasible point; returned weights may
   // exceed the budget by feasTol (1e-3), which can buy a sliver of ‖W‖₁ below the optimum.
-  if (r.status === "solved") expect(r.info.lowerBound).toBeLessThanOrEqual(r.info.l1Norm * (1 + 1e-3));
+  // Weak duality: the bound never exceeds the objective of a point feasible for the program: the
+  // weights that generated the data (exact fit, no leakage). (The returned weights meet the output
+  // budget, not necessarily the program's Ω^c constraint, so they may lie a little below it.)
+  if (Number.isFinite(r.info.lowerBound)) expect(r.info.lowerBound).toBeLessThanOrEqual(measure(p, p.weights, p.bias, { linear }).l1 * (1 + 1e-6));
   return m;
 }
 
@@ -35,8 +38,8 @@ describe("a relu layer", () => {
   it("is solved within the budget, measured on the returned weights", () => {
     expect(r.status).toBe("solved");
     const m = expectHonest(p, r);
-    expect(m.fit).toBeLessThanOrEqual(r.info.epsilon * (1 + 1e-3));
-    expect(m.leakage).toBeLessThanOrEqual(1e-3 * maxOf(p.output));
+    // "solved" is the user's budget, on the output after the activation.
+    expect(m.outputError).toBeLessThanOrEqual(r.info.epsilon * (1 + 1e-3));
     expect(r.info.epsilon).toBeCloseTo(0.05 * frobenius(p.output), 4);
   });
   it("has a smaller ℓ1 norm than the weights that generated the data (they are feasible)", () => {
@@ -46,24 +49,24 @@ describe("a relu layer", () => {
   it("has a certified gap that closes with more iterations", async () => {
     const long = await pruneLayer(X(p), Y(p), { epsilonGain: 0.05, relTol: 1e-6, dualRelTol: 1e-6, maxIter: 3000 });
     expect(long.info.relativeGap).toBeLessThan(0.01);
-    // The default solve is within 1% of the long run's objective.
-    expect(r.info.l1Norm).toBeLessThan(long.info.l1Norm * 1.01);
-    expect(long.info.lowerBound).toBeLessThanOrEqual(r.info.l1Norm * (1 + 1e-3) + 1e-9);
+    // The default solve is within 1% of the long run's objective, either side: it stops on the
+    // output budget, so its Ω^c leakage may buy a sliver below the program's optimum.
+    expect(Math.abs(r.info.l1Norm / long.info.l1Norm - 1)).toBeLessThan(0.01);
   });
 });
 
 describe("info describes the weights returned, however the solve stops", () => {
   // Residual tests that pass at one check and fail at a later one, then a stop by maxIter: info
-  // once described the W2 of the earlier check (fit 4.0080 reported, 4.0357 returned).
+  // once described the W2 of the earlier check (output error 4.2064 reported, 3.5593 returned).
   it("max_iter_reached after the residual tests passed earlier", async () => {
-    const p = randomLayer(10, 250, 29, 4);
-    const r = await pruneLayer(X(p), Y(p), { relTol: 3e-3, checkInterval: 1, feasTol: 0, maxIter: 25 });
+    const p = randomLayer(28, 250, 29, 4);
+    const r = await pruneLayer(X(p), Y(p), { relTol: 1e-2, checkInterval: 1, feasTol: 0, maxIter: 40 });
     expect(r.status).toBe("max_iter_reached");
     expectHonest(p, r);
   });
   it.each([5, 13, 40, 77])("stopped by maxIter %i with a check every 3 iterations", async (maxIter) => {
     const p = randomLayer(11, 120, 15, 6);
-    const r = await pruneLayer(X(p), Y(p), { checkInterval: 3, maxIter, feasTol: 0 });
+    const r = await pruneLayer(X(p), Y(p), { checkInterval: 3, maxIter, feasTol: 0, relTol: 1e-7, dualRelTol: 1e-7 });
     expect(r.info.iterations).toBe(maxIter);
     expectHonest(p, r);
   });
@@ -288,6 +291,6 @@ describe("a layer without a bias (Dense use_bias: false)", () => {
     expect(r.status).toBe("solved");
     expect(r.bias.every((b) => b === 0)).toBe(true);
     const m = expectHonest(q, r);
-    expect(m.fit).toBeLessThanOrEqual(r.info.epsilon * (1 + 1e-3));
+    expect(m.outputError).toBeLessThanOrEqual(r.info.epsilon * (1 + 1e-3));
   });
 });

@@ -12,8 +12,6 @@ interface ControllerInput {
   engine: AdmmEngine;
   options: ResolvedOptions;
   epsilon: number;
-  /** max(Y), for the leakage tolerance. */
-  maxOutput: number;
   /** ‖Y_Ω‖_F (‖Y‖_F for linear): sets the fit tolerance when ε is tiny or 0. */
   normOutput: number;
   /** Number of entries of the primal and dual residuals: P·M + (N+1)·M. */
@@ -64,12 +62,15 @@ function residuals(st: IterationStats, rho: number, size: number, o: ResolvedOpt
 }
 
 /**
- * The returned weights meet the budget: fit ≤ ε·(1 + feasTol) (for ε near 0, at least
- * feasTol·1e-2·‖Y_Ω‖, which f32 arithmetic can reach) and leakage ≤ feasTol·max(Y).
+ * The returned weights meet the user's budget, which is on the output after the activation:
+ * ‖act(ŴᵀX + b̂) − Y‖_F ≤ ε·(1 + feasTol) (for ε near 0, at least feasTol·1e-2·‖Y_Ω‖, which f32
+ * arithmetic can reach). The program's Ω^c constraint is how the convex program keeps that error
+ * down (SPEC §5, Prop. 1: fit² + Σ leakage² bounds it); waiting for it to hold to feasTol as well
+ * took 2–3.4× more iterations on the MNIST layers for the same objective (issue 8).
  */
 function meetsBudget(m: OutputMeasure, c: ControllerInput, feasTol: number): boolean {
-  const fitTol = Math.max(c.epsilon * (1 + feasTol), c.epsilon + feasTol * 1e-2 * c.normOutput);
-  return m.fitError <= fitTol && m.leakage <= feasTol * c.maxOutput;
+  const tol = Math.max(c.epsilon * (1 + feasTol), c.epsilon + feasTol * 1e-2 * c.normOutput);
+  return m.outputError <= tol;
 }
 
 // setImmediate where it exists (Node, Bun, Deno): setTimeout(0) is clamped to 1 ms or more.

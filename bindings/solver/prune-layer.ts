@@ -107,7 +107,6 @@ interface Prepared {
   problem: LayerProblem;
   normY: number;
   normYOmega: number;
-  maxY: number;
   /** min V over Ω^c (W = 0 is feasible only if it is ≥ 0). */
   minUpperOffOmega: number;
   zeroFraction: number;
@@ -122,12 +121,11 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const P = input.rows, N = input.cols, M = output.cols;
   const linear = o.kind === "linear";
   const y = output.data;
-  let normY = 0, normYOmega = 0, maxY = 0, minUpper = Infinity;
+  let normY = 0, normYOmega = 0, minUpper = Infinity;
   for (let i = 0; i < y.length; i++) {
     normY += y[i] * y[i];
     if (linear || y[i] > o.activeThreshold) normYOmega += y[i] * y[i];
     else if (upper) minUpper = Math.min(minUpper, upper.data[i]);
-    if (y[i] > maxY) maxY = y[i];
   }
   let zeros = 0;
   for (let i = 0; i < input.data.length; i++) if (input.data[i] === 0) zeros++;
@@ -142,7 +140,6 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
     },
     normY: Math.sqrt(normY),
     normYOmega: Math.sqrt(normYOmega),
-    maxY,
     minUpperOffOmega: minUpper,
     zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
   };
@@ -162,7 +159,7 @@ function engineCache(prepared: Prepared, makeEngine: EngineFactory) {
 async function solvePrepared(
   prepared: Prepared, o: ResolvedOptions, getEngine: () => Promise<AdmmEngine>, t0: number,
 ): Promise<LayerResult> {
-  const { problem, normY, normYOmega, maxY } = prepared;
+  const { problem, normY, normYOmega } = prepared;
   const { P, N, M } = problem;
   const epsilon = o.epsilon ?? o.epsilonGain * normY;
   const base = { epsilon, zeroFraction: prepared.zeroFraction, sparse: problem.sparse };
@@ -179,7 +176,7 @@ async function solvePrepared(
   const setupMs = performance.now() - t0;
   const warm = o.warmStart;
   const ctl = await runAdmm({
-    engine, options: o, epsilon, maxOutput: maxY, normOutput: normYOmega, size: P * M + (N + 1) * M,
+    engine, options: o, epsilon, normOutput: normYOmega, size: P * M + (N + 1) * M,
     warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined,
     warmDual: warm?.dual,
   });
