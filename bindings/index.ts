@@ -18,11 +18,12 @@ export type {
 export { forward } from "./network/forward.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
 
-// Model files: TF.js LayersModel in and out, the masks file.
+// Model files: TF.js LayersModel in and out, the masks file; calibration samples (.npy, JSON).
 export { parseLayersModel } from "./formats/tfjs/read.ts";
 export { writeLayersModel, countNonzeros, type WrittenLayersModel, type LayerCount } from "./formats/tfjs/write.ts";
 export { masksOf, masksToJson, masksFromJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
 export { ModelFormatError, type ModelFormatErrorDetails } from "./formats/model-format-error.ts";
+export { parseNpy, parseCalibrationJson, type SampleMatrix } from "./formats/samples.ts";
 
 // Running it: the wasm backend and the worker pool.
 export { init, instantiate, compileModule, simdSupported, type Backend, type InitOptions } from "./wasm/loader.ts";

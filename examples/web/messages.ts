@@ -2,7 +2,7 @@
 // the page's FileProblem, errors from the worker).
 import { NetTrimError } from "./lib.ts";
 import { byId, el } from "./dom.ts";
-import { FileProblem } from "./npy.ts";
+import { FileProblem } from "./file-problem.ts";
 import { WorkerError } from "./worker-client.ts";
 
 export function explain(e: unknown): string {

@@ -1,8 +1,8 @@
 // What the page prunes: a model (bundled or the user's) and calibration samples (bundled digits
 // or the user's .npy). Loading, checking, and the messages for files that cannot be used.
-import { parseLayersModel, type DenseNetwork } from "./lib.ts";
+import { parseLayersModel, parseNpy, type DenseNetwork, type SampleMatrix } from "./lib.ts";
 import { decodeDigits, type Digits } from "./digits-format.ts";
-import { FileProblem, parseNpy, type Samples } from "./npy.ts";
+import { FileProblem } from "./file-problem.ts";
 
 export interface ModelSource {
   label: string;
@@ -13,7 +13,7 @@ export interface ModelSource {
   network: DenseNetwork;
 }
 
-export interface CalibrationSource extends Samples {
+export interface CalibrationSource extends SampleMatrix {
   label: string;
   bundled: boolean;
 }
@@ -87,7 +87,10 @@ export async function loadUserModel(modelFile: File, files: Map<string, File>): 
 }
 
 export async function loadUserCalibration(file: File): Promise<CalibrationSource> {
-  return { ...parseNpy(await file.arrayBuffer(), file.name), label: file.name, bundled: false };
+  // The library's reader: its errors name the field, the expected and the received value.
+  const samples = parseNpy(await file.arrayBuffer(), file.name);
+  if (samples.rows === 0) throw new FileProblem(`${file.name} holds no samples (shape 0 × ${samples.cols})`);
+  return { ...samples, label: file.name, bundled: false };
 }
 
 /** Why these samples cannot calibrate this model, or undefined when they can. */

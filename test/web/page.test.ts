@@ -99,7 +99,7 @@ describe("examples/web", () => {
 
   it("shows a visible message for bad files, from the picker and from a drop", async () => {
     await page.setInputFiles("#files", { name: "calib.npy", mimeType: "application/octet-stream", buffer: Buffer.from("this is not numpy at all") });
-    await expectText("#message", /calib\.npy is not a NumPy \.npy file/);
+    await expectText("#message", /calib\.npy: magic: expected a NumPy \.npy file/);
     expect(await message().isVisible()).toBe(true);
 
     await page.setInputFiles("#files", { name: "calib20.npy", mimeType: "application/octet-stream", buffer: npy(new Float32Array(50 * 20).fill(0.5), 50, 20) });
