@@ -1,11 +1,10 @@
-// Helpers of the runtime suite: processes, the packed package in a scratch project, a static
-// server, headless Chromium, workerd and the Vercel edge-runtime.
+// Helpers of the runtime suite: processes, the packed package in a scratch project, pages in
+// Chromium, workerd and the Vercel edge-runtime (the static server: test/helpers/browser.ts).
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
-import { connect, type AddressInfo } from "node:net";
-import { dirname, extname, join } from "node:path";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
 
 export const root = join(import.meta.dirname, "../..");
 export const snippets = join(import.meta.dirname, "snippets");
@@ -72,30 +71,6 @@ export function place(dir: string, files: [from: string, to?: string][]) {
   for (const [from, to] of files) cpSync(join(snippets, from), join(dir, to ?? from.split("/").pop()!));
   cpSync(join(import.meta.dirname, "scenario.mjs"), join(dir, "scenario.mjs"));
 }
-
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm" };
-
-/** A static file server on 127.0.0.1 (a free port). */
-export async function serveDir(dir: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const path = join(dir, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/\/$/, "/index.html"));
-    try {
-      const body = readFileSync(path);
-      res.writeHead(200, { "content-type": TYPES[extname(path)] ?? "application/octet-stream" });
-      res.end(body);
-    } catch {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("not found");
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
-}
-
-export const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
 
 /** Opens `url` in a page of `browser` and waits for window.__result. */
 export async function pageResult(browser: import("playwright").Browser, url: string): Promise<any> {

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matrix, pruneLayer, pruneNetwork } from "../../bindings/index.ts";
-import { bin, CHROMIUM_ARGS, npmBin, lastJson, pageResult, place, readmePart, root, run, runEdge, serveDir, serveWorkerd, snippets } from "./harness.ts";
+import { bin, npmBin, lastJson, pageResult, place, readmePart, root, run, runEdge, serveWorkerd, snippets } from "./harness.ts";
+import { launchChromium, serveDir } from "../helpers/browser.ts";
 // @ts-expect-error plain JS module shared with the other runtimes
 import { runScenario } from "./scenario.mjs";
 
@@ -96,8 +97,7 @@ beforeAll(async () => {
   place(join(app, "vite"), [["vite/main.js"], ["vite/index.html"]]);
   place(join(app, "webpack"), [["vite/main.js"], ["webpack/webpack.config.js"]]);
   place(join(app, "esbuild"), [["esbuild/main.js"]]);
-  const { chromium } = await import("playwright");
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {

@@ -3,46 +3,19 @@
 // It prunes the bundled MNIST model on 300 digits, cancels a bigger run, and refuses bad files
 // with a visible message; any page error or console error fails the test.
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright";
+import type { Browser, Page } from "playwright";
 import { build } from "vite";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist, PIXELS } from "../../examples/mnist-data.ts";
+import { launchChromium, serveDir } from "../helpers/browser.ts";
+import { npy } from "../helpers/npy.ts";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const artifacts = join(repo, "test", "artifacts"); // gitignored
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm",
-  ".json": "application/json", ".bin": "application/octet-stream", ".svg": "image/svg+xml", ".png": "image/png",
-};
-
-function serve(root: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
-    const file = join(root, path.endsWith("/") ? `${path}index.html` : path);
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
-/** A .npy v1.0 file of [rows, cols], float32 or float64. */
-function npy(data: Float32Array | Float64Array, rows: number, cols: number): Buffer {
-  let header = `{'descr': '<f${data.BYTES_PER_ELEMENT}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
-  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
-  const head = Buffer.alloc(10);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
-  head.writeUInt16LE(header.length, 8);
-  return Buffer.concat([head, Buffer.from(header, "latin1"), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
-}
 
 describe("examples/web", () => {
   let out: string;
@@ -58,17 +31,15 @@ describe("examples/web", () => {
     mkdirSync(artifacts, { recursive: true });
     out = mkdtempSync(join(tmpdir(), "net-trim-web-"));
     await build({ configFile: join(repo, "examples", "web", "vite.config.ts"), logLevel: "error", build: { outDir: out, emptyOutDir: true } });
-    server = await serve(out);
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    let url: string;
+    ({ url, server } = await serveDir(out));
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {
       if (m.type() === "error") errors.push(`console.error: ${m.text()}`);
     });
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.goto(url);
     await page.waitForFunction(() => !(document.getElementById("prune") as HTMLButtonElement).disabled, null, { timeout: 20_000 });
   }, 60_000);
 
