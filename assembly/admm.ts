@@ -1,6 +1,6 @@
 // The Net-Trim ADMM loop (SPEC §3), run entirely inside WebAssembly.
 //
-// Layout: samples are rows. Xt is P×N̄ (the layer input with a ones column, divided by c0),
+// Layout: samples are rows. Xt is P×N̄ (the layer input with a bias column of biasUnit, divided by c0),
 // X = Xtᵀ is N̄×P, every M-wide matrix is row-major. Variables (scaled units):
 //   W1, U1, Y, V, Z = Xt·W3      P×M  (output side)
 //   W2, W3, U2                   N̄×M  (weight side)

@@ -18,6 +18,6 @@ export {
 } from "./admm";
 export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,
-  buildDesign, maxColumnSumSquares, buildMask, gramPlusIdentity64,
+  buildDesign, buildMask, gramPlusIdentity64,
 } from "./measure";
 export { simdBuild } from "./build-info";

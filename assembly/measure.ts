@@ -57,7 +57,7 @@ export function measuredOutputSquared(): f64 { return outputSq; }
 /** max over Ω^c of Z − V, ≥ 0 (scaled units). */
 export function measuredLeakage(): f64 { return leakMax; }
 
-/** Builds the scaled design Xt (P×N̄: input·s with a last column `one`: s, or 0 without a bias) from a P×N input. */
+/** Builds the scaled design Xt (P×N̄: input·s with a last column `one`: biasUnit·s, or 0 without a bias) from a P×N input. */
 export function buildDesign(p: i32, n: i32, input: usize, s: f32, one: f32, xt: usize): void {
   const nb = n + 1;
   for (let r = 0; r < p; r++) {
@@ -66,25 +66,6 @@ export function buildDesign(p: i32, n: i32, input: usize, s: f32, one: f32, xt: 
     for (let c = 0; c < n; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>c << 2)) * s);
     store<f32>(dst + (<usize>n << 2), one);
   }
-}
-
-/** Largest column sum of squares of a P×N row-major matrix (f64), for the scale c0. */
-export function maxColumnSumSquares(p: i32, n: i32, a: usize, work: usize): f64 {
-  for (let c = 0; c < n; c++) store<f64>(work + (<usize>c << 3), 0);
-  for (let r = 0; r < p; r++) {
-    const row = a + (<usize>r * <usize>n << 2);
-    for (let c = 0; c < n; c++) {
-      const x = <f64>load<f32>(row + (<usize>c << 2));
-      const q = work + (<usize>c << 3);
-      store<f64>(q, load<f64>(q) + x * x);
-    }
-  }
-  let best: f64 = 0;
-  for (let c = 0; c < n; c++) {
-    const s = load<f64>(work + (<usize>c << 3));
-    if (s > best) best = s;
-  }
-  return best;
 }
 
 /** mask[i] = 1 where y[i] > threshold (Ω), else 0. */

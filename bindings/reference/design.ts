@@ -47,7 +47,7 @@ function maxColumnSumSquares(P: number, N: number, a: Float32Array): number {
   return best;
 }
 
-/** Xt = [input | 1]·s (P×N̄). */
+/** Xt = [input·s | one] (P×N̄): `one` is biasUnit·s, or 0 without a bias. */
 function buildDesign(P: number, N: number, input: Float32Array, s: number, one: number): Float64Array {
   const NB = N + 1;
   const xt = new Float64Array(P * NB);

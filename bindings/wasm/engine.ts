@@ -38,10 +38,11 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   f32(o.y, P * M).set(problem.output);
   if (problem.upperBound) f32(o.v, P * M).set(problem.upperBound);
 
-  // Scale: c0 = 0.3·sqrt(max diag XXᵀ); the bias row (value biasUnit) has diag P·biasUnit², all
-  // zeros without a bias. Both scale with the data: the same layer in other units is the same here.
+  // Scale: c0 = 0.3·sqrt(max diag XXᵀ). biasUnit is the largest RMS input column, so the largest
+  // feature diagonal is P·biasUnit², and so is the bias row's (biasUnit = 1 when every input is 0).
   const u = problem.biasUnit;
-  const maxDiag = Math.max(problem.fitBias ? P * u * u : 0, ex.maxColumnSumSquares(P, N, o.input, o.colWork));
+  const inputsAllZero = problem.designNonzeros === (problem.fitBias ? P : 0);
+  const maxDiag = inputsAllZero && !problem.fitBias ? 0 : P * u * u;
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
   ex.buildDesign(P, N, o.input, s, problem.fitBias ? u * s : 0, o.xt);
@@ -74,6 +75,7 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   const hasV = problem.upperBound ? 1 : 0;
   let epsScaled = 0;
 
+  let ridge: { rms: number; l1: number } | undefined;
   const engine: AdmmEngine = {
     simd: backend.simd,
     scale: c0,
@@ -113,12 +115,15 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
       };
     },
     leastSquares() {
+      // Fixed by the data: the controller asks for the first ρ, the status for infeasibility.
+      if (ridge) return ridge;
       ex.productXB(o.y, o.d);
       ex.gemm(NB, M, NB, o.cinv, NB, o.d, M, o.e, M, 0, o.scratch);
       const n = NB * M;
       let l1 = 0;
       for (const v of f32(o.e, n)) l1 += Math.abs(v);
-      return { rms: n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0, l1 };
+      ridge = { rms: n > 0 ? Math.sqrt(ex.sumSquares64(n, o.e) / n) : 0, l1 };
+      return ridge;
     },
     saveDual() {
       f32(o.u1Saved, P * M).set(f32(at.u1(), P * M));

@@ -36,7 +36,6 @@ export interface KernelExports {
   measuredOutputSquared(): number;
   measuredLeakage(): number;
   buildDesign(p: number, n: number, input: number, s: number, one: number, xt: number): void;
-  maxColumnSumSquares(p: number, n: number, a: number, work: number): number;
   buildMask(n: number, y: number, threshold: number, mask: number): void;
   gramPlusIdentity64(n: number, g: number, out: number): void;
 }

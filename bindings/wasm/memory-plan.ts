@@ -28,7 +28,7 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
-    scratch: gemmScratch, colWork: Math.max(N, 1) * 8,
+    scratch: gemmScratch,
   };
   if (problem.sparse) {
     Object.assign(sizes, {
