@@ -21,3 +21,4 @@ export {
   buildDesign, buildMask, gramPlusIdentity64,
 } from "./measure";
 export { simdBuild } from "./build-info";
+export { designByColumns64, transposeToF64, householderQr64, applyQt64 } from "./qr";

@@ -21,7 +21,7 @@ let zeros = 0;
 for (const v of input) if (v === 0) zeros++;
 const problem: LayerProblem = {
   P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse: true, fitBias: true,
-  biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P,
+  biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P, form: "samples",
 };
 const backend = await instantiate(await compileModule());
 

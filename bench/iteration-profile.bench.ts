@@ -28,7 +28,7 @@ for (const P of sizes) {
   for (const v of pr.input) if (v === 0) zeros++;
   const problem: LayerProblem = {
     P, N: pr.N, M: pr.M, input: pr.input, output: pr.output, upperBound: undefined, linear: false, activeThreshold: 0,
-    sparse: true, fitBias: true, biasUnit: biasUnitOf(pr.input, P, pr.N), designNonzeros: pr.input.length - zeros + P,
+    sparse: true, fitBias: true, biasUnit: biasUnitOf(pr.input, P, pr.N), designNonzeros: pr.input.length - zeros + P, form: "samples",
   };
   const engine = createWasmEngine(backend, problem);
   engine.start(0.05, 1, 1.6);

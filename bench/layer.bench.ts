@@ -28,7 +28,7 @@ function problemOf(input: Float32Array, output: Float32Array, P: number, N: numb
   for (let i = 0; i < input.length; i++) if (input[i] === 0) zeros++;
   return {
     P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse, fitBias: true,
-    biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P,
+    biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P, form: "samples",
   };
 }
 

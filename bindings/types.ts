@@ -81,6 +81,14 @@ export interface LayerOptions {
   checkInterval?: number;
   /** 'auto' (default) uses sparse products when the input is mostly zeros. */
   sparseInput?: "auto" | boolean;
+  /**
+   * Linear layers only. "samples": the program on the P samples; "reduced": the same program on
+   * the QR factor of [input | 1] (n = inputs + 1 rows), whose iterations cost O(n²·outputs)
+   * whatever P is, and whose least-squares floor certifies budgets that cannot be met; "auto"
+   * (default): reduced when P ≥ 2·n and n ≤ 256. A warm-start dual belongs to the form that
+   * produced it.
+   */
+  linearForm?: "auto" | "samples" | "reduced";
 }
 
 export interface ProgressInfo {
@@ -140,6 +148,8 @@ export interface LayerInfo {
   simd: boolean;
   /** Whether the products skipped zero inputs. */
   sparseInput: boolean;
+  /** "reduced" when a linear layer was solved on the QR factor of its design (see LayerOptions.linearForm). */
+  linearForm: "samples" | "reduced";
   /** Fraction of zero entries in the input. */
   inputZeroFraction: number;
 }

@@ -8,7 +8,7 @@ import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
-  "adaptiveRho", "alpha", "checkInterval", "sparseInput",
+  "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm",
 ]);
 
 /** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
@@ -130,6 +130,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (sparseInput !== "auto" && typeof sparseInput !== "boolean") {
     throw new ValidationError("options.sparseInput", `"auto", true or false`, sparseInput);
   }
+  const linearForm = get("linearForm", DEFAULTS.linearForm);
+  if (linearForm !== "auto" && linearForm !== "samples" && linearForm !== "reduced") {
+    throw new ValidationError("options.linearForm", `"auto", "samples" or "reduced"`, linearForm);
+  }
   if (o.upperBound !== undefined && kind === "linear") {
     throw new ValidationError("options.upperBound", "no upper bound for a linear layer (it has no inactive set)", "a matrix");
   }
@@ -159,11 +163,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     alpha: finiteNumber(get("alpha", DEFAULTS.alpha), "options.alpha", 1, 1.99, "a number in [1, 1.99]"),
     checkInterval: integer(get("checkInterval", DEFAULTS.checkInterval), "options.checkInterval", 1),
     sparseInput,
+    linearForm,
   };
 }
 
 /** Checks a warm start against the problem's dimensions. */
-export function checkWarmStart(warm: WarmStart, n: number, m: number, p: number): void {
+export function checkWarmStart(warm: WarmStart, n: number, m: number, dualRows: { u1: number; u2: number }): void {
   if (warm === null || typeof warm !== "object") throw new ValidationError("options.warmStart", "{weights, bias, dual?}", warm);
   const typed = (x: unknown) => x instanceof Float32Array || x instanceof Float64Array;
   if (!typed(warm.weights)) throw new ValidationError("options.warmStart.weights", "a Float32Array or Float64Array", warm.weights);
@@ -180,8 +185,12 @@ export function checkWarmStart(warm: WarmStart, n: number, m: number, p: number)
       throw new ValidationError("options.warmStart.dual", "the dual state of a previous LayerResult", d);
     }
     finiteNumber(d.rho, "options.warmStart.dual.rho", Number.MIN_VALUE, Number.MAX_VALUE, "a finite number > 0");
-    if (d.u1.length !== p * m) throw new ShapeError(`options.warmStart.dual.u1 has length ${d.u1.length} but samples × outputs = ${p} × ${m} = ${p * m}`);
-    if (d.u2.length !== (n + 1) * m) throw new ShapeError(`options.warmStart.dual.u2 has length ${d.u2.length} but (inputs + 1) × outputs = ${(n + 1) * m}`);
+    for (const key of ["u1", "u2"] as const) {
+      const rows = dualRows[key];
+      if (d[key].length !== rows * m) {
+        throw new ShapeError(`options.warmStart.dual.${key} has length ${d[key].length} but this solve's dual has ${rows} rows × ${m} outputs = ${rows * m} (a dual belongs to the form that produced it: samples, or reduced)`);
+      }
+    }
   }
 }
 

@@ -39,7 +39,7 @@ function layerProblem(
   return {
     P, N, M, input: x, output: Float32Array.from(output),
     upperBound: upperBound ? Float32Array.from(upperBound) : undefined,
-    linear, activeThreshold: 0, sparse: false, fitBias: true, biasUnit, designNonzeros: nonzeros,
+    linear, activeThreshold: 0, sparse: false, fitBias: true, biasUnit, designNonzeros: nonzeros, form: "samples",
   };
 }
 

@@ -18,7 +18,7 @@ function problemOf(seed: number, P: number, N: number, M: number, kind: "relu" |
   const upperBound = kind === "relu+V" ? p.output.map((y, i) => (y > 0 ? 0 : 0.05 * ((i % 7) - 3))) : undefined;
   return {
     P, N, M, input: p.input, output: p.output, upperBound, linear: kind === "linear", activeThreshold: 0,
-    sparse, fitBias: true, biasUnit: biasUnitOf(p.input, P, N), designNonzeros: p.input.length - zeros + P,
+    sparse, fitBias: true, biasUnit: biasUnitOf(p.input, P, N), designNonzeros: p.input.length - zeros + P, form: "samples",
   };
 }
 

@@ -26,6 +26,11 @@ export interface LayerProblem {
   biasUnit: number;
   /** Nonzeros of [input | 1] (sizes the CSR copies). */
   designNonzeros: number;
+  /**
+   * "samples": the program on the P samples; "reduced" (linear layers, P ≥ N + 1): the same
+   * program on the QR factor of [input | biasUnit], whose cost per iteration does not grow with P.
+   */
+  form: "samples" | "reduced";
 }
 
 /** Sums of squares gathered on a stats iteration (scaled units). */
@@ -53,6 +58,10 @@ export interface AdmmEngine {
   readonly simd: boolean;
   /** The scale c0 the data is divided by. */
   readonly scale: number;
+  /** Entries of the primal and dual residuals, when not P·M + (N+1)·M (the reduced form). */
+  readonly residualEntries?: number;
+  /** Reduced form: the least-squares floor min ‖X̄W − Y‖_F, a certificate for budgets below it. */
+  readonly outputFloor?: number;
   /** Starts from W3 = `weights` ([N+1, M], bias last row; zeros if undefined) and the given scaled duals. */
   start(epsilon: number, rho: number, alpha: number, weights?: Float32Array, u1?: Float32Array, u2?: Float32Array): void;
   iterate(count: number, stats: boolean): void;

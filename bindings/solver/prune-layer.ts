@@ -1,10 +1,10 @@
 // pruneLayer: validate, decide the edge cases, run the ADMM on an engine, report honestly.
-import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
+import { REDUCED_FORM_MAX_ROWS, REDUCED_FORM_MIN_SAMPLES_PER_ROW, SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { biasUnitOf } from "./bias-unit.ts";
 import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
-import { createWasmEngine } from "../wasm/engine.ts";
+import { createEngine } from "../wasm/create-engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
 import { checkShapes, checkWarmStart, resolveOptions, toDenseF32 } from "../validate.ts";
 import type { ResolvedOptions } from "./settings.ts";
@@ -21,13 +21,13 @@ type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>
 export async function pruneLayer(input: MatrixInput, output: MatrixInput, options?: LayerOptions): Promise<LayerResult> {
   return solveLayer(input, output, options, async (problem) => {
     const backend = await getBackend();
-    return createWasmEngine(backend, problem);
+    return createEngine(backend, problem);
   });
 }
 
 /** pruneLayer on a given backend (e.g. the scalar build, or one instance per worker). */
 export async function pruneLayerWith(backend: Backend, input: MatrixInput, output: MatrixInput, options?: LayerOptions): Promise<LayerResult> {
-  return solveLayer(input, output, options, (problem) => createWasmEngine(backend, problem));
+  return solveLayer(input, output, options, (problem) => createEngine(backend, problem));
 }
 
 // Solves on one wasm instance share its memory: one at a time, in call order.
@@ -78,7 +78,7 @@ export async function openLayerSession(
 ): Promise<LayerSession> {
   const fixedOptions = resolveOptions(fixed);
   const prepared = prepare(inputIn, outputIn, fixed, fixedOptions);
-  const factory = makeEngine ?? (async (problem: LayerProblem) => createWasmEngine(await getBackend(), problem));
+  const factory = makeEngine ?? (async (problem: LayerProblem) => createEngine(await getBackend(), problem));
   const release = await acquire();
   const engines = engineCache(prepared, factory);
   let open = true;
@@ -90,7 +90,7 @@ export async function openLayerSession(
       }
       const { epsilon: _e, epsilonGain: _g, ...rest } = fixed;
       const o = resolveOptions({ ...rest, ...options });
-      if (o.warmStart) checkWarmStart(o.warmStart, prepared.problem.N, prepared.problem.M, prepared.problem.P);
+      if (o.warmStart) checkWarmStart(o.warmStart, prepared.problem.N, prepared.problem.M, dualRows(prepared.problem.form, prepared.problem.P, prepared.problem.N));
       return solvePrepared(prepared, o, engines.get, performance.now());
     },
     close() {
@@ -117,9 +117,10 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const output = toDenseF32(outputIn, "output");
   const upper = raw?.upperBound !== undefined ? toDenseF32(raw.upperBound, "options.upperBound") : undefined;
   checkShapes(input, output, upper);
-  if (o.warmStart) checkWarmStart(o.warmStart, input.cols, output.cols, input.rows);
   const P = input.rows, N = input.cols, M = output.cols;
   const linear = o.kind === "linear";
+  const form = formOf(o, linear, P, N, M);
+  if (o.warmStart) checkWarmStart(o.warmStart, N, M, dualRows(form, P, N));
   const y = output.data;
   let normY = 0, normYOmega = 0, minUpper = Infinity;
   for (let i = 0; i < y.length; i++) {
@@ -137,12 +138,36 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
       activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,
       biasUnit: biasUnitOf(input.data, P, N),
       designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
+      form,
     },
     normY: Math.sqrt(normY),
     normYOmega: Math.sqrt(normYOmega),
     minUpperOffOmega: minUpper,
     zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
   };
+}
+
+/**
+ * The reduced form pays when the samples outnumber the rows of R and R is small enough for its
+ * QR to be cheap: asked for by linearForm, or chosen ("auto") for a linear layer with
+ * P ≥ REDUCED_FORM_MIN_SAMPLES_PER_ROW·(N + 1) and N + 1 ≤ REDUCED_FORM_MAX_ROWS — unless a
+ * warm-start dual of the samples form is given (a dual belongs to the form that produced it).
+ */
+function formOf(o: ResolvedOptions, linear: boolean, P: number, N: number, M: number): LayerProblem["form"] {
+  if (!linear || o.linearForm === "samples") return "samples";
+  if (o.linearForm === "reduced") {
+    if (P < N + 1) throw new ValidationError("options.linearForm", `"samples" or "auto" for a layer with fewer samples than inputs + 1 (${N + 1})`, `"reduced" with ${P} samples`);
+    return "reduced";
+  }
+  if (o.warmStart?.dual && o.warmStart.dual.u1?.length === P * M) return "samples";
+  const pays = P >= REDUCED_FORM_MIN_SAMPLES_PER_ROW * (N + 1) && N + 1 <= REDUCED_FORM_MAX_ROWS;
+  return pays ? "reduced" : "samples";
+}
+
+/** Rows of the duals: U1 one per sample (per row of R in the reduced form), U2 one per weight row. */
+function dualRows(form: LayerProblem["form"], P: number, N: number): { u1: number; u2: number } {
+  // The reduced form's engine has one more weight row: its own (unused) bias.
+  return form === "reduced" ? { u1: N + 1, u2: N + 2 } : { u1: P, u2: N + 1 };
 }
 
 /** Makes the engine on first use and keeps it; a failed factorisation is remembered. */
@@ -175,8 +200,13 @@ async function solvePrepared(
   }
   const setupMs = performance.now() - t0;
   const warm = o.warmStart;
+  // Below the least-squares floor no weights meet the budget (certified by the QR): solve for the
+  // sparsest weights at the floor instead, and report the layer infeasible.
+  const floor = engine.outputFloor;
+  const belowFloor = floor !== undefined && floor > epsilon * (1 + o.feasTol);
   const ctl = await runAdmm({
-    engine, options: o, epsilon, normOutput: normYOmega, size: P * M + (N + 1) * M,
+    engine, options: o, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
+    size: engine.residualEntries ?? P * M + (N + 1) * M,
     warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined,
     warmDual: warm?.dual,
   });
@@ -191,13 +221,15 @@ async function solvePrepared(
   // row has no effect and is returned as zeros.
   const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M).map((v) => v * problem.biasUnit) : new Float32Array(M);
   const totalMs = performance.now() - t0;
+  let status = ctl.status === "max_iter_reached"
+    ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
+    : ctl.status;
+  if (belowFloor && (status === "solved" || status === "solved_inaccurate" || status === "max_iter_reached")) status = "infeasible";
   return {
-    status: ctl.status === "max_iter_reached"
-      ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
-      : ctl.status,
+    status,
     weights,
     bias,
-    info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),
+    info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, belowFloor ? Infinity : lowerBound, engine, setupMs, totalMs),
     dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
   };
 }

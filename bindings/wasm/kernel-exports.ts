@@ -38,4 +38,8 @@ export interface KernelExports {
   buildDesign(p: number, n: number, input: number, s: number, one: number, xt: number): void;
   buildMask(n: number, y: number, threshold: number, mask: number): void;
   gramPlusIdentity64(n: number, g: number, out: number): void;
+  designByColumns64(p: number, cols: number, input: number, biasValue: number, a: number): void;
+  transposeToF64(rows: number, cols: number, src: number, dst: number): void;
+  householderQr64(n: number, p: number, a: number, tau: number, rdiag: number): void;
+  applyQt64(n: number, p: number, a: number, tau: number, count: number, b: number): void;
 }

@@ -57,7 +57,7 @@ export function layout(base: number, sizes: Record<string, number>): Plan {
  */
 export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
   const problem = {
-    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1),
+    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1), form: "samples",
   } as unknown as LayerProblem;
   const gemmScratch = 2 * 1024 * 1024;
   const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96);
