@@ -1,7 +1,9 @@
 // Trains the bundled MNIST model (models/mnist-mlp/) reproducibly and writes it in TF.js
 // LayersModel format (model.json + weights.bin) with node:fs, no tfjs-node needed.
 //
-//   npx tsx examples/train-mnist.ts
+//   npx tsx examples/train-mnist.ts                 → models/mnist-mlp/
+//   npx tsx examples/train-mnist.ts --no-dropout    → models/mnist-mlp-nodropout/ (same recipe,
+//                                                     no Dropout layers: such nets prune differently)
 //
 // Architecture: 784 -> Dense(300, relu) -> Dropout(0.5) -> Dense(100, relu) -> Dropout(0.5)
 //               -> Dense(10, linear logits); loss = softmax cross-entropy from the logits.
@@ -28,7 +30,9 @@ const SEED = 20170101;
 const EPOCHS = 30;
 const BATCH_SIZE = 64;
 const LEARNING_RATE = 1e-3;
-const DROPOUT = 0.5;
+/** --no-dropout: the same network and recipe without the Dropout layers. */
+const NO_DROPOUT = process.argv.includes("--no-dropout");
+const DROPOUT = NO_DROPOUT ? 0 : 0.5;
 /** Data augmentation: each training image is shifted by a seeded random (dx, dy) in [-SHIFT, SHIFT]. */
 const SHIFT = 1;
 const HIDDEN = [300, 100] as const;
@@ -36,7 +40,8 @@ const CLASSES = 10;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
-const outDir = path.join(repoRoot, "models", "mnist-mlp");
+const MODEL_DIR = NO_DROPOUT ? "mnist-mlp-nodropout" : "mnist-mlp";
+const outDir = path.join(repoRoot, "models", MODEL_DIR);
 
 // ---------------------------------------------------------------- seeded randomness
 // tfjs falls back to Math.random() for unseeded random ops (dropout masks): make that seeded.
@@ -96,9 +101,9 @@ function buildModel(): tf.Sequential {
   const model = tf.sequential({ name: "mnist_mlp" });
   const init = (k: number) => tf.initializers.glorotUniform({ seed: SEED + k });
   model.add(tf.layers.dense({ name: "hidden1", inputShape: [PIXELS], units: HIDDEN[0], activation: "relu", kernelInitializer: init(1), biasInitializer: "zeros" }));
-  model.add(tf.layers.dropout({ name: "dropout1", rate: DROPOUT }));
+  if (!NO_DROPOUT) model.add(tf.layers.dropout({ name: "dropout1", rate: DROPOUT }));
   model.add(tf.layers.dense({ name: "hidden2", units: HIDDEN[1], activation: "relu", kernelInitializer: init(2), biasInitializer: "zeros" }));
-  model.add(tf.layers.dropout({ name: "dropout2", rate: DROPOUT }));
+  if (!NO_DROPOUT) model.add(tf.layers.dropout({ name: "dropout2", rate: DROPOUT }));
   model.add(tf.layers.dense({ name: "logits", units: CLASSES, activation: "linear", kernelInitializer: init(3), biasInitializer: "zeros" }));
   model.compile({
     optimizer: tf.train.adam(LEARNING_RATE),
@@ -221,7 +226,22 @@ async function main() {
   const binBytes = fs.statSync(path.join(outDir, WEIGHTS_BIN)).size;
   const jsonBytes = fs.statSync(path.join(outDir, MODEL_JSON)).size;
 
-  const readme = `# mnist-mlp: the bundled MNIST model
+  const layerLines = NO_DROPOUT
+    ? `1. \`hidden1\`: Dense, 300 units, relu (carries \`batch_input_shape: [null, 784]\`; there is no InputLayer)
+2. \`hidden2\`: Dense, 100 units, relu
+3. \`logits\`: Dense, 10 units, linear
+
+There are no Dropout layers: this is the network trained without dropout.`
+    : `1. \`hidden1\`: Dense, 300 units, relu (carries \`batch_input_shape: [null, 784]\`; there is no InputLayer)
+2. \`dropout1\`: Dropout, rate ${DROPOUT}
+3. \`hidden2\`: Dense, 100 units, relu
+4. \`dropout2\`: Dropout, rate ${DROPOUT}
+5. \`logits\`: Dense, 10 units, linear
+
+**The Dropout layers are part of the saved topology.** They are the identity at inference
+time and carry no weights; a reader (e.g. the Net-Trim layer extraction) must skip
+\`Dropout\` layers when walking the Dense layers.`;
+  const readme = `# ${MODEL_DIR}: ${NO_DROPOUT ? "the MNIST MLP trained without dropout" : "the bundled MNIST model"}
 
 A 784-300-100-10 fully connected network (LeNet-300-100 shape) trained on the fixed MNIST
 split of \`examples/mnist-data.ts\`, saved in TF.js LayersModel format.
@@ -240,15 +260,7 @@ split of \`examples/mnist-data.ts\`, saved in TF.js LayersModel format.
 
 Layers in \`modelTopology.config.layers\`, in order:
 
-1. \`hidden1\`: Dense, 300 units, relu (carries \`batch_input_shape: [null, 784]\`; there is no InputLayer)
-2. \`dropout1\`: Dropout, rate ${DROPOUT}
-3. \`hidden2\`: Dense, 100 units, relu
-4. \`dropout2\`: Dropout, rate ${DROPOUT}
-5. \`logits\`: Dense, 10 units, linear
-
-**The Dropout layers are part of the saved topology.** They are the identity at inference
-time and carry no weights; a reader (e.g. the Net-Trim layer extraction) must skip
-\`Dropout\` layers when walking the Dense layers. Dense kernels are \`[in, units]\` (y = x·W + b).
+${layerLines} Dense kernels are \`[in, units]\` (y = x·W + b).
 
 ## How it was made
 
@@ -260,7 +272,7 @@ time and carry no weights; a reader (e.g. the Net-Trim layer extraction) must sk
 | epochs | ${EPOCHS} |
 | batch size | ${BATCH_SIZE} (last batch of an epoch is smaller) |
 | augmentation | each training image translated by a random (dx, dy) in [-${SHIFT}, ${SHIFT}] pixels each time it is drawn (zero fill); none for evaluation |
-| dropout | ${DROPOUT} after each hidden layer (Net-Trim's MNIST experiments prune dropout-trained networks; the rate 0.5 is our choice) |
+| dropout | ${NO_DROPOUT ? "none" : `${DROPOUT} after each hidden layer (Net-Trim's MNIST experiments prune dropout-trained networks; the rate 0.5 is our choice)`} |
 | initialization | Glorot uniform kernels (seeds ${SEED + 1}, ${SEED + 2}, ${SEED + 3}), zero biases |
 | seed | ${SEED}: own Fisher-Yates shuffle each epoch and the shifts (mulberry32), and \`Math.random\` replaced by a seeded mulberry32 so tfjs' unseeded dropout masks are reproducible |
 | backend | @tensorflow/tfjs ${tf.version.tfjs}, \`${backend}\` backend |
@@ -269,7 +281,7 @@ time and carry no weights; a reader (e.g. the Net-Trim layer extraction) must sk
 To re-make it (overwrites this directory):
 
 \`\`\`sh
-npx tsx examples/train-mnist.ts
+npx tsx examples/train-mnist.ts${NO_DROPOUT ? " --no-dropout" : ""}
 \`\`\`
 
 The script trains, saves with \`tf.io.withSaveHandler\` + node:fs, reloads the files with
