@@ -21,9 +21,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { loadMnist, PIXELS } from "./mnist-data.ts";
 import { mulberry32 } from "./seeded-random.ts";
+import { accuracy, checkReload, describeFiles, pickBackend, saveModel, train } from "./training.ts";
 
 // ---------------------------------------------------------------- settings
 const SEED = 20170101;
@@ -48,54 +48,6 @@ const outDir = path.join(repoRoot, "models", MODEL_DIR);
 Math.random = mulberry32(SEED ^ 0x9e3779b9);
 const shuffleRng = mulberry32(SEED);
 
-function shuffled(n: number, rng: () => number): Uint32Array {
-  const p = new Uint32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    const t = p[i]; p[i] = p[j]; p[j] = t;
-  }
-  return p;
-}
-
-/** Copies image `r` of `src` into slot `i` of `dst`, translated by a random (dx, dy), zero-filled. */
-function shiftInto(src: Float32Array, r: number, dst: Float32Array, i: number, maxShift: number): void {
-  const o = i * PIXELS, s = r * PIXELS;
-  if (maxShift === 0) { dst.set(src.subarray(s, s + PIXELS), o); return; }
-  const dx = Math.floor(shuffleRng() * (2 * maxShift + 1)) - maxShift;
-  const dy = Math.floor(shuffleRng() * (2 * maxShift + 1)) - maxShift;
-  dst.fill(0, o, o + PIXELS);
-  for (let y = 0; y < 28; y++) {
-    const sy = y - dy;
-    if (sy < 0 || sy >= 28) continue;
-    for (let x = 0; x < 28; x++) {
-      const sx = x - dx;
-      if (sx >= 0 && sx < 28) dst[o + y * 28 + x] = src[s + sy * 28 + sx];
-    }
-  }
-}
-
-// ---------------------------------------------------------------- backend
-async function pickBackend(): Promise<string> {
-  try {
-    const wasmDir = path.join(repoRoot, "node_modules", "@tensorflow", "tfjs-backend-wasm", "dist") + path.sep;
-    setWasmPaths(wasmDir);
-    if (await tf.setBackend("wasm")) {
-      await tf.ready();
-      // Smoke test: one gradient step through the ops training uses.
-      const v = tf.variable(tf.randomNormal([4, 3], 0, 1, "float32", 1));
-      const g = tf.grad((x: tf.Tensor) => tf.losses.softmaxCrossEntropy(tf.oneHot([0, 1, 2, 0], 3), tf.relu(x)))(v);
-      g.dataSync(); g.dispose(); v.dispose();
-      return "wasm";
-    }
-  } catch (e) {
-    console.warn(`wasm backend unavailable (${(e as Error).message}); falling back to cpu`);
-  }
-  await tf.setBackend("cpu");
-  await tf.ready();
-  return "cpu";
-}
-
 // ---------------------------------------------------------------- model
 function buildModel(): tf.Sequential {
   const model = tf.sequential({ name: "mnist_mlp" });
@@ -112,119 +64,24 @@ function buildModel(): tf.Sequential {
   return model;
 }
 
-function accuracy(model: tf.LayersModel, x: Float32Array, labels: Uint8Array): number {
-  const n = labels.length;
-  return tf.tidy(() => {
-    const logits = model.predict(tf.tensor2d(x, [n, PIXELS])) as tf.Tensor;
-    const pred = logits.argMax(1).dataSync();
-    let ok = 0;
-    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) ok++;
-    return ok / n;
-  });
-}
-
-// ---------------------------------------------------------------- save / load with node:fs
-const MODEL_JSON = "model.json";
-const WEIGHTS_BIN = "weights.bin";
-
-function toArrayBuffer(data: tf.io.WeightData): ArrayBuffer {
-  return Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
-}
-
-async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    const weights = toArrayBuffer(artifacts.weightData!);
-    fs.writeFileSync(path.join(dir, WEIGHTS_BIN), Buffer.from(weights));
-    const modelJson = {
-      format: artifacts.format ?? "layers-model",
-      generatedBy: artifacts.generatedBy,
-      convertedBy: artifacts.convertedBy ?? null,
-      modelTopology: artifacts.modelTopology,
-      weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs }],
-    };
-    fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON", weightDataBytes: weights.byteLength } };
-  }));
-}
-
-/** An IOHandler that reads model.json + its weight files from disk (what tf.loadLayersModel needs). */
-function fileHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), "utf8")) as tf.io.ModelJSON;
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: ArrayBuffer[] = [];
-        for (const group of manifest) {
-          specs.push(...group.weights);
-          for (const p of group.paths) {
-            const b = fs.readFileSync(path.join(dir, p));
-            buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-          }
-        }
-        return [specs, tf.io.concatenateArrayBuffers(buffers)];
-      });
-    },
-  };
-}
-
 // ---------------------------------------------------------------- main
 async function main() {
-  const backend = await pickBackend();
+  const backend = await pickBackend(repoRoot);
   const { trainX, trainLabels, testX, testLabels } = loadMnist();
   const nTrain = trainLabels.length;
   console.log(`backend: ${backend}; train ${nTrain}, test ${testLabels.length}`);
 
   const model = buildModel();
-  const t0 = performance.now();
-  const xb = new Float32Array(BATCH_SIZE * PIXELS);
-  const yb = new Float32Array(BATCH_SIZE * CLASSES);
-  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    const perm = shuffled(nTrain, shuffleRng);
-    let lossSum = 0, batches = 0;
-    for (let start = 0; start < nTrain; start += BATCH_SIZE) {
-      const b = Math.min(BATCH_SIZE, nTrain - start);
-      yb.fill(0);
-      for (let i = 0; i < b; i++) {
-        const r = perm[start + i];
-        shiftInto(trainX, r, xb, i, SHIFT);
-        yb[i * CLASSES + trainLabels[r]] = 1;
-      }
-      const x = tf.tensor2d(xb.subarray(0, b * PIXELS), [b, PIXELS]);
-      const y = tf.tensor2d(yb.subarray(0, b * CLASSES), [b, CLASSES]);
-      const loss = await model.trainOnBatch(x, y);
-      x.dispose(); y.dispose();
-      lossSum += loss as number; batches++;
-    }
-    if (epoch % 5 === 0 || epoch === 1 || epoch === EPOCHS) {
-      const testAcc = accuracy(model, testX, testLabels);
-      console.log(`epoch ${String(epoch).padStart(2)}  loss ${(lossSum / batches).toFixed(4)}  test acc ${(testAcc * 100).toFixed(2)}%  (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    }
-  }
-  const trainSeconds = (performance.now() - t0) / 1000;
-  const trainAcc = accuracy(model, trainX, trainLabels);
-  const testAcc = accuracy(model, testX, testLabels);
+  const data = { trainX, trainLabels, testX, testLabels };
+  const trainSeconds = await train(model, data, { epochs: EPOCHS, batchSize: BATCH_SIZE, shift: SHIFT, rng: shuffleRng, inputShape: [PIXELS] });
+  const trainAcc = accuracy(model, trainX, trainLabels, [PIXELS]);
+  const testAcc = accuracy(model, testX, testLabels, [PIXELS]);
   console.log(`train accuracy ${(trainAcc * 100).toFixed(2)}%, test accuracy ${(testAcc * 100).toFixed(2)}%, training ${trainSeconds.toFixed(1)} s on ${backend}`);
 
   await saveModel(model, outDir);
 
-  // Verify: reload through tf.loadLayersModel and compare.
-  const reloaded = await tf.loadLayersModel(fileHandler(outDir));
-  const reTest = accuracy(reloaded, testX, testLabels);
-  const reTrain = accuracy(reloaded, trainX, trainLabels);
-  const maxDiff = tf.tidy(() => {
-    const x = tf.tensor2d(testX, [testLabels.length, PIXELS]);
-    return tf.max(tf.abs(tf.sub(model.predict(x) as tf.Tensor, reloaded.predict(x) as tf.Tensor))).dataSync()[0];
-  });
-  console.log(`reloaded: train ${(reTrain * 100).toFixed(2)}%, test ${(reTest * 100).toFixed(2)}%, max |logit diff| ${maxDiff}`);
-  if (reTest !== testAcc || reTrain !== trainAcc || maxDiff > 1e-5) throw new Error("reloaded model does not match the trained one");
-
-  const json = JSON.parse(fs.readFileSync(path.join(outDir, MODEL_JSON), "utf8"));
-  const weightList = (json.weightsManifest[0].weights as { name: string; shape: number[] }[])
-    .map((w) => `\`${w.name}\` [${w.shape.join(", ")}]`).join(", ");
-  const binBytes = fs.statSync(path.join(outDir, WEIGHTS_BIN)).size;
-  const jsonBytes = fs.statSync(path.join(outDir, MODEL_JSON)).size;
+  await checkReload(model, outDir, data, [PIXELS], { train: trainAcc, test: testAcc });
+  const { weightList, binBytes, jsonBytes } = describeFiles(outDir);
 
   const layerLines = NO_DROPOUT
     ? `1. \`hidden1\`: Dense, 300 units, relu (carries \`batch_input_shape: [null, 784]\`; there is no InputLayer)
