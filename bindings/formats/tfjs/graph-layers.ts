@@ -116,6 +116,10 @@ export function layerNode(l: ConnectedLayer, weight: (role: string) => Float32Ar
     case "DepthwiseConv2D": {
       channelsLast(l);
       if (c.groups !== undefined && c.groups !== null && c.groups !== 1) refuse(l, "grouped convolutions are not supported", "groups 1", c.groups);
+      if (l.className === "DepthwiseConv2D" && pair(l, "dilation_rate", [1, 1]).some((d) => d !== 1)) {
+        // tfjs-layers 4.22 passes no dilation to its depthwise kernel; Keras applies it: the file means two things.
+        refuse(l, "a dilated DepthwiseConv2D is computed differently by TF.js (which ignores dilation_rate) and Keras", "dilation_rate [1, 1]", c.dilation_rate);
+      }
       const common = {
         kernelSize: pair(l, "kernel_size"), strides: pair(l, "strides", [1, 1]), padding: padding(l),
         dilation: pair(l, "dilation_rate", [1, 1]), activation: activation(l, c.activation), bias: has("bias") ? weight("bias") : null,
@@ -166,10 +170,8 @@ export function layerNode(l: ConnectedLayer, weight: (role: string) => Float32Ar
       }
       return { ...base, op: "activation", activation: max === 6 ? "relu6" : "relu" };
     }
-    case "Softmax": {
-      if (sampleAxis(l, -1) !== -1) refuse(l, "softmax is computed over the last axis only", "axis -1", c.axis);
-      return { ...base, op: "activation", activation: "softmax" };
-    }
+    case "Softmax":
+      return { ...base, op: "activation", activation: "softmax", axis: sampleAxis(l, -1) };
     case "Add":
       return { ...base, op: "add" };
     case "Concatenate":

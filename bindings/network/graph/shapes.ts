@@ -140,8 +140,12 @@ export function inferShape(node: GraphNodeSpec, inputs: number[][]): number[] {
       positivePair(node, "size", node.size);
       return [h * node.size[0], w * node.size[1], c];
     }
-    case "identity":
     case "activation":
+      if (node.axis !== undefined && node.axis !== -1 && node.axis !== x.length - 1) {
+        throw new GraphError(node.name, node.op, `axis: only the last axis is computed: expected -1 or ${x.length - 1}, received ${node.axis}`, "invalid_option");
+      }
+      return [...x];
+    case "identity":
       return [...x];
     case "add": {
       for (const [i, s] of inputs.entries()) {

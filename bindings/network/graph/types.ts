@@ -109,7 +109,12 @@ export interface IdentityNode extends NodeBase {
   foldedBatchNorm?: { epsilon: number; into: string };
 }
 
-export interface ActivationNode extends NodeBase { op: "activation"; activation: GraphActivation }
+export interface ActivationNode extends NodeBase {
+  op: "activation";
+  activation: GraphActivation;
+  /** The per-sample axis a softmax runs over (negative from the end); only the last is computed. */
+  axis?: number;
+}
 
 /** Elementwise sum of inputs of one shape. */
 export interface AddNode extends NodeBase { op: "add" }
