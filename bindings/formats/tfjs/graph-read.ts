@@ -12,6 +12,8 @@ import { layerNode, ROLE_FIELD } from "./graph-layers.ts";
 import { mapLayerWeights } from "./graph-weights.ts";
 import { decodeGroup, readManifest, splitWeightData, type ManifestEntry } from "./weights.ts";
 
+const NO_WEIGHT = new Float32Array(0);
+
 /** The shape TF.js stores a node's weight field in, given the node's input shape. */
 export function storedShape(node: GraphNode, field: string, input: readonly number[]): number[] {
   const channels = node.shape[node.shape.length - 1];
@@ -34,6 +36,9 @@ export function storedShape(node: GraphNode, field: string, input: readonly numb
  */
 export function parseLayersModelGraph(modelJson: unknown, weightData: ArrayBuffer | ArrayBuffer[]): ModelGraph {
   const topo = readLayerTopology(modelJson);
+  // Layer settings first (with no weights yet), so that an unsupported layer is named as such
+  // rather than as a layer whose weights are missing.
+  for (const l of topo.layers) layerNode(l, () => NO_WEIGHT);
   const { entries, groups } = readManifest(modelJson as Json);
   const mapping = mapLayerWeights(topo.layers, entries);
   const groupBytes = splitWeightData(groups, weightData);

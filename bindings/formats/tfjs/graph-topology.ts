@@ -77,8 +77,18 @@ function endpoints(v: unknown, where: string): string[] {
   });
 }
 
+/** Nested models first: their inbound nodes and endpoints would otherwise fail less clearly. */
+function refuseNested(raw: RawLayer[]): RawLayer[] {
+  for (const l of raw) {
+    if (MODEL_CLASSES.includes(l.className)) {
+      throw new ModelFormatError({ where: layerWhere(l), layer: l.name, className: l.className, reason: "nested models are not supported", expected: "layers only (flatten the inner model into the outer one)", received: `a nested ${l.className}` });
+    }
+  }
+  return raw;
+}
+
 function functional(config: Json, where: string, className: string): LayerTopology {
-  const raw = rawLayers(config.layers, `${where}.config.layers`);
+  const raw = refuseNested(rawLayers(config.layers, `${where}.config.layers`));
   const names = new Set(raw.map((l) => l.name));
   const layers = raw.map((l): ConnectedLayer => {
     const nodes = l.raw.inbound_nodes ?? [];
@@ -109,7 +119,7 @@ function functional(config: Json, where: string, className: string): LayerTopolo
 
 function sequential(config: unknown, where: string, className: string): LayerTopology {
   const list = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
-  const raw = rawLayers(list, `${where}.config.layers`);
+  const raw = refuseNested(rawLayers(list, `${where}.config.layers`));
   if (raw.length === 0) throw new ModelFormatError({ where: `${where}.config.layers`, expected: "at least one layer", received: "none" });
   const layers: ConnectedLayer[] = [];
   let implicitInput: LayerTopology["implicitInput"];
@@ -145,9 +155,6 @@ export function readLayerTopology(modelJson: unknown): LayerTopology {
   for (const l of topo.layers) {
     if (seen.has(l.name)) throw new ModelFormatError({ where: layerWhere(l), layer: l.name, className: l.className, expected: "unique layer names", received: `a second layer named "${l.name}"` });
     seen.add(l.name);
-    if (MODEL_CLASSES.includes(l.className)) {
-      throw new ModelFormatError({ where: layerWhere(l), layer: l.name, className: l.className, reason: "nested models are not supported", expected: "layers only (flatten the inner model into the outer one)", received: `a nested ${l.className}` });
-    }
   }
   return topo;
 }
