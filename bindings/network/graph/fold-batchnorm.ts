@@ -38,15 +38,16 @@ export function foldBatchNorms(graph: ModelGraph): { graph: ModelGraph; folded: 
     if (n.op !== "batchNorm") continue;
     const target = foldTarget(n, nodes, uses, graph.outputs);
     if (!target) continue;
-    const { scale, shift } = batchNormAffine(n);
+    const { scale } = batchNormAffine(n);
     const channels = scale.length;
     const kernel = new Float32Array(target.kernel.length);
     // Every kernel layout here has the output channel innermost: [in, units], [kh, kw, inC, outC],
     // and [kh, kw, inC, mult] whose flattened (inC, mult) is the output channel c·mult + m.
     for (let i = 0; i < kernel.length; i++) kernel[i] = target.kernel[i] * scale[i % channels];
     const bias = new Float32Array(channels);
-    // bias' = (b − mean)·s + beta = b·s + shift, in f64, rounded once.
-    for (let k = 0; k < channels; k++) bias[k] = (target.bias ? target.bias[k] : 0) * scale[k] + shift[k];
+    for (let k = 0; k < channels; k++) {
+      bias[k] = ((target.bias ? target.bias[k] : 0) - n.mean[k]) * scale[k] + (n.beta ? n.beta[k] : 0); // f64, rounded once
+    }
     replaced.set(target.name, { ...target, kernel, bias });
     replaced.set(n.name, { name: n.name, op: "identity", inputs: [...n.inputs], origin: n.origin, foldedBatchNorm: { epsilon: n.epsilon, into: target.name } });
     folded.push({ batchNorm: n.name, into: target.name });

@@ -99,7 +99,7 @@ export function inferShape(node: GraphNodeSpec, inputs: number[][]): number[] {
       }
       const c = x[x.length - 1];
       for (const f of ["gamma", "beta", "mean", "variance"] as const) checkLength(node, f, node[f], c, "channels (the last axis)");
-      if (!(node.epsilon >= 0)) throw new GraphError(node.name, node.op, `epsilon: expected a number ≥ 0, received ${node.epsilon}`, "invalid_option");
+      if (!(typeof node.epsilon === "number" && Number.isFinite(node.epsilon) && node.epsilon >= 0)) throw new GraphError(node.name, node.op, `epsilon: expected a number ≥ 0, received ${node.epsilon}`, "invalid_option");
       return [...x];
     }
     case "maxPool2d":
