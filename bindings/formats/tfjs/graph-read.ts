@@ -15,7 +15,7 @@ import { decodeGroup, readManifest, splitWeightData, type ManifestEntry } from "
 const NO_WEIGHT = new Float32Array(0);
 
 /** The shape TF.js stores a node's weight field in, given the node's input shape. */
-export function storedShape(node: GraphNode, field: string, input: readonly number[]): number[] {
+function storedShape(node: GraphNode, field: string, input: readonly number[]): number[] {
   const channels = node.shape[node.shape.length - 1];
   if (field !== "kernel") return [channels];
   switch (node.op) {

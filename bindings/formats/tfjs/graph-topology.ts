@@ -12,7 +12,7 @@ export interface ConnectedLayer extends RawLayer {
   inbound: string[];
 }
 
-export interface LayerTopology {
+interface LayerTopology {
   className: string;
   layers: ConnectedLayer[];
   inputs: string[];

@@ -11,7 +11,7 @@ export interface EncodedWeight {
 }
 
 /** The IEEE half-precision bits of v when v is exactly a half, else −1. */
-export function exactHalfBits(v: number): number {
+function exactHalfBits(v: number): number {
   if (!Number.isFinite(v)) return -1;
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
   const a = Math.abs(v);

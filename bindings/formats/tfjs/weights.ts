@@ -19,7 +19,7 @@ export interface ManifestEntry {
 }
 
 export const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, bool: 1, complex64: 8 };
-export const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
 
 /** Also used by the writer (tfjs-write.ts). */
 export function readManifest(modelJson: Json): { entries: ManifestEntry[]; groups: { paths: string[]; entries: ManifestEntry[] }[] } {
@@ -95,7 +95,7 @@ export interface Decoded {
   values?: Float32Array;
 }
 
-export function toBytes(x: unknown, where: string): Uint8Array {
+function toBytes(x: unknown, where: string): Uint8Array {
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   throw new ModelFormatError({ where, expected: "an ArrayBuffer", received: show(x === undefined ? undefined : Object.prototype.toString.call(x)) });

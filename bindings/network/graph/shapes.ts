@@ -4,7 +4,7 @@
 import { GraphError } from "../../errors.ts";
 import type { GraphNode, GraphNodeSpec, Pair, Padding2D } from "./types.ts";
 
-export interface Window1D {
+interface Window1D {
   out: number;
   /** Padding before the first input cell. */
   padBefore: number;

@@ -29,7 +29,7 @@ interface NodeBase {
   origin?: NodeOrigin;
 }
 
-export interface InputNode extends NodeBase { op: "input" }
+interface InputNode extends NodeBase { op: "input" }
 
 /** y = act(x·kernel + bias) over the last axis; kernel [in, units]. */
 export interface DenseNode extends NodeBase {
@@ -88,10 +88,10 @@ export interface Pool2DNode extends NodeBase {
 export interface GlobalAvgPool2DNode extends NodeBase { op: "globalAvgPool2d"; keepDims: boolean }
 
 /** Data unchanged, shape flattened (NHWC row-major order). */
-export interface FlattenNode extends NodeBase { op: "flatten" }
+interface FlattenNode extends NodeBase { op: "flatten" }
 
 /** Data unchanged; at most one −1 in targetShape. */
-export interface ReshapeNode extends NodeBase { op: "reshape"; targetShape: number[] }
+interface ReshapeNode extends NodeBase { op: "reshape"; targetShape: number[] }
 
 export interface ZeroPad2DNode extends NodeBase {
   op: "zeroPad2d";
@@ -103,13 +103,13 @@ export interface ZeroPad2DNode extends NodeBase {
 export interface UpSample2DNode extends NodeBase { op: "upSample2d"; size: Pair }
 
 /** Passes its input on (Dropout at inference, or a BatchNorm folded into the layer before it). */
-export interface IdentityNode extends NodeBase {
+interface IdentityNode extends NodeBase {
   op: "identity";
   /** Set when this was a BatchNorm folded into its input node (see foldBatchNorms). */
   foldedBatchNorm?: { epsilon: number; into: string };
 }
 
-export interface ActivationNode extends NodeBase {
+interface ActivationNode extends NodeBase {
   op: "activation";
   activation: GraphActivation;
   /** The per-sample axis a softmax runs over (negative from the end); only the last is computed. */
@@ -117,7 +117,7 @@ export interface ActivationNode extends NodeBase {
 }
 
 /** Elementwise sum of inputs of one shape. */
-export interface AddNode extends NodeBase { op: "add" }
+interface AddNode extends NodeBase { op: "add" }
 
 /** Concatenation along a per-sample axis (batch excluded; negative counts from the end). */
 export interface ConcatNode extends NodeBase { op: "concat"; axis: number }
