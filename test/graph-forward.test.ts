@@ -147,6 +147,11 @@ describe("activations and identities", () => {
       tf.layers.dense({ units: 8, ...s() }), tf.layers.reLU({ maxValue: 6 }), tf.layers.dense({ units: 3, ...s() }), tf.layers.softmax({}),
     ]);
     expect(ops(g)).toEqual(["input", "dense", "activation", "identity", "dense", "activation", "dense", "activation"]);
+    const noise = await compare([6], [
+      tf.layers.dense({ units: 8, ...s() }), tf.layers.gaussianNoise({ stddev: 0.5 }), tf.layers.gaussianDropout({ rate: 0.4 }),
+      tf.layers.alphaDropout({ rate: 0.3 }), tf.layers.dense({ units: 3, ...s() }),
+    ]);
+    expect(ops(noise)).toEqual(["input", "dense", "identity", "identity", "identity", "dense"]);
   });
 
   it("a Sequential model without an InputLayer (batch_input_shape on the first layer)", async () => {

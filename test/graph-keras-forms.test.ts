@@ -39,7 +39,8 @@ describe("Keras 3 functional model.json (hand-written fixture, weights from an e
     const r = sym(tf.layers.activation({ name: "activation", activation: "relu" }), b);
     const c2 = sym(tf.layers.conv2d({ name: "conv2d_1", filters: 4, kernelSize: 1, ...s() }), r);
     const add = sym(tf.layers.add({ name: "add" }), [r, c2]);
-    const g = sym(tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }), add);
+    const cat = sym(tf.layers.concatenate({ name: "concatenate" }), [add, c]);
+    const g = sym(tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }), cat);
     const d = sym(tf.layers.dense({ name: "dense", units: 3, activation: "softmax", ...s() }), g);
     const model = tf.model({ inputs: a, outputs: d });
     const saved = await saveToMemory(model);
@@ -51,8 +52,9 @@ describe("Keras 3 functional model.json (hand-written fixture, weights from an e
       k3("Activation", "activation", { activation: "relu" }, [kt("batch_normalization", [null, 8, 8, 4])]),
       k3("Conv2D", "conv2d_1", { filters: 4, kernel_size: [1, 1], strides: [1, 1], padding: "valid", data_format: "channels_last", dilation_rate: [1, 1], groups: 1, activation: "linear", use_bias: true }, [kt("activation", [null, 8, 8, 4])]),
       k3("Add", "add", {}, [[kt("activation", [null, 8, 8, 4]), kt("conv2d_1", [null, 8, 8, 4])]]),
-      k3("GlobalAveragePooling2D", "global_average_pooling2d", { data_format: "channels_last", keepdims: false }, [kt("add", [null, 8, 8, 4])]),
-      k3("Dense", "dense", { units: 3, activation: "softmax", use_bias: true }, [kt("global_average_pooling2d", [null, 4])]),
+      k3("Concatenate", "concatenate", { axis: -1 }, [[kt("add", [null, 8, 8, 4]), kt("conv2d", [null, 8, 8, 4])]]),
+      k3("GlobalAveragePooling2D", "global_average_pooling2d", { data_format: "channels_last", keepdims: false }, [kt("concatenate", [null, 8, 8, 8])]),
+      k3("Dense", "dense", { units: 3, activation: "softmax", use_bias: true }, [kt("global_average_pooling2d", [null, 8])]),
     ];
     const modelJson = {
       format: "layers-model", generatedBy: "keras v3.5.0", convertedBy: "TensorFlow.js Converter v4.22.0",
@@ -66,7 +68,8 @@ describe("Keras 3 functional model.json (hand-written fixture, weights from an e
     const x = seededUniform(rows * 192, 2);
     const expected = tfPredict(model, [x], rows)[0];
     const graph = parseLayersModelGraph(modelJson, saved.weightData);
-    expect(graph.nodes.map((n) => n.op)).toEqual(["input", "conv2d", "batchNorm", "activation", "conv2d", "add", "globalAvgPool2d", "dense"]);
+    expect(graph.nodes.map((n) => n.op)).toEqual(["input", "conv2d", "batchNorm", "activation", "conv2d", "add", "concat", "globalAvgPool2d", "dense"]);
+    expect(graph.nodes.find((n) => n.name === "concatenate")!.inputs).toEqual(["add", "conv2d"]);
     expect(relativeDeviation(forwardGraph(graph, [x], rows).outputs[0], expected)).toBeLessThan(1e-5);
     // Newer Keras 3 writes a single endpoint unwrapped.
     const unwrapped = JSON.parse(JSON.stringify(modelJson));

@@ -31,7 +31,7 @@ const WHY_NOT: Record<string, string> = {
   SimpleRNN: "recurrent layers are not in the op set", Permute: "Permute is not in the op set",
 };
 
-const SUPPORTED = "Dense, Conv2D, DepthwiseConv2D, BatchNormalization, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, ZeroPadding2D, UpSampling2D, Dropout, Activation, ReLU, Softmax, Add, Concatenate or InputLayer";
+const SUPPORTED = "Dense, Conv2D, DepthwiseConv2D, BatchNormalization, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, ZeroPadding2D, UpSampling2D, Dropout (and SpatialDropout2D, GaussianNoise, GaussianDropout, AlphaDropout), Activation, ReLU, Softmax, Add, Concatenate or InputLayer";
 
 function refuse(l: RawLayer, reason: string, expected: string, received: unknown): never {
   throw new ModelFormatError({ where: layerWhere(l), layer: l.name, className: l.className, reason, expected, received: typeof received === "string" ? received : show(received) });
@@ -160,7 +160,11 @@ export function layerNode(l: ConnectedLayer, weight: (role: string) => Float32Ar
       if (c.interpolation !== undefined && c.interpolation !== "nearest") refuse(l, "only nearest-neighbour upsampling is computed", 'interpolation "nearest"', c.interpolation);
       return { ...base, op: "upSample2d", size: pair(l, "size", [2, 2]) };
     case "Dropout":
-      return { ...base, op: "identity" };
+    case "SpatialDropout2D":
+    case "GaussianNoise":
+    case "GaussianDropout":
+    case "AlphaDropout":
+      return { ...base, op: "identity" }; // noise and dropout act only in training
     case "Activation":
       return { ...base, op: "activation", activation: activation(l, c.activation) };
     case "ReLU": {
