@@ -52,6 +52,25 @@ export class NonFiniteError extends NetTrimError {
   }
 }
 
+/**
+ * A model graph is inconsistent: a node's input is missing, shapes disagree, a weight has the wrong
+ * length, an attribute is out of range. Names the node and its op; readers turn it into their own
+ * format's error naming the layer.
+ */
+export class GraphError extends NetTrimError {
+  readonly node: string;
+  readonly op: string;
+  /** The message without the node prefix. */
+  readonly detail: string;
+  constructor(node: string, op: string, message: string, code: NetTrimErrorCode = "shape_mismatch") {
+    super(code, `node "${node}" (${op}): ${message}`);
+    this.name = "GraphError";
+    this.node = node;
+    this.op = op;
+    this.detail = message;
+  }
+}
+
 /** WebAssembly (or the module given) could not be loaded or instantiated. */
 export class WasmUnavailableError extends NetTrimError {
   constructor(message: string) {

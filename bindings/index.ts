@@ -16,10 +16,19 @@ export type {
   NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee,
 } from "./network/types.ts";
 export { forward } from "./network/forward.ts";
+export type {
+  ModelGraph, GraphNode, GraphNodeSpec, GraphOp, GraphActivation, PrunableNode, NodeOrigin,
+} from "./network/graph/types.ts";
+export { isPrunable } from "./network/graph/types.ts";
+export { buildGraph } from "./network/graph/build.ts";
+export { forwardGraph, type ForwardRequest, type GraphSignals } from "./network/graph/forward-graph.ts";
+export { foldBatchNorms, type FoldedBatchNorm } from "./network/graph/fold-batchnorm.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
 
 // Model files: TF.js LayersModel in and out, the masks file; calibration samples (.npy, JSON).
 export { parseLayersModel } from "./formats/tfjs/read.ts";
+export { parseLayersModelGraph } from "./formats/tfjs/graph-read.ts";
+export { writeLayersModelGraph } from "./formats/tfjs/graph-write.ts";
 export { writeLayersModel, countNonzeros, type WrittenLayersModel, type LayerCount } from "./formats/tfjs/write.ts";
 export { masksOf, masksToJson, masksFromJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
 export { ModelFormatError, type ModelFormatErrorDetails } from "./formats/model-format-error.ts";
@@ -33,6 +42,6 @@ export {
 export type { WorkerHandle } from "./workers/protocol.ts";
 
 export {
-  NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
+  NetTrimError, ValidationError, ShapeError, NonFiniteError, GraphError, WasmUnavailableError, OutOfMemoryError,
   type NetTrimErrorCode,
 } from "./errors.ts";

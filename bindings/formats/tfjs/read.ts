@@ -17,9 +17,9 @@
 // ModelFormatError naming the layer, its class and why it can't be pruned.
 import type { DenseLayerSpec, DenseNetwork } from "../../network/network.ts";
 import { ModelFormatError } from "../model-format-error.ts";
-import { product, shapeStr, type Json } from "../json-helpers.ts";
+import { shapeStr, type Json } from "../json-helpers.ts";
 import { parseTopology } from "./topology.ts";
-import { decodeGroup, DTYPE_BYTES, mapWeights, QUANT_BYTES, readManifest, storedAs, toBytes, type Decoded, type ManifestEntry } from "./weights.ts";
+import { decodeGroup, mapWeights, readManifest, splitWeightData, storedAs, type Decoded, type ManifestEntry } from "./weights.ts";
 // ---------------------------------------------------------------------------------------------
 // Reading
 
@@ -34,38 +34,7 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
   const topo = parseTopology(modelJson);
   const { entries, groups } = readManifest(modelJson as Json);
 
-  // Split the weight data per group.
-  let groupBytes: Uint8Array[];
-  if (Array.isArray(weightData)) {
-    if (weightData.length !== groups.length) {
-      throw new ModelFormatError({
-        where: "weightData",
-        expected: `one ArrayBuffer per weightsManifest group (${groups.length})`,
-        received: `an array of ${weightData.length} buffers`,
-      });
-    }
-    groupBytes = weightData.map((b, i) => toBytes(b, `weightData[${i}]`));
-  } else {
-    const all = toBytes(weightData, "weightData");
-    if (groups.length === 1) groupBytes = [all];
-    else {
-      // Sizes are fixed unless a group holds strings; walk groups in order.
-      groupBytes = [];
-      let off = 0;
-      for (const [gi, g] of groups.entries()) {
-        let need = 0;
-        for (const e of g.entries) {
-          if (e.dtype === "string" && !e.quantization) {
-            throw new ModelFormatError({ where: e.where, expected: "per-group weight data (an array of ArrayBuffers) for string weights", received: "one ArrayBuffer for all groups" });
-          }
-          need += product(e.shape) * (e.quantization ? QUANT_BYTES[e.quantization.dtype] : DTYPE_BYTES[e.dtype]);
-        }
-        const end = gi === groups.length - 1 ? all.length : Math.min(off + need, all.length);
-        groupBytes.push(all.subarray(Math.min(off, all.length), end));
-        off = end;
-      }
-    }
-  }
+  const groupBytes = splitWeightData(groups, weightData);
   // Names and shapes first (manifest only), then the bytes.
   const mapping = mapWeights(topo.dense, entries);
   for (let li = 0; li < topo.dense.length; li++) {

@@ -4,7 +4,7 @@ import type { DenseActivation } from "../../network/network.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
 
-interface RawLayer {
+export interface RawLayer {
   className: string;
   name: string;
   config: Json;
@@ -60,11 +60,11 @@ const WHY_NOT: Record<string, string> = {
 const SUPPORTED =
   "a chain of Dense layers (activation relu or linear; softmax on the last only), with Dropout, InputLayer, Flatten, and Activation/ReLU layers (relu or linear) after a Dense";
 
-function layerWhere(l: RawLayer): string {
+export function layerWhere(l: RawLayer): string {
   return `layer "${l.name}" (${l.className})`;
 }
 
-function activationName(v: unknown): string {
+export function activationName(v: unknown): string {
   if (v === undefined || v === null) return "linear";
   if (typeof v === "string") return v;
   if (isObject(v)) {
@@ -75,7 +75,7 @@ function activationName(v: unknown): string {
   return show(v);
 }
 
-function rawLayers(list: unknown, where: string): RawLayer[] {
+export function rawLayers(list: unknown, where: string): RawLayer[] {
   if (!Array.isArray(list)) {
     throw new ModelFormatError({ where, expected: "an array of layers", received: show(list) });
   }
@@ -89,7 +89,7 @@ function rawLayers(list: unknown, where: string): RawLayer[] {
   });
 }
 
-function modelConfigOf(modelJson: unknown): { top: Json; where: string } {
+export function modelConfigOf(modelJson: unknown): { top: Json; where: string } {
   if (!isObject(modelJson)) {
     throw new ModelFormatError({ where: "model.json", expected: "a JSON object", received: show(modelJson) });
   }

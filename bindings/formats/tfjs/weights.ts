@@ -19,7 +19,7 @@ export interface ManifestEntry {
 }
 
 export const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, float16: 2, bool: 1, complex64: 8 };
-export const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
+const QUANT_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
 
 /** Also used by the writer (tfjs-write.ts). */
 export function readManifest(modelJson: Json): { entries: ManifestEntry[]; groups: { paths: string[]; entries: ManifestEntry[] }[] } {
@@ -95,7 +95,7 @@ export interface Decoded {
   values?: Float32Array;
 }
 
-export function toBytes(x: unknown, where: string): Uint8Array {
+function toBytes(x: unknown, where: string): Uint8Array {
   if (x instanceof ArrayBuffer) return new Uint8Array(x);
   if (ArrayBuffer.isView(x)) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   throw new ModelFormatError({ where, expected: "an ArrayBuffer", received: show(x === undefined ? undefined : Object.prototype.toString.call(x)) });
@@ -170,6 +170,45 @@ export function decodeGroup(entries: ManifestEntry[], bytes: Uint8Array, gi: num
     }
     return { entry: e }; // bool, string, complex64: layout known, not a Dense weight
   });
+}
+
+/**
+ * The weight data of each manifest group: given one ArrayBuffer per group, or a single
+ * ArrayBuffer holding every group's data in manifest order. Also used by the graph reader.
+ */
+export function splitWeightData(groups: { entries: ManifestEntry[] }[], weightData: ArrayBuffer | ArrayBuffer[]): Uint8Array[] {
+  let groupBytes: Uint8Array[];
+  if (Array.isArray(weightData)) {
+    if (weightData.length !== groups.length) {
+      throw new ModelFormatError({
+        where: "weightData",
+        expected: `one ArrayBuffer per weightsManifest group (${groups.length})`,
+        received: `an array of ${weightData.length} buffers`,
+      });
+    }
+    groupBytes = weightData.map((b, i) => toBytes(b, `weightData[${i}]`));
+  } else {
+    const all = toBytes(weightData, "weightData");
+    if (groups.length === 1) groupBytes = [all];
+    else {
+      // Sizes are fixed unless a group holds strings; walk groups in order.
+      groupBytes = [];
+      let off = 0;
+      for (const [gi, g] of groups.entries()) {
+        let need = 0;
+        for (const e of g.entries) {
+          if (e.dtype === "string" && !e.quantization) {
+            throw new ModelFormatError({ where: e.where, expected: "per-group weight data (an array of ArrayBuffers) for string weights", received: "one ArrayBuffer for all groups" });
+          }
+          need += product(e.shape) * (e.quantization ? QUANT_BYTES[e.quantization.dtype] : DTYPE_BYTES[e.dtype]);
+        }
+        const end = gi === groups.length - 1 ? all.length : Math.min(off + need, all.length);
+        groupBytes.push(all.subarray(Math.min(off, all.length), end));
+        off = end;
+      }
+    }
+  }
+  return groupBytes;
 }
 
 /** Which manifest entries are each Dense layer's kernel and bias (by name, then order and shape). */
