@@ -16,6 +16,7 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
+import { convAdjoint, convForward } from "./conv";
 import { scale } from "./vector";
 
 // Dimensions and switches.
@@ -25,6 +26,7 @@ let M: i32 = 0;
 let isLinear: bool = false;
 let hasUpperBound: bool = false;
 let useSparse: bool = false;
+let useConv: bool = false; // the products are conv.ts's operator (configured there), not Xt/X
 
 // Dense data (always present).
 let pXt: usize = 0;
@@ -70,7 +72,10 @@ let statW3: f64 = 0; // ‖W3⁺‖²
 let statU1: f64 = 0; // ‖U1‖²
 let statU2: f64 = 0; // ‖U2‖²
 
-/** Stores the problem's pointers and dimensions. Called once per solve, before admmStart. */
+/**
+ * Stores the problem's pointers and dimensions. Called once per solve, before admmStart.
+ * `sparse`: 0 dense GEMM on Xt/X, 1 CSR SpMM, 2 the conv operator of conv.ts (Xt/X unused).
+ */
 export function admmConfigure(
   p: i32, nb: i32, m: i32, linear: i32, upperBound: i32, sparse: i32,
   xt: usize, x: usize,
@@ -82,7 +87,7 @@ export function admmConfigure(
   scratch: usize, spmmScratch: usize,
 ): void {
   P = p; NB = nb; M = m;
-  isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse != 0;
+  isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
   pXt = xt; pX = x;
   pXtRow = xtRow; pXtCol = xtCol; pXtVal = xtVal;
   pXRow = xRow; pXCol = xCol; pXVal = xVal;
@@ -95,13 +100,15 @@ export function admmConfigure(
 
 /** out (P×M) = Xt · w (N̄×M). */
 export function productXtW(w: usize, out: usize): void {
-  if (useSparse) spmmPacked(P, M, NB, pXtRow, pXtCol, pXtVal, w, M, out, M, pSpmmScratch);
+  if (useConv) convForward(w, out);
+  else if (useSparse) spmmPacked(P, M, NB, pXtRow, pXtCol, pXtVal, w, M, out, M, pSpmmScratch);
   else gemm(P, M, NB, pXt, NB, w, M, out, M, 0, pScratch);
 }
 
 /** out (N̄×M) = X · b (P×M). */
 export function productXB(b: usize, out: usize): void {
-  if (useSparse) spmmPacked(NB, M, P, pXRow, pXCol, pXVal, b, M, out, M, pSpmmScratch);
+  if (useConv) convAdjoint(b, out);
+  else if (useSparse) spmmPacked(NB, M, P, pXRow, pXCol, pXVal, b, M, out, M, pSpmmScratch);
   else gemm(NB, M, P, pX, P, b, M, out, M, 0, pScratch);
 }
 

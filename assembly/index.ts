@@ -20,4 +20,5 @@ export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,
   buildDesign, buildMask, gramPlusIdentity64,
 } from "./measure";
+export { convConfigure, convBlockRows, convForward, convAdjoint, convGram } from "./conv";
 export { simdBuild } from "./build-info";

@@ -38,4 +38,9 @@ export interface KernelExports {
   buildDesign(p: number, n: number, input: number, s: number, one: number, xt: number): void;
   buildMask(n: number, y: number, threshold: number, mask: number): void;
   gramPlusIdentity64(n: number, g: number, out: number): void;
+  convConfigure(...args: number[]): void;
+  convBlockRows(nb: number): number;
+  convForward(w: number, out: number): void;
+  convAdjoint(b: number, out: number): void;
+  convGram(out: number): void;
 }
