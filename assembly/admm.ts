@@ -17,6 +17,7 @@
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
 import { convAdjoint, convForward } from "./conv";
+import { cgSolveConv } from "./cg";
 import { scale } from "./vector";
 
 // Dimensions and switches.
@@ -60,6 +61,14 @@ let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
 let alpha: f64 = 1.6;
 
+// The W-update by conjugate gradient on conv.ts's operator, warm-started from W3 (admmUseCg):
+// for conv layers whose C̃⁻¹ is not formed.
+let useCg: bool = false;
+let pCgWork: usize = 0;
+let cgTol: f64 = 1e-3;
+let cgMaxIter: i32 = 50;
+let cgIterations: i32 = 0;
+
 // Statistics of the last iteration run with stats on (sums of squares, f64).
 let statR1: f64 = 0; // ‖W1 − Z⁺‖²
 let statR2: f64 = 0; // ‖W2 − W3⁺‖²
@@ -96,6 +105,18 @@ export function admmConfigure(
   pW3 = w3; pW3next = w3Next; pW2 = w2; pU2 = u2; pE = e; pD = d;
   pScratch = scratch;
   pSpmmScratch = spmmScratch;
+  useCg = false;
+  cgIterations = 0;
+}
+
+/** Switches the W-update to CG (conv mode only), relative tolerance `tol`, at most `maxIter` steps each. */
+export function admmUseCg(work: usize, tol: f64, maxIter: i32): void {
+  useCg = true; pCgWork = work; cgTol = tol; cgMaxIter = maxIter;
+}
+
+/** CG steps taken by the W-updates since admmConfigure. */
+export function admmCgIterations(): i32 {
+  return cgIterations;
 }
 
 /** out (P×M) = Xt · w (N̄×M). */
@@ -181,7 +202,12 @@ function iterate(stats: bool): void {
     const o = i << 2;
     store<f32>(pD + o, load<f32>(pD + o) + load<f32>(pE + o));
   }
-  gemm(NB, M, NB, pCinv, NB, pD, M, pW3next, M, 0, pScratch);
+  if (useCg) {
+    memory.copy(pW3next, pW3, nW << 2);
+    cgIterations += cgSolveConv(NB, P, M, pD, M, pW3next, M, cgTol, cgMaxIter, pCgWork);
+  } else {
+    gemm(NB, M, NB, pCinv, NB, pD, M, pW3next, M, 0, pScratch);
+  }
 
   // U2 = E − W3⁺, with the weight-side statistics.
   let r2: f64 = 0, s2: f64 = 0, w2sq: f64 = 0, w3sq: f64 = 0, u2sq: f64 = 0;

@@ -10,11 +10,11 @@ export {
 } from "./vector";
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
-export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr } from "./cg";
+export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } from "./cg";
 export {
   admmConfigure, admmStart, admmSetRho, admmIterate, admmStat,
   admmW2Pointer, admmW3Pointer, admmU1Pointer, admmU2Pointer, admmFreeOutputPointer,
-  productXtW, productXB,
+  productXtW, productXB, admmUseCg, admmCgIterations,
 } from "./admm";
 export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,

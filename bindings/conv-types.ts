@@ -29,4 +29,10 @@ export interface ConvGeometryOptions {
  */
 export interface ConvLayerOptions extends Omit<LayerOptions, "upperBound" | "sparseInput">, ConvGeometryOptions {
   upperBound?: Tensor;
+  /**
+   * How each ADMM iteration solves (A*A + I)W = D: "factored" (C̃⁻¹ formed once at setup, N̄² floats),
+   * "cg" (conjugate gradient on the convolution, warm-started, no N̄×N̄ matrix), or "auto"
+   * (default): factored when it fits in WebAssembly memory, else CG.
+   */
+  wUpdate?: "auto" | "factored" | "cg";
 }

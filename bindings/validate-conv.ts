@@ -15,6 +15,7 @@ interface ValidatedConvLayer {
   output: Float32Array;
   upperBound: Float32Array | undefined;
   options: ResolvedOptions;
+  wUpdate: "auto" | "factored" | "cg";
 }
 
 /** Reads an NHWC tensor {data, shape} into f32 (the user's array when it already is one). */
@@ -51,7 +52,10 @@ export function validateConvLayer(input: unknown, output: unknown, optionsIn: un
   if (optionsIn === null || typeof optionsIn !== "object" || Array.isArray(optionsIn)) {
     throw new ValidationError("options", "an object with the layer's kernelSize (and strides, padding, dilation)", optionsIn);
   }
-  const { kernelSize, strides, padding, dilation, upperBound, ...rest } = optionsIn as Record<string, unknown>;
+  const { kernelSize, strides, padding, dilation, upperBound, wUpdate, ...rest } = optionsIn as Record<string, unknown>;
+  if (wUpdate !== undefined && wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {
+    throw new ValidationError("options.wUpdate", `"auto", "factored" or "cg"`, wUpdate);
+  }
   if (rest.sparseInput !== undefined) {
     throw new ValidationError("options.sparseInput", "no sparseInput for a conv layer (its products are the convolution)", rest.sparseInput);
   }
@@ -105,5 +109,6 @@ export function validateConvLayer(input: unknown, output: unknown, optionsIn: un
     output: y.data,
     upperBound: upper,
     options,
+    wUpdate: (wUpdate ?? "auto") as ValidatedConvLayer["wUpdate"],
   };
 }

@@ -1,6 +1,6 @@
-// pruneConvLayer (operator form) against the im2col unrolling solved by pruneLayer (the dense
-// solver): the same program, so the same optimum ‖W‖₁ within 1e-4 relative, both meeting the
-// budget. The fit, output error and leakage are recomputed from the RETURNED kernel by the
+// pruneConvLayer (operator form, with the factored and with the CG W-update) against the im2col
+// unrolling solved by pruneLayer (the dense solver): the same program, so the same optimum ‖W‖₁
+// within 1e-4 relative, all meeting the budget. The fit, output error and leakage are recomputed from the RETURNED kernel by the
 // test's own direct convolution, and the certificate (lower bound ≤ objective) holds for both.
 import { describe, expect, it } from "vitest";
 import {
@@ -47,14 +47,18 @@ describe("pruneConvLayer against im2col + pruneLayer", () => {
     const conv = await pruneConvLayer(tensor(pr.input, pr.inShape), tensor(pr.output, pr.outShape), {
       ...opts, kernelSize: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding, dilation: [c.dh, c.dw],
     });
+    const cg = await pruneConvLayer(tensor(pr.input, pr.inShape), tensor(pr.output, pr.outShape), {
+      ...opts, kernelSize: [c.kh, c.kw], strides: [c.sh, c.sw], padding: c.padding, dilation: [c.dh, c.dw], wUpdate: "cg",
+    });
     const u = im2col(pr.input, pr.inShape, c);
     const dense = await pruneLayer(matrix(u.data, u.P, u.N), matrix(pr.output, u.P, cout), { ...opts, sparseInput: false });
 
     expect(conv.status).toBe("solved");
+    expect(cg.status).toBe("solved");
     expect(dense.status).toBe("solved");
     expect(conv.weights.length).toBe(c.kh * c.kw * inShape[3] * cout);
     const eps = conv.info.epsilon;
-    for (const r of [conv, dense]) {
+    for (const r of [conv, cg, dense]) {
       const m = measureConv(pr, c, r, linear);
       expect(m.fit).toBeLessThanOrEqual(eps * (1 + 1e-4));
       expect(m.leakage).toBeLessThanOrEqual(1e-4 * Math.max(...pr.output));
@@ -65,6 +69,7 @@ describe("pruneConvLayer against im2col + pruneLayer", () => {
       expect(r.info.lowerBound).toBeLessThanOrEqual(m.l1 * (1 + 1e-6));
     }
     expect(Math.abs(conv.info.l1Norm - dense.info.l1Norm)).toBeLessThan(1e-4 * dense.info.l1Norm);
+    expect(Math.abs(cg.info.l1Norm - dense.info.l1Norm)).toBeLessThan(1e-4 * dense.info.l1Norm);
     expect(conv.info.biasUnit).toBeCloseTo(dense.info.biasUnit, 5);
   });
 });

@@ -2,7 +2,7 @@
 // any work; and the memory plan refuses a conv layer that cannot fit, with the numbers.
 import { describe, expect, it } from "vitest";
 import { OutOfMemoryError, pruneConvLayer, ShapeError, tensor, ValidationError, NonFiniteError, type Tensor } from "../bindings/index.ts";
-import { checkConvLayerFits } from "../bindings/solver/memory-check.ts";
+import { convWUpdateThatFits } from "../bindings/solver/memory-check.ts";
 import { estimateConvLayerBytes } from "../bindings/wasm/conv-memory-plan.ts";
 import { estimateLayerBytes } from "../bindings/wasm/memory-plan.ts";
 import type { ConvGeometry } from "../bindings/solver/conv-geometry.ts";
@@ -29,6 +29,7 @@ describe("pruneConvLayer refuses bad arguments by name", () => {
     ["strides [1]", X, Y, { ...K, strides: [1] }, ValidationError, "options.strides: expected an integer ≥ 1 or a pair [a, b] of them, received an array of length 1"],
     ["dilation 1.5", X, Y, { ...K, dilation: 1.5 }, ValidationError, "options.dilation: expected an integer ≥ 1 or a pair [a, b] of them, received 1.5"],
     ["padding full", X, Y, { ...K, padding: "full" }, ValidationError, `options.padding: expected "same" or "valid", received "full"`],
+    ["wUpdate lu", X, Y, { ...K, wUpdate: "lu" }, ValidationError, `options.wUpdate: expected "auto", "factored" or "cg", received "lu"`],
     ["sparseInput", X, Y, { ...K, sparseInput: true }, ValidationError, "options.sparseInput: expected no sparseInput for a conv layer"],
     ["an unknown option", X, Y, { ...K, kernel: 3 }, ValidationError, "options.kernel: expected one of the known options"],
     ["a kernel larger than the valid input", X, Y, { kernelSize: [3, 6] }, ValidationError,
@@ -85,18 +86,24 @@ describe("the conv memory plan", () => {
     expect(estimateLayerBytes(P, NB - 1, M, false) - bytes).toBeGreaterThan(3 * P * (NB - 1) * 4);
   });
 
-  it("refuses a layer that cannot fit, with the bytes needed and the limit", () => {
-    expect(() => checkConvLayerFits("conv1", geometry(1000, 64), false)).not.toThrow();
+  it("takes the factored W-update when it fits, CG when only that fits, and refuses with the numbers when neither does", () => {
+    expect(convWUpdateThatFits("conv1", geometry(1000, 64), false)).toBe("factored");
+    // N̄ = 5·5·2048 + 1 = 51,201: C̃ and its factors would take 58.6 GiB; CG needs no N̄×N̄ buffer.
+    const wide: ConvGeometry = { ...geometry(1, 8), inC: 2048, kh: 5, kw: 5, padTop: 2, padLeft: 2 };
+    expect(estimateConvLayerBytes(wide, false, "factored")).toBeGreaterThan(58 * 2 ** 30);
+    expect(convWUpdateThatFits("wide", wide, false)).toBe("cg");
+    expect(convWUpdateThatFits("conv1", geometry(1000, 64), false, "cg")).toBe("cg");
     let error: unknown;
     try {
-      checkConvLayerFits("conv1", geometry(4000, 64), true);
+      convWUpdateThatFits("conv1", geometry(4000, 64), true);
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(OutOfMemoryError);
     const oom = error as OutOfMemoryError;
-    expect(oom.requiredBytes).toBe(estimateConvLayerBytes(geometry(4000, 64), true));
+    expect(oom.requiredBytes).toBe(estimateConvLayerBytes(geometry(4000, 64), true, "cg"));
     expect(oom.limitBytes).toBe(2 ** 32);
-    expect(oom.message).toMatch(/^conv1 needs \d+\.\d\d GiB \(\d+ bytes\) of WebAssembly memory but the limit is 4\.00 GiB/);
+    expect(oom.message).toMatch(/^conv1 \(W-update: cg\) needs \d+\.\d\d GiB \(\d+ bytes\) of WebAssembly memory but the limit is 4\.00 GiB/);
+    expect(() => convWUpdateThatFits("wide", wide, false, "factored")).toThrow(/wide \(W-update: factored\) needs 5\d\.\d\d GiB/);
   });
 });

@@ -6,7 +6,7 @@ import { createConvEngine } from "../wasm/conv-engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
 import { validateConvLayer } from "../validate-conv.ts";
 import { convBiasUnit } from "./conv-geometry.ts";
-import { checkConvLayerFits } from "./memory-check.ts";
+import { convWUpdateThatFits } from "./memory-check.ts";
 import { outputStatistics, solveQueued, type Prepared } from "./prune-layer.ts";
 import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
 import type { LayerResult } from "../types.ts";
@@ -31,7 +31,8 @@ function solveConvLayer(input: unknown, output: unknown, options: unknown, backe
   const v = validateConvLayer(input, output, options);
   const g = v.geometry;
   const o = v.options;
-  checkConvLayerFits(`a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}] and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`, g, v.upperBound !== undefined);
+  const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}] and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
+  const wUpdate = convWUpdateThatFits(what, g, v.upperBound !== undefined, v.wUpdate);
   const linear = o.kind === "linear";
   let zeros = 0;
   for (let i = 0; i < v.input.length; i++) if (v.input[i] === 0) zeros++;
@@ -46,5 +47,5 @@ function solveConvLayer(input: unknown, output: unknown, options: unknown, backe
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
   };
-  return solveQueued(prepared, o, async (problem) => createConvEngine(await backendOf(), problem, g));
+  return solveQueued(prepared, o, async (problem) => createConvEngine(await backendOf(), problem, g, wUpdate));
 }

@@ -4,16 +4,24 @@
 import { layout } from "./memory-plan.ts";
 import type { ConvGeometry } from "../solver/conv-geometry.ts";
 
+/** How the W-update (A*A + I)W = D is solved: C̃⁻¹ formed once, or conjugate gradient (no N̄×N̄ buffer). */
+export type WUpdate = "factored" | "cg";
+
 /** Byte sizes of every buffer of a conv solve; `blockRows` is the kernel's convBlockRows(N̄). */
-export function convBufferSizes(g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number): Record<string, number> {
+export function convBufferSizes(
+  g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number, wUpdate: WUpdate,
+): Record<string, number> {
   const P = g.samples * g.outH * g.outW;
   const NB = g.kh * g.kw * g.inC + 1;
   const M = g.outC;
   const out = P * M * 4;
   const w = NB * M * 4;
+  const square = wUpdate === "factored" ? NB * NB : 0;
   return {
     input: g.samples * g.inH * g.inW * g.inC * 4, patch: blockRows * NB * 4, patchT: blockRows * NB * 4,
-    gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
+    gram: square * 4, c64: square * 8, inv64: square * 8, cinv: square * 4,
+    // cg.ts's work: 5·M f64 and (3·N̄ + P)·M f32 (cgWorkBytes, computed here in f64: it can pass 2 GiB).
+    cgWork: wUpdate === "cg" ? M * 40 + (3 * NB + P) * M * 4 : 0,
     y: out, v: hasUpperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
@@ -26,8 +34,8 @@ export function convBufferSizes(g: ConvGeometry, hasUpperBound: boolean, gemmScr
  * checking a whole network before any work): the kernels' scratch sizes as they are, blocks of
  * at most 1 MiB, 1 MiB for the module's own data.
  */
-export function estimateConvLayerBytes(g: ConvGeometry, hasUpperBound: boolean): number {
+export function estimateConvLayerBytes(g: ConvGeometry, hasUpperBound: boolean, wUpdate: WUpdate = "factored"): number {
   const NB = g.kh * g.kw * g.inC + 1;
   const blockRows = Math.max(4, Math.floor((1 << 20) / (NB * 4)));
-  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows)).end;
+  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows, wUpdate)).end;
 }

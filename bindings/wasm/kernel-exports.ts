@@ -43,4 +43,8 @@ export interface KernelExports {
   convForward(w: number, out: number): void;
   convAdjoint(b: number, out: number): void;
   convGram(out: number): void;
+  cgWorkBytes(n: number, p: number, nrhs: number): number;
+  cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;
+  admmUseCg(work: number, tol: number, maxIter: number): void;
+  admmCgIterations(): number;
 }
