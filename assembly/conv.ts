@@ -45,8 +45,9 @@ export function convBlockRows(nb: i32): i32 {
 }
 
 /**
- * Stores the geometry and the buffers. `input` is the NHWC tensor [samples, h, w, c]; `patch`
- * and `patchT` hold convBlockRows(kh·kw·c + 1) × (kh·kw·c + 1) floats each.
+ * Stores the geometry and the buffers. `input` is the NHWC tensor [samples, h, w, c]; with
+ * N̄ = kh·kw·c + 1 and R = convBlockRows(N̄), `patch` holds R·N̄ floats and `patchT`
+ * R·max(N̄, m) + m·N̄ (a transposed block, of patches or of the adjoint's input, then outᵀ).
  */
 export function convConfigure(
   n: i32, h: i32, w: i32, c: i32, ho: i32, wo: i32,
@@ -77,11 +78,20 @@ function gather(row0: i32, rows: i32): void {
     const ox = rem - oy * outW;
     const dst = pPatch + <usize>r * rowBytes;
     let col: usize = 0;
+    const ix0 = ox * strideW - padLeft;
+    // Undilated taps inside the image are one contiguous run of kw·Cin floats per kernel row.
+    const wholeRow = dilationW == 1 && ix0 >= 0 && ix0 + kW <= inW;
     for (let dy = 0; dy < kH; dy++) {
       const iy = oy * strideH + dy * dilationH - padTop;
       const rowInside = iy >= 0 && iy < inH;
+      if (rowInside && wholeRow) {
+        const src = pInput + ((<usize>(n * inH + iy) * <usize>inW + <usize>ix0) * <usize>inC) * 4;
+        memory.copy(dst + col, src, segment * <usize>kW);
+        col += segment * <usize>kW;
+        continue;
+      }
       for (let dx = 0; dx < kW; dx++) {
-        const ix = ox * strideW + dx * dilationW - padLeft;
+        const ix = ix0 + dx * dilationW;
         const at = dst + col;
         if (rowInside && ix >= 0 && ix < inW) {
           const src = pInput + ((<usize>(n * inH + iy) * <usize>inW + <usize>ix) * <usize>inC) * 4;
@@ -105,8 +115,13 @@ export function convForward(w: usize, out: usize): void {
   }
 }
 
-/** out (N̄×M) = A*(b): the correlation of the input with b (P×M), i.e. the weight gradient. */
+/**
+ * out (N̄×M) = A*(b): the correlation of the input with b (P×M), i.e. the weight gradient.
+ * Accumulated transposed, outᵀ (M×N̄) += bᵀ·patch block by block, so that only the M-wide block
+ * of b is transposed (not the N̄-wide patches); outᵀ is transposed once at the end.
+ */
 export function convAdjoint(b: usize, out: usize): void {
+  const outT = pPatchT + <usize>blockRows * <usize>max(NB, M) * 4;
   if (P == 0) {
     memory.fill(out, 0, <usize>NB * <usize>M * 4);
     return;
@@ -114,9 +129,10 @@ export function convAdjoint(b: usize, out: usize): void {
   for (let row0 = 0; row0 < P; row0 += blockRows) {
     const rows = min(blockRows, P - row0);
     gather(row0, rows);
-    transpose(rows, NB, pPatch, NB, pPatchT, rows);
-    gemm(NB, M, rows, pPatchT, rows, b + <usize>row0 * <usize>M * 4, M, out, M, row0 > 0 ? 1 : 0, pScratch);
+    transpose(rows, M, b + <usize>row0 * <usize>M * 4, M, pPatchT, rows);
+    gemm(M, NB, rows, pPatchT, rows, pPatch, NB, outT, NB, row0 > 0 ? 1 : 0, pScratch);
   }
+  transpose(M, NB, outT, NB, out, M);
 }
 
 /** out (N̄×N̄) = A*A, the Gram matrix of the unrolling, block by block. */

@@ -43,7 +43,7 @@ function runKernels(backend: Backend, c: ConvCase, x: Float32Array, w: Float32Ar
   const [wo, pl] = axis(wd, c.kw, c.sw, c.dw, c.padding);
   const NB = c.kh * c.kw * cin + 1, P = n * ho * wo;
   const rows = ex.convBlockRows(NB);
-  const sizes = [x.length, rows * NB, rows * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB];
+  const sizes = [x.length, rows * NB, rows * Math.max(NB, COUT) + COUT * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB];
   const ptr: number[] = [];
   let at = Math.ceil((ex.heapBase() >>> 0) / 64) * 64;
   for (const s of sizes) { ptr.push(at); at += Math.ceil((s * 4) / 64) * 64; }

@@ -18,7 +18,9 @@ export function convBufferSizes(
   const w = NB * M * 4;
   const square = wUpdate === "factored" ? NB * NB : 0;
   return {
-    input: g.samples * g.inH * g.inW * g.inC * 4, patch: blockRows * NB * 4, patchT: blockRows * NB * 4,
+    input: g.samples * g.inH * g.inW * g.inC * 4, patch: blockRows * NB * 4,
+    // A transposed block (patches, or the adjoint's M-wide input) and the adjoint's outᵀ (conv.ts).
+    patchT: (blockRows * Math.max(NB, M) + M * NB) * 4,
     gram: square * 4, c64: square * 8, inv64: square * 8, cinv: square * 4,
     // cg.ts's work: 5·M f64 and (3·N̄ + P)·M f32 (cgWorkBytes, computed here in f64: it can pass 2 GiB).
     cgWork: wUpdate === "cg" ? M * 40 + (3 * NB + P) * M * 4 : 0,

@@ -1,0 +1,142 @@
+// One LeNet-like conv layer (input [S, 14, 14, 16], ReLU-like with ~60% zeros; 5×5 kernel, 32
+// outputs, "valid": P = S·100 rows, N̄ = 401) pruned three ways on the same data, each on its own
+// wasm instance: the operator form with the factored W-update (C̃⁻¹ once), the operator form with
+// the CG W-update, and the im2col unrolling handed to the Dense solver (pruneLayer, its default
+// sparse products, and dense products). Setup, time per ADMM iteration (interleaved rounds on the
+// engines, median), a whole default solve (ε = 0.05·‖Y‖), CG steps per ADMM iteration, memory.
+// Run: npx tsx bench/conv-layer.bench.ts [-- --samples 1000]. Prints tables and writes
+// bench/results/conv-layer-<date>.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  compileModule, instantiate, matrix, pruneConvLayerWith, pruneLayerWith, tensor, type Backend, type LayerResult,
+} from "../bindings/index.ts";
+import { createConvEngine } from "../bindings/wasm/conv-engine.ts";
+import { createWasmEngine } from "../bindings/wasm/engine.ts";
+import { convBiasUnit, type ConvGeometry } from "../bindings/solver/conv-geometry.ts";
+import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
+import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
+import { im2col, naiveConv, type ConvCase } from "../test/helpers/conv.ts";
+import { gaussian } from "../test/helpers/problems.ts";
+
+const arg = process.argv.indexOf("--samples");
+const S = arg > 0 ? Number(process.argv[arg + 1]) : 1000;
+const inShape = [S, 14, 14, 16];
+const COUT = 32;
+const conv: ConvCase = { kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, padding: "valid" };
+const g: ConvGeometry = {
+  samples: S, inH: 14, inW: 14, inC: 16, outH: 10, outW: 10, outC: COUT, kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 0, padLeft: 0,
+};
+const P = S * 100, N = 400, M = COUT;
+
+// Data: ReLU-like inputs, a sparse "trained" kernel, the layer's ReLU output.
+const rand = gaussian(9);
+const input = new Float32Array(inShape.reduce((a, b) => a * b, 1)).map(() => Math.max(0, rand() - 0.25));
+const pick = gaussian(10);
+const kernel = new Float32Array(N * COUT).map(() => (pick() > 0.5 ? 0.1 * rand() : 0)); // ~31% nonzero
+const bias = new Float32Array(COUT).map(() => 0.1 * rand());
+const output = Float32Array.from(naiveConv(input, inShape, kernel, bias, COUT, conv).out, (z) => Math.max(z, 0));
+let zeros = 0;
+for (const v of input) if (v === 0) zeros++;
+
+const now = () => performance.now();
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number, d = 1) => +x.toFixed(d);
+
+// The unrolling, built once for the Dense solver (timed: part of that path's setup).
+let t = now();
+const unrolled = im2col(input, inShape, conv);
+const im2colMs = now() - t;
+let designZeros = 0;
+for (const v of unrolled.data) if (v === 0) designZeros++;
+
+const baseProblem = {
+  P, N, M, output, upperBound: undefined, linear: false, activeThreshold: 0, fitBias: true,
+};
+const convProblem: LayerProblem = { ...baseProblem, input, sparse: false, biasUnit: convBiasUnit(input, g), designNonzeros: 0 };
+const denseProblem = (sparse: boolean): LayerProblem => ({
+  ...baseProblem, input: unrolled.data, sparse, biasUnit: biasUnitOf(unrolled.data, P, N), designNonzeros: unrolled.data.length - designZeros + P,
+});
+
+const module = await compileModule(true);
+const paths: { name: string; backend: Backend; make: () => AdmmEngine; extraSetupMs: number }[] = [];
+for (const [name, make, extra] of [
+  ["operator form, factored W-update", (b: Backend) => createConvEngine(b, convProblem, g, "factored"), 0],
+  ["operator form, CG W-update", (b: Backend) => createConvEngine(b, convProblem, g, "cg"), 0],
+  ["im2col + Dense solver, sparse products", (b: Backend) => createWasmEngine(b, denseProblem(true)), im2colMs],
+  ["im2col + Dense solver, dense products", (b: Backend) => createWasmEngine(b, denseProblem(false)), im2colMs],
+] as const) {
+  const backend = await instantiate(module);
+  paths.push({ name, backend, make: () => make(backend), extraSetupMs: extra });
+}
+
+// Setup: engine creation, median of 3 (interleaved).
+const setupMs = paths.map(() => [] as number[]);
+for (let r = 0; r < 3; r++) {
+  paths.forEach((p, k) => {
+    t = now();
+    p.make().dispose();
+    setupMs[k].push(now() - t);
+  });
+}
+
+// Time per ADMM iteration: 8 interleaved rounds of 5 iterations on each engine (each on its own instance).
+const engines = paths.map((p) => p.make());
+for (const e of engines) e.start(0.05, 1, 1.6);
+const perIteration = paths.map(() => [] as number[]);
+const ROUNDS = 8;
+for (let r = 0; r < ROUNDS; r++) {
+  engines.forEach((e, k) => {
+    t = now();
+    e.iterate(5, false);
+    perIteration[k].push((now() - t) / 5);
+  });
+}
+const cgStepsInRounds = paths[1].backend.exports.admmCgIterations() / (5 * ROUNDS);
+
+// Whole solves with default options, on the same instances (each keeps one kind of plan).
+const gain = 0.05;
+const solves: LayerResult[] = [];
+const cgSteps: number[] = [];
+const X = tensor(input, inShape), Y = tensor(output, [S, 10, 10, COUT]);
+const geometry = { kernelSize: 5 } as const;
+for (const [k, run] of [
+  () => pruneConvLayerWith(paths[0].backend, X, Y, { ...geometry, epsilonGain: gain, wUpdate: "factored" }),
+  () => pruneConvLayerWith(paths[1].backend, X, Y, { ...geometry, epsilonGain: gain, wUpdate: "cg" }),
+  () => pruneLayerWith(paths[2].backend, matrix(unrolled.data, P, N), matrix(output, P, M), { epsilonGain: gain, sparseInput: true }),
+  () => pruneLayerWith(paths[3].backend, matrix(unrolled.data, P, N), matrix(output, P, M), { epsilonGain: gain, sparseInput: false }),
+].entries()) {
+  solves.push(await run());
+  cgSteps.push(k === 1 ? paths[1].backend.exports.admmCgIterations() : 0);
+}
+
+const rows = paths.map((p, k) => {
+  const r = solves[k];
+  return {
+    path: p.name,
+    "setup ms": round(median(setupMs[k]) + p.extraSetupMs),
+    "ms / iteration": round(median(perIteration[k])),
+    "× operator": round(median(perIteration[k]) / median(perIteration[0]), 2),
+    "solve: status": r.status,
+    iterations: r.info.iterations,
+    "solve ms / iteration": round(r.info.solveMs / r.info.iterations),
+    "total s": round(r.info.totalMs / 1000, 2),
+    "‖W‖₁": round(r.info.l1Norm, 3),
+    "rel. output error": round(r.info.relativeOutputError, 5),
+    "kept %": round((100 * r.info.nnz) / ((N + 1) * M), 1),
+    "CG steps / iteration": k === 1 ? round(cgSteps[k] / r.info.iterations, 2) : "",
+    "wasm MiB": round(p.backend.memory.buffer.byteLength / 2 ** 20, 0),
+  };
+});
+console.log(
+  `conv layer: input [${inShape.join(", ")}] (${round((100 * zeros) / input.length)}% zeros), 5×5 valid, ${COUT} outputs: ` +
+    `P = ${P}, N̄ = ${N + 1}; im2col built in ${round(im2colMs)} ms (counted in the im2col paths' setup); ` +
+    `CG steps per ADMM iteration in the timed rounds (from W = 0): ${round(cgStepsInRounds, 2)}`,
+);
+console.table(rows);
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/conv-layer-${new Date().toISOString().slice(0, 10)}.json`;
+writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: S, P, N, M, inputZeroFraction: zeros / input.length, im2colMs,
+  setupMs, perIterationMs: perIteration, cgStepsInRounds, rows,
+}, null, 2));
+console.log(`wrote ${file}`);
