@@ -5,6 +5,7 @@ export { pruneLayer, pruneLayerWith, openLayerSession, type LayerSession } from 
 export { pruneLayerReference } from "./reference/prune-layer-reference.ts";
 export { matrix, tensor } from "./matrix.ts";
 export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
+export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
 export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
 export { DEFAULTS } from "./defaults.ts";
 export type {
