@@ -74,7 +74,7 @@ describe("pruneConvLayer against im2col + pruneLayer", () => {
   });
 });
 
-describe("pruneConvLayer with an upper bound V, on the scalar build, and warm-started", () => {
+describe("pruneConvLayer with an upper bound V, on the scalar build, aborted, warm-started", () => {
   const c: ConvCase = { kh: 3, kw: 3, sh: 1, sw: 2, dh: 1, dw: 1, padding: "same" };
   const pr = randomConvLayer(41, [5, 7, 8, 2], 3, c, { zeroInputs: 0.2 });
   const upper = pr.output.map((y, i) => (y > 0 ? 0 : 0.05 * ((i % 7) - 3)));
@@ -97,6 +97,24 @@ describe("pruneConvLayer with an upper bound V, on the scalar build, and warm-st
     expect(m.leakage).toBeLessThanOrEqual(1e-4 * Math.max(...pr.output));
     expect(Math.abs(conv.info.leakage - Math.max(m.leakage, 0))).toBeLessThan(1e-5);
     expect(Math.abs(conv.info.l1Norm - dense.info.l1Norm)).toBeLessThan(1e-4 * dense.info.l1Norm);
+  });
+
+  it("reports progress and stops on abort, its info measured on what it returns", async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const r = await pruneConvLayer(tensor(pr.input, pr.inShape), tensor(pr.output, pr.outShape), {
+      ...geometry, epsilonGain: 0.01, relTol: 1e-9, dualRelTol: 1e-9, absTol: 0, maxIter: 100000, signal: controller.signal,
+      onProgress: (p) => {
+        calls++;
+        if (p.iteration >= 50) controller.abort();
+      },
+    });
+    expect(r.status).toBe("aborted");
+    expect(r.info.iterations).toBe(50);
+    expect(calls).toBe(5);
+    const m = measureConv(pr, c, r, false);
+    expect(Math.abs(r.info.outputError - m.outputError)).toBeLessThan(1e-4 * m.outputError);
+    expect(Math.abs(r.info.l1Norm - m.l1)).toBeLessThan(1e-5 * m.l1);
   });
 
   it("continues from its own result (weights, bias and dual) in a few iterations", async () => {
