@@ -16,6 +16,8 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
+import { convAdjoint, convForward } from "./conv";
+import { cgSolveConv } from "./cg";
 import { scale } from "./vector";
 
 // Dimensions and switches.
@@ -25,6 +27,7 @@ let M: i32 = 0;
 let isLinear: bool = false;
 let hasUpperBound: bool = false;
 let useSparse: bool = false;
+let useConv: bool = false; // the products are conv.ts's operator (configured there), not Xt/X
 
 // Dense data (always present).
 let pXt: usize = 0;
@@ -58,6 +61,14 @@ let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
 let alpha: f64 = 1.6;
 
+// The W-update by conjugate gradient on conv.ts's operator, warm-started from W3 (admmUseCg):
+// for conv layers whose C̃⁻¹ is not formed.
+let useCg: bool = false;
+let pCgWork: usize = 0;
+let cgTol: f64 = 1e-3;
+let cgMaxIter: i32 = 50;
+let cgIterations: i32 = 0;
+
 // Statistics of the last iteration run with stats on (sums of squares, f64).
 let statR1: f64 = 0; // ‖W1 − Z⁺‖²
 let statR2: f64 = 0; // ‖W2 − W3⁺‖²
@@ -70,7 +81,10 @@ let statW3: f64 = 0; // ‖W3⁺‖²
 let statU1: f64 = 0; // ‖U1‖²
 let statU2: f64 = 0; // ‖U2‖²
 
-/** Stores the problem's pointers and dimensions. Called once per solve, before admmStart. */
+/**
+ * Stores the problem's pointers and dimensions. Called once per solve, before admmStart.
+ * `sparse`: 0 dense GEMM on Xt/X, 1 CSR SpMM, 2 the conv operator of conv.ts (Xt/X unused).
+ */
 export function admmConfigure(
   p: i32, nb: i32, m: i32, linear: i32, upperBound: i32, sparse: i32,
   xt: usize, x: usize,
@@ -82,7 +96,7 @@ export function admmConfigure(
   scratch: usize, spmmScratch: usize,
 ): void {
   P = p; NB = nb; M = m;
-  isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse != 0;
+  isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
   pXt = xt; pX = x;
   pXtRow = xtRow; pXtCol = xtCol; pXtVal = xtVal;
   pXRow = xRow; pXCol = xCol; pXVal = xVal;
@@ -91,17 +105,31 @@ export function admmConfigure(
   pW3 = w3; pW3next = w3Next; pW2 = w2; pU2 = u2; pE = e; pD = d;
   pScratch = scratch;
   pSpmmScratch = spmmScratch;
+  useCg = false;
+  cgIterations = 0;
+}
+
+/** Switches the W-update to CG (conv mode only), relative tolerance `tol`, at most `maxIter` steps each. */
+export function admmUseCg(work: usize, tol: f64, maxIter: i32): void {
+  useCg = true; pCgWork = work; cgTol = tol; cgMaxIter = maxIter;
+}
+
+/** CG steps taken by the W-updates since admmConfigure. */
+export function admmCgIterations(): i32 {
+  return cgIterations;
 }
 
 /** out (P×M) = Xt · w (N̄×M). */
 export function productXtW(w: usize, out: usize): void {
-  if (useSparse) spmmPacked(P, M, NB, pXtRow, pXtCol, pXtVal, w, M, out, M, pSpmmScratch);
+  if (useConv) convForward(w, out);
+  else if (useSparse) spmmPacked(P, M, NB, pXtRow, pXtCol, pXtVal, w, M, out, M, pSpmmScratch);
   else gemm(P, M, NB, pXt, NB, w, M, out, M, 0, pScratch);
 }
 
 /** out (N̄×M) = X · b (P×M). */
 export function productXB(b: usize, out: usize): void {
-  if (useSparse) spmmPacked(NB, M, P, pXRow, pXCol, pXVal, b, M, out, M, pSpmmScratch);
+  if (useConv) convAdjoint(b, out);
+  else if (useSparse) spmmPacked(NB, M, P, pXRow, pXCol, pXVal, b, M, out, M, pSpmmScratch);
   else gemm(NB, M, P, pX, P, b, M, out, M, 0, pScratch);
 }
 
@@ -174,7 +202,12 @@ function iterate(stats: bool): void {
     const o = i << 2;
     store<f32>(pD + o, load<f32>(pD + o) + load<f32>(pE + o));
   }
-  gemm(NB, M, NB, pCinv, NB, pD, M, pW3next, M, 0, pScratch);
+  if (useCg) {
+    memory.copy(pW3next, pW3, nW << 2);
+    cgIterations += cgSolveConv(NB, P, M, pD, M, pW3next, M, cgTol, cgMaxIter, pCgWork);
+  } else {
+    gemm(NB, M, NB, pCinv, NB, pD, M, pW3next, M, 0, pScratch);
+  }
 
   // U2 = E − W3⁺, with the weight-side statistics.
   let r2: f64 = 0, s2: f64 = 0, w2sq: f64 = 0, w3sq: f64 = 0, u2sq: f64 = 0;

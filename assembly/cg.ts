@@ -3,17 +3,20 @@
 // in one of three ways:
 //   cgSolveDense    G given as a dense n×n f32 SPD matrix,
 //   cgSolveGram     G = X·Xᵀ with X dense (both X and Xᵀ passed, row-major),
-//   cgSolveGramCsr  G = X·Xᵀ with X and Xᵀ in CSR (sparse layer inputs).
+//   cgSolveGramCsr  G = X·Xᵀ with X and Xᵀ in CSR (sparse layer inputs),
+//   cgSolveConv     G = A*A of the conv operator configured in conv.ts (a conv layer's W-update).
 // The nrhs columns run independent CG recurrences (own α, β, stopping test)
 // but share each operator application, which is then a GEMM/SpMM.
 // Storage is f32; dot products and norms accumulate in f64.
 
 import { gemm } from "./gemm";
 import { spmm } from "./sparse";
+import { convAdjoint, convForward } from "./conv";
 
 const OP_DENSE: i32 = 0;
 const OP_GRAM_DENSE: i32 = 1;
 const OP_GRAM_CSR: i32 = 2;
+const OP_CONV: i32 = 3;
 
 // The operator of the current solve (kernels are single-threaded and not re-entrant).
 let opKind: i32 = 0;
@@ -85,6 +88,18 @@ export function cgSolveGramCsr(
   return cgCore(n, p, nrhs, b, ldb, x, ldx, tol, maxIter, work);
 }
 
+/**
+ * Solves (A*A + I) X = B for the conv operator A that convConfigure set up: n = N̄ (kh·kw·Cin + 1),
+ * p = P (samples·outH·outW), nrhs = its M. Otherwise as cgSolveDense (the gemm scratch is conv's).
+ */
+export function cgSolveConv(
+  n: i32, p: i32, nrhs: i32, b: usize, ldb: i32, x: usize, ldx: i32,
+  tol: f64, maxIter: i32, work: usize,
+): i32 {
+  opKind = OP_CONV; opN = n; opP = p;
+  return cgCore(n, p, nrhs, b, ldb, x, ldx, tol, maxIter, work);
+}
+
 // out (n×nrhs, contiguous) = (G + I)·v (n×nrhs, contiguous).
 function applyOperator(nrhs: i32, v: usize, out: usize): void {
   const n = opN;
@@ -93,6 +108,9 @@ function applyOperator(nrhs: i32, v: usize, out: usize): void {
   } else if (opKind == OP_GRAM_DENSE) {
     gemm(opP, nrhs, n, opB, opLdb, v, nrhs, opTemp, nrhs, 0, opScratch);
     gemm(n, nrhs, opP, opA, opLda, opTemp, nrhs, out, nrhs, 0, opScratch);
+  } else if (opKind == OP_CONV) {
+    convForward(v, opTemp);
+    convAdjoint(opTemp, out);
   } else {
     spmm(opP, nrhs, opD, opE, opF, v, nrhs, opTemp, nrhs);
     spmm(n, nrhs, opA, opB, opC, opTemp, nrhs, out, nrhs);

@@ -10,15 +10,16 @@ export {
 } from "./vector";
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
-export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr } from "./cg";
+export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } from "./cg";
 export {
   admmConfigure, admmStart, admmSetRho, admmIterate, admmStat,
   admmW2Pointer, admmW3Pointer, admmU1Pointer, admmU2Pointer, admmFreeOutputPointer,
-  productXtW, productXB,
+  productXtW, productXB, admmUseCg, admmCgIterations,
 } from "./admm";
 export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,
   buildDesign, buildMask, gramPlusIdentity64,
 } from "./measure";
+export { convConfigure, convBlockRows, convForward, convAdjoint, convGram } from "./conv";
 export { simdBuild } from "./build-info";
 export { designByColumns64, transposeToF64, householderQr64, applyQt64 } from "./qr";

@@ -3,7 +3,10 @@
 // The layer solver.
 export { pruneLayer, pruneLayerWith, openLayerSession, type LayerSession } from "./solver/prune-layer.ts";
 export { pruneLayerReference } from "./reference/prune-layer-reference.ts";
-export { matrix } from "./matrix.ts";
+export { matrix, tensor } from "./matrix.ts";
+export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
+export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
+export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
 export { DEFAULTS } from "./defaults.ts";
 export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,

@@ -3,9 +3,24 @@
 // be finished.
 import { OutOfMemoryError } from "../errors.ts";
 import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/memory-plan.ts";
+import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
+import type { ConvGeometry } from "./conv-geometry.ts";
 
 /** Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit. */
 export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean): void {
   const bytes = estimateLayerBytes(P, N, M, hasUpperBound);
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(what, bytes, WASM_MAX_BYTES);
+}
+
+/**
+ * The W-update a conv layer's operator-form solve will use: `wanted`, or for "auto" the factored
+ * form when its plan (input tensor, Gram and factors, P·M buffers) fits, else CG. Throws
+ * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.
+ */
+export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpperBound: boolean, wanted: "auto" | WUpdate = "auto"): WUpdate {
+  const factored = estimateConvLayerBytes(geometry, hasUpperBound, "factored");
+  const chosen = wanted !== "auto" ? wanted : factored <= WASM_MAX_BYTES ? "factored" : "cg";
+  const bytes = chosen === "factored" ? factored : estimateConvLayerBytes(geometry, hasUpperBound, "cg");
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
+  return chosen;
 }

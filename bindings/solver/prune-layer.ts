@@ -49,6 +49,11 @@ export function solveLayer(
   // Validate synchronously, before queueing, so errors come at once and nothing runs.
   const options = resolveOptions(optionsIn);
   const prepared = prepare(inputIn, outputIn, optionsIn, options);
+  return solveQueued(prepared, options, makeEngine);
+}
+
+/** Solves a validated problem when the wasm memory is free (solves run one at a time, in call order). */
+export function solveQueued(prepared: Prepared, options: ResolvedOptions, makeEngine: EngineFactory): Promise<LayerResult> {
   return (async () => {
     const release = await acquire();
     const engines = engineCache(prepared, makeEngine);
@@ -103,7 +108,7 @@ export async function openLayerSession(
 }
 
 /** The validated problem and the statistics every solve on it needs. */
-interface Prepared {
+export interface Prepared {
   problem: LayerProblem;
   normY: number;
   normYOmega: number;
@@ -122,12 +127,6 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const form = formOf(o, linear, P, N, M);
   if (o.warmStart) checkWarmStart(o.warmStart, N, M, dualRows(form, P, N));
   const y = output.data;
-  let normY = 0, normYOmega = 0, minUpper = Infinity;
-  for (let i = 0; i < y.length; i++) {
-    normY += y[i] * y[i];
-    if (linear || y[i] > o.activeThreshold) normYOmega += y[i] * y[i];
-    else if (upper) minUpper = Math.min(minUpper, upper.data[i]);
-  }
   let zeros = 0;
   for (let i = 0; i < input.data.length; i++) if (input.data[i] === 0) zeros++;
   const designZeroFraction = P * (N + 1) > 0 ? zeros / (P * (N + 1)) : 0;
@@ -140,9 +139,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
       designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
       form,
     },
-    normY: Math.sqrt(normY),
-    normYOmega: Math.sqrt(normYOmega),
-    minUpperOffOmega: minUpper,
+    ...outputStatistics(y, upper?.data, linear, o.activeThreshold),
     zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
   };
 }
@@ -168,6 +165,19 @@ function formOf(o: ResolvedOptions, linear: boolean, P: number, N: number, M: nu
 function dualRows(form: LayerProblem["form"], P: number, N: number): { u1: number; u2: number } {
   // The reduced form's engine has one more weight row: its own (unused) bias.
   return form === "reduced" ? { u1: N + 1, u2: N + 2 } : { u1: P, u2: N + 1 };
+}
+
+/** ‖Y‖_F, ‖Y_Ω‖_F (all of Y for a linear layer) and min V over Ω^c (+∞ without V). */
+export function outputStatistics(
+  y: Float32Array, upper: Float32Array | undefined, linear: boolean, activeThreshold: number,
+): Pick<Prepared, "normY" | "normYOmega" | "minUpperOffOmega"> {
+  let normY = 0, normYOmega = 0, minUpper = Infinity;
+  for (let i = 0; i < y.length; i++) {
+    normY += y[i] * y[i];
+    if (linear || y[i] > activeThreshold) normYOmega += y[i] * y[i];
+    else if (upper) minUpper = Math.min(minUpper, upper[i]);
+  }
+  return { normY: Math.sqrt(normY), normYOmega: Math.sqrt(normYOmega), minUpperOffOmega: minUpper };
 }
 
 /** Makes the engine on first use and keeps it; a failed factorisation is remembered. */

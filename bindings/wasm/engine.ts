@@ -25,12 +25,6 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     }
   }
   const o = plan.offsets;
-  // The iterates' current places (they swap every iteration). wasm returns a usize as a signed
-  // i32: above 2 GiB it comes back negative, so read it unsigned.
-  const at = {
-    w2: () => ex.admmW2Pointer() >>> 0, w3: () => ex.admmW3Pointer() >>> 0,
-    u1: () => ex.admmU1Pointer() >>> 0, u2: () => ex.admmU2Pointer() >>> 0, free: () => ex.admmFreeOutputPointer() >>> 0,
-  };
   const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
 
   // Copy in once.
@@ -70,7 +64,26 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0,
   );
+  return loopEngine(backend, problem, o, c0);
+}
 
+/**
+ * The engine over a loop admmConfigure has set up (C̃⁻¹ at o.cinv; y, v, mask, d, e, u1Saved,
+ * scratch laid out): the Dense engine's and the conv engine's, whose products differ only inside wasm.
+ */
+export function loopEngine(backend: Backend, problem: LayerProblem, o: Record<string, number>, c0: number): AdmmEngine {
+  const ex = backend.exports;
+  const memory = backend.memory;
+  const { P, M } = problem;
+  const NB = problem.N + 1;
+  const s = 1 / c0;
+  // The iterates' current places (they swap every iteration). wasm returns a usize as a signed
+  // i32: above 2 GiB it comes back negative, so read it unsigned.
+  const at = {
+    w2: () => ex.admmW2Pointer() >>> 0, w3: () => ex.admmW3Pointer() >>> 0,
+    u1: () => ex.admmU1Pointer() >>> 0, u2: () => ex.admmU2Pointer() >>> 0, free: () => ex.admmFreeOutputPointer() >>> 0,
+  };
+  const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
   const linear = problem.linear ? 1 : 0;
   const hasV = problem.upperBound ? 1 : 0;
   let epsScaled = 0;

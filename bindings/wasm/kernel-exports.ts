@@ -42,4 +42,13 @@ export interface KernelExports {
   transposeToF64(rows: number, cols: number, src: number, dst: number): void;
   householderQr64(n: number, p: number, a: number, tau: number, rdiag: number): void;
   applyQt64(n: number, p: number, a: number, tau: number, count: number, b: number): void;
+  convConfigure(...args: number[]): void;
+  convBlockRows(nb: number): number;
+  convForward(w: number, out: number): void;
+  convAdjoint(b: number, out: number): void;
+  convGram(out: number): void;
+  cgWorkBytes(n: number, p: number, nrhs: number): number;
+  cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;
+  admmUseCg(work: number, tol: number, maxIter: number): void;
+  admmCgIterations(): number;
 }

@@ -1,0 +1,52 @@
+// pruneConvLayer: Net-Trim on a Conv2D layer. The program is exactly the Dense program on the
+// layer's im2col unrolling (P = samples·outH·outW rows, N = kh·kw·inC, M = outC), solved in
+// operator form: the same controller, status, certificate and returned-weights info as
+// pruneLayer, with the products computed as the convolution and its adjoint.
+import { createConvEngine } from "../wasm/conv-engine.ts";
+import { getBackend, type Backend } from "../wasm/loader.ts";
+import { validateConvLayer } from "../validate-conv.ts";
+import { convBiasUnit } from "./conv-geometry.ts";
+import { convWUpdateThatFits } from "./memory-check.ts";
+import { outputStatistics, solveQueued, type Prepared } from "./prune-layer.ts";
+import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
+import type { LayerResult } from "../types.ts";
+
+/**
+ * Prunes one Conv2D layer. `input` is [samples, H, W, inC] (NHWC), `output` the layer's
+ * [samples, outH, outW, outC] (before the ReLU's zeros matter: Ω = where it is positive). The
+ * result's `weights` are the kernel in TF.js layout [kh, kw, inC, outC], `bias` is [outC]; the
+ * bias is pruned like a weight (as pruneLayer does).
+ */
+export async function pruneConvLayer(input: Tensor, output: Tensor, options: ConvLayerOptions): Promise<LayerResult> {
+  return solveConvLayer(input, output, options, getBackend);
+}
+
+/** pruneConvLayer on a given backend (e.g. the scalar build). */
+export async function pruneConvLayerWith(backend: Backend, input: Tensor, output: Tensor, options: ConvLayerOptions): Promise<LayerResult> {
+  return solveConvLayer(input, output, options, async () => backend);
+}
+
+function solveConvLayer(input: unknown, output: unknown, options: unknown, backendOf: () => Promise<Backend>): Promise<LayerResult> {
+  // Validate synchronously, before queueing, so errors come at once and nothing runs.
+  const v = validateConvLayer(input, output, options);
+  const g = v.geometry;
+  const o = v.options;
+  const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}] and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
+  const wUpdate = convWUpdateThatFits(what, g, v.upperBound !== undefined, v.wUpdate);
+  const linear = o.kind === "linear";
+  let zeros = 0;
+  for (let i = 0; i < v.input.length; i++) if (v.input[i] === 0) zeros++;
+  const prepared: Prepared = {
+    problem: {
+      P: g.samples * g.outH * g.outW, N: g.kh * g.kw * g.inC, M: g.outC,
+      input: v.input, output: v.output, upperBound: v.upperBound, linear,
+      activeThreshold: o.activeThreshold, sparse: false, fitBias: o.fitBias,
+      biasUnit: convBiasUnit(v.input, g),
+      designNonzeros: 0, // no CSR copies in operator form
+      form: "samples",
+    },
+    ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
+    zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
+  };
+  return solveQueued(prepared, o, async (problem) => createConvEngine(await backendOf(), problem, g, wUpdate));
+}

@@ -1,0 +1,137 @@
+// The conv operator's wasm kernels (assembly/conv.ts) against the test's own f64 loops, on the
+// SIMD and scalar builds, for every stride / padding / dilation combination: A(W) = conv(X, W)
+// (+ the bias column), its adjoint A*(Z) (⟨A(W), Z⟩ = ⟨W, A*(Z)⟩ in f64), the Gram A*A against
+// the im2col unrolling's XᵀX, and the forward convolution against real TF.js conv2d.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs";
+import { compileModule, instantiate, type Backend } from "../bindings/index.ts";
+import { axis, im2col, naiveConv, type ConvCase } from "./helpers/conv.ts";
+import { gaussian } from "./helpers/problems.ts";
+
+const CASES: ConvCase[] = [];
+for (const [sh, sw] of [[1, 1], [2, 2], [2, 1]]) {
+  for (const padding of ["valid", "same"] as const) {
+    for (const [dh, dw] of [[1, 1], [2, 2], [1, 3]]) CASES.push({ kh: 3, kw: 2, sh, sw, dh, dw, padding });
+  }
+}
+CASES.push({ kh: 1, kw: 1, sh: 1, sw: 1, dh: 1, dw: 1, padding: "same" }, { kh: 4, kw: 4, sh: 3, sw: 3, dh: 1, dw: 1, padding: "same" });
+
+const IN_SHAPE = [3, 9, 8, 3];
+const COUT = 5;
+const BIAS_VALUE = 0.75;
+
+/** max |a − b| / max |b|. */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0, top = 0;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    top = Math.max(top, Math.abs(b[i]));
+  }
+  return top > 0 ? worst / top : worst;
+}
+
+function randomArray(seed: number, n: number): Float32Array {
+  const g = gaussian(seed);
+  return Float32Array.from({ length: n }, () => g());
+}
+
+/** Runs the three kernels of one geometry on `backend`; returns their outputs. */
+function runKernels(backend: Backend, c: ConvCase, x: Float32Array, w: Float32Array, z: Float32Array) {
+  const ex = backend.exports;
+  const [n, h, wd, cin] = IN_SHAPE;
+  const [ho, pt] = axis(h, c.kh, c.sh, c.dh, c.padding);
+  const [wo, pl] = axis(wd, c.kw, c.sw, c.dw, c.padding);
+  const NB = c.kh * c.kw * cin + 1, P = n * ho * wo;
+  const rows = ex.convBlockRows(NB);
+  const sizes = [x.length, rows * NB, rows * Math.max(NB, COUT) + COUT * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB];
+  const ptr: number[] = [];
+  let at = Math.ceil((ex.heapBase() >>> 0) / 64) * 64;
+  for (const s of sizes) { ptr.push(at); at += Math.ceil((s * 4) / 64) * 64; }
+  const need = Math.ceil(at / 65536) - backend.memory.buffer.byteLength / 65536;
+  if (need > 0) backend.memory.grow(need);
+  const f32 = (p: number, len: number) => new Float32Array(backend.memory.buffer, p, len);
+  const [pIn, pPatch, pPatchT, pScratch, pW, pOut, pZ, pAdj, pGram] = ptr;
+  f32(pIn, x.length).set(x);
+  f32(pW, NB * COUT).set(w);
+  f32(pZ, P * COUT).set(z);
+  ex.convConfigure(n, h, wd, cin, ho, wo, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, pt, pl, COUT, pIn, BIAS_VALUE, pPatch, pPatchT, pScratch);
+  ex.convForward(pW, pOut);
+  ex.convAdjoint(pZ, pAdj);
+  ex.convGram(pGram);
+  return { forward: f32(pOut, P * COUT).slice(), adjoint: f32(pAdj, NB * COUT).slice(), gram: f32(pGram, NB * NB).slice(), P, NB };
+}
+
+describe.each([true, false])("conv kernels (SIMD build: %s)", (simd) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await instantiate(await compileModule(simd));
+  });
+
+  it.each(CASES.map((c) => [`${c.kh}×${c.kw} s${c.sh},${c.sw} d${c.dh},${c.dw} ${c.padding}`, c] as const))(
+    "%s: A(W), A*(Z) and A*A against f64 loops; ⟨A(W), Z⟩ = ⟨W, A*(Z)⟩",
+    (_name, c) => {
+      const cin = IN_SHAPE[3];
+      const N = c.kh * c.kw * cin, NB = N + 1;
+      const x = randomArray(1, IN_SHAPE.reduce((a, b) => a * b, 1));
+      const w = randomArray(2, NB * COUT);
+      const kernel = w.subarray(0, N * COUT);
+      const biasRow = Array.from(w.subarray(N * COUT), (b) => b * BIAS_VALUE);
+      const expectedForward = naiveConv(x, IN_SHAPE, kernel, biasRow, COUT, c);
+      const P = expectedForward.shape[0] * expectedForward.shape[1] * expectedForward.shape[2];
+      const z = randomArray(3, P * COUT);
+      const got = runKernels(backend, c, x, w, z);
+      expect(got.P).toBe(P);
+      expect(relDiff(got.forward, expectedForward.out)).toBeLessThan(1e-5);
+
+      // A*(Z) and A*A from the unrolling, in f64.
+      const u = im2col(x, IN_SHAPE, c);
+      const row = (p: number, j: number) => (j < N ? u.data[p * N + j] : BIAS_VALUE);
+      const adjoint = new Float64Array(NB * COUT);
+      const gram = new Float64Array(NB * NB);
+      for (let p = 0; p < P; p++) {
+        for (let j = 0; j < NB; j++) {
+          const v = row(p, j);
+          if (v === 0) continue;
+          for (let m = 0; m < COUT; m++) adjoint[j * COUT + m] += v * z[p * COUT + m];
+          for (let k = 0; k < NB; k++) gram[j * NB + k] += v * row(p, k);
+        }
+      }
+      expect(relDiff(got.adjoint, adjoint)).toBeLessThan(1e-5);
+      expect(relDiff(got.gram, gram)).toBeLessThan(1e-5);
+
+      // The adjoint identity on the kernels' own outputs, summed in f64.
+      let lhs = 0, rhs = 0, scale = 0;
+      for (let i = 0; i < got.forward.length; i++) { lhs += got.forward[i] * z[i]; scale += Math.abs(got.forward[i] * z[i]); }
+      for (let i = 0; i < got.adjoint.length; i++) rhs += w[i] * got.adjoint[i];
+      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-6 * scale);
+    },
+  );
+});
+
+describe("the conv kernels' forward pass against TF.js conv2d", () => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await instantiate(await compileModule(true));
+    await tf.setBackend("cpu");
+  });
+
+  // TF.js refuses strides > 1 together with dilations > 1.
+  const tfCases = CASES.filter((c) => (c.sh === 1 && c.sw === 1) || (c.dh === 1 && c.dw === 1));
+  it.each(tfCases.map((c) => [`${c.kh}×${c.kw} s${c.sh},${c.sw} d${c.dh},${c.dw} ${c.padding}`, c] as const))("%s within 1e-5 relative", (_n, c) => {
+    const cin = IN_SHAPE[3];
+    const N = c.kh * c.kw * cin;
+    const x = randomArray(11, IN_SHAPE.reduce((a, b) => a * b, 1));
+    const w = randomArray(12, (N + 1) * COUT);
+    const expected = tf.tidy(() => {
+      const y = tf.conv2d(
+        tf.tensor4d(x, IN_SHAPE as [number, number, number, number]),
+        tf.tensor4d(w.slice(0, N * COUT), [c.kh, c.kw, cin, COUT]),
+        [c.sh, c.sw], c.padding, "NHWC", [c.dh, c.dw],
+      );
+      return tf.add(y, tf.mul(tf.tensor1d(w.slice(N * COUT)), BIAS_VALUE)).dataSync() as Float32Array;
+    });
+    const got = runKernels(backend, c, x, w, new Float32Array(expected.length));
+    expect(got.forward.length).toBe(expected.length);
+    expect(relDiff(got.forward, expected)).toBeLessThan(1e-5);
+  });
+});
