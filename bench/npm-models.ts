@@ -8,7 +8,7 @@
 // the model.json object, group1-shardKofN.min.js each export one shard's bytes as base64.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { createRequire } from "node:module";
@@ -95,9 +95,4 @@ export function nsfwjsModel(which: "mobilenet_v2" | "inception_v3"): NpmModel {
   const weightData = new Uint8Array(Buffer.concat(parts)).buffer;
   const size = which === "mobilenet_v2" ? 224 : 299;
   return { label: `${NSFWJS.name}@${NSFWJS.version} ${which}`, modelJson, weightData, inputShape: [size, size, 3], classes: NSFW_CLASSES };
-}
-
-/** The files of a cached package, for a report. */
-export function modelFiles(which: string): string[] {
-  return readdirSync(join(packageRoot(NSFWJS), "dist", "models", which));
 }
