@@ -133,16 +133,17 @@ describe("cascade on a residual graph (conv → two branches → Add → ReLU �
       { name: "sum", op: "add", inputs: ["ca", "cb"] },
       { name: "r", op: "activation", inputs: ["sum"], activation: "relu" },
       { name: "pool", op: "maxPool2d", inputs: ["r"], poolSize: [2, 2], strides: [2, 2], padding: "valid" },
-      { name: "flat", op: "flatten", inputs: ["pool"] },
+      convSpec("c3", "pool", 4, 4, same(3), "relu", 36),
+      { name: "flat", op: "flatten", inputs: ["c3"] },
       denseSpec("logits", "flat", 64, 3, "linear", 34),
     ], ["x"], ["logits"]);
     const g = gaussian(35);
     const x = new Float32Array(S * 192).map(() => g());
     const r = await pruneGraph(graph, { data: x, rows: S, cols: 192 }, { mode: "cascade", epsilonGain: 0.05, gamma });
-    expect(r.layers.map((l) => [l.name, l.program])).toEqual([["c0", "relu"], ["ca", "linear"], ["cb", "linear"], ["logits", "linear"]]);
+    expect(r.layers.map((l) => [l.name, l.program])).toEqual([["c0", "relu"], ["ca", "linear"], ["cb", "linear"], ["c3", "relu"], ["logits", "linear"]]);
     expect(r.layers[1].programReason).toBe(`followed by add node "sum": linear on the pre-activation output`);
 
-    const inputs = { c0: "x", ca: "c0", cb: "c0", logits: "flat" } as const;
+    const inputs = { c0: "x", ca: "c0", cb: "c0", c3: "pool", logits: "flat" } as const;
     const o = forwardGraph(graph, [x], S, { preActivationOf: Object.keys(inputs) });
     const p = forwardGraph(r.graph, [x], S, { outputsOf: Object.values(inputs), preActivationOf: Object.keys(inputs) });
     for (const [name, inName] of Object.entries(inputs)) {
@@ -175,6 +176,13 @@ describe("cascade on a residual graph (conv → two branches → Add → ReLU �
       expect(report.status).toBe("solved");
       const out = isRelu ? relu(p.preActivations.get(name)!) : p.preActivations.get(name)!;
       const error = dist(out, y);
+      if (isRelu && name !== "c0") {
+        // The ReLU program's other constraint, (Ŵ ⊛ X̂)_{Ω^c} ≤ V, within the solver's reported leakage.
+        const pre = p.preActivations.get(name)!;
+        let leak = 0;
+        for (let k = 0; k < y.length; k++) if (!(y[k] > 0)) leak = Math.max(leak, pre[k] - v[k]);
+        expect(leak).toBeLessThanOrEqual(report.info!.leakage + 1e-5);
+      }
       expect(error).toBeLessThanOrEqual(epsilon * (1 + 1e-3));
       expect(report.relativeError).toBeCloseTo(error / norm(y), 5);
     }
