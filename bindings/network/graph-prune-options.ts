@@ -14,7 +14,7 @@ const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 
-export interface ResolvedGraphOptions {
+interface ResolvedGraphOptions {
   mode: PruneMode;
   gainOf: (node: string) => number;
   gamma: number;
