@@ -3,7 +3,7 @@
 // the node, before any work.
 import { describe, expect, it } from "vitest";
 import {
-  buildGraph, foldBatchNorms, forwardGraph, OutOfMemoryError, pruneDepthwiseConvLayer, pruneGraph, ShapeError, ValidationError,
+  buildGraph, foldBatchNorms, forwardGraph, OutOfMemoryError, pruneDepthwiseConvLayer, pruneGraph, pruneLayer, ShapeError, ValidationError,
   type GraphNodeSpec, type ModelGraph,
 } from "../bindings/index.ts";
 import { gaussian, rng } from "./helpers/problems.ts";
@@ -45,8 +45,9 @@ function mixedGraph(): ModelGraph {
       name: "dw", op: "depthwiseConv2d", inputs: ["sum"], depthMultiplier: 2, kernelSize: [3, 3], strides: [1, 1], padding: "valid", dilation: [1, 1],
       activation: "relu6", kernel: weights(75, 9 * 3 * 2, 9), bias: weights(76, 6, 10),
     },
-    { name: "flat", op: "flatten", inputs: ["dw"] },
-    dense("e", "flat", 96, 8, "tanh", 77),
+    dense("pw", "dw", 6, 5, "linear", 83), // over the last axis of [4, 4, 6]
+    { name: "flat", op: "flatten", inputs: ["pw"] },
+    dense("e", "flat", 80, 8, "tanh", 77),
     dense("f", "e", 8, 6, "sigmoid", 78),
     dense("g", "f", 6, 4, "softmax", 79),
   ], ["x"], ["g"]);
@@ -68,6 +69,7 @@ describe("programs and BatchNorm folding", () => {
       ["c", "linear", `followed by add node "sum": linear on the pre-activation output`],
       ["d", "linear", `followed by add node "sum": linear on the pre-activation output`],
       ["dw", "linear", "activation relu6: linear on the pre-activation output"],
+      ["pw", "linear", `followed by dense node "e": linear on the pre-activation output`],
       ["e", "linear", "activation tanh: linear on the pre-activation output"],
       ["f", "linear", "activation sigmoid: linear on the pre-activation output"],
       ["g", "linear", "activation softmax: linear on the pre-activation output"],
@@ -93,6 +95,16 @@ describe("programs and BatchNorm folding", () => {
     expect(report.channels).toHaveLength(3);
     expect(report.nnzAfter).toBe(dwSolve.nnz);
     expect(report.relativeError).toBeCloseTo(dwSolve.relativeOutputError, 12);
+
+    // A Dense node over the last axis: every one of the S·4·4 positions is a row of pruneLayer.
+    const pwSignals = forwardGraph(foldBatchNorms(graph).graph, [x], S, { outputsOf: ["dw"], preActivationOf: ["pw"] });
+    const pwSolve = await pruneLayer({ data: pwSignals.values.get("dw")!, rows: S * 16, cols: 6 }, { data: pwSignals.preActivations.get("pw")!, rows: S * 16, cols: 5 }, {
+      kind: "linear", epsilonGain: 0.1, maxIter: 200, fitBias: false,
+    });
+    const pw = r.graph.nodes.find((n) => n.name === "pw")!;
+    if (pw.op !== "dense") throw new Error("not dense");
+    expect(bits(pw.kernel)).toEqual(bits(pwSolve.weights));
+    expect(pw.bias).toBeNull();
   });
 
   it("the BatchNorm's node is solved on the folded signals: its budget holds for the folded target", async () => {
