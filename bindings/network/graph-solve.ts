@@ -23,7 +23,7 @@ export interface NodeSignals {
 
 export type Budget = { epsilonGain: number } | { epsilon: number };
 
-export interface NodeSolve {
+interface NodeSolve {
   status: SolveStatus;
   weights: Float32Array;
   bias: Float32Array;

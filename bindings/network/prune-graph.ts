@@ -14,7 +14,7 @@ import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "
 import { cascadeEpsilon, depthwiseCascadeEpsilon } from "./graph-cascade-budget.ts";
 import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
-import { solveNode, type Budget, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
+import { solveNode, type Budget, type NodeSignals } from "./graph-solve.ts";
 import { distance, frobenius } from "./forward.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
@@ -74,7 +74,6 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
 
   const original = forwardGraph(folded, [x], samples, { outputsOf: targets.map((n) => n.inputs[0]), preActivationOf: targets.map((n) => n.name) });
   const reports: GraphLayerReport[] = [];
-  const solved = new Map<string, NodeSolve>();
   const replaced = new Map<string, GraphNode>();
   const changed = new Set<string>(); // nodes whose output differs from the original's (cascade)
   const current = () => buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
@@ -107,7 +106,6 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     };
     const started = performance.now();
     const r = await solveNode(node, signals, program.program, budget, o.layerOptions, hooks);
-    solved.set(node.name, r);
     const parameters = node.kernel.length + (node.bias ? node.bias.length : 0);
     reports.push({
       name: node.name, op: node.op, program: program.program, programReason: program.reason, status: r.status,
