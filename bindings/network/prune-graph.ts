@@ -66,16 +66,21 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   const shapeOf = new Map(folded.nodes.map((n) => [n.name, n.shape]));
   const targets = folded.nodes.filter((n): n is PrunableNode => isPrunable(n) && o.selected.has(n.name));
   const programs = new Map<string, NodeProgram>(targets.map((n) => [n.name, programOf(folded, n, consumers)]));
+  const downstream = new Map(targets.map((n) => [n.name, new Set(downstreamOf(n.name, consumers))]));
   // Final nodes (κ in cascade): no pruned node downstream of them.
-  const final = new Set(targets.filter((n) => !downstreamOf(n.name, consumers).some((d) => d !== n.name && o.selected.has(d))).map((n) => n.name));
+  const final = new Set(targets.filter((n) => ![...downstream.get(n.name)!].some((d) => d !== n.name && o.selected.has(d))).map((n) => n.name));
   for (const n of targets) {
     checkNodeFits(n, shapeOf.get(n.inputs[0])!, samples, o.mode === "cascade" && programs.get(n.name)!.program === "relu", o.layerOptions.wUpdate);
   }
 
-  const original = forwardGraph(folded, [x], samples, { outputsOf: targets.map((n) => n.inputs[0]), preActivationOf: targets.map((n) => n.name) });
+  // The original signals every solve needs, computed at once and dropped after their last use.
+  // Cascade feeds a node the original input only when no pruned node is upstream of it.
+  const fedOriginal = targets.filter((n) => o.mode === "parallel" || !targets.some((t) => downstream.get(t.name)!.has(n.inputs[0])));
+  const original = forwardGraph(folded, [x], samples, { outputsOf: fedOriginal.map((n) => n.inputs[0]), preActivationOf: targets.map((n) => n.name) });
+  const lastUse = new Map(targets.map((n, k) => [n.inputs[0], k]));
   const reports: GraphLayerReport[] = [];
   const replaced = new Map<string, GraphNode>();
-  const changed = new Set<string>(); // nodes whose output differs from the original's (cascade)
+  const changed = new Set<string>(); // nodes whose output differs from the original's (cascade only)
   const current = () => buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
 
   for (const [k, node] of targets.entries()) {
@@ -84,13 +89,14 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     const relu = program.program === "relu";
     const target = targetOf(program, original.preActivations.get(node.name)!);
     const inName = node.inputs[0];
-    const signals: NodeSignals = { input: original.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target };
-    let budget: Budget = { epsilonGain: o.gainOf(node.name) };
-    if (o.mode === "cascade" && changed.has(inName)) {
+    let signals: NodeSignals, budget: Budget;
+    if (!changed.has(inName)) {
+      signals = { input: original.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target };
+      budget = { epsilonGain: o.gainOf(node.name) };
+    } else {
       const f = forwardGraph(upTo(current(), node.name), [x], samples, { outputsOf: [inName], preActivationOf: [node.name] });
       const v = f.preActivations.get(node.name)!; // the original weights on the pruned input
-      signals.input = f.values.get(inName)!;
-      if (relu) signals.upperBound = v;
+      signals = { input: f.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target, ...(relu ? { upperBound: v } : {}) };
       const isFinal = final.has(node.name);
       budget = {
         epsilon: node.op === "depthwiseConv2d"
@@ -115,7 +121,9 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     });
     options.onProgress?.({ layer: k, layers: targets.length, name: node.name, phase: "done", iteration: r.iterations });
     replaced.set(node.name, { ...node, kernel: r.weights, bias: node.bias ? r.bias : null });
-    if (o.mode === "cascade") for (const d of downstreamOf(node.name, consumers)) changed.add(d);
+    if (o.mode === "cascade") for (const d of downstream.get(node.name)!) changed.add(d);
+    original.preActivations.delete(node.name);
+    if (lastUse.get(inName) === k) original.values.delete(inName);
   }
 
   // As pruneNetwork: a run that was aborted or stopped early returns the original graph, never a half-pruned one.
