@@ -27,6 +27,10 @@ export { buildGraph } from "./network/graph/build.ts";
 export { forwardGraph, type ForwardRequest, type GraphSignals } from "./network/graph/forward-graph.ts";
 export { foldBatchNorms, type FoldedBatchNorm } from "./network/graph/fold-batchnorm.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
+export { pruneGraph } from "./network/prune-graph.ts";
+export type {
+  GraphPruneOptions, GraphLayerOptions, GraphResult, GraphLayerReport, GraphOutputError, NodeProgram,
+} from "./network/graph-prune-types.ts";
 
 // Model files: TF.js LayersModel in and out, the masks file; calibration samples (.npy, JSON).
 export { parseLayersModel } from "./formats/tfjs/read.ts";

@@ -1,0 +1,85 @@
+// Options and results of pruneGraph, the Net-Trim drivers on a model graph.
+import type { LayerInfo, SolveStatus } from "../types.ts";
+import type { FoldedBatchNorm } from "./graph/fold-batchnorm.ts";
+import type { ModelGraph, PrunableNode } from "./graph/types.ts";
+import type { NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
+
+/**
+ * Passed to every layer solve. Dense-only settings (sparseInput, linearForm) reach the Dense
+ * nodes, the conv-only wUpdate reaches the conv nodes; the budget, V and bias are the driver's.
+ */
+export type GraphLayerOptions = NetworkLayerOptions & { wUpdate?: "auto" | "factored" | "cg" };
+
+export interface GraphPruneOptions {
+  /** Default "parallel". */
+  mode?: PruneMode;
+  /**
+   * ε = gain·‖Y‖_F of each node's target (parallel: every node; cascade: nodes whose input no pruned
+   * node changes). One number, or one per prunable node by name (nodes not named get 0.05).
+   */
+  epsilonGain?: number | Record<string, number>;
+  /** Cascade budget inflation γ ≥ 1. Default 1.1. */
+  gamma?: number;
+  /** Cascade factor κ ∈ (0, 1] on the budget of the final prunable nodes (no prunable node after them). Default 1. */
+  kappa?: number;
+  layerOptions?: GraphLayerOptions;
+  /** Names of the prunable nodes to prune. Default: every Dense, Conv2D and DepthwiseConv2D node. */
+  layers?: string[];
+  /** `layer` counts the pruned nodes in topological order; `name` is the node. */
+  onProgress?: (progress: NetworkProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Which program a node got, and why. */
+export interface NodeProgram {
+  program: "relu" | "linear";
+  /** e.g. `activation relu`, `followed by ReLU node "r1"`, `activation relu6: linear on the pre-activation output`. */
+  reason: string;
+  /** The ReLU's node whose output is the target (the node itself when its activation is relu). */
+  reluAt?: string;
+}
+
+export interface GraphLayerReport {
+  name: string;
+  op: PrunableNode["op"];
+  program: "relu" | "linear";
+  programReason: string;
+  status: SolveStatus;
+  /** Nonzero parameters (kernel + bias) before and after. */
+  nnzBefore: number;
+  nnzAfter: number;
+  parameters: number;
+  keptFraction: number;
+  /** The layer's budget ε (absolute). */
+  epsilon: number;
+  /** ‖act(Ŵ ⊛ X_in + b̂) − Y‖_F / ‖Y‖_F on the input the node was solved with (act = relu or identity). */
+  relativeError: number;
+  /** ADMM iterations (depthwise: summed over its channels). */
+  iterations: number;
+  timeMs: number;
+  /** The solve's info (Dense and Conv2D nodes). */
+  info?: LayerInfo;
+  /** Each channel's info (DepthwiseConv2D nodes: one problem per input channel). */
+  channels?: LayerInfo[];
+}
+
+export interface GraphOutputError {
+  name: string;
+  /** ‖Ŷ − Y‖_F of this graph output, pruned graph against the original, on the calibration samples. */
+  measured: number;
+  relative: number;
+}
+
+export interface GraphResult {
+  /** A new graph (BatchNorms folded, pruned weights); the original graph when the run was aborted. */
+  graph: ModelGraph;
+  /** "solved" when every pruned node is; else the first node status that is not. */
+  status: SolveStatus;
+  layers: GraphLayerReport[];
+  /** BatchNorms folded into the node before them before pruning (see foldBatchNorms). */
+  foldedBatchNorms: FoldedBatchNorm[];
+  /** Measured on the calibration samples, the returned graph against the original (unfolded) one. */
+  outputError: { measured: number; relative: number; perOutput: GraphOutputError[] };
+  execution: NetworkExecution;
+  timeMs: number;
+}

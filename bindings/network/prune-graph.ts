@@ -1,0 +1,158 @@
+// pruneGraph: the paper's two drivers (SPEC §4) on any model graph (a DAG of Dense, Conv2D and
+// DepthwiseConv2D nodes among the other ops), after folding every foldable BatchNorm.
+//   parallel — every prunable node on the ORIGINAL graph's signals (its input node's output, its
+//              own target), V = 0, ε = gain·‖Y‖;
+//   cascade  — nodes in topological order, each fed the partially pruned graph's signal, target
+//              the original, V = W̄ᵀX̂, ε² = γ·‖(W̄ᵀX̂ − Y)_Ω‖² (κ on the final nodes).
+// Every solve runs in this thread: the worker pool knows Dense jobs only. On a chain of Dense
+// layers it does what pruneNetwork does, to the bit.
+import { ValidationError } from "../errors.ts";
+import { buildGraph } from "./graph/build.ts";
+import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
+import { forwardGraph } from "./graph/forward-graph.ts";
+import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "./graph/types.ts";
+import { cascadeEpsilon, depthwiseCascadeEpsilon } from "./graph-cascade-budget.ts";
+import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
+import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
+import { solveNode, type Budget, type NodeSignals } from "./graph-solve.ts";
+import { distance, frobenius } from "./forward.ts";
+import type { MatrixInput, ProgressInfo } from "../types.ts";
+import type { Tensor } from "../conv-types.ts";
+import type { GraphLayerReport, GraphOutputError, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
+
+const countNonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
+
+/** The node and every node it depends on, as a graph whose output is the node. */
+function upTo(graph: ModelGraph, name: string): ModelGraph {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const keep = new Set<string>();
+  const stack = [name];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (keep.has(n)) continue;
+    keep.add(n);
+    stack.push(...byName.get(n)!.inputs);
+  }
+  return buildGraph(graph.nodes.filter((n) => keep.has(n.name)), graph.inputs.filter((i) => keep.has(i)), [name]);
+}
+
+/** Every node downstream of `name` (itself included). */
+function downstreamOf(name: string, consumers: Map<string, GraphNode[]>): string[] {
+  const seen = new Set<string>();
+  const stack = [name];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const c of consumers.get(n)!) stack.push(c.name);
+  }
+  return [...seen];
+}
+
+/**
+ * Prunes the Dense, Conv2D and DepthwiseConv2D nodes of `graph` on calibration samples `input`:
+ * a tensor [samples, ...inputShape] (NHWC) or a [samples, features] matrix of flattened samples.
+ * The graph given is not modified.
+ */
+export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput, options: GraphPruneOptions = {}): Promise<GraphResult> {
+  const t0 = performance.now();
+  if (!graph || !Array.isArray(graph.nodes) || !Array.isArray(graph.inputs) || !Array.isArray(graph.outputs)) {
+    throw new ValidationError("graph", "a ModelGraph (see buildGraph)", graph);
+  }
+  const o = resolveGraphOptions(graph, options);
+  const { data: x, samples } = calibrationSamples(graph, input);
+  const { graph: folded, folded: foldedBatchNorms } = foldBatchNorms(graph);
+  const consumers = consumersOf(folded);
+  const shapeOf = new Map(folded.nodes.map((n) => [n.name, n.shape]));
+  const targets = folded.nodes.filter((n): n is PrunableNode => isPrunable(n) && o.selected.has(n.name));
+  const programs = new Map<string, NodeProgram>(targets.map((n) => [n.name, programOf(folded, n, consumers)]));
+  const downstream = new Map(targets.map((n) => [n.name, new Set(downstreamOf(n.name, consumers))]));
+  // Final nodes (κ in cascade): no pruned node downstream of them.
+  const final = new Set(targets.filter((n) => ![...downstream.get(n.name)!].some((d) => d !== n.name && o.selected.has(d))).map((n) => n.name));
+  for (const n of targets) {
+    checkNodeFits(n, shapeOf.get(n.inputs[0])!, samples, o.mode === "cascade" && programs.get(n.name)!.program === "relu", o.layerOptions.wUpdate);
+  }
+
+  // The original signals every solve needs, computed at once and dropped after their last use.
+  // Cascade feeds a node the original input only when no pruned node is upstream of it.
+  const fedOriginal = targets.filter((n) => o.mode === "parallel" || !targets.some((t) => downstream.get(t.name)!.has(n.inputs[0])));
+  const original = forwardGraph(folded, [x], samples, { outputsOf: fedOriginal.map((n) => n.inputs[0]), preActivationOf: targets.map((n) => n.name) });
+  const lastUse = new Map(targets.map((n, k) => [n.inputs[0], k]));
+  const reports: GraphLayerReport[] = [];
+  const replaced = new Map<string, GraphNode>();
+  const changed = new Set<string>(); // nodes whose output differs from the original's (cascade only)
+  const current = () => buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
+
+  for (const [k, node] of targets.entries()) {
+    if (options.signal?.aborted) break;
+    const program = programs.get(node.name)!;
+    const relu = program.program === "relu";
+    const target = targetOf(program, original.preActivations.get(node.name)!);
+    const inName = node.inputs[0];
+    let signals: NodeSignals, budget: Budget;
+    if (!changed.has(inName)) {
+      signals = { input: original.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target };
+      budget = { epsilonGain: o.gainOf(node.name) };
+    } else {
+      const f = forwardGraph(upTo(current(), node.name), [x], samples, { outputsOf: [inName], preActivationOf: [node.name] });
+      const v = f.preActivations.get(node.name)!; // the original weights on the pruned input
+      signals = { input: f.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target, ...(relu ? { upperBound: v } : {}) };
+      const isFinal = final.has(node.name);
+      budget = {
+        epsilon: node.op === "depthwiseConv2d"
+          ? depthwiseCascadeEpsilon(v, target, relu, shapeOf.get(inName)![2], node.depthMultiplier, o.gamma, o.kappa, isFinal)
+          : cascadeEpsilon(v, target, relu, o.gamma, o.kappa, isFinal),
+      };
+    }
+    const hooks = {
+      signal: options.signal,
+      onProgress: options.onProgress
+        ? (p: ProgressInfo) => options.onProgress!({ ...p, layer: k, layers: targets.length, name: node.name, phase: "solving" })
+        : undefined,
+    };
+    const started = performance.now();
+    const r = await solveNode(node, signals, program.program, budget, o.layerOptions, hooks);
+    const parameters = node.kernel.length + (node.bias ? node.bias.length : 0);
+    reports.push({
+      name: node.name, op: node.op, program: program.program, programReason: program.reason, status: r.status,
+      nnzBefore: countNonzeros(node.kernel) + countNonzeros(node.bias), nnzAfter: r.nnz, parameters, keptFraction: r.nnz / parameters,
+      epsilon: r.epsilon, relativeError: r.outputError / (frobenius(target) || 1), iterations: r.iterations,
+      timeMs: performance.now() - started, ...(r.info ? { info: r.info } : { channels: r.channels }),
+    });
+    options.onProgress?.({ layer: k, layers: targets.length, name: node.name, phase: "done", iteration: r.iterations });
+    replaced.set(node.name, { ...node, kernel: r.weights, bias: node.bias ? r.bias : null });
+    if (o.mode === "cascade") for (const d of downstream.get(node.name)!) changed.add(d);
+    original.preActivations.delete(node.name);
+    if (lastUse.get(inName) === k) original.values.delete(inName);
+  }
+
+  // As pruneNetwork: a run that was aborted or stopped early returns the original graph, never a half-pruned one.
+  const complete = reports.length === targets.length && reports.every((r) => r.status !== "aborted");
+  const out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
+  const firstBad = reports.find((r) => r.status !== "solved");
+  return {
+    graph: out,
+    status: firstBad?.status ?? (complete ? "solved" : "aborted"),
+    layers: reports,
+    foldedBatchNorms: complete ? foldedBatchNorms : [],
+    outputError: outputError(graph, complete ? out : undefined, x, samples),
+    execution: { workers: 0, inThread: true, reason: "pruneGraph solves every node in this thread (the worker pool runs Dense jobs only)" },
+    timeMs: performance.now() - t0,
+  };
+}
+
+/** The returned graph against the user's original (unfolded) graph, output by output, on the calibration samples. */
+function outputError(original: ModelGraph, pruned: ModelGraph | undefined, x: Float32Array, samples: number): GraphResult["outputError"] {
+  const a = forwardGraph(original, [x], samples).outputs;
+  const b = pruned ? forwardGraph(pruned, [x], samples).outputs : a; // undefined: the original was returned
+  let sq = 0, normSq = 0;
+  const perOutput: GraphOutputError[] = original.outputs.map((name, i) => {
+    const measured = distance(b[i], a[i]);
+    const norm = frobenius(a[i]);
+    sq += measured ** 2;
+    normSq += norm ** 2;
+    return { name, measured, relative: measured / (norm || 1) };
+  });
+  const measured = Math.sqrt(sq);
+  return { measured, relative: measured / (Math.sqrt(normSq) || 1), perOutput };
+}
