@@ -37,7 +37,7 @@ export { parseLayersModel } from "./formats/tfjs/read.ts";
 export { parseLayersModelGraph } from "./formats/tfjs/graph-read.ts";
 export { writeLayersModelGraph } from "./formats/tfjs/graph-write.ts";
 export { writeLayersModel, countNonzeros, type WrittenLayersModel, type LayerCount } from "./formats/tfjs/write.ts";
-export { masksOf, masksToJson, masksFromJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
+export { masksOf, masksToJson, masksFromJson, graphMasksToJson, type LayerMask, type MasksJson } from "./formats/masks.ts";
 export { ModelFormatError, type ModelFormatErrorDetails } from "./formats/model-format-error.ts";
 export { parseNpy, parseCalibrationJson, type SampleMatrix } from "./formats/samples.ts";
 

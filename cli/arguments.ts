@@ -2,7 +2,7 @@
 // name the flag (exit code 2).
 import { parseArgs } from "node:util";
 
-export const USAGE = `net-trim: prune the Dense layers of a TF.js LayersModel with Net-Trim (convex, layer-wise)
+export const USAGE = `net-trim: prune a TF.js LayersModel with Net-Trim (convex, layer-wise)
 
 Usage:
   net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
@@ -10,9 +10,11 @@ Usage:
 
 Inputs:
   <model.json>               TF.js LayersModel (model.json + weight shards; or its directory):
-                             a chain of Dense layers, ReLU between, linear last layer
-  -c, --calibration <file>   calibration samples [samples, features]: a .npy file (float32,
-                             float64 or uint8, C order) or a JSON array of arrays of numbers
+                             a chain of Dense layers, or any graph of the supported layers
+                             (Conv2D, DepthwiseConv2D, pooling, BatchNorm, Add, Concatenate...)
+  -c, --calibration <file>   calibration samples: a .npy file (float32, float64 or uint8, C
+                             order) of [samples, features] or [samples, H, W, C], or a JSON
+                             array of arrays of numbers
   -o, --out <dir>            output directory (created if missing): model.json, weights.bin,
                              masks.json (which weights are zero), report.json
 
@@ -20,14 +22,15 @@ Options:
   --mode parallel|cascade    parallel: every layer on the original network's signals (default);
                              cascade: layers in order on the pruned network's output
   --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
-                             or one per layer, e.g. 0.02,0.05,0.1
+                             or one per (prunable) layer, e.g. 0.02,0.05,0.1
   --sparsity <d>[,...]       instead of a budget: the fraction of each layer's weights to KEEP,
-                             e.g. 0.1 (or 10%); one value or one per layer
+                             e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)
   --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
   --max-iter <n>             iteration cap per layer solve (default 2000)
   --workers <n>              parallel mode: layers solved at once on worker threads
-                             (0: in this thread; default: min(CPU threads, layers))
+                             (0: in this thread; default: min(CPU threads, layers); model
+                             graphs are pruned in this thread)
   --samples <n>              use only the first n calibration samples
   --force                    overwrite a model.json already in the output directory
   --json                     print report.json to stdout instead of the table

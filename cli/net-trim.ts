@@ -8,17 +8,32 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
-  type NetworkOptions, type NetworkResult, type PruneMode,
+  masksToJson, ModelFormatError, NetTrimError, parseLayersModel, parseLayersModelGraph, pruneNetwork, writeLayersModel,
+  type DenseNetwork, type ModelGraph, type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
-import { readLayersModelDir, writeLayersModelDir } from "../bindings/node/files.ts";
+import { readLayersModelBytes, writeLayersModelDir } from "../bindings/node/files.ts";
+import { pruneGraphCommand } from "./graph-command.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
+import { listenForInterrupt } from "./interrupt.ts";
 import { progressSink } from "./progress.ts";
 import { buildReport, formatTable, packageVersion } from "./report.ts";
 
 // ---------------------------------------------------------------------------------------------
 // net-trim prune
+
+/**
+ * A chain of Dense layers goes to pruneNetwork (worker pool, density search, Theorem 1/2); any
+ * other model the graph reader takes (conv nets, functional models) to pruneGraph.
+ */
+function readModel(modelJson: unknown, weightData: ArrayBuffer[]): { network: DenseNetwork; graph?: undefined } | { graph: ModelGraph } {
+  try {
+    return { network: parseLayersModel(modelJson, weightData) };
+  } catch (e) {
+    if (!(e instanceof ModelFormatError)) throw e;
+    return { graph: parseLayersModelGraph(modelJson, weightData) };
+  }
+}
 
 async function prune(positionals: string[], values: ReturnType<typeof parseCommandLine>["values"]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("prune: expected a model (path to model.json), received nothing");
@@ -57,15 +72,21 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const quiet = values.quiet === true;
   const note = (s: string) => { if (!quiet) process.stderr.write(`net-trim: ${s}\n`); };
 
-  const model = readLayersModelDir(modelArg);
-  const network = model.network;
-  const L = network.layers.length;
+  const model = readLayersModelBytes(modelArg);
+  const read = readModel(model.modelJson, model.weightData);
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
   if (samples !== undefined) {
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
-    calib = { data: calib.data.subarray(0, samples * calib.cols), rows: samples, cols: calib.cols };
+    calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
+  if (read.graph) {
+    checkFinite(calib, calibName);
+    return pruneGraphCommand({ model, graph: read.graph, calib, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true },
+      { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
+  }
+  const network = read.network;
+  const L = network.layers.length;
   if (calib.cols !== network.inputSize) {
     throw new NetTrimError("shape_mismatch",
       `${calibName} has ${calib.cols} features per sample (shape [${calib.rows}, ${calib.cols}]) but the model's first layer "${network.layers[0].name}" takes ${network.inputSize} inputs`);
@@ -79,24 +100,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   const workers = mode === "parallel" ? Math.min(workersArg ?? os.availableParallelism(), L) : undefined;
 
-  const controller = new AbortController();
-  let interrupted = false;
   const sink = progressSink(quiet, maxIter ?? 2000);
-  let firstSigint = 0;
-  const onSigint = () => {
-    if (interrupted) {
-      // Wrappers (npx, tsx) relay the terminal's SIGINT that this process also got: one press, not two.
-      if (performance.now() - firstSigint < 300) return;
-      process.stderr.write("net-trim: interrupted: nothing was written\n");
-      process.exit(130); // a second Ctrl-C: stop now
-    }
-    interrupted = true;
-    firstSigint = performance.now();
-    controller.abort();
-    sink.clear();
-    process.stderr.write("net-trim: interrupted, stopping the solves (Ctrl-C again to quit at once)\n");
-  };
-  process.on("SIGINT", onSigint);
+  const interrupt = listenForInterrupt(() => sink.clear());
 
   const options: NetworkOptions = {
     mode,
@@ -106,8 +111,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}),
-    onProgress: (p) => { if (!interrupted) sink.update(p); },
-    signal: controller.signal,
+    onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
+    signal: interrupt.signal,
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
   const budget = density !== undefined
@@ -122,15 +127,15 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     result = await pruneNetwork(network, calib, options);
   } catch (e) {
     sink.clear();
-    if (interrupted || (e as Error)?.name === "AbortError") {
+    if (interrupt.interrupted() || (e as Error)?.name === "AbortError") {
       process.stderr.write("net-trim: interrupted: nothing was written\n");
       return 130;
     }
-    process.off("SIGINT", onSigint);
+    interrupt.dispose();
     throw e;
   }
   sink.clear();
-  if (interrupted || result.status === "aborted") {
+  if (interrupt.interrupted() || result.status === "aborted") {
     process.stderr.write("net-trim: interrupted: nothing was written\n");
     return 130;
   }
@@ -154,7 +159,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   writeLayersModelDir(outDir, written);
   fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
   fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  process.off("SIGINT", onSigint);
+  interrupt.dispose();
 
   if (values.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");

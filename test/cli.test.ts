@@ -1,39 +1,17 @@
 // The command-line tool, run as a child process (node --import tsx cli/net-trim.ts) on the bundled
 // MNIST model with calibration samples written to a temp dir as .npy (header built by hand per the
 // NumPy format) and as JSON.
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
 import { npy } from "./helpers/npy.ts";
+import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
 import { forward, parseLayersModel, type DenseNetwork } from "../bindings/index.ts";
 import { readLayersModelDir } from "../bindings/node/files.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "cli", "net-trim.ts");
 const MODEL = path.join(ROOT, "models", "mnist-mlp", "model.json");
-
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
-
-/** Runs the CLI; `onStderr` sees stderr as it arrives (with the child, to signal it). */
-function run(args: string[], opts: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, ...opts.env };
-    if (!opts.env?.NET_TRIM_DEBUG) delete env.NET_TRIM_DEBUG;
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-    child.stderr.setEncoding("utf8").on("data", (d: string) => {
-      stderr += d;
-      opts.onStderr?.(stderr, child);
-    });
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
 
 function readModel(dir: string): DenseNetwork {
   const modelJson = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8"));
@@ -43,17 +21,6 @@ function readModel(dir: string): DenseNetwork {
 
 const nonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
 const nnzOf = (n: DenseNetwork) => n.layers.reduce((s, l) => s + nonzeros(l.kernel) + nonzeros(l.bias), 0);
-
-/** Every error case: one line on stderr, no stack trace, nothing on stdout. */
-function expectOneLineError(r: Run, code: number, ...fragments: string[]): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(r.stdout).toBe("");
-  const lines = r.stderr.trimEnd().split("\n");
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^net-trim: /);
-  expect(r.stderr).not.toMatch(/^\s+at /m);
-  for (const f of fragments) expect(r.stderr).toContain(f);
-}
 
 let tmp: string;
 let calibNpy: string; // 300 training digits, float32

@@ -686,8 +686,11 @@ describe(".npy and JSON calibration data", () => {
   it("fortran order, 1-D, bad magic, big-endian, wrong length: each a clear error", () => {
     const body = f32bytes(seq(6, (i) => i));
     expectError(() => parseNpy(npy("<f4", "(2, 3)", true, body)), ValidationError, "fortran_order", "C order", "True (Fortran order)");
-    expectError(() => parseNpy(npy("<f4", "(6,)", false, body)), ShapeError, "shape is (6,)", "1-D", "2-D array [samples, features]");
-    expectError(() => parseNpy(npy("<f4", "(1, 2, 3)", false, body)), ShapeError, "3-D");
+    expectError(() => parseNpy(npy("<f4", "(6,)", false, body)), ShapeError, "shape is (6,)", "1-D", "2-D array [samples, features]", "[samples, H, W, C]");
+    // More than two dimensions: one sample per index of the first, flattened in C order.
+    const images = parseNpy(npy("<f4", "(1, 2, 3)", false, body));
+    expect([images.rows, images.cols, images.sampleShape, Array.from(images.data)]).toEqual([1, 6, [2, 3], [0, 1, 2, 3, 4, 5]]);
+    expectError(() => parseNpy(npy("<f4", "(2, 2, 2, 1)", false, f32bytes(seq(7, (i) => i)))), ShapeError, "data has 28 bytes", "shape (2, 2, 2, 1)");
     const bad = npy("<f4", "(2, 3)", false, body);
     bad[1] = 0x58;
     expectError(() => parseNpy(bad), ValidationError, "magic", "\\x93NUMPY", "93 58 55 4d 50 59");

@@ -1,5 +1,5 @@
-// Calibration samples from bytes or text, in any runtime: NumPy .npy ([samples, features],
-// float32, float64 or uint8) and JSON (an array of equal-length arrays of numbers). The Node
+// Calibration samples from bytes or text, in any runtime: NumPy .npy ([samples, features] or
+// [samples, H, W, C], float32, float64 or uint8) and JSON (an array of equal-length arrays of numbers). The Node
 // helpers (net-trim/node) add reading them from files; the web page parses dropped files.
 import { ShapeError, ValidationError } from "../errors.ts";
 
@@ -8,13 +8,16 @@ export interface SampleMatrix {
   data: Float32Array;
   rows: number;
   cols: number;
+  /** Each sample's own shape when the file held more than two dimensions ([H, W, C] of images). */
+  sampleShape?: number[];
 }
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 /**
  * Parses .npy bytes (format versions 1.0, 2.0 and 3.0). Accepts little-endian float32 ('<f4'),
- * float64 ('<f8', rounded to float32) and uint8 ('|u1'), C order, 2-D shape [samples, features].
+ * float64 ('<f8', rounded to float32) and uint8 ('|u1'), C order, shape [samples, features] or
+ * [samples, ...sampleShape] (e.g. images [samples, H, W, C]: each sample flattened in C order).
  */
 export function parseNpy(buffer: ArrayBuffer | Uint8Array, name = "npy"): SampleMatrix {
   const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
@@ -62,22 +65,24 @@ export function parseNpy(buffer: ArrayBuffer | Uint8Array, name = "npy"): Sample
   }
   const dims = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new ValidationError(`${name}: shape`, "non-negative integers", `(${shapeText})`);
-  if (dims.length !== 2) {
+  if (dims.length < 2) {
     throw new ShapeError(
-      `${name}: shape is (${dims.join(", ")}${dims.length === 1 ? "," : ""}), a ${dims.length}-D array: expected a 2-D array [samples, features]` +
-      (dims.length === 1 ? " (for one sample use x.reshape(1, -1))" : dims.length > 2 ? " (flatten each sample: x.reshape(len(x), -1))" : ""),
+      `${name}: shape is (${dims.join(", ")}${dims.length === 1 ? "," : ""}), a ${dims.length}-D array: expected a 2-D array [samples, features] ` +
+      "or one sample per row of a higher-dimensional array ([samples, H, W, C])" + (dims.length === 1 ? " (for one sample use x.reshape(1, -1))" : ""),
     );
   }
-  const [rows, cols] = dims;
+  // More than two dimensions: one sample per index of the first, flattened in C order.
+  const rows = dims[0];
+  const cols = dims.slice(1).reduce((a, b) => a * b, 1);
   const dataStart = headerStart + headerLen;
   const need = rows * cols * itemSize;
   const have = bytes.length - dataStart;
   if (have !== need) {
-    throw new ShapeError(`${name}: data has ${have} bytes: expected ${rows} × ${cols} × ${itemSize} = ${need} bytes for shape (${rows}, ${cols}) '${descr}'`);
+    throw new ShapeError(`${name}: data has ${have} bytes: expected ${rows} × ${cols} × ${itemSize} = ${need} bytes for shape (${dims.join(", ")}) '${descr}'`);
   }
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = read(dataStart + i * itemSize);
-  return { data, rows, cols };
+  return dims.length > 2 ? { data, rows, cols, sampleShape: dims.slice(1) } : { data, rows, cols };
 }
 
 /** Parses calibration samples given as a JSON array of equal-length arrays of numbers. */

@@ -11,17 +11,21 @@ import { parseNpy, type SampleMatrix } from "../formats/samples.ts";
 
 export { parseCalibrationJson, parseNpy, type SampleMatrix } from "../formats/samples.ts";
 
-export interface LayersModelFiles {
+/** A model.json and its weight files as bytes, not yet interpreted. */
+export interface LayersModelBytes {
   /** The parsed model.json. */
   modelJson: Record<string, unknown>;
   /** One ArrayBuffer per weightsManifest group: that group's files concatenated in `paths` order. */
   weightData: ArrayBuffer[];
-  /** The Dense network read from them. */
-  network: DenseNetwork;
   /** Absolute path of model.json. */
   modelPath: string;
   /** Absolute paths of every group's files. */
   files: string[][];
+}
+
+export interface LayersModelFiles extends LayersModelBytes {
+  /** The Dense network read from them. */
+  network: DenseNetwork;
 }
 
 function exactBuffer(b: Buffer): ArrayBuffer {
@@ -32,9 +36,18 @@ function exactBuffer(b: Buffer): ArrayBuffer {
 
 /**
  * Reads model.json (or `<dir>/model.json` when given a directory) and its weight files, resolved
- * relative to model.json, and parses them with parseLayersModel.
+ * relative to model.json, and parses them with parseLayersModel (a chain of Dense layers).
  */
 export function readLayersModelDir(pathToModelJson: string): LayersModelFiles {
+  const bytes = readLayersModelBytes(pathToModelJson);
+  return { ...bytes, network: parseLayersModel(bytes.modelJson, bytes.weightData) };
+}
+
+/**
+ * Reads model.json and its weight files without interpreting the topology: for
+ * parseLayersModelGraph (any graph), or to try parseLayersModel first.
+ */
+export function readLayersModelBytes(pathToModelJson: string): LayersModelBytes {
   let modelPath = path.resolve(pathToModelJson);
   if (fs.existsSync(modelPath) && fs.statSync(modelPath).isDirectory()) modelPath = path.join(modelPath, "model.json");
   if (!fs.existsSync(modelPath)) {
@@ -77,8 +90,7 @@ export function readLayersModelDir(pathToModelJson: string): LayersModelFiles {
       weightData.push(exactBuffer(Buffer.concat(parts)));
     });
   }
-  const network = parseLayersModel(modelJson, weightData);
-  return { modelJson: modelJson as Record<string, unknown>, weightData, network, modelPath, files };
+  return { modelJson: modelJson as Record<string, unknown>, weightData, modelPath, files };
 }
 
 /** Writes writeLayersModel's output as `<outDir>/model.json` and `<outDir>/weights.bin`; returns both paths. */

@@ -1,0 +1,128 @@
+// net-trim prune on a model graph (conv nets, functional models): pruneGraph in this thread, the
+// pruned graph written back under the original topology, masks.json and report.json.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  graphMasksToJson, NetTrimError, pruneGraph, writeLayersModelGraph,
+  type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
+} from "../bindings/index.ts";
+import { writeLayersModelDir, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
+import { UsageError } from "./arguments.ts";
+import { listenForInterrupt } from "./interrupt.ts";
+import { progressSink } from "./progress.ts";
+import { buildGraphReport, formatGraphTable } from "./graph-report.ts";
+
+interface GraphJob {
+  model: LayersModelBytes;
+  graph: ModelGraph;
+  calib: SampleMatrix;
+  calibName: string;
+  calibFile: string;
+  outDir: string;
+  outArg: string;
+  quiet: boolean;
+  note: (s: string) => void;
+  json: boolean;
+}
+
+interface GraphFlags {
+  mode: PruneMode;
+  epsilonGain?: number | number[];
+  density?: number | number[];
+  gamma?: number;
+  kappa?: number;
+  maxIter?: number;
+  workers?: number;
+}
+
+const FILES = ["model.json", "weights.bin", "masks.json", "report.json"];
+
+/**
+ * The samples must match the model's input: [n, ...inputShape] exactly (a .npy of images), or
+ * flattened [n, features] in the same (NHWC) order. An image array of the same size in another
+ * layout ([n, 1, 28, 28] for [28, 28, 1]) is refused rather than silently misread.
+ */
+function checkCalibrationShape(job: GraphJob): void {
+  const { graph, calib, calibName } = job;
+  if (graph.inputs.length !== 1) {
+    throw new NetTrimError("shape_mismatch", `the model has ${graph.inputs.length} inputs (${graph.inputs.join(", ")}): net-trim prune takes one calibration file, so models with one input only`);
+  }
+  const input = graph.nodes.find((n) => n.name === graph.inputs[0])!;
+  const shape = input.shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  const given = calib.sampleShape ?? [calib.cols];
+  const fits = calib.sampleShape ? given.length === shape.length && given.every((d, i) => d === shape[i]) : calib.cols === size;
+  if (!fits) {
+    throw new NetTrimError("shape_mismatch",
+      `${calibName} has samples of shape [${given.join(", ")}] but the model's input "${input.name}" takes [${shape.join(", ")}]` +
+      ` (or the same flattened: ${size} features per sample)`);
+  }
+}
+
+export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
+  if (flags.density !== undefined) {
+    throw new UsageError("--sparsity: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
+  }
+  const prunable = job.graph.nodes.filter((n) => n.op === "dense" || n.op === "conv2d" || n.op === "depthwiseConv2d").map((n) => n.name);
+  const gains = flags.epsilonGain === undefined ? undefined : [flags.epsilonGain].flat();
+  if (gains && gains.length !== 1 && gains.length !== prunable.length) {
+    throw new UsageError(`--epsilon-gain: expected one value or one per prunable layer (${prunable.length}: ${prunable.join(", ")}), received ${gains.length} values`);
+  }
+  const epsilonGain = gains === undefined ? undefined
+    : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
+
+  checkCalibrationShape(job);
+
+  const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
+  const interrupt = listenForInterrupt(() => sink.clear());
+  const options: GraphPruneOptions = {
+    mode: flags.mode,
+    ...(epsilonGain !== undefined ? { epsilonGain } : {}),
+    ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
+    ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
+    ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
+    onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
+    signal: interrupt.signal,
+  };
+  const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (in this thread: the worker pool runs Dense chains only)" : "";
+  job.note(`pruning ${job.model.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
+
+  let result: GraphResult;
+  try {
+    result = await pruneGraph(job.graph, job.calib, options);
+  } catch (e) {
+    sink.clear();
+    interrupt.dispose();
+    if (interrupt.interrupted() || (e as Error)?.name === "AbortError") {
+      process.stderr.write("net-trim: interrupted: nothing was written\n");
+      return 130;
+    }
+    throw e;
+  }
+  sink.clear();
+  if (interrupt.interrupted() || result.status === "aborted") {
+    process.stderr.write("net-trim: interrupted: nothing was written\n");
+    return 130;
+  }
+  // From here on no await: the files below are written before a SIGINT can be handled.
+  const report = buildGraphReport(result, {
+    model: job.model.modelPath,
+    calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
+    options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000 },
+    output: { dir: job.outDir, files: FILES },
+  });
+  const written = writeLayersModelGraph(job.model.modelJson, result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative });
+  writeLayersModelDir(job.outDir, written);
+  fs.writeFileSync(path.join(job.outDir, "masks.json"), JSON.stringify(graphMasksToJson(result.graph)));
+  fs.writeFileSync(path.join(job.outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  interrupt.dispose();
+
+  if (job.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  else {
+    process.stdout.write(formatGraphTable(report) + "\n");
+    process.stdout.write(`wrote ${FILES.map((f) => path.join(job.outArg, f)).join(", ")}\n`);
+  }
+  const unsolved = result.layers.filter((l) => l.status !== "solved");
+  if (unsolved.length > 0) job.note(`${unsolved.map((l) => `${l.name} ended ${l.status}`).join(", ")} (not fully converged: the error or sparsity may be off target)`);
+  return 0;
+}

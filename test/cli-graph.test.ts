@@ -1,0 +1,97 @@
+// `net-trim prune` on a model that is not a chain of Dense layers: the bundled CNN, with image
+// calibration [n, 28, 28, 1] or flattened [n, 784]. Checked from the written files: the nonzeros
+// per layer, masks.json and the end-to-end error recomputed with our forward pass.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forwardGraph, parseLayersModelGraph, type ModelGraph } from "../bindings/index.ts";
+import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
+import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
+import { npy, npyOfShape } from "./helpers/npy.ts";
+
+const MODEL = path.join(ROOT, "models", "mnist-cnn", "model.json");
+const SAMPLES = 80;
+
+function readGraph(dir: string): ModelGraph {
+  const bin = fs.readFileSync(path.join(dir, "weights.bin"));
+  return parseLayersModelGraph(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")), bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+}
+
+const nonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
+
+let tmp: string;
+let images: string;
+let flat: string;
+let x: Float32Array;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-cli-graph-"));
+  x = loadMnist().trainX.slice(0, SAMPLES * PIXELS);
+  images = path.join(tmp, "images.npy");
+  fs.writeFileSync(images, npyOfShape(x, [SAMPLES, 28, 28, 1]));
+  flat = path.join(tmp, "flat.npy");
+  fs.writeFileSync(flat, npy(x, SAMPLES, PIXELS));
+});
+
+afterAll(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("net-trim prune on the bundled CNN", () => {
+  it("writes the pruned graph, its masks and a report that the files bear out", async () => {
+    const out = path.join(tmp, "cascade");
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.1", "--max-iter", "400", "-q"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(["masks.json", "model.json", "report.json", "weights.bin"]);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+    const pruned = readGraph(out);
+    const original = readGraph(path.dirname(MODEL));
+    const layers = pruned.nodes.filter((n) => n.op === "conv2d" || n.op === "dense");
+    expect(layers.map((n) => n.name)).toEqual(["conv1", "conv2", "fc1", "logits"]);
+    expect(report.layers.map((l: { name: string }) => l.name)).toEqual(["conv1", "conv2", "fc1", "logits"]);
+    const masks = JSON.parse(fs.readFileSync(path.join(out, "masks.json"), "utf8"));
+    let kept = 0;
+    layers.forEach((n, i) => {
+      if (n.op !== "conv2d" && n.op !== "dense") return;
+      const nnz = nonzeros(n.kernel) + nonzeros(n.bias);
+      kept += nnz;
+      expect(report.layers[i].nnzAfter).toBe(nnz);
+      expect(masks.layers[i].nnz).toBe(nnz);
+      expect(masks.layers[i].kernel).toEqual(Array.from(n.kernel, (v) => (v !== 0 ? 1 : 0)));
+    });
+    expect(kept).toBeLessThan(0.9 * 34622); // a gain of 0.1 prunes (measured: about half kept)
+    expect(report.total.nnzAfter).toBe(kept);
+    // The end-to-end error, recomputed from the written files on the calibration images.
+    const a = forwardGraph(original, [x], SAMPLES).outputs[0], b = forwardGraph(pruned, [x], SAMPLES).outputs[0];
+    let diff = 0, norm = 0;
+    for (let i = 0; i < a.length; i++) {
+      diff += (a[i] - b[i]) ** 2;
+      norm += a[i] * a[i];
+    }
+    expect(Math.abs(Math.sqrt(diff / norm) - report.outputError.relative)).toBeLessThanOrEqual(1e-4 * report.outputError.relative);
+    expect(r.stdout).toContain("measured end-to-end error");
+  });
+
+  it("flattened calibration [n, 784] gives the same bytes as images [n, 28, 28, 1]", async () => {
+    const args = (calib: string, out: string) => ["prune", MODEL, "-c", calib, "-o", out, "--epsilon-gain", "0.1", "--max-iter", "200", "-q"];
+    const [one, two] = [path.join(tmp, "from-images"), path.join(tmp, "from-flat")];
+    expect((await run(args(images, one))).code).toBe(0);
+    expect((await run(args(flat, two))).code).toBe(0);
+    expect(fs.readFileSync(path.join(one, "weights.bin")).equals(fs.readFileSync(path.join(two, "weights.bin")))).toBe(true);
+  });
+
+  it("refuses what the graph path cannot do, by flag, before any work", async () => {
+    const out = path.join(tmp, "refused");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--sparsity", "0.2"]), 2, "--sparsity", "model graphs", "--epsilon-gain");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--epsilon-gain", "0.1,0.2"]), 2,
+      "--epsilon-gain", "one per prunable layer (4: conv1, conv2, fc1, logits)", "received 2");
+    const wrong = path.join(tmp, "wrong.npy");
+    fs.writeFileSync(wrong, npy(new Float32Array(4 * 783), 4, 783));
+    expectOneLineError(await run(["prune", MODEL, "-c", wrong, "-o", out]), 1, "[783]", "[28, 28, 1]", "784 features");
+    const nchw = path.join(tmp, "nchw.npy");
+    fs.writeFileSync(nchw, npyOfShape(x.subarray(0, 4 * PIXELS), [4, 1, 28, 28]));
+    expectOneLineError(await run(["prune", MODEL, "-c", nchw, "-o", out]), 1, "[1, 28, 28]", "[28, 28, 1]");
+    expect(fs.existsSync(out)).toBe(false);
+  });
+});
