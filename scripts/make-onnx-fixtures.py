@@ -15,6 +15,9 @@ Variants made with the onnx package from the exported MLP (same weights, same ou
   mlp-fp16         initializers, input and output float16 (its own .json: the outputs of the
                    float16-rounded weights computed in float32);
   matmul-extra     the MatMul model with an Identity and an inference Dropout node inserted.
+Built with onnx.helper from a PyTorch model's weights (PyTorch's exporter always folds a
+BatchNorm into the conv before it, so a real export never has one there):
+  conv-bn          Conv without bias → BatchNormalization → Relu → Flatten → Gemm, opset 13.
 """
 
 import json
@@ -170,6 +173,9 @@ def mlp_variants(mlp, x):
 
     m = onnx.ModelProto()
     m.CopyFrom(base)
+    data = os.path.join(OUT, "mlp-external.data")
+    if os.path.exists(data):
+        os.remove(data)  # onnx appends to an existing data file
     onnx.save_model(m, os.path.join(OUT, "mlp-external.onnx"), save_as_external_data=True,
                     all_tensors_to_one_file=True, location="mlp-external.data", size_threshold=0)
 
@@ -221,6 +227,42 @@ def matmul_extra():
     onnx.save(m, os.path.join(OUT, "matmul-extra.onnx"))
 
 
+class ConvBn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn, self.fc = nn.Conv2d(2, 3, 3, bias=False), nn.BatchNorm2d(3), nn.Linear(3 * 4 * 4, 4)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.relu(self.bn(self.conv(x))), 1))
+
+
+def conv_bn():
+    torch.manual_seed(1100)
+    model = ConvBn()
+    randomize_batchnorm(model, torch.Generator().manual_seed(2100))
+    model.eval()
+    x = torch.randn((BATCH, 2, 6, 6), generator=torch.Generator().manual_seed(3100))
+    with torch.no_grad():
+        y = model(x)
+    write_json("conv-bn", x, y)
+    init = [numpy_helper.from_array(v.detach().numpy().astype(np.float32), k) for k, v in model.state_dict().items() if "num_batches" not in k]
+    nodes = [
+        helper.make_node("Conv", ["input", "conv.weight"], ["c"], name="conv", kernel_shape=[3, 3]),
+        helper.make_node("BatchNormalization", ["c", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"], ["b"], name="bn", epsilon=1e-5),
+        helper.make_node("Relu", ["b"], ["r"], name="relu"),
+        helper.make_node("Flatten", ["r"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "fc.weight", "fc.bias"], ["output"], name="fc", transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "conv-bn", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 2, 6, 6])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, ["batch", 4])], init,
+    )
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="make-onnx-fixtures")
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, "conv-bn.onnx"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for seed, (name, cls, shape, opsets) in enumerate(MODELS):
@@ -238,6 +280,7 @@ def main():
             mlp_variants(model, x)
         if name == "matmul":
             matmul_extra()
+    conv_bn()
     for f in sorted(os.listdir(OUT)):
         print(f"{f}: {os.path.getsize(os.path.join(OUT, f))} bytes")
 
