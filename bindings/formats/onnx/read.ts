@@ -58,7 +58,7 @@ function graphLayoutShape(shape: number[], layout: ValueLayout): number[] {
 export function parseOnnxModel(bytes: Uint8Array | ArrayBuffer, options: OnnxReadOptions = {}): { graph: ModelGraph; source: OnnxSource } {
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) throw new ValidationError("bytes", "a Uint8Array or ArrayBuffer (the .onnx file)", bytes);
   if (options.loadExternal !== undefined && typeof options.loadExternal !== "function") throw new ValidationError("options.loadExternal", "a function (location) => Uint8Array | undefined", options.loadExternal);
-  const data = bytes instanceof Uint8Array ? bytes.slice() : new Uint8Array(bytes.slice(0));
+  const data = new Uint8Array(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)); // a copy (a Buffer's slice would share memory)
   const model = decode(data);
   const g = model.graph;
   if (!g) throw new ModelFormatError({ where: "model graph", expected: "a GraphProto", received: "none" });

@@ -195,8 +195,10 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return onnxModelType().decode(reader) as unknown as ModelProto;
 }
 
+/** The encoded bytes, as a plain Uint8Array (protobufjs gives a Node Buffer in Node). */
 export function encodeModel(model: ModelProto): Uint8Array {
-  return onnxModelType().encode(model as unknown as protobuf.Message).finish();
+  const bytes = onnxModelType().encode(model as unknown as protobuf.Message).finish();
+  return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 /** An int64 field as a JS number (exact up to 2^53; larger values are not dims or indices here). */
