@@ -98,6 +98,7 @@ function sameLayout(a: Value, b: Value): boolean {
 }
 
 export function readAdd(ctx: NodeContext, st: ReadState): void {
+  if (ctx.inputs.length !== 2) ctx.fail("Add takes two inputs", "2 inputs", `${ctx.inputs.length}`);
   for (const [i, t] of ctx.inputs.entries()) {
     if (st.isConstant(t)) ctx.fail(`input ${i} "${t}" is a constant`, "an Add of two computed tensors (a constant is read only as the bias right after a MatMul)", "a constant tensor");
   }
@@ -109,6 +110,7 @@ export function readAdd(ctx: NodeContext, st: ReadState): void {
 }
 
 export function readConcat(ctx: NodeContext, st: ReadState): void {
+  if (ctx.inputs.length < 1) ctx.fail("Concat takes inputs", "at least one input", "none");
   const xs = ctx.inputs.map((_, i) => st.value(ctx, i));
   const rank = xs[0].shape.length + 1;
   const raw = ctx.int("axis", 1);

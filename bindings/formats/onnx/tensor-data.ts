@@ -17,8 +17,15 @@ export function tensorDims(t: TensorProto): number[] {
   return (t.dims ?? []).map(int64);
 }
 
-function elementCount(dims: readonly number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
+/** The largest tensor read (2^28 values, 1 GiB of float32): more is a corrupt file, not a model. */
+const MAX_ELEMENTS = 2 ** 28;
+
+function elementCount(dims: readonly number[], where = "tensor"): number {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (!dims.every((d) => Number.isInteger(d) && d >= 0) || n > MAX_ELEMENTS) {
+    throw new ModelFormatError({ where: `${where} dims`, expected: `sizes ≥ 0 with at most ${MAX_ELEMENTS} values`, received: `[${dims.join(", ")}]` });
+  }
+  return n;
 }
 
 /** Resolves where a tensor's bytes are: raw_data, or its external file through `external`. */
@@ -64,14 +71,14 @@ function roundEven(x: number): number {
 /** A FLOAT, FLOAT16 or DOUBLE tensor's values as float32. */
 export function floatValues(t: TensorProto, where: string, external: ExternalLoader): Float32Array {
   const dims = tensorDims(t);
-  const n = elementCount(dims);
+  const n = elementCount(dims, where);
   const type = t.data_type ?? 0;
   const raw = rawBytes(t, where, external);
-  const out = new Float32Array(n);
   const size = type === DataType.FLOAT ? 4 : type === DataType.FLOAT16 ? 2 : type === DataType.DOUBLE ? 8 : 0;
   if (size === 0) fail(`${where} data_type`, "FLOAT, FLOAT16 or DOUBLE", typeName(type));
   if (raw) {
     if (raw.length !== n * size) fail(`${where} raw_data`, `${n * size} bytes (${n} × ${typeName(type)}, dims [${dims.join(", ")}])`, `${raw.length} bytes`);
+    const out = new Float32Array(n);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < n; i++) {
       out[i] = size === 4 ? view.getFloat32(4 * i, true) : size === 2 ? halfToFloat(view.getUint16(2 * i, true)) : view.getFloat64(8 * i, true);
@@ -82,6 +89,7 @@ export function floatValues(t: TensorProto, where: string, external: ExternalLoa
   const typed = type === DataType.FLOAT ? t.float_data : type === DataType.FLOAT16 ? t.int32_data : t.double_data;
   const values = typed ?? [];
   if (values.length !== n) fail(where, `${n} values (dims [${dims.join(", ")}]) in raw_data or the typed data field`, `${values.length}`);
+  const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = type === DataType.FLOAT16 ? halfToFloat(values[i] & 0xffff) : values[i];
   return out;
 }
@@ -89,7 +97,7 @@ export function floatValues(t: TensorProto, where: string, external: ExternalLoa
 /** An INT64 or INT32 tensor's values (shapes, indices). */
 export function intValues(t: TensorProto, where: string, external: ExternalLoader): number[] {
   const dims = tensorDims(t);
-  const n = elementCount(dims);
+  const n = elementCount(dims, where);
   const type = t.data_type ?? 0;
   if (type !== DataType.INT64 && type !== DataType.INT32) fail(`${where} data_type`, "INT64 or INT32", typeName(type));
   const raw = rawBytes(t, where, external);
@@ -113,7 +121,7 @@ export function sparseToDense(s: SparseTensorProto, where: string, external: Ext
   const nz = floatValues(s.values, `${where} values`, external);
   const idx = intValues(s.indices, `${where} indices`, external);
   const idxDims = tensorDims(s.indices);
-  const n = elementCount(dims);
+  const n = elementCount(dims, where);
   const rank = dims.length;
   const out = new Float32Array(n);
   const coordinates = idxDims.length === 2;
