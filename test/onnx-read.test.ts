@@ -118,3 +118,19 @@ describe("parseOnnxModel on PyTorch exports", () => {
     expect((graph.nodes[7] as { bias: unknown }).bias).toBe(null);
   });
 });
+
+describe("readOnnxModelFile (Node)", () => {
+  it("reads external data next to the model; a missing data file is named", async () => {
+    const { readOnnxModelFile } = await import("../bindings/node/files.ts");
+    const { mkdtempSync, copyFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { FIXTURES } = await import("./helpers/onnx.ts");
+    const { graph } = readOnnxModelFile(join(FIXTURES, "mlp-external.onnx"));
+    const direct = parseOnnxModel(fixtureBytes("mlp-external.onnx"), { loadExternal: loadFixtureFile }).graph;
+    expect(graph.nodes.map((n) => (n.op === "dense" ? Array.from(n.kernel) : n.name))).toEqual(direct.nodes.map((n) => (n.op === "dense" ? Array.from(n.kernel) : n.name)));
+    const dir = mkdtempSync(join(tmpdir(), "net-trim-onnx-"));
+    copyFileSync(join(FIXTURES, "mlp-external.onnx"), join(dir, "model.onnx"));
+    expect(() => readOnnxModelFile(join(dir, "model.onnx"))).toThrow(/mlp-external\.data/);
+  });
+});

@@ -19,7 +19,7 @@ type Layout = WeightBinding["layout"];
  * For every element of the ONNX tensor (row-major over `dims`), its index in the graph's array.
  * Reading sets graph[map[i]] = onnx[i]; writing reads onnx[i] = graph[map[i]].
  */
-export function graphIndexMap(layout: Layout, dims: readonly number[], rowOrder?: Int32Array): Int32Array {
+function graphIndexMap(layout: Layout, dims: readonly number[], rowOrder?: Int32Array): Int32Array {
   const n = dims.reduce((a, b) => a * b, 1);
   const map = new Int32Array(n);
   const row = (i: number) => (rowOrder ? rowOrder[i] : i);

@@ -5,7 +5,7 @@
 import { window1D } from "../../network/graph/shapes.ts";
 import type { NodeContext } from "./node-context.ts";
 
-export interface WindowSpec {
+interface WindowSpec {
   kernel: [number, number];
   strides: [number, number];
   dilations: [number, number];

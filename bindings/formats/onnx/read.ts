@@ -16,8 +16,8 @@ import { decodeModel, int64, type ModelProto } from "./schema.ts";
 import { typeName } from "./tensor-data.ts";
 import type { OnnxReadOptions, OnnxSource, OnnxValueInfo, ValueLayout } from "./types.ts";
 
-export const MIN_OPSET = 10;
-export const MAX_OPSET = 17;
+const MIN_OPSET = 10;
+const MAX_OPSET = 17;
 
 type OpReader = (ctx: NodeContext, st: ReadState) => void;
 

@@ -108,9 +108,9 @@ message TensorShapeProto {
 `;
 
 /** An int64 as protobufjs gives it: a number, or a Long when the long package is present. */
-export type Int64 = number | { low: number; high: number; unsigned?: boolean; toNumber(): number };
+type Int64 = number | { low: number; high: number; unsigned?: boolean; toNumber(): number };
 
-export interface StringEntry { key?: string; value?: string }
+interface StringEntry { key?: string; value?: string }
 
 export interface TensorProto {
   dims?: Int64[];
@@ -150,9 +150,9 @@ export interface NodeProto {
   attribute?: AttributeProto[];
 }
 
-export interface TensorShapeDimension { dim_value?: Int64; dim_param?: string }
+interface TensorShapeDimension { dim_value?: Int64; dim_param?: string }
 
-export interface ValueInfoProto {
+interface ValueInfoProto {
   name?: string;
   type?: { tensor_type?: { elem_type?: number; shape?: { dim?: TensorShapeDimension[] } } };
 }

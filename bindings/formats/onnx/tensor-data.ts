@@ -41,7 +41,7 @@ function fail(where: string, expected: string, received: string, reason?: string
 }
 
 /** IEEE half bits → number. */
-export function halfToFloat(h: number): number {
+function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f, m = h & 0x3ff;
   if (e === 0) return sign * m * 2 ** -24;
@@ -50,7 +50,7 @@ export function halfToFloat(h: number): number {
 }
 
 /** number → nearest IEEE half bits (round half to even; overflow to ±Infinity). */
-export function floatToHalf(v: number): number {
+function floatToHalf(v: number): number {
   if (Number.isNaN(v)) return 0x7e00;
   const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
   const a = Math.abs(v);
@@ -144,7 +144,7 @@ export function sparseToDense(s: SparseTensorProto, where: string, external: Ext
 }
 
 /** Values as the little-endian bytes of a FLOAT or FLOAT16 tensor (float16 rounds to nearest). */
-export function floatBytes(values: Float32Array, dataType: number): Uint8Array {
+function floatBytes(values: Float32Array, dataType: number): Uint8Array {
   const half = dataType === DataType.FLOAT16;
   const out = new Uint8Array(values.length * (half ? 2 : 4));
   const view = new DataView(out.buffer);
