@@ -52,3 +52,11 @@ export {
   NetTrimError, ValidationError, ShapeError, NonFiniteError, GraphError, WasmUnavailableError, OutOfMemoryError,
   type NetTrimErrorCode,
 } from "./errors.ts";
+
+// ONNX in and out.
+export { parseOnnxModel } from "./formats/onnx/read.ts";
+export { writeOnnxModel } from "./formats/onnx/write.ts";
+export { onnxToGraphLayout, graphToOnnxLayout } from "./formats/onnx/layouts.ts";
+export type {
+  OnnxSource, OnnxReadOptions, OnnxWriteOptions, OnnxValueInfo, ValueLayout, WeightBinding, TensorSlot,
+} from "./formats/onnx/types.ts";

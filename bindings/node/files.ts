@@ -10,6 +10,7 @@ import type { WrittenLayersModel } from "../formats/tfjs/write.ts";
 import { parseNpy, type SampleMatrix } from "../formats/samples.ts";
 
 export { parseCalibrationJson, parseNpy, type SampleMatrix } from "../formats/samples.ts";
+export { readOnnxModelFile } from "./onnx-file.ts";
 
 /** A model.json and its weight files as bytes, not yet interpreted. */
 export interface LayersModelBytes {
