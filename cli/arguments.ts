@@ -9,14 +9,16 @@ Usage:
   net-trim --help | --version
 
 Inputs:
-  <model.json>               TF.js LayersModel (model.json + weight shards; or its directory):
-                             a chain of Dense layers, or any graph of the supported layers
-                             (Conv2D, DepthwiseConv2D, pooling, BatchNorm, Add, Concatenate...)
+  <model.json|model.onnx>    TF.js LayersModel (model.json + weight shards; or its directory)
+                             or ONNX model (chosen by the file's content): a chain of Dense
+                             layers, or any graph of the supported layers (Conv2D,
+                             DepthwiseConv2D, pooling, BatchNorm, Add, Concatenate...)
   -c, --calibration <file>   calibration samples: a .npy file (float32, float64 or uint8, C
-                             order) of [samples, features] or [samples, H, W, C], or a JSON
+                             order) of [samples, features] or [samples, H, W, C] (ONNX models:
+                             the model's own input layout, e.g. [samples, C, H, W]), or a JSON
                              array of arrays of numbers
-  -o, --out <dir>            output directory (created if missing): model.json, weights.bin,
-                             masks.json (which weights are zero), report.json
+  -o, --out <dir>            output directory (created if missing): model.json + weights.bin
+                             (or model.onnx), masks.json (which weights are zero), report.json
 
 Options:
   --mode parallel|cascade    parallel: every layer on the original network's signals (default);
@@ -32,7 +34,8 @@ Options:
                              (0: in this thread; default: min(CPU threads, layers); model
                              graphs are pruned in this thread)
   --samples <n>              use only the first n calibration samples
-  --force                    overwrite a model.json already in the output directory
+  --force                    overwrite a model.json (model.onnx) already in the output directory
+  --sparse-initializers      ONNX: store pruned kernels as sparse_initializer (smaller file)
   --json                     print report.json to stdout instead of the table
   -q, --quiet                no progress on stderr
   -h, --help                 this help
@@ -60,6 +63,7 @@ const OPTIONS = {
   workers: { type: "string" },
   samples: { type: "string" },
   force: { type: "boolean" },
+  "sparse-initializers": { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },

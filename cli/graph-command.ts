@@ -3,18 +3,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  graphMasksToJson, NetTrimError, pruneGraph, writeLayersModelGraph,
+  graphMasksToJson, pruneGraph,
   type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
 } from "../bindings/index.ts";
-import { writeLayersModelDir, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
+import type { SampleMatrix } from "../bindings/node/files.ts";
 import { UsageError } from "./arguments.ts";
 import { listenForInterrupt } from "./interrupt.ts";
 import { progressSink } from "./progress.ts";
 import { buildGraphReport, formatGraphTable } from "./graph-report.ts";
 
+/** Writes the pruned graph as the model file(s) of its format into the output folder. */
+type ModelWriter = (graph: ModelGraph, metadata: Record<string, unknown>) => void;
+
 interface GraphJob {
-  model: LayersModelBytes;
+  modelPath: string;
   graph: ModelGraph;
+  /** The model files writeModel writes (named in the report before they exist). */
+  modelFiles: string[];
+  writeModel: ModelWriter;
   calib: SampleMatrix;
   calibName: string;
   calibFile: string;
@@ -35,30 +41,6 @@ interface GraphFlags {
   workers?: number;
 }
 
-const FILES = ["model.json", "weights.bin", "masks.json", "report.json"];
-
-/**
- * The samples must match the model's input: [n, ...inputShape] exactly (a .npy of images), or
- * flattened [n, features] in the same (NHWC) order. An image array of the same size in another
- * layout ([n, 1, 28, 28] for [28, 28, 1]) is refused rather than silently misread.
- */
-function checkCalibrationShape(job: GraphJob): void {
-  const { graph, calib, calibName } = job;
-  if (graph.inputs.length !== 1) {
-    throw new NetTrimError("shape_mismatch", `the model has ${graph.inputs.length} inputs (${graph.inputs.join(", ")}): net-trim prune takes one calibration file, so models with one input only`);
-  }
-  const input = graph.nodes.find((n) => n.name === graph.inputs[0])!;
-  const shape = input.shape;
-  const size = shape.reduce((a, b) => a * b, 1);
-  const given = calib.sampleShape ?? [calib.cols];
-  const fits = calib.sampleShape ? given.length === shape.length && given.every((d, i) => d === shape[i]) : calib.cols === size;
-  if (!fits) {
-    throw new NetTrimError("shape_mismatch",
-      `${calibName} has samples of shape [${given.join(", ")}] but the model's input "${input.name}" takes [${shape.join(", ")}]` +
-      ` (or the same flattened: ${size} features per sample)`);
-  }
-}
-
 export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
   if (flags.density !== undefined) {
     throw new UsageError("--sparsity: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
@@ -70,8 +52,6 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   }
   const epsilonGain = gains === undefined ? undefined
     : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
-
-  checkCalibrationShape(job);
 
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
   const interrupt = listenForInterrupt(() => sink.clear());
@@ -85,7 +65,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     signal: interrupt.signal,
   };
   const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (in this thread: the worker pool runs Dense chains only)" : "";
-  job.note(`pruning ${job.model.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
 
   let result: GraphResult;
   try {
@@ -105,14 +85,14 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     return 130;
   }
   // From here on no await: the files below are written before a SIGINT can be handled.
+  const files = [...job.modelFiles, "masks.json", "report.json"];
   const report = buildGraphReport(result, {
-    model: job.model.modelPath,
+    model: job.modelPath,
     calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
     options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000 },
-    output: { dir: job.outDir, files: FILES },
+    output: { dir: job.outDir, files },
   });
-  const written = writeLayersModelGraph(job.model.modelJson, result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative });
-  writeLayersModelDir(job.outDir, written);
+  job.writeModel(result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative });
   fs.writeFileSync(path.join(job.outDir, "masks.json"), JSON.stringify(graphMasksToJson(result.graph)));
   fs.writeFileSync(path.join(job.outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   interrupt.dispose();
@@ -120,7 +100,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   if (job.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else {
     process.stdout.write(formatGraphTable(report) + "\n");
-    process.stdout.write(`wrote ${FILES.map((f) => path.join(job.outArg, f)).join(", ")}\n`);
+    process.stdout.write(`wrote ${files.map((f) => path.join(job.outArg, f)).join(", ")}\n`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) job.note(`${unsolved.map((l) => `${l.name} ended ${l.status}`).join(", ")} (not fully converged: the error or sparsity may be off target)`);

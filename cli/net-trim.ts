@@ -8,11 +8,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, ModelFormatError, NetTrimError, parseLayersModel, parseLayersModelGraph, pruneNetwork, writeLayersModel,
-  type DenseNetwork, type ModelGraph, type NetworkOptions, type NetworkResult, type PruneMode,
+  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
+  type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
-import { readLayersModelBytes, writeLayersModelDir } from "../bindings/node/files.ts";
+import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
+import { modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
@@ -21,19 +22,6 @@ import { buildReport, formatTable, packageVersion } from "./report.ts";
 
 // ---------------------------------------------------------------------------------------------
 // net-trim prune
-
-/**
- * A chain of Dense layers goes to pruneNetwork (worker pool, density search, Theorem 1/2); any
- * other model the graph reader takes (conv nets, functional models) to pruneGraph.
- */
-function readModel(modelJson: unknown, weightData: ArrayBuffer[]): { network: DenseNetwork; graph?: undefined } | { graph: ModelGraph } {
-  try {
-    return { network: parseLayersModel(modelJson, weightData) };
-  } catch (e) {
-    if (!(e instanceof ModelFormatError)) throw e;
-    return { graph: parseLayersModelGraph(modelJson, weightData) };
-  }
-}
 
 async function prune(positionals: string[], values: ReturnType<typeof parseCommandLine>["values"]): Promise<number> {
   if (positionals.length === 0) throw new UsageError("prune: expected a model (path to model.json), received nothing");
@@ -65,27 +53,34 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) {
     throw new NetTrimError("invalid_option", `output ${values.out}: expected a directory, received an existing file`);
   }
-  if (fs.existsSync(path.join(outDir, "model.json")) && !values.force) {
-    throw new NetTrimError("invalid_option", `output ${path.join(values.out, "model.json")} already exists: refusing to overwrite it (use --force, or another -o directory)`);
+  const modelFile = modelFormatOf(modelArg) === "onnx" ? "model.onnx" : "model.json";
+  if (fs.existsSync(path.join(outDir, modelFile)) && !values.force) {
+    throw new NetTrimError("invalid_option", `output ${path.join(values.out, modelFile)} already exists: refusing to overwrite it (use --force, or another -o directory)`);
+  }
+  if (values["sparse-initializers"] && modelFile !== "model.onnx") {
+    throw new UsageError("--sparse-initializers: only for ONNX models (a TF.js model.json is written dense, loadable by TF.js as it is)");
   }
 
   const quiet = values.quiet === true;
   const note = (s: string) => { if (!quiet) process.stderr.write(`net-trim: ${s}\n`); };
 
-  const model = readLayersModelBytes(modelArg);
-  const read = readModel(model.modelJson, model.weightData);
+  const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true });
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
   if (samples !== undefined) {
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
     calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
-  if (read.graph) {
-    checkFinite(calib, calibName);
-    return pruneGraphCommand({ model, graph: read.graph, calib, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true },
-      { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
+  if (source.kind === "graph") {
+    const samplesOfGraph = source.samplesFor(calib, calibName);
+    checkFinite(samplesOfGraph, calibName);
+    return pruneGraphCommand({
+      modelPath: source.modelPath, graph: source.graph, modelFiles: source.modelFiles, writeModel: (g, meta) => source.write(outDir, g, meta),
+      calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
+    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
   }
-  const network = read.network;
+  const network = source.network;
+  const model = source.files;
   const L = network.layers.length;
   if (calib.cols !== network.inputSize) {
     throw new NetTrimError("shape_mismatch",

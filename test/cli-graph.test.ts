@@ -5,10 +5,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { forwardGraph, parseLayersModelGraph, type ModelGraph } from "../bindings/index.ts";
+import { forwardGraph, onnxToGraphLayout, parseLayersModelGraph, parseOnnxModel, type ModelGraph } from "../bindings/index.ts";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
 import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
 import { npy, npyOfShape } from "./helpers/npy.ts";
+import { gaussian } from "./helpers/problems.ts";
 
 const MODEL = path.join(ROOT, "models", "mnist-cnn", "model.json");
 const SAMPLES = 80;
@@ -93,5 +94,54 @@ describe("net-trim prune on the bundled CNN", () => {
     fs.writeFileSync(nchw, npyOfShape(x.subarray(0, 4 * PIXELS), [4, 1, 28, 28]));
     expectOneLineError(await run(["prune", MODEL, "-c", nchw, "-o", out]), 1, "[1, 28, 28]", "[28, 28, 1]");
     expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe("net-trim prune on an ONNX model (chosen by content, whatever the file is named)", () => {
+  // Three input channels, so that NCHW and NHWC orders differ.
+  const ONNX = path.join(ROOT, "test", "fixtures", "onnx", "branches-opset13.onnx");
+  const readOnnx = (file: string) => parseOnnxModel(new Uint8Array(fs.readFileSync(file)));
+
+  it("writes model.onnx, dense or with sparse initializers, holding the same pruned weights", async () => {
+    // The model's own layout: NCHW [n, 3, 8, 8], as a PyTorch user holds the samples.
+    const g = gaussian(5);
+    const nchw = Float32Array.from({ length: 60 * 192 }, () => g());
+    const calib = path.join(tmp, "nchw-8.npy");
+    fs.writeFileSync(calib, npyOfShape(nchw, [60, 3, 8, 8]));
+    const renamed = path.join(tmp, "model.bin"); // not named .onnx: the content decides
+    fs.copyFileSync(ONNX, renamed);
+    const [dense, sparse] = [path.join(tmp, "onnx-dense"), path.join(tmp, "onnx-sparse")];
+    const r1 = await run(["prune", renamed, "-c", calib, "-o", dense, "--epsilon-gain", "0.2", "-q"]);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(fs.readdirSync(dense).sort()).toEqual(["masks.json", "model.onnx", "report.json"]);
+    const r2 = await run(["prune", renamed, "-c", calib, "-o", sparse, "--epsilon-gain", "0.2", "-q", "--sparse-initializers"]);
+    expect(r2.code, r2.stderr).toBe(0);
+    const a = readOnnx(path.join(dense, "model.onnx")).graph, b = readOnnx(path.join(sparse, "model.onnx")).graph;
+    expect(fs.statSync(path.join(sparse, "model.onnx")).size).toBeLessThan(fs.statSync(path.join(dense, "model.onnx")).size);
+    const report = JSON.parse(fs.readFileSync(path.join(dense, "report.json"), "utf8"));
+    const prunable = a.nodes.filter((n) => n.op === "conv2d" || n.op === "dense");
+    expect(prunable.length).toBe(report.layers.length);
+    prunable.forEach((n, i) => {
+      const m = b.nodes.find((k) => k.name === n.name)!;
+      if ((n.op !== "conv2d" && n.op !== "dense") || (m.op !== "conv2d" && m.op !== "dense")) return;
+      expect(Buffer.from(m.kernel.buffer).equals(Buffer.from(n.kernel.buffer))).toBe(true);
+      expect(report.layers[i].nnzAfter).toBe(nonzeros(n.kernel) + nonzeros(n.bias));
+    });
+    expect(report.total.nnzAfter).toBeLessThan(report.total.nnzBefore);
+    // The samples reached the solver in the graph's NHWC order: the reported error is the one of
+    // the written model on the converted samples (a run on unconverted samples reports another).
+    const original = readOnnx(ONNX);
+    const nhwc = onnxToGraphLayout(original.source.inputs[0], nchw, 60);
+    const y = forwardGraph(original.graph, [nhwc], 60).outputs[0], yHat = forwardGraph(a, [nhwc], 60).outputs[0];
+    let diff = 0, norm = 0;
+    for (let i = 0; i < y.length; i++) {
+      diff += (y[i] - yHat[i]) ** 2;
+      norm += y[i] * y[i];
+    }
+    expect(Math.abs(Math.sqrt(diff / norm) - report.outputError.relative)).toBeLessThanOrEqual(1e-4 * report.outputError.relative);
+    // The same samples in NHWC order are another layout of the same size: refused.
+    const nhwcFile = path.join(tmp, "nhwc-8.npy");
+    fs.writeFileSync(nhwcFile, npyOfShape(new Float32Array(4 * 192), [4, 8, 8, 3]));
+    expectOneLineError(await run(["prune", renamed, "-c", nhwcFile, "-o", path.join(tmp, "x")]), 1, "[8, 8, 3]", "[3, 8, 8]");
   });
 });

@@ -1,0 +1,96 @@
+// The model a prune reads and writes: a TF.js chain of Dense layers (pruneNetwork), a TF.js graph
+// or an ONNX model (pruneGraph). The format is chosen from the file's content: a model.json
+// starts with "{", anything else is read as ONNX protobuf.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  ModelFormatError, NetTrimError, onnxToGraphLayout, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
+  type DenseNetwork, type ModelGraph,
+} from "../bindings/index.ts";
+import { readLayersModelBytes, readOnnxModelFile, writeLayersModelDir, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
+
+interface GraphSource {
+  kind: "graph";
+  graph: ModelGraph;
+  modelPath: string;
+  /** The model files written into the output folder. */
+  modelFiles: string[];
+  write(outDir: string, graph: ModelGraph, metadata: Record<string, unknown>): void;
+  /** The calibration samples in the graph's order (NHWC images), checked against the model's input. */
+  samplesFor(calib: SampleMatrix, name: string): SampleMatrix;
+}
+
+type ModelSource = { kind: "dense"; network: DenseNetwork; files: LayersModelBytes } | GraphSource;
+
+/** "onnx" unless the path is a folder or a file whose first non-blank byte is "{". */
+export function modelFormatOf(modelArg: string): "tfjs" | "onnx" {
+  const file = path.resolve(modelArg);
+  if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) return "tfjs"; // the TF.js reader names what is missing
+  const head = Buffer.alloc(64);
+  const fd = fs.openSync(file, "r");
+  let n = 0;
+  try {
+    n = fs.readSync(fd, head, 0, head.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const first = head.subarray(0, n).toString("latin1").trimStart()[0];
+  return first === "{" || n === 0 ? "tfjs" : "onnx";
+}
+
+/** Per-sample shape check: [n, ...shape] exactly, or flattened; another layout of the same size is refused. */
+function checkSampleShape(calib: SampleMatrix, name: string, shape: readonly number[], inputName: string): void {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const given = calib.sampleShape ?? [calib.cols];
+  const fits = calib.sampleShape ? given.length === shape.length && given.every((d, i) => d === shape[i]) : calib.cols === size;
+  if (!fits) {
+    throw new NetTrimError("shape_mismatch",
+      `${name} has samples of shape [${given.join(", ")}] but the model's input "${inputName}" takes [${shape.join(", ")}] (or the same flattened: ${size} features per sample)`);
+  }
+}
+
+function oneInput(graph: ModelGraph): ModelGraph["nodes"][number] {
+  if (graph.inputs.length !== 1) {
+    throw new NetTrimError("shape_mismatch", `the model has ${graph.inputs.length} inputs (${graph.inputs.join(", ")}): net-trim prune takes one calibration file, so models with one input only`);
+  }
+  return graph.nodes.find((n) => n.name === graph.inputs[0])!;
+}
+
+export function readModelSource(modelArg: string, options: { sparseInitializers: boolean }): ModelSource {
+  if (modelFormatOf(modelArg) === "onnx") {
+    const { graph, source, modelPath } = readOnnxModelFile(modelArg);
+    return {
+      kind: "graph", graph, modelPath, modelFiles: ["model.onnx"],
+      write(outDir, pruned) {
+        fs.mkdirSync(outDir, { recursive: true });
+        fs.writeFileSync(path.join(outDir, "model.onnx"), writeOnnxModel(pruned, source, { sparse: options.sparseInitializers }));
+      },
+      samplesFor(calib, name) {
+        // ONNX users hold samples in the model's own layout (NCHW images): convert to the graph's.
+        oneInput(graph);
+        const info = source.inputs[0];
+        checkSampleShape(calib, name, info.shape, info.name);
+        return { data: onnxToGraphLayout(info, calib.data, calib.rows), rows: calib.rows, cols: calib.cols };
+      },
+    };
+  }
+  const files = readLayersModelBytes(modelArg);
+  try {
+    return { kind: "dense", network: parseLayersModel(files.modelJson, files.weightData), files };
+  } catch (e) {
+    if (!(e instanceof ModelFormatError)) throw e;
+  }
+  // Not a chain of Dense layers: any graph the graph reader takes.
+  const graph = parseLayersModelGraph(files.modelJson, files.weightData);
+  return {
+    kind: "graph", graph, modelPath: files.modelPath, modelFiles: ["model.json", "weights.bin"],
+    write(outDir, pruned, metadata) {
+      writeLayersModelDir(outDir, writeLayersModelGraph(files.modelJson, pruned, metadata));
+    },
+    samplesFor(calib, name) {
+      const input = oneInput(graph);
+      checkSampleShape(calib, name, input.shape, input.name);
+      return calib;
+    },
+  };
+}
