@@ -11,7 +11,7 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   const ex = backend.exports;
   const { P, N, M } = problem;
   const NB = N + 1;
-  const plan = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1))));
+  const plan = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, N + 1)), ex.admmSumsBytes(P, N + 1)));
   if (plan.end > WASM_MAX_BYTES) {
     throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
   }
@@ -68,7 +68,7 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   ex.admmConfigure(
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
-    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0,
+    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0, o.sums,
   );
 
   const linear = problem.linear ? 1 : 0;

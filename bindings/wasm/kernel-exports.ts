@@ -19,6 +19,7 @@ export interface KernelExports {
   invertFromCholesky64(n: number, l: number, out: number): void;
   f64ToF32(n: number, src: number, dst: number): void;
   admmConfigure(...args: number[]): void;
+  admmSumsBytes(p: number, nb: number): number;
   admmStart(eps: number, rho: number, alpha: number): void;
   admmSetRho(rho: number): void;
   admmIterate(count: number, stats: number): void;
