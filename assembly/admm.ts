@@ -157,7 +157,7 @@ const SUM_W1: i32 = 1;
 const SUM_WEIGHT: i32 = 2;
 const SUM_OUTPUT: i32 = 7;
 
-export function slabCount(rows: i32): i32 {
+function slabCount(rows: i32): i32 {
   return (rows + SLAB_ROWS - 1) / SLAB_ROWS;
 }
 
@@ -244,6 +244,32 @@ export function finishIteration(stats: bool): void {
   statR1 = sumOverSlabs(o, SUM_OUTPUT); statS1 = sumOverSlabs(o, SUM_OUTPUT + 1);
   statZ = sumOverSlabs(o, SUM_OUTPUT + 2); statU1 = sumOverSlabs(o, SUM_OUTPUT + 3);
 }
+
+// A threaded run (admm-threads.ts) has one instance per thread, each with its own globals: the
+// state that changes between runs is published to shared memory by the instance that owns it
+// and adopted by the others before they iterate.
+const STATE_BYTES: usize = 48;
+
+/** Bytes admmPublishState writes. */
+export function admmStateBytes(): i32 {
+  return <i32>STATE_BYTES;
+}
+
+/** Writes ε, ρ, α and the current places of the swapping iterates to `at`. */
+export function admmPublishState(at: usize): void {
+  store<f64>(at, epsilon, 0); store<f64>(at, rho, 8); store<f64>(at, alpha, 16);
+  store<usize>(at, pZ, 24); store<usize>(at, pZnext, 28); store<usize>(at, pW3, 32); store<usize>(at, pW3next, 36);
+}
+
+/** Takes over the state admmPublishState wrote (dimensions and buffers come from admmConfigure). */
+export function adoptState(at: usize): void {
+  epsilon = load<f64>(at, 0); rho = load<f64>(at, 8); alpha = load<f64>(at, 16);
+  pZ = load<usize>(at, 24); pZnext = load<usize>(at, 28); pW3 = load<usize>(at, 32); pW3next = load<usize>(at, 36);
+}
+
+/** Slab counts of the output side (P rows) and the weight side (N̄ rows). */
+export function outputSlabCount(): i32 { return slabCount(P); }
+export function weightSlabCount(): i32 { return slabCount(NB); }
 
 /** Statistic k of the last stats iteration (see the stat* globals, in declaration order). */
 export function admmStat(k: i32): f64 {

@@ -81,6 +81,13 @@ export interface LayerOptions {
   checkInterval?: number;
   /** 'auto' (default) uses sparse products when the input is mostly zeros. */
   sparseInput?: "auto" | boolean;
+  /**
+   * Threads for the iterations of this one layer (pruneLayer only): 1 (default), n, or 'auto'
+   * (the runtime's hardware threads). More than 1 needs SharedArrayBuffer (pages: COOP/COEP
+   * headers); where it is missing one thread runs and info.threadsReason says why. Same bits
+   * for any count.
+   */
+  threads?: number | "auto";
 }
 
 export interface ProgressInfo {
@@ -138,6 +145,10 @@ export interface LayerInfo {
   totalMs: number;
   /** Whether the SIMD build ran (false: scalar build, or the pure-TS reference). */
   simd: boolean;
+  /** Threads the iterations ran on (the threaded build when more than 1). */
+  threads: number;
+  /** Why fewer threads ran than options.threads asked for (no SharedArrayBuffer, a page not cross-origin isolated, …). */
+  threadsReason?: string;
   /** Whether the products skipped zero inputs. */
   sparseInput: boolean;
   /** Fraction of zero entries in the input. */

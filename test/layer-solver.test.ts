@@ -130,7 +130,7 @@ describe("every status is reachable", () => {
     // No valid input makes the factor fail (C̃ ⪰ I and the data are scaled first), so an engine
     // whose residuals turn NaN stands in for a numerical breakdown.
     const broken: AdmmEngine = {
-      simd: false, scale: 1, start() {}, iterate() {}, setRho() {},
+      simd: false, threads: 1, scale: 1, start() {}, iterate() {}, setRho() {},
       stats: () => ({ r1: NaN, r2: 0, s1: 0, s2: 0, w1: 1, w2: 1, z: 1, w3: 1, u1: 1, u2: 1 }),
       measureW2: () => ({ fitError: NaN, outputError: NaN, leakage: NaN }),
       leastSquares: () => ({ rms: 1, l1: 1 }), saveDual() {}, dualBound: () => NaN,

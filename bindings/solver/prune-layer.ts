@@ -55,7 +55,8 @@ export function solveLayer(
     try {
       return await solvePrepared(prepared, options, engines.get, performance.now());
     } finally {
-      engines.dispose();
+      // A threaded engine's workers are gone before the result is handed over.
+      await engines.dispose();
       release();
     }
   })();
@@ -96,7 +97,7 @@ export async function openLayerSession(
     close() {
       if (!open) return;
       open = false;
-      engines.dispose();
+      void engines.dispose();
       release();
     },
   };
@@ -150,8 +151,8 @@ function engineCache(prepared: Prepared, makeEngine: EngineFactory) {
   let engine: Promise<AdmmEngine> | undefined;
   return {
     get: () => (engine ??= Promise.resolve(makeEngine(prepared.problem))),
-    dispose: () => {
-      engine?.then((e) => e.dispose(), () => undefined);
+    dispose: async (): Promise<void> => {
+      await engine?.then((e) => e.dispose(), () => undefined);
     },
   };
 }
@@ -181,7 +182,7 @@ async function solvePrepared(
     warmDual: warm?.dual,
   });
   if (ctl.status === "numerical_error") {
-    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd });
+    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd, threads: engine.threads });
   }
   const w2 = engine.readW2();
   const dual = engine.readDual();

@@ -30,4 +30,5 @@ export interface ResolvedOptions {
   alpha: number;
   checkInterval: number;
   sparseInput: "auto" | boolean;
+  threads: number | "auto";
 }

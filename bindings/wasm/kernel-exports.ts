@@ -40,3 +40,13 @@ export interface KernelExports {
   buildMask(n: number, y: number, threshold: number, mask: number): void;
   gramPlusIdentity64(n: number, g: number, out: number): void;
 }
+
+/** The threaded build's extra exports (assembly/admm-threads.ts). */
+export interface ThreadedKernelExports extends KernelExports {
+  admmPublishState(at: number): void;
+  threadControlBytes(): number;
+  threadStatePointer(control: number): number;
+  threadPost(control: number, exit: number, count: number, stats: number, threads: number): void;
+  admmRunThread(control: number, thread: number, gemmScratch: number, spmmScratch: number, mayWait: number): void;
+  admmServeThread(control: number, thread: number, gemmScratch: number, spmmScratch: number): void;
+}
