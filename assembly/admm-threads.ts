@@ -30,7 +30,7 @@ const STATE: usize = 192;
 const CONTROL_BYTES: i32 = 256;
 // Spins before a waiting thread sleeps: long enough to cover a phase's usual imbalance, short
 // enough not to steal a core from a thread that was descheduled.
-const SPIN_LIMIT: i32 = 1 << 16;
+const SPIN_LIMIT: i32 = 1 << 10;
 
 /** Bytes of the control block. */
 export function threadControlBytes(): i32 {

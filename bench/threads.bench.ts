@@ -1,7 +1,8 @@
 // Thread scaling of one layer solve: MNIST layer 1 of the bundled model (784 + bias → 300, relu,
 // sparse products), pruneLayer with threads 1 and 2, alternated in one process so both see the
 // same machine load. Whole solve (totalMs: setup, worker start, iterations, the measures) and
-// per iteration (solveMs / iterations: the part threads split; setup stays on one thread).
+// per iteration (solveMs / iterations: the part threads split; setup stays on one thread), and
+// the process's CPU time (all threads).
 // Run: npm run bench:threads [-- --samples 2000,8000 --rounds 3].
 // Prints a table and writes bench/results/threads-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -21,7 +22,14 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 for (const P of sizes) {
   const pr = mnistLayerProblem(P);
-  const solve = (threads: number) => pruneLayer(matrix(pr.input, P, pr.N), matrix(pr.output, P, pr.M), { epsilonGain: 0.05, threads });
+  const cpu = new Map<LayerResult, number>();
+  const solve = async (threads: number) => {
+    const c0 = process.cpuUsage();
+    const r = await pruneLayer(matrix(pr.input, P, pr.N), matrix(pr.output, P, pr.M), { epsilonGain: 0.05, threads });
+    const c = process.cpuUsage(c0);
+    cpu.set(r, (c.user + c.system) / 1000);
+    return r;
+  };
   await solve(1); // warm-up: module compile, first-use costs
   const runs = new Map<number, LayerResult[]>(THREADS.map((t) => [t, []]));
   for (let r = 0; r < rounds; r++) {
@@ -43,6 +51,9 @@ for (const P of sizes) {
       "setup ms": +median(rs.map((r) => r.info.setupMs)).toFixed(1),
       "whole solve ms": +total.toFixed(1), "speed-up (solve)": +(total1 / total).toFixed(2),
       "ms / iteration": +perIt.toFixed(2), "speed-up (iteration)": +(perIt1 / perIt).toFixed(2),
+      // CPU time of the process (all threads): what threads cost beyond the work; wall time
+      // gains need free cores, which a shared machine may not have.
+      "CPU ms (all threads)": +median(rs.map((r) => cpu.get(r)!)).toFixed(0),
       "same bits as 1 thread": same,
     });
   }
