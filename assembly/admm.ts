@@ -271,6 +271,26 @@ export function adoptState(at: usize): void {
 export function outputSlabCount(): i32 { return slabCount(P); }
 export function weightSlabCount(): i32 { return slabCount(NB); }
 
+/**
+ * First weight slab of thread t's share of D = X·B (t = threads: the end). Dense X: an even split
+ * of slabs. Sparse X: its rows (the input features) differ widely in nonzeros (an image's border
+ * pixels are always 0), so the split evens out nonzeros plus a fixed cost per row.
+ */
+export function rightSideShareStart(t: i32, threads: i32): i32 {
+  const slabs = slabCount(NB);
+  if (!useSparse) return <i32>((<i64>slabs * t) / threads);
+  if (t >= threads) return slabs;
+  const target = rightSideCost(NB) * <f64>t / <f64>threads;
+  let s = 0;
+  while (s < slabs && rightSideCost(min(s * SLAB_ROWS, NB)) < target) s++;
+  return s;
+}
+
+/** The work of X·B + E on the first `rows` rows of sparse X, in nonzeros (a row costs 16 more). */
+@inline function rightSideCost(rows: i32): f64 {
+  return <f64>(load<i32>(pXRow + <usize>rows * 4) - load<i32>(pXRow)) + <f64>rows * 16.0;
+}
+
 /** Statistic k of the last stats iteration (see the stat* globals, in declaration order). */
 export function admmStat(k: i32): f64 {
   switch (k) {
