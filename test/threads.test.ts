@@ -3,7 +3,9 @@
 // why) where shared memory is missing, refuses bad counts, and leaves no worker behind.
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { matrix, pruneLayer, ValidationError, type LayerOptions, type LayerResult } from "../bindings/index.ts";
+import {
+  compileModule, instantiate, matrix, pruneLayer, pruneLayerWith, ValidationError, type LayerOptions, type LayerResult,
+} from "../bindings/index.ts";
 import { randomLayer } from "./helpers/problems.ts";
 
 type Case = [seed: number, P: number, N: number, M: number, kind: "relu" | "relu+V" | "linear", sparse: boolean];
@@ -72,6 +74,14 @@ describe("pruneLayer with threads", () => {
       expect(r.info.threadsReason).toContain("Cross-Origin-Embedder-Policy: require-corp");
       expectSameBits(one, r);
     });
+  });
+
+  it("says why one thread ran where only one can (pruneLayerWith on a given instance)", async () => {
+    const p = randomLayer(28, 120, 12, 3);
+    const backend = await instantiate(await compileModule());
+    const r = await pruneLayerWith(backend, matrix(p.input, 120, 12), matrix(p.output, 120, 3), { threads: 2 });
+    expect(r.info.threads).toBe(1);
+    expect(r.info.threadsReason).toContain("only pruneLayer runs a layer on several threads");
   });
 
   it("refuses a thread count that is not 'auto' or an integer from 1 to 256", async () => {

@@ -192,13 +192,17 @@ async function solvePrepared(
   // row has no effect and is returned as zeros.
   const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M).map((v) => v * problem.biasUnit) : new Float32Array(M);
   const totalMs = performance.now() - t0;
+  const info = buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs);
+  if (typeof o.threads === "number" && o.threads > info.threads && info.threadsReason === undefined) {
+    info.threadsReason = "only pruneLayer runs a layer on several threads (not pruneLayerWith, sessions or pruneNetwork)";
+  }
   return {
     status: ctl.status === "max_iter_reached"
       ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
       : ctl.status,
     weights,
     bias,
-    info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, lowerBound, engine, setupMs, totalMs),
+    info,
     dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
   };
 }
