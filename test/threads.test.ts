@@ -2,11 +2,21 @@
 // build's bits for any thread count, says in info which ran, falls back to one thread (and says
 // why) where shared memory is missing, refuses bad counts, and leaves no worker behind.
 import { execFileSync } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   compileModule, instantiate, matrix, pruneLayer, pruneLayerWith, ValidationError, type LayerOptions, type LayerResult,
 } from "../bindings/index.ts";
 import { randomLayer } from "./helpers/problems.ts";
+
+// A switch to make starting a worker fail (a bundle without net-trim's worker script).
+const spawnFails = vi.hoisted(() => ({ on: false }));
+vi.mock("../bindings/workers/spawn.ts", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../bindings/workers/spawn.ts")>();
+  return {
+    ...real,
+    spawnLayerWorker: () => (spawnFails.on ? Promise.reject(new Error("no worker script here")) : real.spawnLayerWorker()),
+  };
+});
 
 type Case = [seed: number, P: number, N: number, M: number, kind: "relu" | "relu+V" | "linear", sparse: boolean];
 
@@ -82,6 +92,20 @@ describe("pruneLayer with threads", () => {
     const r = await pruneLayerWith(backend, matrix(p.input, 120, 12), matrix(p.output, 120, 3), { threads: 2 });
     expect(r.info.threads).toBe(1);
     expect(r.info.threadsReason).toContain("only pruneLayer runs a layer on several threads");
+  });
+
+  it("runs one thread, and says why, when a worker cannot start", async () => {
+    const c = CASES[2];
+    const one = await solve(c, {});
+    spawnFails.on = true;
+    try {
+      const r = await solve(c, { threads: 2 });
+      expect(r.info.threads).toBe(1);
+      expect(r.info.threadsReason).toBe("the helper threads could not start (no worker script here)");
+      expectSameBits(one, r);
+    } finally {
+      spawnFails.on = false;
+    }
   });
 
   it("refuses a thread count that is not 'auto' or an integer from 1 to 256", async () => {

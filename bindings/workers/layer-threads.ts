@@ -2,7 +2,8 @@
 // engine, wasm/threaded-engine.ts), its helper threads being workers started here (the solver
 // itself knows nothing of workers). Where threads cannot run (no SharedArrayBuffer, a page not
 // cross-origin isolated, no Worker) the single-thread engine runs and info.threadsReason says why.
-import { WasmUnavailableError } from "../errors.ts";
+import { OutOfMemoryError, WasmUnavailableError } from "../errors.ts";
+import { FactorizationError } from "../solver/engine.ts";
 import { getBackend } from "../wasm/loader.ts";
 import { createWasmEngine } from "../wasm/engine.ts";
 import { createThreadedEngine, type ThreadJoin, type ThreadLauncher } from "../wasm/threaded-engine.ts";
@@ -32,7 +33,17 @@ export async function pruneLayer(input: MatrixInput, output: MatrixInput, option
     if (!(e instanceof WasmUnavailableError)) throw e;
     return oneThreadBecause(`the threaded build could not be loaded: ${e.message}`, input, output, options);
   }
-  return solveLayer(input, output, options, (problem) => createThreadedEngine(module, problem, threads, workerLauncher()));
+  return solveLayer(input, output, options, async (problem) => {
+    try {
+      return await createThreadedEngine(module, problem, threads, workerLauncher());
+    } catch (e) {
+      // The data's own failures stand; a worker that could not start (e.g. a bundle without
+      // net-trim's worker script) leaves the layer to one thread.
+      if (e instanceof FactorizationError || e instanceof OutOfMemoryError) throw e;
+      const reason = `the helper threads could not start (${e instanceof Error ? e.message : String(e)})`;
+      return { ...createWasmEngine(await getBackend(), problem), threadsReason: reason };
+    }
+  });
 }
 
 function oneThreadBecause(reason: string, input: MatrixInput, output: MatrixInput, options?: LayerOptions): Promise<LayerResult> {
