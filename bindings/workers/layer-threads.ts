@@ -51,7 +51,7 @@ function oneThreadBecause(reason: string, input: MatrixInput, output: MatrixInpu
 }
 
 /** Helper threads as workers running workers/entry, each sent {type: "thread"}. */
-function workerLauncher(): ThreadLauncher {
+export function workerLauncher(): ThreadLauncher {
   let workers: Promise<WorkerHandle>[] = [];
   return {
     spawn(count) {
