@@ -11,7 +11,7 @@
 //   W3⁺ = C̃⁻¹ (X·B + E),          Z⁺ = Xt·W3⁺
 //   U1 = B − Z⁺,                 U2 = E − W3⁺
 // C̃⁻¹ = (X·Xᵀ + I)⁻¹ is formed once at setup (it does not contain ρ), so an iteration is three
-// products and five streaming passes, with no allocation and no JS↔WASM traffic.
+// products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
 
 import { gemm } from "./gemm";
