@@ -18,6 +18,7 @@ export default defineConfig({
         test: {
           name: "browser",
           include: ["test/browser/**/*.test.ts"],
+          // Cross-origin isolated pages (SharedArrayBuffer): what pruneLayer's threads need.
           testTimeout: 60_000,
           browser: {
             enabled: true,
@@ -33,6 +34,9 @@ export default defineConfig({
             }),
             instances: [{ browser: "chromium" }],
           },
+        },
+        server: {
+          headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
         },
       },
     ],

@@ -11,7 +11,7 @@
 //   W3⁺ = C̃⁻¹ (X·B + E),          Z⁺ = Xt·W3⁺
 //   U1 = B − Z⁺,                 U2 = E − W3⁺
 // C̃⁻¹ = (X·Xᵀ + I)⁻¹ is formed once at setup (it does not contain ρ), so an iteration is three
-// products and five streaming passes, with no allocation and no JS↔WASM traffic.
+// products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
 
 import { gemm } from "./gemm";
@@ -19,6 +19,7 @@ import { spmmPacked } from "./sparse";
 import { convAdjoint, convForward } from "./conv";
 import { cgSolveConv } from "./cg";
 import { scale } from "./vector";
+import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -56,6 +57,7 @@ let pE: usize = 0;
 let pD: usize = 0;
 let pScratch: usize = 0;
 let pSpmmScratch: usize = 0; // spmmScratchBytes(max(P, N̄))
+let pSums: usize = 0; // admmSumsBytes(P, N̄): f64 sums per slab
 
 let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
@@ -93,7 +95,7 @@ export function admmConfigure(
   cinv: usize, y: usize, v: usize, mask: usize,
   u1: usize, b: usize, z: usize, zNext: usize,
   w3: usize, w3Next: usize, w2: usize, u2: usize, e: usize, d: usize,
-  scratch: usize, spmmScratch: usize,
+  scratch: usize, spmmScratch: usize, sums: usize,
 ): void {
   P = p; NB = nb; M = m;
   isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
@@ -105,6 +107,7 @@ export function admmConfigure(
   pW3 = w3; pW3next = w3Next; pW2 = w2; pU2 = u2; pE = e; pD = d;
   pScratch = scratch;
   pSpmmScratch = spmmScratch;
+  pSums = sums;
   useCg = false;
   cgIterations = 0;
 }
@@ -158,118 +161,173 @@ export function admmIterate(count: i32, stats: i32): void {
 }
 
 function iterate(stats: bool): void {
-  const nOut = <usize>P * <usize>M;
-  const nW = <usize>NB * <usize>M;
-  const a = <f32>alpha;
-  const a1 = <f32>(1.0 - alpha);
+  const outSlabs = slabCount(P), wSlabs = slabCount(NB);
+  phaseBall(0, outSlabs);
+  phaseShrink(0, outSlabs, 0, wSlabs, stats);
+  phaseRightSide(0, wSlabs, pScratch, pSpmmScratch);
+  phaseWeights(0, wSlabs, stats, pScratch);
+  phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
+  finishIteration(stats);
+}
 
-  // W1 = Π_K(Z − U1); B = α·W1 + (1−α)·Z + U1.
-  const g = <f32>ballScale();
-  let w1sq: f64 = 0;
-  for (let i: usize = 0; i < nOut; i++) {
-    const o = i << 2;
-    const z = load<f32>(pZ + o);
-    const u = load<f32>(pU1 + o);
-    const t = z - u;
-    let w1: f32;
-    if (isLinear || load<u8>(pMask + i) != 0) {
-      const y = load<f32>(pY + o);
-      w1 = y + g * (t - y);
-    } else {
-      const v: f32 = hasUpperBound ? load<f32>(pV + o) : 0;
-      w1 = t < v ? t : v;
-    }
-    if (stats) w1sq += <f64>w1 * <f64>w1;
-    store<f32>(pB + o, a * w1 + a1 * z + u);
+// The phases of one iteration, each on a range of slabs (SLAB_ROWS rows of an M-wide matrix:
+// output slabs cover P rows, weight slabs N̄ rows). A phase reads what earlier phases wrote on
+// every slab, so threads (admm-threads.ts) wait for each other between phases; within a phase
+// each slab is written by one thread only. Every f64 sum is summed per slab (into pSums, 11
+// values per slab) and the slab sums added in slab order afterwards: the same bits for any split.
+
+/** Rows per slab. A multiple of the GEMM micro-tile height (4). */
+const SLAB_ROWS: i32 = 16;
+/** f64 sums kept per slab: 0 ball, 1 ‖W1‖², 2–6 the weight-side stats, 7–10 the output-side stats. */
+const SUMS_PER_SLAB: i32 = 11;
+const SUM_BALL: i32 = 0;
+const SUM_W1: i32 = 1;
+const SUM_WEIGHT: i32 = 2;
+const SUM_OUTPUT: i32 = 7;
+
+function slabCount(rows: i32): i32 {
+  return (rows + SLAB_ROWS - 1) / SLAB_ROWS;
+}
+
+/** Bytes of the per-slab sums buffer of a P×M / N̄×M problem. */
+export function admmSumsBytes(p: i32, nb: i32): i32 {
+  return max(slabCount(p), slabCount(nb)) * SUMS_PER_SLAB * 8;
+}
+
+@inline function slabSums(slab: i32, k: i32): usize {
+  return pSums + (<usize>slab * SUMS_PER_SLAB + <usize>k) * 8;
+}
+/** First element of slab s of a matrix with `rows` rows (s may be the slab count: the end). */
+@inline function slabStart(s: i32, rows: i32): usize {
+  return <usize>min(s * SLAB_ROWS, rows) * <usize>M;
+}
+
+/** Σ over slabs [0, count) of sum k, in slab order. */
+function sumOverSlabs(count: i32, k: i32): f64 {
+  let t: f64 = 0;
+  for (let s = 0; s < count; s++) t += load<f64>(slabSums(s, k));
+  return t;
+}
+
+/** Per-slab ‖(Z − U1 − Y)_Ω‖² of the ε-ball projection. */
+export function phaseBall(s0: i32, s1: i32): void {
+  for (let s = s0; s < s1; s++) ballPass(slabStart(s, P), slabStart(s + 1, P), isLinear, pZ, pU1, pY, pMask, slabSums(s, SUM_BALL));
+}
+
+/** W1 = Π_K(Z − U1), B = α·W1 + (1−α)·Z + U1 on output slabs; W2 = S_{1/ρ}(W3 − U2), E on weight slabs. */
+export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): void {
+  const a = <f32>alpha, a1 = <f32>(1.0 - alpha);
+  // g of the ε-ball projection on Ω: ε / max(‖(Z − U1 − Y)_Ω‖, ε); 0/0 is taken as 1.
+  const n = Math.sqrt(sumOverSlabs(slabCount(P), SUM_BALL));
+  const g = <f32>(n > epsilon ? epsilon / n : 1.0);
+  for (let s = o0; s < o1; s++) {
+    outputPass(slabStart(s, P), slabStart(s + 1, P), isLinear, hasUpperBound, g, a, a1,
+      pZ, pU1, pY, pV, pMask, pB, stats, slabSums(s, SUM_W1));
   }
-
-  // W2 = S_{1/ρ}(W3 − U2); E = α·W2 + (1−α)·W3 + U2.
   const tau = <f32>(1.0 / rho);
-  for (let i: usize = 0; i < nW; i++) {
-    const o = i << 2;
-    const w3 = load<f32>(pW3 + o);
-    const u = load<f32>(pU2 + o);
-    const t = w3 - u;
-    const mag = abs<f32>(t) - tau;
-    const w2: f32 = mag > 0 ? (t > 0 ? mag : -mag) : 0;
-    store<f32>(pW2 + o, w2);
-    store<f32>(pE + o, a * w2 + a1 * w3 + u);
-  }
+  for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE);
+}
 
-  // W3⁺ = C̃⁻¹ (X·B + E).
-  productXB(pB, pD);
-  for (let i: usize = 0; i < nW; i++) {
-    const o = i << 2;
-    store<f32>(pD + o, load<f32>(pD + o) + load<f32>(pE + o));
-  }
+/**
+ * D = X·B + E on weight slabs [s0, s1). The conv operator (useConv) computes all of D at once:
+ * conv layers run on one thread (s0 = 0, s1 = every slab).
+ */
+export function phaseRightSide(s0: i32, s1: i32, gemmScratch: usize, spmmScratch: usize): void {
+  const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
+  if (r1 <= r0) return;
+  const d = pD + <usize>r0 * <usize>M * 4;
+  if (useConv) convAdjoint(pB, pD);
+  else if (useSparse) spmmPacked(r1 - r0, M, P, pXRow + <usize>r0 * 4, pXCol, pXVal, pB, M, d, M, spmmScratch);
+  else gemm(r1 - r0, M, P, pX + <usize>r0 * <usize>P * 4, P, pB, M, d, M, 0, gemmScratch);
+  addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
+}
+
+/** W3⁺ = C̃⁻¹·D and U2 = E − W3⁺ on weight slabs [s0, s1). */
+export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize): void {
+  const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
+  if (r1 <= r0) return;
   if (useCg) {
-    memory.copy(pW3next, pW3, nW << 2);
+    // Conv layers without C̃⁻¹ (one thread): CG on all of D, warm-started from W3.
+    memory.copy(pW3next, pW3, <usize>NB * <usize>M * 4);
     cgIterations += cgSolveConv(NB, P, M, pD, M, pW3next, M, cgTol, cgMaxIter, pCgWork);
   } else {
-    gemm(NB, M, NB, pCinv, NB, pD, M, pW3next, M, 0, pScratch);
+    gemm(r1 - r0, M, NB, pCinv + <usize>r0 * <usize>NB * 4, NB, pD, M, pW3next + <usize>r0 * <usize>M * 4, M, 0, gemmScratch);
   }
-
-  // U2 = E − W3⁺, with the weight-side statistics.
-  let r2: f64 = 0, s2: f64 = 0, w2sq: f64 = 0, w3sq: f64 = 0, u2sq: f64 = 0;
-  for (let i: usize = 0; i < nW; i++) {
-    const o = i << 2;
-    const w3n = load<f32>(pW3next + o);
-    const u = load<f32>(pE + o) - w3n;
-    store<f32>(pU2 + o, u);
-    if (stats) {
-      const w2 = <f64>load<f32>(pW2 + o);
-      const dw = <f64>w3n - <f64>load<f32>(pW3 + o);
-      r2 += (w2 - <f64>w3n) * (w2 - <f64>w3n);
-      s2 += dw * dw;
-      w2sq += w2 * w2;
-      w3sq += <f64>w3n * <f64>w3n;
-      u2sq += <f64>u * <f64>u;
-    }
-  }
-
-  // Z⁺ = Xt·W3⁺; U1 = B − Z⁺, with the output-side statistics.
-  productXtW(pW3next, pZnext);
-  let r1: f64 = 0, s1: f64 = 0, zsq: f64 = 0, u1sq: f64 = 0;
-  const inva = 1.0 / alpha;
-  for (let i: usize = 0; i < nOut; i++) {
-    const o = i << 2;
-    const zn = load<f32>(pZnext + o);
-    const b = load<f32>(pB + o);
-    if (stats) {
-      // Recover the unrelaxed W1 from B = α·W1 + (1−α)·Z + U1.
-      const zo = <f64>load<f32>(pZ + o);
-      const w1 = (<f64>b - <f64>load<f32>(pU1 + o) - (1.0 - alpha) * zo) * inva;
-      const un = <f64>b - <f64>zn;
-      r1 += (w1 - <f64>zn) * (w1 - <f64>zn);
-      s1 += (<f64>zn - zo) * (<f64>zn - zo);
-      zsq += <f64>zn * <f64>zn;
-      u1sq += un * un;
-    }
-    store<f32>(pU1 + o, b - zn);
-  }
-
-  // Swap current and next.
-  let t = pZ; pZ = pZnext; pZnext = t;
-  t = pW3; pW3 = pW3next; pW3next = t;
-
-  if (stats) {
-    statR1 = r1; statR2 = r2; statS1 = s1; statS2 = s2;
-    statW1 = w1sq; statW2 = w2sq; statZ = zsq; statW3 = w3sq; statU1 = u1sq; statU2 = u2sq;
+  for (let s = s0; s < s1; s++) {
+    dualWeightPass(slabStart(s, NB), slabStart(s + 1, NB), pE, pW3next, pW3, pW2, pU2, stats, slabSums(s, SUM_WEIGHT));
   }
 }
 
-/** g of the ε-ball projection on Ω: ε / max(‖(Z − U1 − Y)_Ω‖, ε); 0/0 is taken as 1. */
-function ballScale(): f64 {
-  const nOut = <usize>P * <usize>M;
-  let sq: f64 = 0;
-  for (let i: usize = 0; i < nOut; i++) {
-    if (!isLinear && load<u8>(pMask + i) == 0) continue;
-    const o = i << 2;
-    const d = <f64>load<f32>(pZ + o) - <f64>load<f32>(pU1 + o) - <f64>load<f32>(pY + o);
-    sq += d * d;
+/** Z⁺ = Xt·W3⁺ and U1 = B − Z⁺ on output slabs [s0, s1). */
+export function phaseOutputs(s0: i32, s1: i32, stats: bool, spmmScratch: usize, gemmScratch: usize): void {
+  const r0 = min(s0 * SLAB_ROWS, P), r1 = min(s1 * SLAB_ROWS, P);
+  if (r1 <= r0) return;
+  const out = pZnext + <usize>r0 * <usize>M * 4;
+  if (useConv) convForward(pW3next, pZnext); // all rows: conv layers run on one thread
+  else if (useSparse) spmmPacked(r1 - r0, M, NB, pXtRow + <usize>r0 * 4, pXtCol, pXtVal, pW3next, M, out, M, spmmScratch);
+  else gemm(r1 - r0, M, NB, pXt + <usize>r0 * <usize>NB * 4, NB, pW3next, M, out, M, 0, gemmScratch);
+  for (let s = s0; s < s1; s++) {
+    dualOutputPass(slabStart(s, P), slabStart(s + 1, P), 1.0 - alpha, 1.0 / alpha, pB, pZnext, pZ, pU1, stats, slabSums(s, SUM_OUTPUT));
   }
-  const n = Math.sqrt(sq);
-  return n > epsilon ? epsilon / n : 1.0;
+}
+
+/** Swaps current and next, and adds up the statistics' slab sums. */
+export function finishIteration(stats: bool): void {
+  let t = pZ; pZ = pZnext; pZnext = t;
+  t = pW3; pW3 = pW3next; pW3next = t;
+  if (!stats) return;
+  const o = slabCount(P), w = slabCount(NB);
+  statW1 = sumOverSlabs(o, SUM_W1);
+  statR2 = sumOverSlabs(w, SUM_WEIGHT); statS2 = sumOverSlabs(w, SUM_WEIGHT + 1);
+  statW2 = sumOverSlabs(w, SUM_WEIGHT + 2); statW3 = sumOverSlabs(w, SUM_WEIGHT + 3); statU2 = sumOverSlabs(w, SUM_WEIGHT + 4);
+  statR1 = sumOverSlabs(o, SUM_OUTPUT); statS1 = sumOverSlabs(o, SUM_OUTPUT + 1);
+  statZ = sumOverSlabs(o, SUM_OUTPUT + 2); statU1 = sumOverSlabs(o, SUM_OUTPUT + 3);
+}
+
+// A threaded run (admm-threads.ts) has one instance per thread, each with its own globals: the
+// state that changes between runs is published to shared memory by the instance that owns it
+// and adopted by the others before they iterate.
+const STATE_BYTES: usize = 48;
+
+/** Bytes admmPublishState writes. */
+export function admmStateBytes(): i32 {
+  return <i32>STATE_BYTES;
+}
+
+/** Writes ε, ρ, α and the current places of the swapping iterates to `at`. */
+export function admmPublishState(at: usize): void {
+  store<f64>(at, epsilon, 0); store<f64>(at, rho, 8); store<f64>(at, alpha, 16);
+  store<usize>(at, pZ, 24); store<usize>(at, pZnext, 28); store<usize>(at, pW3, 32); store<usize>(at, pW3next, 36);
+}
+
+/** Takes over the state admmPublishState wrote (dimensions and buffers come from admmConfigure). */
+export function adoptState(at: usize): void {
+  epsilon = load<f64>(at, 0); rho = load<f64>(at, 8); alpha = load<f64>(at, 16);
+  pZ = load<usize>(at, 24); pZnext = load<usize>(at, 28); pW3 = load<usize>(at, 32); pW3next = load<usize>(at, 36);
+}
+
+/** Slab counts of the output side (P rows) and the weight side (N̄ rows). */
+export function outputSlabCount(): i32 { return slabCount(P); }
+export function weightSlabCount(): i32 { return slabCount(NB); }
+
+/**
+ * First weight slab of thread t's share of D = X·B (t = threads: the end). Dense X: an even split
+ * of slabs. Sparse X: its rows (the input features) differ widely in nonzeros (an image's border
+ * pixels are always 0), so the split evens out nonzeros plus a fixed cost per row.
+ */
+export function rightSideShareStart(t: i32, threads: i32): i32 {
+  const slabs = slabCount(NB);
+  if (!useSparse) return <i32>((<i64>slabs * t) / threads);
+  if (t >= threads) return slabs;
+  const target = rightSideCost(NB) * <f64>t / <f64>threads;
+  let s = 0;
+  while (s < slabs && rightSideCost(min(s * SLAB_ROWS, NB)) < target) s++;
+  return s;
+}
+
+/** The work of X·B + E on the first `rows` rows of sparse X, in nonzeros (a row costs 16 more). */
+@inline function rightSideCost(rows: i32): f64 {
+  return <f64>(load<i32>(pXRow + <usize>rows * 4) - load<i32>(pXRow)) + <f64>rows * 16.0;
 }
 
 /** Statistic k of the last stats iteration (see the stat* globals, in declaration order). */

@@ -12,7 +12,7 @@ export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
 export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } from "./cg";
 export {
-  admmConfigure, admmStart, admmSetRho, admmIterate, admmStat,
+  admmConfigure, admmSumsBytes, admmStart, admmSetRho, admmIterate, admmStat,
   admmW2Pointer, admmW3Pointer, admmU1Pointer, admmU2Pointer, admmFreeOutputPointer,
   productXtW, productXB, admmUseCg, admmCgIterations,
 } from "./admm";

@@ -18,6 +18,9 @@ export const DEFAULTS = {
   checkInterval: 10,
   sparseInput: "auto" as "auto" | boolean,
   linearForm: "auto" as "auto" | "samples" | "reduced",
+  // One thread: a threaded solve starts workers (tens of ms) and wants the cores pruneNetwork's
+  // pool, or the page, may be using; ask for more where one big layer is the whole job.
+  threads: 1 as number | "auto",
 } as const;
 
 /** Products skip zero inputs when at least this fraction of the input (bias column included) is zero. */

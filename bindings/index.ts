@@ -1,7 +1,8 @@
 // net-trim: Net-Trim convex pruning of neural networks, in SIMD WebAssembly. The public surface.
 
 // The layer solver.
-export { pruneLayer, pruneLayerWith, openLayerSession, type LayerSession } from "./solver/prune-layer.ts";
+export { pruneLayerWith, openLayerSession, type LayerSession } from "./solver/prune-layer.ts";
+export { pruneLayer } from "./workers/layer-threads.ts";
 export { pruneLayerReference } from "./reference/prune-layer-reference.ts";
 export { matrix, tensor } from "./matrix.ts";
 export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";

@@ -89,6 +89,13 @@ export interface LayerOptions {
    * produced it.
    */
   linearForm?: "auto" | "samples" | "reduced";
+  /**
+   * Threads for the iterations of this one layer (pruneLayer only): 1 (default), n, or 'auto'
+   * (the runtime's hardware threads). More than 1 needs SharedArrayBuffer (pages: COOP/COEP
+   * headers); where it is missing one thread runs and info.threadsReason says why. Same bits
+   * for any count.
+   */
+  threads?: number | "auto";
 }
 
 export interface ProgressInfo {
@@ -146,6 +153,10 @@ export interface LayerInfo {
   totalMs: number;
   /** Whether the SIMD build ran (false: scalar build, or the pure-TS reference). */
   simd: boolean;
+  /** Threads the iterations ran on (the threaded build when more than 1). */
+  threads: number;
+  /** Why fewer threads ran than options.threads asked for (no SharedArrayBuffer, a page not cross-origin isolated, …). */
+  threadsReason?: string;
   /** Whether the products skipped zero inputs. */
   sparseInput: boolean;
   /** "reduced" when a linear layer was solved on the QR factor of its design (see LayerOptions.linearForm). */

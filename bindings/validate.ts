@@ -8,8 +8,11 @@ import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
-  "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm",
+  "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "threads",
 ]);
+
+/** The most threads one layer may ask for (more than any machine it would pay on). */
+const MAX_THREADS = 256;
 
 /** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
 export function toDenseF32(value: unknown, field: string): DenseF32 {
@@ -141,6 +144,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (typeof timeLimitMs !== "number" || Number.isNaN(timeLimitMs) || timeLimitMs <= 0) {
     throw new ValidationError("options.timeLimitMs", "a number > 0 (Infinity for none)", timeLimitMs);
   }
+  const threads = get("threads", DEFAULTS.threads);
+  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
+    throw new ValidationError("options.threads", `"auto" or an integer from 1 to ${MAX_THREADS}`, threads);
+  }
   const fitBias = get("fitBias", DEFAULTS.fitBias);
   if (typeof fitBias !== "boolean") throw new ValidationError("options.fitBias", "true or false", fitBias);
   return {
@@ -164,6 +171,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     checkInterval: integer(get("checkInterval", DEFAULTS.checkInterval), "options.checkInterval", 1),
     sparseInput,
     linearForm,
+    threads: threads as number | "auto",
   };
 }
 

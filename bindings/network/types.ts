@@ -4,10 +4,13 @@ import type { DenseNetwork } from "./network.ts";
 
 export type PruneMode = "parallel" | "cascade";
 
-/** Per-layer solver settings the network driver passes through (the budget is the driver's). */
+/**
+ * Per-layer solver settings the network driver passes through (the budget is the driver's;
+ * threads too: its parallel mode runs whole layers on the cores instead).
+ */
 export type NetworkLayerOptions = Omit<
   LayerOptions,
-  "kind" | "epsilon" | "epsilonGain" | "upperBound" | "fitBias" | "signal" | "onProgress" | "warmStart"
+  "kind" | "epsilon" | "epsilonGain" | "upperBound" | "fitBias" | "signal" | "onProgress" | "warmStart" | "threads"
 >;
 
 export interface NetworkOptions {

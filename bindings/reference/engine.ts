@@ -241,6 +241,7 @@ export function createReferenceEngine(problem: LayerProblem, options: { skipZero
 
   return {
     simd: false,
+    threads: 1,
     scale: D.c0,
     start(epsilon, rho, alpha, weights, u1, u2) {
       S.epsilon = epsilon * D.s;

@@ -56,6 +56,10 @@ export interface OutputMeasure {
 
 export interface AdmmEngine {
   readonly simd: boolean;
+  /** Threads the iterations run on (1 unless a threaded engine). */
+  readonly threads: number;
+  /** Why fewer threads run than were asked for (options.threads), when so. */
+  readonly threadsReason?: string;
   /** The scale c0 the data is divided by. */
   readonly scale: number;
   /** Entries of the primal and dual residuals, when not P·M + (N+1)·M (the reduced form). */
@@ -86,7 +90,8 @@ export interface AdmmEngine {
   /** Copies out W2 ([N+1, M]), and the scaled duals. */
   readW2(): Float32Array;
   readDual(): { u1: Float32Array; u2: Float32Array };
-  dispose(): void;
+  /** Frees what the engine holds (a threaded engine's workers); resolves when they are gone. */
+  dispose(): void | Promise<void>;
 }
 
 /** Thrown by an engine's setup when C̃ cannot be factored. */

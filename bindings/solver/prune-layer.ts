@@ -60,7 +60,8 @@ export function solveQueued(prepared: Prepared, options: ResolvedOptions, makeEn
     try {
       return await solvePrepared(prepared, options, engines.get, performance.now());
     } finally {
-      engines.dispose();
+      // A threaded engine's workers are gone before the result is handed over.
+      await engines.dispose();
       release();
     }
   })();
@@ -101,7 +102,7 @@ export async function openLayerSession(
     close() {
       if (!open) return;
       open = false;
-      engines.dispose();
+      void engines.dispose();
       release();
     },
   };
@@ -185,8 +186,8 @@ function engineCache(prepared: Prepared, makeEngine: EngineFactory) {
   let engine: Promise<AdmmEngine> | undefined;
   return {
     get: () => (engine ??= Promise.resolve(makeEngine(prepared.problem))),
-    dispose: () => {
-      engine?.then((e) => e.dispose(), () => undefined);
+    dispose: async (): Promise<void> => {
+      await engine?.then((e) => e.dispose(), () => undefined);
     },
   };
 }
@@ -221,7 +222,7 @@ async function solvePrepared(
     warmDual: warm?.dual,
   });
   if (ctl.status === "numerical_error") {
-    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd });
+    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd, threads: engine.threads });
   }
   const w2 = engine.readW2();
   const dual = engine.readDual();
@@ -235,11 +236,15 @@ async function solvePrepared(
     ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
     : ctl.status;
   if (belowFloor && (status === "solved" || status === "solved_inaccurate" || status === "max_iter_reached")) status = "infeasible";
+  const info = buildInfo(problem, base, ctl, ctl.measure, weights, bias, belowFloor ? Infinity : lowerBound, engine, setupMs, totalMs);
+  if (typeof o.threads === "number" && o.threads > info.threads && info.threadsReason === undefined) {
+    info.threadsReason = "only pruneLayer runs a layer on several threads (not pruneLayerWith, sessions or pruneNetwork)";
+  }
   return {
     status,
     weights,
     bias,
-    info: buildInfo(problem, base, ctl, ctl.measure, weights, bias, belowFloor ? Infinity : lowerBound, engine, setupMs, totalMs),
+    info,
     dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
   };
 }

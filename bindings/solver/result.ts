@@ -87,6 +87,8 @@ export function buildInfo(
     solveMs: ctl.solveMs,
     totalMs,
     simd: engine.simd,
+    threads: engine.threads,
+    ...(engine.threadsReason !== undefined ? { threadsReason: engine.threadsReason } : {}),
     sparseInput: base.sparse,
     linearForm: problem.form,
     inputZeroFraction: base.zeroFraction,
@@ -115,7 +117,7 @@ export function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOpti
     rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: 0, biasUnit: problem.biasUnit, lowerBound: 0,
     optimalityGap: 0, relativeGap: 0, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: Math.sqrt(out), relativeOutputError: normY > 0 ? 1 : 0, fitError: Math.sqrt(fit), leakage: leak,
-    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, sparseInput: base.sparse, linearForm: problem.form, inputZeroFraction: base.zeroFraction,
+    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, threads: 1, sparseInput: base.sparse, linearForm: problem.form, inputZeroFraction: base.zeroFraction,
   };
   return {
     status: "solved",
@@ -132,7 +134,7 @@ export function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOpti
  */
 export function failedResult(
   problem: LayerProblem, base: Base, status: SolveStatus, ms: number,
-  ran?: { ctl: ControllerResult; setupMs: number; simd: boolean },
+  ran?: { ctl: ControllerResult; setupMs: number; simd: boolean; threads: number },
 ): LayerResult {
   const { P, N, M } = problem;
   const info: LayerInfo = {
@@ -140,7 +142,7 @@ export function failedResult(
     rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: NaN, biasUnit: problem.biasUnit, lowerBound: NaN,
     optimalityGap: NaN, relativeGap: NaN, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: NaN, relativeOutputError: NaN, fitError: NaN, leakage: NaN,
-    setupMs: ran?.setupMs ?? ms, solveMs: ran?.ctl.solveMs ?? 0, totalMs: ms, simd: ran?.simd ?? false,
+    setupMs: ran?.setupMs ?? ms, solveMs: ran?.ctl.solveMs ?? 0, totalMs: ms, simd: ran?.simd ?? false, threads: ran?.threads ?? 1,
     sparseInput: base.sparse, linearForm: problem.form, inputZeroFraction: base.zeroFraction,
   };
   if (ran) Object.assign(info, { rhoInitial: ran.ctl.rhoInitial, rhoUpdates: ran.ctl.rhoUpdates });

@@ -31,4 +31,5 @@ export interface ResolvedOptions {
   checkInterval: number;
   sparseInput: "auto" | boolean;
   linearForm: "auto" | "samples" | "reduced";
+  threads: number | "auto";
 }

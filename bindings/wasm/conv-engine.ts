@@ -19,7 +19,8 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
   const { P, M } = problem;
   const NB = problem.N + 1;
   const blockRows = ex.convBlockRows(NB);
-  const plan = layout(ex.heapBase() >>> 0, convBufferSizes(g, problem.upperBound !== undefined, ex.gemmScratchBytes(), blockRows, wUpdate));
+  const sizes = convBufferSizes(g, problem.upperBound !== undefined, ex.gemmScratchBytes(), blockRows, wUpdate, ex.admmSumsBytes(P, NB));
+  const plan = layout(ex.heapBase() >>> 0, sizes);
   const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}], kernel [${g.kh}, ${g.kw}, ${g.inC}, ${g.outC}]` +
     ` and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
   if (plan.end > WASM_MAX_BYTES) throw new OutOfMemoryError(what, plan.end, WASM_MAX_BYTES);
@@ -69,7 +70,7 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
   ex.admmConfigure(
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, 2,
     0, 0, 0, 0, 0, 0, 0, 0,
-    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0,
+    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0, o.sums,
   );
   const engine = loopEngine(backend, problem, o, c0);
   return wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine;

@@ -7,9 +7,12 @@ import type { ConvGeometry } from "../solver/conv-geometry.ts";
 /** How the W-update (A*A + I)W = D is solved: C̃⁻¹ formed once, or conjugate gradient (no N̄×N̄ buffer). */
 export type WUpdate = "factored" | "cg";
 
-/** Byte sizes of every buffer of a conv solve; `blockRows` is the kernel's convBlockRows(N̄). */
+/**
+ * Byte sizes of every buffer of a conv solve; `blockRows` is the kernel's convBlockRows(N̄),
+ * `sums` its admmSumsBytes(P, N̄) (the loop's per-slab sums).
+ */
 export function convBufferSizes(
-  g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number, wUpdate: WUpdate,
+  g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number, wUpdate: WUpdate, sums: number,
 ): Record<string, number> {
   const P = g.samples * g.outH * g.outW;
   const NB = g.kh * g.kw * g.inC + 1;
@@ -27,7 +30,7 @@ export function convBufferSizes(
     y: out, v: hasUpperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
-    scratch: gemmScratch,
+    scratch: gemmScratch, sums,
   };
 }
 
@@ -39,5 +42,7 @@ export function convBufferSizes(
 export function estimateConvLayerBytes(g: ConvGeometry, hasUpperBound: boolean, wUpdate: WUpdate = "factored"): number {
   const NB = g.kh * g.kw * g.inC + 1;
   const blockRows = Math.max(4, Math.floor((1 << 20) / (NB * 4)));
-  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows, wUpdate)).end;
+  // The loop's sums: 11 f64 per slab of 16 rows (admmSumsBytes in assembly/admm.ts).
+  const sums = Math.ceil(Math.max(g.samples * g.outH * g.outW, NB) / 16) * 11 * 8;
+  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows, wUpdate, sums)).end;
 }

@@ -8,10 +8,23 @@ import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
 import { FactorizationError, type AdmmEngine, type IterationStats, type LayerProblem, type OutputMeasure } from "../solver/engine.ts";
 
 export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmEngine {
+  return setUpWasmEngine(backend, problem).engine;
+}
+
+/** An engine set up, with where its buffers are and the arguments it gave admmConfigure (a threaded engine's workers repeat them). */
+interface WasmEngineSetup {
+  engine: AdmmEngine;
+  offsets: Record<string, number>;
+  configure: number[];
+}
+
+/** Sets up an engine; `extraBuffers` (name → bytes) are laid out after the solve's own (a threaded engine's control block and scratch). */
+export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBuffers: Record<string, number> = {}): WasmEngineSetup {
   const ex = backend.exports;
   const { P, N, M } = problem;
   const NB = N + 1;
-  const plan = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(problem.P, problem.N + 1))));
+  const sizes = bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, N + 1)), ex.admmSumsBytes(P, N + 1));
+  const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers });
   if (plan.end > WASM_MAX_BYTES) {
     throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
   }
@@ -59,12 +72,13 @@ export function createWasmEngine(backend: Backend, problem: LayerProblem): AdmmE
   ex.invertFromCholesky64(NB, o.c64, o.inv64);
   ex.f64ToF32(NB * NB, o.inv64, o.cinv);
 
-  ex.admmConfigure(
+  const configure = [
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
-    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0,
-  );
-  return loopEngine(backend, problem, o, c0);
+    o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0, o.sums,
+  ];
+  ex.admmConfigure(...configure);
+  return { engine: loopEngine(backend, problem, o, c0), offsets: o, configure };
 }
 
 /**
@@ -91,6 +105,7 @@ export function loopEngine(backend: Backend, problem: LayerProblem, o: Record<st
   let ridge: { rms: number; l1: number } | undefined;
   const engine: AdmmEngine = {
     simd: backend.simd,
+    threads: 1,
     scale: c0,
     start(epsilon, rho, alpha, weights, u1, u2) {
       epsScaled = epsilon * s;

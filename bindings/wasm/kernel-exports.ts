@@ -19,6 +19,7 @@ export interface KernelExports {
   invertFromCholesky64(n: number, l: number, out: number): void;
   f64ToF32(n: number, src: number, dst: number): void;
   admmConfigure(...args: number[]): void;
+  admmSumsBytes(p: number, nb: number): number;
   admmStart(eps: number, rho: number, alpha: number): void;
   admmSetRho(rho: number): void;
   admmIterate(count: number, stats: number): void;
@@ -51,4 +52,14 @@ export interface KernelExports {
   cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;
   admmUseCg(work: number, tol: number, maxIter: number): void;
   admmCgIterations(): number;
+}
+
+/** The threaded build's extra exports (assembly/admm-threads.ts). */
+export interface ThreadedKernelExports extends KernelExports {
+  admmPublishState(at: number): void;
+  threadControlBytes(): number;
+  threadStatePointer(control: number): number;
+  threadPost(control: number, exit: number, count: number, stats: number, threads: number): void;
+  admmRunThread(control: number, thread: number, gemmScratch: number, spmmScratch: number, mayWait: number): void;
+  admmServeThread(control: number, thread: number, gemmScratch: number, spmmScratch: number): void;
 }

@@ -156,7 +156,7 @@ async function readFileUrl(url: URL): Promise<Uint8Array> {
   }
 }
 
-async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
+export async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
   if (url.protocol === "file:" && hasNodeBuiltins()) return compileBytes(await readFileUrl(url), fileUrlPath(url));
   if (typeof fetch !== "function") {
     throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${importHint()}`);

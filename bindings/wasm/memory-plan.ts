@@ -16,7 +16,7 @@ function align(x: number): number {
 }
 
 /** Byte sizes of every buffer a solve needs. `nnz` is the nonzero count of Xt (bias column included). */
-export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScratch: number): Record<string, number> {
+export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScratch: number, sums: number): Record<string, number> {
   const { P, N, M } = problem;
   const NB = N + 1;
   const nnz = problem.designNonzeros;
@@ -28,7 +28,7 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
-    scratch: gemmScratch,
+    scratch: gemmScratch, sums,
   };
   if (problem.sparse) {
     Object.assign(sizes, {
@@ -60,6 +60,6 @@ export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBoun
     P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1), form: "samples",
   } as unknown as LayerProblem;
   const gemmScratch = 2 * 1024 * 1024;
-  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96);
+  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96, Math.ceil(Math.max(P, N + 1) / 16) * 88);
   return layout(1024 * 1024, sizes).end;
 }

@@ -86,6 +86,7 @@ export function createReducedEngine(backend: Backend, problem: LayerProblem): Ad
   const reducedBudget = (epsilon: number) => Math.sqrt(Math.max(epsilon * epsilon - floorSquared, 0));
   return {
     simd: inner.simd,
+    threads: inner.threads,
     scale: inner.scale,
     residualEntries: n * M + (n + 1) * M,
     outputFloor: Math.sqrt(floorSquared),

@@ -2,7 +2,8 @@
 // It receives the compiled module once ({type: "init", module}), instantiates its own Backend
 // from it (never recompiling), then solves the jobs it is sent with pruneLayerWith. A cancel
 // message aborts the job's AbortController; the solver notices it between check intervals and
-// returns status 'aborted'. Protocol types: protocol.ts.
+// returns status 'aborted'. Protocol types: protocol.ts. A worker sent {type: "thread"} instead
+// becomes one thread of a threaded layer solve (wasm/thread-worker.ts) until that solve ends.
 import { instantiate, type Backend } from "../wasm/loader.ts";
 import { WasmUnavailableError } from "../errors.ts";
 import { pruneLayerWith } from "../solver/prune-layer.ts";
@@ -10,6 +11,7 @@ import type { LayerOptions, LayerResult } from "../types.ts";
 import { serializeError } from "./error-transport.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { importNodeBuiltin } from "../runtime.ts";
+import { serveAsThread } from "../wasm/thread-worker.ts";
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
@@ -42,6 +44,13 @@ function handle(message: ToWorker, post: Post): void {
     }
     case "solve": {
       void solve(message, post);
+      return;
+    }
+    case "thread": {
+      serveAsThread(message.join, () => post({ type: "thread_ready" })).then(
+        () => post({ type: "thread_done" }),
+        (e) => post({ type: "init_error", error: serializeError(e) }),
+      );
       return;
     }
   }

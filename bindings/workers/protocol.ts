@@ -1,6 +1,7 @@
 // The messages between the pool (main thread) and a layer worker, and the worker handle the
 // pool drives. Types only: both sides import them, neither imports the other.
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
+import type { ThreadJoin } from "../wasm/threaded-engine.ts";
 
 /** Layer options a pool job carries: everything but the functions and the signal (those stay in the main thread, see SolveHooks). */
 export type PoolLayerOptions = Omit<LayerOptions, "signal" | "onProgress">;
@@ -42,7 +43,9 @@ export type ToWorker =
       /** Whether to post progress messages. */
       progress: boolean;
     }
-  | { type: "cancel"; id: number };
+  | { type: "cancel"; id: number }
+  /** Join a threaded layer solve (the worker is then that solve's until it ends). */
+  | { type: "thread"; join: ThreadJoin };
 
 /** Worker → main thread. */
 export type FromWorker =
@@ -50,4 +53,7 @@ export type FromWorker =
   | { type: "init_error"; error: SerializedError }
   | { type: "progress"; id: number; progress: ProgressInfo }
   | { type: "result"; id: number; result: LayerResult }
-  | { type: "error"; id: number; error: SerializedError };
+  | { type: "error"; id: number; error: SerializedError }
+  /** A thread worker has its instance and waits for work; later, it has left the solve. */
+  | { type: "thread_ready" }
+  | { type: "thread_done" };

@@ -1,5 +1,5 @@
 import {
-  admmConfigure, admmIterate, admmSetRho, admmStart, admmStat,
+  admmConfigure, admmIterate, admmSumsBytes, admmSetRho, admmStart, admmStat,
   admmU1Pointer, admmU2Pointer, admmW2Pointer, admmW3Pointer,
 } from "../../assembly/admm";
 import { gemmScratchBytes } from "../../assembly/gemm";
@@ -15,7 +15,7 @@ import { allocBytes, allocF32, allocF64, fillRandom, getF32, getF64, reseed, set
 class Case {
   xt: usize; x: usize; cinv: usize; y: usize; v: usize; mask: usize;
   u1: usize; b: usize; z: usize; zn: usize; w3: usize; w3n: usize; w2: usize; u2: usize; e: usize; d: usize;
-  scratch: usize; spmm: usize;
+  scratch: usize; spmm: usize; sums: usize;
   xtRow: usize = 0; xtCol: usize = 0; xtVal: usize = 0; xRow: usize = 0; xCol: usize = 0; xVal: usize = 0;
   // The reference state, f64: W3, U1, U2 (Z is recomputed from W3).
   rw3: usize; ru1: usize; ru2: usize;
@@ -30,6 +30,7 @@ class Case {
     this.e = allocF32(w); this.d = allocF32(w);
     this.scratch = allocBytes(gemmScratchBytes());
     this.spmm = allocBytes(spmmScratchBytes(max(P, NB)));
+    this.sums = allocBytes(admmSumsBytes(P, NB));
     fillRandom(this.xt, P * NB, sparse ? 0.4 : 1.0);
     transpose(P, NB, this.xt, NB, this.x, P);
     fillRandom(this.cinv, NB * NB);
@@ -54,7 +55,7 @@ class Case {
     admmConfigure(P, NB, M, linear ? 1 : 0, withV ? 1 : 0, sparse ? 1 : 0, this.xt, this.x,
       this.xtRow, this.xtCol, this.xtVal, this.xRow, this.xCol, this.xVal,
       this.cinv, this.y, this.v, this.mask, this.u1, this.b, this.z, this.zn,
-      this.w3, this.w3n, this.w2, this.u2, this.e, this.d, this.scratch, this.spmm);
+      this.w3, this.w3n, this.w2, this.u2, this.e, this.d, this.scratch, this.spmm, this.sums);
   }
 
   /** Z = Xt·W (f64) of a reference weight matrix. */

@@ -78,6 +78,7 @@ console.log(JSON.stringify(results));
     // One literal new URL(…, import.meta.url) per build, the form Vite, webpack, Rollup and Parcel emit.
     expect(js).toContain('new URL("../../build/net-trim-simd.wasm", import.meta.url)');
     expect(js).toContain('new URL("../../build/net-trim-scalar.wasm", import.meta.url)');
+    expect(js).toContain('new URL("../../build/net-trim-simd-threads.wasm", import.meta.url)');
   });
 });
 

@@ -72,7 +72,8 @@ beforeAll(async () => {
   // The tarball a user installs. `npm pack` would run prepack (npm run build), whose asbuild step
   // rewrites build/*.wasm while other test files read them: build only dist/ here (the wasm is
   // built by scripts/test.sh before any test, or now if it is missing), then pack without scripts.
-  if (!existsSync(join(root, "build/net-trim-simd.wasm")) || !existsSync(join(root, "build/net-trim-scalar.wasm"))) {
+  const builds = ["net-trim-simd.wasm", "net-trim-scalar.wasm", "net-trim-simd-threads.wasm"];
+  if (builds.some((f) => !existsSync(join(root, "build", f)))) {
     const as = await run(npmBin(), ["run", "asbuild"], { cwd: root, timeoutMs: 180_000 });
     expect(as.code, as.stderr).toBe(0);
   }
@@ -80,7 +81,7 @@ beforeAll(async () => {
   const tsc = await run(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, timeoutMs: 180_000 });
   expect(tsc.code, tsc.stdout + tsc.stderr).toBe(0);
   mkdirSync(join(root, "dist/build"), { recursive: true });
-  for (const f of ["net-trim-simd.wasm", "net-trim-scalar.wasm"]) cpSync(join(root, "build", f), join(root, "dist/build", f));
+  for (const f of builds) cpSync(join(root, "build", f), join(root, "dist/build", f));
   const pack = await run(npmBin(), ["pack", "--ignore-scripts", "--pack-destination", tmp, "--silent"], { cwd: root, timeoutMs: 180_000 });
   expect(pack.code, pack.stderr).toBe(0);
   const tarball = join(tmp, pack.stdout.trim().split("\n").pop()!);
