@@ -12,7 +12,7 @@ export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
 } from "./types.ts";
 
-// Networks: the format-neutral type, the drivers, the forward pass, the baseline.
+// Networks: the format-neutral type, the drivers, the forward pass, the baselines (magnitude, Wanda, SparseGPT).
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
@@ -27,6 +27,9 @@ export { buildGraph } from "./network/graph/build.ts";
 export { forwardGraph, type ForwardRequest, type GraphSignals } from "./network/graph/forward-graph.ts";
 export { foldBatchNorms, type FoldedBatchNorm } from "./network/graph/fold-batchnorm.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
+export { magnitudeBaseline, type BaselinePruner } from "./network/baselines/baseline.ts";
+export { wandaPrune } from "./network/baselines/wanda.ts";
+export { sparseGptPrune } from "./network/baselines/sparsegpt.ts";
 
 // Model files: TF.js LayersModel in and out, the masks file; calibration samples (.npy, JSON).
 export { parseLayersModel } from "./formats/tfjs/read.ts";
