@@ -15,7 +15,7 @@ import type { DenseLayerSpec, DenseNetwork } from "../network.ts";
 export type BaselinePruner = (network: DenseNetwork, calibration: MatrixInput, perLayerNonzeros: number[]) => DenseNetwork;
 
 /** Kernel entries plus bias entries when the layer has a bias: what a per-layer count counts. */
-export function parameterCount(layer: DenseLayerSpec): number {
+function parameterCount(layer: DenseLayerSpec): number {
   return layer.kernel.length + (layer.useBias ? layer.bias.length : 0);
 }
 
