@@ -27,7 +27,7 @@ const MODELS: Record<string, string> = {
 };
 const SWEEPS: Record<string, { parallel: number[]; cascade: number[] }> = {
   quick: { parallel: [0.1], cascade: [0.05] },
-  full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.4, 0.7], cascade: [0.01, 0.05, 0.2, 0.5] },
+  full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85], cascade: [0.01, 0.03, 0.1, 0.2, 0.4] },
 };
 const configs: [string, NetworkOptions][] = [
   ...SWEEPS[sweep].parallel.map((g) => [`parallel g=${g}`, { mode: "parallel", epsilonGain: g }] as [string, NetworkOptions]),
