@@ -13,7 +13,7 @@ export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
 } from "./types.ts";
 
-// Networks: the format-neutral type, the drivers, the forward pass, the baseline.
+// Networks: the format-neutral type, the drivers, the forward pass, the baselines (magnitude, Wanda, SparseGPT).
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
@@ -32,6 +32,9 @@ export { pruneGraph } from "./network/prune-graph.ts";
 export type {
   GraphPruneOptions, GraphLayerOptions, GraphResult, GraphLayerReport, GraphOutputError, NodeProgram,
 } from "./network/graph-prune-types.ts";
+export { magnitudeBaseline, type BaselinePruner } from "./network/baselines/baseline.ts";
+export { wandaPrune } from "./network/baselines/wanda.ts";
+export { sparseGptPrune } from "./network/baselines/sparsegpt.ts";
 
 // Model files: TF.js LayersModel in and out, the masks file; calibration samples (.npy, JSON).
 export { parseLayersModel } from "./formats/tfjs/read.ts";

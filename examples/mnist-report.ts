@@ -1,7 +1,10 @@
 // Shared by the demo and the network benchmark: prune the bundled MNIST model one way, then
 // measure it on the held-out digits next to magnitude pruning at the same per-layer nonzeros.
 import { readLayersModelDir } from "../bindings/node/files.ts";
-import { forward, magnitudePrune, pruneNetwork, type DenseNetwork, type NetworkOptions, type NetworkResult } from "../bindings/index.ts";
+import {
+  forward, magnitudeBaseline, magnitudePrune, pruneNetwork, sparseGptPrune, wandaPrune,
+  type BaselinePruner, type DenseNetwork, type NetworkOptions, type NetworkResult,
+} from "../bindings/index.ts";
 import { accuracy } from "./accuracy.ts";
 import { loadMnist, PIXELS, type MnistSplit } from "./mnist-data.ts";
 import { MNIST_MLP_DIR } from "./layer-data.ts";
@@ -14,8 +17,9 @@ export interface MnistContext {
   originalAccuracy: number;
 }
 
-export function loadContext(): MnistContext {
-  const { network } = readLayersModelDir(`${MNIST_MLP_DIR}/model.json`);
+/** The bundled model (or the MLP in `dir`, e.g. models/mnist-mlp-nodropout) and the fixed split. */
+export function loadContext(dir: string = MNIST_MLP_DIR): MnistContext {
+  const { network } = readLayersModelDir(`${dir}/model.json`);
   const data = loadMnist();
   const logits = logitsOf(network, data.testX, data.testLabels.length);
   return { network, data, originalTestLogits: logits, originalAccuracy: accuracy(logits, data.testLabels) };
@@ -75,6 +79,21 @@ export async function pruneAndCompare(ctx: MnistContext, samples: number, label:
   const netTrim = rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result);
   const magnitude = rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudePrune(ctx.network, nnz), nnz, 0, "-");
   return { netTrim, magnitude, result };
+}
+
+/** The baselines in the order the reports show them. */
+export const BASELINES: [string, BaselinePruner][] = [["SparseGPT", sparseGptPrune], ["Wanda", wandaPrune], ["magnitude", magnitudeBaseline]];
+
+/** Each baseline on the first `samples` training digits at the per-layer nonzeros `nnz` (those of the row `label`), timed. */
+export function baselineRows(ctx: MnistContext, samples: number, label: string, nnz: number[]): PrunedRow[] {
+  const calibration = { data: ctx.data.trainX.subarray(0, samples * PIXELS), rows: samples, cols: PIXELS };
+  return BASELINES.map(([name, prune]) => {
+    const started = performance.now();
+    const pruned = prune(ctx.network, calibration, nnz);
+    const timeS = (performance.now() - started) / 1000;
+    const reached = pruned.layers.map((l) => [...l.kernel, ...l.bias].filter((v) => v !== 0).length);
+    return rowOf(ctx, `${name}, same nnz as ${label}`, pruned, reached, timeS, reached.every((k, i) => k === nnz[i]) ? "-" : "counts missed");
+  });
 }
 
 export function printRows(rows: PrunedRow[], originalAccuracy: number): void {

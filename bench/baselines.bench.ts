@@ -1,0 +1,100 @@
+// Net-Trim against SparseGPT, Wanda and magnitude pruning at equal per-layer nonzeros (issue 11).
+// Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
+// For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
+// calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
+// full: parallel and cascade gains spanning ~60% to ~5% kept) is followed by the three baselines
+// at the per-layer nonzeros it reached: test accuracy on the 2,000 held-out digits, relative logit
+// error against the unpruned network, time, all in this one run. Then the issue's targets, row
+// by row. Writes bench/results/baselines-<sweep>-<date>.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "../examples/mnist-report.ts";
+import { MNIST_MLP_DIR } from "../examples/layer-data.ts";
+import type { NetworkOptions } from "../bindings/index.ts";
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const sweep = argument("sweep") ?? "quick";
+if (sweep !== "quick" && sweep !== "full") throw new Error(`--sweep: expected quick or full, received ${sweep}`);
+const P = Number(argument("samples") ?? 8000);
+const modelNames = (argument("models") ?? "nodropout,dropout").split(",");
+
+const MODELS: Record<string, string> = {
+  dropout: MNIST_MLP_DIR,
+  nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),
+};
+const SWEEPS: Record<string, { parallel: number[]; cascade: number[] }> = {
+  quick: { parallel: [0.1], cascade: [0.05] },
+  full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85], cascade: [0.01, 0.03, 0.1, 0.2, 0.4] },
+};
+const configs: [string, NetworkOptions][] = [
+  ...SWEEPS[sweep].parallel.map((g) => [`parallel g=${g}`, { mode: "parallel", epsilonGain: g }] as [string, NetworkOptions]),
+  ...SWEEPS[sweep].cascade.map((g) => [`cascade g=${g}`, { mode: "cascade", epsilonGain: g }] as [string, NetworkOptions]),
+];
+
+interface Comparison {
+  model: string;
+  label: string;
+  netTrim: PrunedRow;
+  sparseGpt: PrunedRow;
+  wanda: PrunedRow;
+  magnitude: PrunedRow;
+  layers: { name: string; status: string; nnzAfter: number; parameters: number; relativeError: number; iterations: number; timeMs: number }[];
+}
+
+const points = (a: number) => 100 * a;
+const comparisons: Comparison[] = [];
+const originals: Record<string, number> = {};
+for (const model of modelNames) {
+  if (!MODELS[model]) throw new Error(`--models: expected dropout and/or nodropout, received ${model}`);
+  const ctx = loadContext(MODELS[model]);
+  originals[model] = ctx.originalAccuracy;
+  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, unpruned test accuracy ${points(ctx.originalAccuracy).toFixed(2)}%`);
+  const rows: PrunedRow[] = [];
+  for (const [label, options] of configs) {
+    const { netTrim, result } = await pruneAndCompare(ctx, P, label, options);
+    const [sparseGpt, wanda, magnitude] = baselineRows(ctx, P, label, netTrim.nnz);
+    rows.push(netTrim, sparseGpt, wanda, magnitude);
+    comparisons.push({
+      model, label, netTrim, sparseGpt, wanda, magnitude,
+      layers: result.layers.map((l) => ({ name: l.name, status: l.status, nnzAfter: l.nnzAfter, parameters: l.parameters, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs })),
+    });
+    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s`);
+  }
+  printRows(rows, ctx.originalAccuracy);
+}
+
+// The issue's targets, row by row.
+const verdicts = comparisons.map((c) => {
+  const margin = points(c.netTrim.testAccuracy - c.sparseGpt.testAccuracy);
+  const kept = c.netTrim.keptPercent;
+  const marginTarget = kept <= 12 ? 10 : kept <= 15 ? 3 : 0;
+  return {
+    model: c.model, row: c.label, "kept %": +kept.toFixed(2),
+    "NT acc %": +points(c.netTrim.testAccuracy).toFixed(2), "SGPT acc %": +points(c.sparseGpt.testAccuracy).toFixed(2),
+    "Wanda acc %": +points(c.wanda.testAccuracy).toFixed(2), "mag. acc %": +points(c.magnitude.testAccuracy).toFixed(2),
+    "NT err": +c.netTrim.relativeLogitError.toFixed(4), "SGPT err": +c.sparseGpt.relativeLogitError.toFixed(4),
+    "NT s": +c.netTrim.timeS.toFixed(1), "SGPT s": +c.sparseGpt.timeS.toFixed(1),
+    "acc ≥ SGPT + target": margin >= marginTarget, "margin target": marginTarget,
+    "err < SGPT": c.netTrim.relativeLogitError < c.sparseGpt.relativeLogitError,
+    "time ≤ 10× SGPT": c.netTrim.timeS <= 10 * c.sparseGpt.timeS,
+    "loss points": +points(originals[c.model] - c.netTrim.testAccuracy).toFixed(2),
+  };
+});
+console.log("\n## Targets per row (accuracy margin over SparseGPT: ≥ 0 everywhere, ≥ 3 points at ≤ 15% kept, ≥ 10 at ≤ 12%)");
+console.table(verdicts);
+const sparse = (model: string, keptAtMost: number, lossAtMost: number) =>
+  verdicts.filter((v) => v.model === model && v["kept %"] <= keptAtMost && v["loss points"] <= lossAtMost).map((v) => v.row);
+const overall = {
+  noDropoutTwelvePercentWithin1_5Points: sparse("nodropout", 12, 1.5),
+  dropoutTenPercentWithin1Point: sparse("dropout", 10, 1),
+};
+console.log(`no-dropout MLP, ≤ 12% kept within 1.5 points: ${overall.noDropoutTwelvePercentWithin1_5Points.join(", ") || "no row"}`);
+console.log(`dropout MLP, ≤ 10% kept within 1 point: ${overall.dropoutTenPercentWithin1Point.join(", ") || "no row"}`);
+
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const file = new URL(`./results/baselines-${sweep}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: P, sweep, originalAccuracy: originals, comparisons, verdicts, overall }, null, 2));
+console.log(`\nwrote ${file.pathname}`);
