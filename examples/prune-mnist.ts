@@ -19,7 +19,7 @@ const samples = arg("samples", 2000);
 const parallelGain = arg("parallel-gain", 0.05);
 const cascadeGain = arg("cascade-gain", 0.03);
 const cnnParallelGain = arg("cnn-parallel-gain", 0.05);
-const cnnCascadeGain = arg("cnn-cascade-gain", 0.1);
+const cnnCascadeGain = arg("cnn-cascade-gain", 0.2);
 const outIndex = process.argv.indexOf("--out");
 const outDir = outIndex >= 0 ? process.argv[outIndex + 1] : undefined;
 

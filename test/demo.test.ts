@@ -62,7 +62,7 @@ describe("the main job", () => {
     const parameters = original.reduce((s, n) => s + n.total, 0);
     const { testX, testLabels } = loadMnist();
     const summary = out.slice(out.indexOf("Whole CNN")).split("\n").map(cells);
-    for (const [mode, gain] of [["parallel", "0.05"], ["cascade", "0.1"]]) {
+    for (const [mode, gain] of [["parallel", "0.05"], ["cascade", "0.2"]]) {
       const graph = readGraph(join(outDir, `cnn-${mode}`));
       const counts = countNonzeros(graph);
       expect(counts.map((c) => c.name)).toEqual(["conv1", "conv2", "fc1", "logits"]);
