@@ -1,4 +1,5 @@
-// The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains)
+// The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
+// --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these)
 // Prunes the bundled CNN (models/mnist-cnn: conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 →
 // logits 10) with P = 8000 calibration digits, parallel and cascade (default γ) at several gains,
 // each next to magnitude pruning at the same per-node nonzeros; per conv layer, its output error on
@@ -13,7 +14,9 @@ import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare, type
 const quick = process.argv.includes("--quick");
 const argAt = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : undefined; };
 const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
-const gains = (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+const nodeGains = argAt("node-gains");
+const gains: (number | Record<string, number>)[] = nodeGains ? [JSON.parse(nodeGains)] : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const load = () => loadavg().map((v) => +v.toFixed(2));
 
@@ -25,16 +28,16 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = argAt("gains") || argAt("modes") || argAt("samples") ? "-custom" : "";
+const custom = ["gains", "modes", "samples", "node-gains", "layers"].some((n) => argAt(n)) ? "-custom" : "";
 const file = new URL(`./results/cnn-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}${custom}.json`, import.meta.url);
 const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.stringify({
   date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, ...extra,
 }, null, 2));
 for (const mode of modes) {
   for (const gain of gains) {
-    const label = `${mode} g=${gain}`;
+    const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${layers ? ` (only ${layers.join(", ")})` : ""}`;
     const loadBefore = load();
-    const c = await pruneCnnAndCompare(ctx, P, label, { mode, epsilonGain: gain });
+    const c = await pruneCnnAndCompare(ctx, P, label, { mode, epsilonGain: gain, layers });
     rows.push(c.netTrim, c.magnitude);
     comparisons.push({ label, c });
     records.push({
@@ -42,7 +45,7 @@ for (const mode of modes) {
       calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
       layers: c.result.layers.map((l) => ({
         name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
-        epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, wUpdate: l.info?.wUpdate,
+        epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
       })),
     });
     console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s, kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), load ${loadBefore.join(" ")} → ${load().join(" ")}`);

@@ -96,11 +96,11 @@ export async function pruneCnnAndCompare(ctx: CnnContext, samples: number, label
   const counts = nonzerosPerNode(result.graph);
   const nnz = [...counts.values()];
   const magnitudeGraph = magnitudePruneGraph(ctx.graph, Object.fromEntries(counts));
-  const convErrors = ctx.graph.nodes.filter((n) => n.op === "conv2d").map((n) => ({
-    name: n.name, nnz: counts.get(n.name)!,
-    keptPercent: (100 * counts.get(n.name)!) / (("kernel" in n ? n.kernel.length : 0) + ("bias" in n ? n.bias?.length ?? 0 : 0)),
-    netTrimError: nodeOutputError(ctx, result.graph, n.name),
-    magnitudeError: nodeOutputError(ctx, magnitudeGraph, n.name),
+  // Conv nodes this run pruned (a `layers` option may leave some as they are).
+  const convErrors = result.layers.filter((l) => l.op === "conv2d").map((l) => ({
+    name: l.name, nnz: l.nnzAfter, keptPercent: (100 * l.nnzAfter) / l.parameters,
+    netTrimError: nodeOutputError(ctx, result.graph, l.name),
+    magnitudeError: nodeOutputError(ctx, magnitudeGraph, l.name),
   }));
   return {
     netTrim: rowOf(ctx, `Net-Trim ${label}`, result.graph, nnz, timeS, result.status),
