@@ -9,18 +9,19 @@
 // Calibration: the first N training digits; held out: the first M test digits (other digits).
 //
 // Per model it checks our forward pass against @tensorflow/tfjs predict (2 held-out images), prunes
-// with pruneModel (below: a STUB until the graph drivers land), writes the pruned graph back with
+// with pruneModel (below: pruneGraph, parallel), writes the pruned graph back with
 // writeLayersModelGraph, loads it with tf.loadLayersModel and checks it predicts as our forward
 // pass does; then reports parameters, kept %, the output error against the unpruned model (logits
 // and probabilities, relative Frobenius) and top-1 agreement with the unpruned model on the held-
 // out and calibration images (the package ships no labelled examples: agreement is the measure).
 //
-// Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --samples 32 --held-out 32 --keep 0.5]
+// Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --samples 8 --held-out 8 --gain 0.05]
 // Prints a table and writes bench/results/real-models-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import {
-  foldBatchNorms, forwardGraph, isPrunable, parseLayersModelGraph, writeLayersModelGraph, type ModelGraph, type PrunableNode,
+  foldBatchNorms, forwardGraph, isPrunable, magnitudePruneGraph, parseLayersModelGraph, pruneGraph, tensor, writeLayersModelGraph,
+  type GraphResult, type ModelGraph,
 } from "../bindings/index.ts";
 import { loadMnist } from "../examples/mnist-data.ts";
 import { relativeDeviation, tfPredict } from "../test/helpers/tfjs-models.ts";
@@ -31,9 +32,9 @@ function arg(name: string): string | undefined {
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 const MODELS = (arg("models") ?? "mobilenet_v2,inception_v3").split(",") as ("mobilenet_v2" | "inception_v3")[];
-/** Default sample counts per model: InceptionV3 costs about 8× MobileNetV2 per image. */
-const DEFAULT_SAMPLES = { mobilenet_v2: 32, inception_v3: 8 };
-const KEEP = Number(arg("keep") ?? 0.5);
+/** Default sample counts per model: InceptionV3 costs about 8× MobileNetV2 per image; Net-Trim's solves cost many forward passes. */
+const DEFAULT_SAMPLES = { mobilenet_v2: 8, inception_v3: 2 };
+const GAIN = Number(arg("gain") ?? 0.05);
 await tf.setBackend("cpu");
 
 /** What pruneModel receives: the calibration images and their signals through the unpruned graph. */
@@ -45,26 +46,21 @@ interface Calibration {
   signals: (request: { outputsOf?: string[]; preActivationOf?: string[] }) => ReturnType<typeof forwardGraph>;
 }
 
-// ─────────────────────────────────────────────────────────────────────────────────────────────
-// pruneModel: THE FUNCTION TO SWAP. The stub folds the BatchNorms (so that pruning acts on the
-// weights the network really applies) and zeroes the smallest |w| of every dense/conv kernel so
-// that a fraction KEEP of each is kept (magnitude pruning; biases kept; calibration unused). The
-// real driver (parallel or cascade Net-Trim on the graph) takes the same graph and calibration
-// and returns the pruned graph; the rest of this file measures whatever it returns.
-// ─────────────────────────────────────────────────────────────────────────────────────────────
-function pruneModel(graph: ModelGraph, calibration: Calibration): { graph: ModelGraph; method: string } {
-  void calibration;
-  return { graph: magnitudeStub(foldBatchNorms(graph).graph, KEEP), method: `STUB: magnitude, keep ${KEEP} per layer, BatchNorms folded` };
-}
-
-function magnitudeStub(graph: ModelGraph, keep: number): ModelGraph {
-  const prune = (n: PrunableNode): PrunableNode => {
-    const order = Array.from(n.kernel.keys()).sort((a, b) => Math.abs(n.kernel[b]) - Math.abs(n.kernel[a]) || a - b);
-    const kernel = new Float32Array(n.kernel.length);
-    for (const i of order.slice(0, Math.round(keep * n.kernel.length))) kernel[i] = n.kernel[i];
-    return { ...n, kernel };
-  };
-  return { ...graph, nodes: graph.nodes.map((n) => (isPrunable(n) ? prune(n) : n)) };
+// pruneModel: Net-Trim on the graph (pruneGraph, parallel mode: every node on the unpruned graph's
+// signals, its BatchNorms folded by pruneGraph itself), one gain for every node (--gain, default
+// 0.05: about half the weights kept). The magnitude baseline then gets the same per-node nnz.
+async function pruneModel(graph: ModelGraph, calibration: Calibration): Promise<{ graph: ModelGraph; method: string; result: GraphResult }> {
+  const [H, W, C] = (graph.nodes.find((n) => n.name === graph.inputs[0])!.shape);
+  let last = 0;
+  const result = await pruneGraph(graph, tensor(calibration.inputs[0], [calibration.rows, H, W, C]), {
+    mode: "parallel", epsilonGain: GAIN,
+    onProgress: (p) => {
+      if (p.phase !== "done" || performance.now() - last < 30_000) return;
+      last = performance.now();
+      console.log(`  ${p.layer + 1}/${p.layers} nodes done (${p.name})`);
+    },
+  });
+  return { graph: result.graph, method: `Net-Trim parallel, gain ${GAIN} per node, BatchNorms folded`, result };
 }
 
 /** MNIST digits [start, start + count) of `pixels` resized to size², grey → RGB, in [0, 1]. */
@@ -156,42 +152,64 @@ for (const which of MODELS) {
   const [refHeld, tRef] = seconds(() => forwardGraph(graph, [heldX], M, request));
   const calibration: Calibration = { inputs: [calX], rows: N, signals: (r) => forwardGraph(graph, [calX], N, r) };
   const refCal = calibration.signals(request);
-  const [{ graph: pruned, method }, tPrune] = seconds(() => pruneModel(graph, calibration));
-  const outHeld = forwardGraph(pruned, [heldX], M, request);
-  const outCal = forwardGraph(pruned, [calX], N, request);
+  const started = performance.now();
+  const { graph: pruned, method, result } = await pruneModel(graph, calibration);
+  const tPrune = (performance.now() - started) / 1000;
+  // The baseline: magnitude pruning of the folded graph at Net-Trim's per-node nnz.
+  const keep = Object.fromEntries(pruned.nodes.filter(isPrunable).map((n) => [n.name, [...n.kernel, ...(n.bias ?? [])].filter((v) => v !== 0).length]));
+  const magnitude = magnitudePruneGraph(foldBatchNorms(graph).graph, keep);
+
+  // Counted on the BatchNorm-folded graph: the weights the network applies, biases included.
+  const before = weightCounts(foldBatchNorms(graph).graph);
+  const topRef = argmaxRows(refHeld.outputs[0], classes);
+  const measure = (label: string, g: ModelGraph) => {
+    const outHeld = forwardGraph(g, [heldX], M, request);
+    const outCal = forwardGraph(g, [calX], N, request);
+    const after = weightCounts(g);
+    return {
+      outHeld,
+      row: {
+        model: m.label, method: label, calibration: N, "held out": M, prunable: before.prunable,
+        // uint8 quantization already stores some weights as exact zeros: the unpruned model's nonzeros.
+        "nonzero % before": +((100 * before.nonzero) / before.prunable).toFixed(1), "kept %": +((100 * after.nonzero) / before.prunable).toFixed(1),
+        "logit err held": +frobeniusError(outHeld.preActivations.get(head)!, refHeld.preActivations.get(head)!).toFixed(4),
+        "logit err calib": +frobeniusError(outCal.preActivations.get(head)!, refCal.preActivations.get(head)!).toFixed(4),
+        "prob err held": +frobeniusError(outHeld.outputs[0], refHeld.outputs[0]).toFixed(4),
+        "top-1 agree held": +agreement(argmaxRows(outHeld.outputs[0], classes), topRef).toFixed(3),
+        "top-1 agree calib": +agreement(argmaxRows(outCal.outputs[0], classes), argmaxRows(refCal.outputs[0], classes)).toFixed(3),
+      } as Record<string, unknown>,
+    };
+  };
+  const netTrim = measure("Net-Trim", pruned);
+  const baseline = measure("magnitude, same nnz", magnitude);
 
   // 3. Written back and loaded by tfjs: predictions equal our forward pass of the pruned graph.
   const written = writeLayersModelGraph(m.modelJson, pruned, { source: m.label, method });
   const loaded = await tfjsModel(written.modelJson, written.weightData);
-  const writtenDeviation = relativeDeviation(outHeld.outputs[0].subarray(0, checkRows * classes), tfPredict(loaded, [two], checkRows)[0]);
-
-  // Counted on the BatchNorm-folded graph: the weights the network applies, biases included.
-  const before = weightCounts(foldBatchNorms(graph).graph), after = weightCounts(pruned);
-  const topRef = argmaxRows(refHeld.outputs[0], classes), topPruned = argmaxRows(outHeld.outputs[0], classes);
+  const writtenDeviation = relativeDeviation(netTrim.outHeld.outputs[0].subarray(0, checkRows * classes), tfPredict(loaded, [two], checkRows)[0]);
   const row = {
-    model: m.label, calibration: N, "held out": M, prunable: before.prunable,
-    // uint8 quantization already stores some weights as exact zeros: the unpruned model's nonzeros.
-    "nonzero % before": +((100 * before.nonzero) / before.prunable).toFixed(1), "kept %": +((100 * after.nonzero) / before.prunable).toFixed(1),
-    "logit err": +frobeniusError(outHeld.preActivations.get(head)!, refHeld.preActivations.get(head)!).toFixed(4),
-    "prob err": +frobeniusError(outHeld.outputs[0], refHeld.outputs[0]).toFixed(4),
-    "top-1 agree held": +agreement(topPruned, topRef).toFixed(3),
-    "top-1 agree calib": +agreement(argmaxRows(outCal.outputs[0], classes), argmaxRows(refCal.outputs[0], classes)).toFixed(3),
+    ...netTrim.row,
     "fwd vs tfjs": forwardDeviation.toExponential(1), "rewritten vs tfjs": rewrittenDeviation.toExponential(1), "pruned written vs ours": writtenDeviation.toExponential(1),
     "prune s": +tPrune.toFixed(1), "forward s/img": +(tRef / M).toFixed(2),
   };
-  rows.push(row);
+  rows.push(row, baseline.row);
+  const topPruned = argmaxRows(netTrim.outHeld.outputs[0], classes);
   const histogram = (top: number[]) => Object.fromEntries(m.classes.map((c, i) => [c, top.filter((t) => t === i).length]));
   details.push({
-    ...row, method, license: NSFWJS.license, weightsBytes: m.weightData.byteLength, rewrittenBytes: rewritten.weightData.byteLength, prunedWrittenBytes: written.weightData.byteLength,
+    ...row, method, magnitude: baseline.row, status: result.status, calibrationOutputError: result.outputError.relative,
+    license: NSFWJS.license, weightsBytes: m.weightData.byteLength, rewrittenBytes: rewritten.weightData.byteLength, prunedWrittenBytes: written.weightData.byteLength,
     storage: storage(m.modelJson), rewrittenStorage: storage(rewritten.modelJson), prunedStorage: storage(written.modelJson),
     ops: Object.fromEntries([...new Set(graph.nodes.map((n) => n.op))].map((op) => [op, graph.nodes.filter((n) => n.op === op).length])),
     unprunedClassesHeldOut: histogram(topRef), prunedClassesHeldOut: histogram(topPruned),
-    layers: pruned.nodes.filter(isPrunable).map((n) => ({ name: n.name, op: n.op, weights: n.kernel.length, kept: n.kernel.filter((v) => v !== 0).length })),
+    layers: result.layers.map((l) => ({
+      name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, parameters: l.parameters,
+      relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
+    })),
   });
   console.log(`${m.label}: done (${method})`);
 }
 console.table(rows);
 mkdirSync("bench/results", { recursive: true });
 const file = `bench/results/real-models-${new Date().toISOString().slice(0, 10)}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), keep: KEEP, inputs: "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]", results: details }, null, 2));
+writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), gain: GAIN, mode: "parallel", inputs: "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]", results: details }, null, 2));
 console.log(`wrote ${file}`);

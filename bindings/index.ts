@@ -28,6 +28,7 @@ export { buildGraph } from "./network/graph/build.ts";
 export { forwardGraph, type ForwardRequest, type GraphSignals } from "./network/graph/forward-graph.ts";
 export { foldBatchNorms, type FoldedBatchNorm } from "./network/graph/fold-batchnorm.ts";
 export { magnitudePrune } from "./network/magnitude.ts";
+export { magnitudePruneGraph } from "./network/graph-magnitude.ts";
 export { pruneGraph } from "./network/prune-graph.ts";
 export type {
   GraphPruneOptions, GraphLayerOptions, GraphResult, GraphLayerReport, GraphOutputError, NodeProgram,

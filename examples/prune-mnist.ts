@@ -1,7 +1,11 @@
-// The main job on built-in data: prune the bundled MNIST model (models/mnist-mlp,
-// 784-300-100-10, dropout-trained) in parallel and cascade mode and print what it did, next to
-// magnitude pruning at the same per-layer nonzeros. Run: npm run demo [-- --samples 2000]
-import type { NetworkProgress } from "../bindings/index.ts";
+// The main job on built-in data: prune the bundled MNIST models in parallel and cascade mode and
+// print what it did, next to magnitude pruning at the same per-layer nonzeros: first the MLP
+// (models/mnist-mlp, 784-300-100-10, dropout-trained), then the CNN (models/mnist-cnn, conv layers
+// included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
+// written there as a TF.js LayersModel (<dir>/cnn-parallel/, <dir>/cnn-cascade/).
+import { writeLayersModelGraph, type NetworkProgress } from "../bindings/index.ts";
+import { writeLayersModelDir } from "../bindings/node/files.ts";
+import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare } from "./cnn-report.ts";
 import { loadContext, printRows, pruneAndCompare, type PrunedRow } from "./mnist-report.ts";
 
 function arg(name: string, fallback: number): number {
@@ -14,6 +18,10 @@ function arg(name: string, fallback: number): number {
 const samples = arg("samples", 2000);
 const parallelGain = arg("parallel-gain", 0.05);
 const cascadeGain = arg("cascade-gain", 0.03);
+const cnnParallelGain = arg("cnn-parallel-gain", 0.05);
+const cnnCascadeGain = arg("cnn-cascade-gain", 0.2);
+const outIndex = process.argv.indexOf("--out");
+const outDir = outIndex >= 0 ? process.argv[outIndex + 1] : undefined;
 
 function progress(p: NetworkProgress): void {
   if (!process.stderr.isTTY) return;
@@ -46,3 +54,22 @@ for (const [label, options] of [
 console.log("\nWhole network on the test digits (no fine-tuning):");
 printRows(rows, ctx.originalAccuracy);
 for (const line of guarantees) console.log(line);
+
+// The CNN: conv layers pruned by the operator-form conv solver, in this thread.
+const cnn = loadCnnContext(ctx.data);
+console.log(`\nnet-trim: pruning models/mnist-cnn (conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 → logits 10) on ${samples} training digits;`);
+console.log(`test set: the same 2000 held-out digits, accuracy before pruning ${(100 * cnn.originalAccuracy).toFixed(2)}%\n`);
+const cnnRows: PrunedRow[] = [];
+for (const [mode, gain] of [["parallel", cnnParallelGain], ["cascade", cnnCascadeGain]] as const) {
+  const label = `${mode}, gain ${gain}`;
+  const c = await pruneCnnAndCompare(cnn, samples, label, { mode, epsilonGain: gain, onProgress: progress });
+  if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(64) + "\r");
+  cnnRows.push(c.netTrim, c.magnitude);
+  console.log(`CNN ${label}: per layer`);
+  console.table(cnnLayerTable(c.result));
+  console.log(`CNN ${label}: each conv layer's output error on the test digits, only its weights replaced`);
+  console.table(convErrorTable(c.convErrors));
+  if (outDir) writeLayersModelDir(`${outDir}/cnn-${mode}`, writeLayersModelGraph(cnn.modelJson, c.result.graph, { method: `Net-Trim ${label}` }));
+}
+console.log("\nWhole CNN on the test digits (no fine-tuning):");
+printRows(cnnRows, cnn.originalAccuracy);

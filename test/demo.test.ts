@@ -1,12 +1,41 @@
 // The main job (npm run demo) runs end to end on a small calibration set and reports honestly.
 import { execFileSync } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { forwardGraph, parseLayersModelGraph, type ModelGraph } from "../bindings/index.ts";
+import { loadMnist } from "../examples/mnist-data.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const cells = (line: string) => line.split("│").map((c) => c.trim().replace(/^'|'$/g, ""));
+let out = "";
+let outDir = "";
+
+beforeAll(() => {
+  outDir = mkdtempSync(join(tmpdir(), "net-trim-demo-"));
+  out = execFileSync(process.execPath, ["--import", "tsx", "examples/prune-mnist.ts", "--samples", "300", "--out", outDir], {
+    cwd: root, encoding: "utf8", timeout: 400_000,
+  });
+}, 420_000);
+afterAll(() => { if (outDir) rmSync(outDir, { recursive: true, force: true }); });
+
+function readGraph(dir: string): ModelGraph {
+  const bytes = readFileSync(join(dir, "weights.bin"));
+  return parseLayersModelGraph(JSON.parse(readFileSync(join(dir, "model.json"), "utf8")), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Nonzeros of kernel + bias per weighted node, counted here on the file's weights. */
+function countNonzeros(graph: ModelGraph): { name: string; nonzero: number; total: number }[] {
+  return graph.nodes.flatMap((n) => ("kernel" in n ? [{
+    name: n.name,
+    nonzero: [...n.kernel, ...(n.bias ?? [])].filter((v) => v !== 0).length,
+    total: n.kernel.length + (n.bias?.length ?? 0),
+  }] : []));
+}
 
 describe("the main job", () => {
-  it("prunes the bundled model in both modes and prints the comparison", () => {
-    const out = execFileSync(process.execPath, ["--import", "tsx", "examples/prune-mnist.ts", "--samples", "300"], {
-      cwd: new URL("..", import.meta.url).pathname, encoding: "utf8", timeout: 120_000,
-    });
+  it("prunes the bundled MLP in both modes and prints the comparison", () => {
     expect(out).toContain("accuracy before pruning 96.65%");
     expect(out).toMatch(/Net-Trim parallel, gain 0\.05/);
     expect(out).toMatch(/Net-Trim cascade, gain 0\.03/);
@@ -17,14 +46,46 @@ describe("the main job", () => {
     // Checked on the printed numbers, not on the library's verdict: in parallel mode every solved
     // layer's relative error is within its budget (gain 0.05), and at equal nonzeros Net-Trim's
     // logit error is below magnitude pruning's (the demo measures both on the test digits).
-    const cells = (line: string) => line.split("│").map((c) => c.trim().replace(/^'|'$/g, ""));
     const parallel = out.slice(out.indexOf("parallel, gain 0.05: per layer"), out.indexOf("cascade, gain 0.03: per layer"));
     const rows = parallel.split("\n").map(cells).filter((c) => c[4] === "solved");
     expect(rows.length).toBeGreaterThan(0);
     for (const c of rows) expect(Number(c[8])).toBeLessThanOrEqual(0.05 * 1.001);
-    const summary = out.slice(out.indexOf("Whole network")).split("\n").map(cells);
+    const summary = out.slice(out.indexOf("Whole network"), out.indexOf("net-trim: pruning models/mnist-cnn")).split("\n").map(cells);
     const logitError = (method: RegExp) => Number(summary.find((c) => method.test(c[2] ?? ""))?.[7]);
     expect(logitError(/^Net-Trim parallel/)).toBeLessThan(logitError(/^magnitude, same nnz as parallel/));
     expect(logitError(/^Net-Trim cascade/)).toBeLessThan(logitError(/^magnitude, same nnz as cascade/));
+  });
+
+  it("prunes the bundled CNN in both modes: kept counts and accuracy recomputed from the written models", () => {
+    expect(out).toContain("accuracy before pruning 98.45%");
+    const original = countNonzeros(readGraph(join(root, "models/mnist-cnn")));
+    const parameters = original.reduce((s, n) => s + n.total, 0);
+    const { testX, testLabels } = loadMnist();
+    const summary = out.slice(out.indexOf("Whole CNN")).split("\n").map(cells);
+    for (const [mode, gain] of [["parallel", "0.05"], ["cascade", "0.2"]]) {
+      const graph = readGraph(join(outDir, `cnn-${mode}`));
+      const counts = countNonzeros(graph);
+      expect(counts.map((c) => c.name)).toEqual(["conv1", "conv2", "fc1", "logits"]);
+      const row = summary.find((c) => c[2] === `Net-Trim ${mode}, gain ${gain}`)!;
+      const magnitude = summary.find((c) => c[2] === `magnitude, same nnz as ${mode}, gain ${gain}`)!;
+      expect(row[3]).toBe(counts.map((c) => c.nonzero).join(" / "));
+      expect(magnitude[3]).toBe(row[3]);
+      const kept = (100 * counts.reduce((s, c) => s + c.nonzero, 0)) / parameters;
+      expect(Math.abs(Number(row[4]) - kept)).toBeLessThanOrEqual(0.005 + 1e-9);
+      expect(kept).toBeLessThan(100);
+      // The per-layer table says the same counts.
+      const layers = out.slice(out.indexOf(`CNN ${mode}, gain ${gain}: per layer`)).split("\n").map(cells).filter((c) => c[5] === "solved").slice(0, 4);
+      expect(layers.map((c) => [c[2], Number(c[7])])).toEqual(counts.map((c) => [c.name, c.nonzero]));
+      // Test accuracy: the written model's logits on the held-out digits, argmax counted here.
+      const logits = forwardGraph(graph, [testX], testLabels.length).outputs[0];
+      let right = 0;
+      for (let p = 0; p < testLabels.length; p++) {
+        const r = Array.from(logits.subarray(10 * p, 10 * p + 10));
+        if (r.indexOf(Math.max(...r)) === testLabels[p]) right++;
+      }
+      expect(Number(row[5])).toBeCloseTo((100 * right) / testLabels.length, 2);
+      // At equal nonzeros Net-Trim's logit error is below magnitude pruning's.
+      expect(Number(row[7])).toBeLessThan(Number(magnitude[7]));
+    }
   });
 });

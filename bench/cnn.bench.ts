@@ -1,0 +1,88 @@
+// The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
+// --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these)
+// Prunes the bundled CNN (models/mnist-cnn: conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 →
+// logits 10) with P = 8000 calibration digits, parallel and cascade (default γ) at several gains,
+// each next to magnitude pruning at the same per-node nonzeros; per conv layer, its output error on
+// the test digits with only its weights replaced, Net-Trim against magnitude at its nnz. Reports
+// the issue's targets met or missed, and the machine load (shared machine: timings vary).
+// Prints tables and writes bench/results/cnn-<date>.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { printRows, type PrunedRow } from "../examples/mnist-report.ts";
+import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare, type CnnComparison } from "../examples/cnn-report.ts";
+
+const quick = process.argv.includes("--quick");
+const argAt = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : undefined; };
+const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
+const nodeGains = argAt("node-gains");
+const gains: (number | Record<string, number>)[] = nodeGains ? [JSON.parse(nodeGains)] : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+const layers = argAt("layers")?.split(",");
+const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
+const load = () => loadavg().map((v) => +v.toFixed(2));
+
+const ctx = loadCnnContext();
+console.log(`MNIST CNN (models/mnist-cnn), ${P} calibration digits, 2000 test digits; unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%; load ${load().join(" ")}`);
+
+const rows: PrunedRow[] = [];
+const records: Record<string, unknown>[] = [];
+const comparisons: { label: string; c: CnnComparison }[] = [];
+// Written after every row (complete: false) so that a long run leaves its finished rows behind.
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const custom = ["gains", "modes", "samples", "node-gains", "layers"].some((n) => argAt(n)) ? "-custom" : "";
+const file = new URL(`./results/cnn-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}${custom}.json`, import.meta.url);
+const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, ...extra,
+}, null, 2));
+for (const mode of modes) {
+  for (const gain of gains) {
+    const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${layers ? ` (only ${layers.join(", ")})` : ""}`;
+    const loadBefore = load();
+    const c = await pruneCnnAndCompare(ctx, P, label, { mode, epsilonGain: gain, layers });
+    rows.push(c.netTrim, c.magnitude);
+    comparisons.push({ label, c });
+    records.push({
+      label, mode, epsilonGain: gain, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
+      calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
+      layers: c.result.layers.map((l) => ({
+        name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
+        epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
+      })),
+    });
+    console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s, kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), load ${loadBefore.join(" ")} → ${load().join(" ")}`);
+    console.table(cnnLayerTable(c.result));
+    console.table(convErrorTable(c.convErrors));
+    save({ complete: false });
+  }
+}
+console.log(`\n## Net-Trim against magnitude pruning at equal per-node nnz (P = ${P})`);
+printRows(rows, ctx.originalAccuracy);
+
+// The issue's targets, from the rows above.
+const fcNames = ["fc1", "logits"];
+const fcParameters = ctx.graph.nodes.filter((n) => fcNames.includes(n.name)).reduce((s, n) => s + ("kernel" in n ? n.kernel.length + (n.bias?.length ?? 0) : 0), 0);
+const within = comparisons.filter(({ c }) => c.netTrim.testAccuracy >= ctx.originalAccuracy - 0.01);
+const fcKept = (c: CnnComparison) => (100 * c.result.layers.filter((l) => fcNames.includes(l.name)).reduce((s, l) => s + l.nnzAfter, 0)) / fcParameters;
+const sparsest = [...within].sort((a, b) => a.c.netTrim.keptPercent - b.c.netTrim.keptPercent)[0];
+const sparsestFc = [...within].sort((a, b) => fcKept(a.c) - fcKept(b.c))[0];
+const convWins = comparisons.flatMap(({ label, c }) => c.convErrors.map((e) => ({ label, ...e, lower: e.netTrimError < e.magnitudeError })));
+const fastest = [...comparisons].sort((a, b) => a.c.netTrim.timeS - b.c.netTrim.timeS)[0];
+const targets = {
+  removed85: {
+    met: !!sparsest && sparsest.c.netTrim.keptPercent <= 15,
+    best: sparsest ? { label: sparsest.label, keptPercent: sparsest.c.netTrim.keptPercent, accuracyLossPoints: 100 * (ctx.originalAccuracy - sparsest.c.netTrim.testAccuracy) } : null,
+  },
+  fcKept10: {
+    met: !!sparsestFc && fcKept(sparsestFc.c) <= 10,
+    best: sparsestFc ? { label: sparsestFc.label, fcKeptPercent: fcKept(sparsestFc.c), accuracyLossPoints: 100 * (ctx.originalAccuracy - sparsestFc.c.netTrim.testAccuracy) } : null,
+  },
+  convLowerError: { met: convWins.every((w) => w.lower), layers: convWins },
+  twoMinutes: { met: fastest.c.netTrim.timeS <= 120, samples: P, fastest: { label: fastest.label, timeS: fastest.c.netTrim.timeS }, times: comparisons.map(({ label, c }) => ({ label, timeS: c.netTrim.timeS })) },
+};
+console.log("\n## Targets");
+console.log(`≥ 85% removed at ≤ 1 point loss: ${targets.removed85.met ? "met" : "missed"}; sparsest row within 1 point: ${sparsest ? `${sparsest.label}, ${sparsest.c.netTrim.keptPercent.toFixed(2)}% kept, −${targets.removed85.best!.accuracyLossPoints.toFixed(2)} points` : "none"}`);
+console.log(`FC kept ≤ 10% at ≤ 1 point loss: ${targets.fcKept10.met ? "met" : "missed"}; sparsest FC within 1 point: ${sparsestFc ? `${sparsestFc.label}, FC ${fcKept(sparsestFc.c).toFixed(2)}% kept` : "none"}`);
+console.log(`every conv layer below magnitude's output error at its nnz: ${targets.convLowerError.met ? "met" : "missed"} (${convWins.filter((w) => w.lower).length} of ${convWins.length})`);
+console.log(`whole CNN with P = ${P} in ≤ 2 minutes: ${targets.twoMinutes.met ? "met" : "missed"}; fastest ${fastest.label} ${fastest.c.netTrim.timeS.toFixed(1)} s; load now ${load().join(" ")}`);
+
+save({ complete: true, targets });
+console.log(`\nwrote ${file.pathname}`);

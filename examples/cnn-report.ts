@@ -1,0 +1,127 @@
+// Shared by the demo and the CNN benchmark: prune the bundled CNN (models/mnist-cnn) one way with
+// pruneGraph, then measure it on the held-out digits next to magnitude pruning at the same
+// per-node nonzeros, and each conv layer's output error for both at that count.
+import { readFileSync } from "node:fs";
+import {
+  forwardGraph, isPrunable, magnitudePruneGraph, parseLayersModelGraph, pruneGraph, tensor,
+  type GraphPruneOptions, type GraphResult, type ModelGraph,
+} from "../bindings/index.ts";
+import { accuracy } from "./accuracy.ts";
+import { loadMnist, PIXELS, type MnistSplit } from "./mnist-data.ts";
+import { relativeError, type PrunedRow } from "./mnist-report.ts";
+
+export const MNIST_CNN_DIR = new URL("../models/mnist-cnn/", import.meta.url).pathname;
+
+export interface CnnContext {
+  modelJson: unknown;
+  graph: ModelGraph;
+  data: MnistSplit;
+  originalTestLogits: Float32Array;
+  originalAccuracy: number;
+}
+
+export function loadCnnContext(data: MnistSplit = loadMnist()): CnnContext {
+  const modelJson = JSON.parse(readFileSync(`${MNIST_CNN_DIR}model.json`, "utf8"));
+  const bytes = readFileSync(`${MNIST_CNN_DIR}weights.bin`);
+  const graph = parseLayersModelGraph(modelJson, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const logits = cnnLogits(graph, data.testX);
+  return { modelJson, graph, data, originalTestLogits: logits, originalAccuracy: accuracy(logits, data.testLabels) };
+}
+
+/** The graph's logits on [rows, 784] digits (fed as [rows, 28, 28, 1]). */
+export function cnnLogits(graph: ModelGraph, digits: Float32Array): Float32Array {
+  return forwardGraph(graph, [digits], digits.length / PIXELS).outputs[0];
+}
+
+/** Nonzero parameters (kernel + bias) of each prunable node, in graph order. */
+export function nonzerosPerNode(graph: ModelGraph): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of graph.nodes.filter(isPrunable)) {
+    let count = 0;
+    for (const v of n.kernel) if (v !== 0) count++;
+    for (const v of n.bias ?? []) if (v !== 0) count++;
+    out.set(n.name, count);
+  }
+  return out;
+}
+
+function parameters(graph: ModelGraph): number {
+  return graph.nodes.filter(isPrunable).reduce((s, n) => s + n.kernel.length + (n.bias?.length ?? 0), 0);
+}
+
+/** One conv node's output error on the test digits with only its weights replaced: Net-Trim's and magnitude's. */
+export interface ConvLayerError {
+  name: string;
+  nnz: number;
+  keptPercent: number;
+  netTrimError: number;
+  magnitudeError: number;
+}
+
+/** ‖out_node(graph with node from `replacement`) − out_node(original)‖_F / ‖out_node(original)‖_F (post-activation). */
+function nodeOutputError(ctx: CnnContext, replacement: ModelGraph, name: string): number {
+  const node = replacement.nodes.find((n) => n.name === name)!;
+  const swapped = { ...ctx.graph, nodes: ctx.graph.nodes.map((n) => (n.name === name ? node : n)) };
+  const rows = ctx.data.testLabels.length;
+  const request = { outputsOf: [name] };
+  return relativeError(forwardGraph(swapped, [ctx.data.testX], rows, request).values.get(name)!,
+    forwardGraph(ctx.graph, [ctx.data.testX], rows, request).values.get(name)!);
+}
+
+function rowOf(ctx: CnnContext, method: string, graph: ModelGraph, nnz: number[], timeS: number, status: string): PrunedRow {
+  const logits = cnnLogits(graph, ctx.data.testX);
+  return {
+    method, nnz,
+    keptPercent: (100 * nnz.reduce((a, b) => a + b, 0)) / parameters(ctx.graph),
+    testAccuracy: accuracy(logits, ctx.data.testLabels),
+    relativeLogitError: relativeError(logits, ctx.originalTestLogits),
+    timeS, status,
+  };
+}
+
+export interface CnnComparison {
+  netTrim: PrunedRow;
+  magnitude: PrunedRow;
+  result: GraphResult;
+  magnitudeGraph: ModelGraph;
+  convErrors: ConvLayerError[];
+}
+
+/** Net-Trim (pruneGraph with `options`) on the first `samples` training digits, and magnitude at the same per-node nnz. */
+export async function pruneCnnAndCompare(ctx: CnnContext, samples: number, label: string, options: GraphPruneOptions): Promise<CnnComparison> {
+  const calibration = tensor(ctx.data.trainX.subarray(0, samples * PIXELS), [samples, 28, 28, 1]);
+  const started = performance.now();
+  const result = await pruneGraph(ctx.graph, calibration, options);
+  const timeS = (performance.now() - started) / 1000;
+  const counts = nonzerosPerNode(result.graph);
+  const nnz = [...counts.values()];
+  const magnitudeGraph = magnitudePruneGraph(ctx.graph, Object.fromEntries(counts));
+  // Conv nodes this run pruned (a `layers` option may leave some as they are).
+  const convErrors = result.layers.filter((l) => l.op === "conv2d").map((l) => ({
+    name: l.name, nnz: l.nnzAfter, keptPercent: (100 * l.nnzAfter) / l.parameters,
+    netTrimError: nodeOutputError(ctx, result.graph, l.name),
+    magnitudeError: nodeOutputError(ctx, magnitudeGraph, l.name),
+  }));
+  return {
+    netTrim: rowOf(ctx, `Net-Trim ${label}`, result.graph, nnz, timeS, result.status),
+    magnitude: rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudeGraph, nnz, 0, "-"),
+    result, magnitudeGraph, convErrors,
+  };
+}
+
+/** The per-node table of one pruneGraph result. */
+export function cnnLayerTable(result: GraphResult): Record<string, unknown>[] {
+  return result.layers.map((l) => ({
+    layer: l.name, op: l.op, program: l.program, status: l.status, "nnz before": l.nnzBefore, "nnz after": l.nnzAfter,
+    "kept %": +(100 * l.keptFraction).toFixed(1), "rel. error": +l.relativeError.toFixed(4), iterations: l.iterations,
+    "time s": +(l.timeMs / 1000).toFixed(2),
+  }));
+}
+
+/** Each conv layer's output error on the test digits, Net-Trim against magnitude at its nnz. */
+export function convErrorTable(errors: ConvLayerError[]): Record<string, unknown>[] {
+  return errors.map((e) => ({
+    layer: e.name, nnz: e.nnz, "kept %": +e.keptPercent.toFixed(1),
+    "Net-Trim output error": +e.netTrimError.toFixed(4), "magnitude output error": +e.magnitudeError.toFixed(4),
+  }));
+}
