@@ -4,9 +4,8 @@
 // it once, exactly as the Dense engine does on the im2col unrolling it never builds. Or, with
 // wUpdate "cg", no N̄×N̄ matrix at all: each W-update is conjugate gradient on A*A + I (cg.ts),
 // warm-started from W3, to a relative tolerance tied to the ADMM's primal residual.
-import { OutOfMemoryError } from "../errors.ts";
 import { C0_FACTOR } from "../defaults.ts";
-import { layout, WASM_MAX_BYTES } from "./memory-plan.ts";
+import { growMemoryFor, layout } from "./memory-plan.ts";
 import { convBufferSizes, type WUpdate } from "./conv-memory-plan.ts";
 import { loopEngine } from "./engine.ts";
 import type { Backend } from "./loader.ts";
@@ -23,16 +22,8 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
   const plan = layout(ex.heapBase() >>> 0, sizes);
   const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}], kernel [${g.kh}, ${g.kw}, ${g.inC}, ${g.outC}]` +
     ` and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
-  if (plan.end > WASM_MAX_BYTES) throw new OutOfMemoryError(what, plan.end, WASM_MAX_BYTES);
   const memory = backend.memory;
-  const needPages = Math.ceil(plan.end / 65536) - memory.buffer.byteLength / 65536;
-  if (needPages > 0) {
-    try {
-      memory.grow(needPages);
-    } catch {
-      throw new OutOfMemoryError(`${what} (the runtime refused to grow memory)`, plan.end, memory.buffer.byteLength);
-    }
-  }
+  growMemoryFor(memory, plan.end, what);
   const o = plan.offsets;
   const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
   const inputLength = g.samples * g.inH * g.inW * g.inC;

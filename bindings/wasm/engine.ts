@@ -1,7 +1,6 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
 // in once, builds Xt, X (and their CSR forms), C̃⁻¹, then iterates entirely inside wasm.
-import { OutOfMemoryError } from "../errors.ts";
-import { bufferSizes, layout, WASM_MAX_BYTES } from "./memory-plan.ts";
+import { bufferSizes, growMemoryFor, layout } from "./memory-plan.ts";
 import { C0_FACTOR } from "../defaults.ts";
 import type { Backend } from "./loader.ts";
 import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
@@ -25,18 +24,8 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   const NB = N + 1;
   const sizes = bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, N + 1)), ex.admmSumsBytes(P, N + 1));
   const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers });
-  if (plan.end > WASM_MAX_BYTES) {
-    throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
-  }
   const memory = backend.memory;
-  const needPages = Math.ceil(plan.end / 65536) - memory.buffer.byteLength / 65536;
-  if (needPages > 0) {
-    try {
-      memory.grow(needPages);
-    } catch {
-      throw new OutOfMemoryError(`a layer with ${P} samples, ${N} inputs and ${M} outputs (the runtime refused to grow memory)`, plan.end, memory.buffer.byteLength);
-    }
-  }
+  growMemoryFor(memory, plan.end, `a layer with ${P} samples, ${N} inputs and ${M} outputs`);
   const o = plan.offsets;
   const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
 

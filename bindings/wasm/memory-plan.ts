@@ -1,5 +1,6 @@
 // The memory plan of one wasm solve: every buffer's size and its aligned offset, and an
 // estimate of the total for checking a whole network before any work.
+import { OutOfMemoryError } from "../errors.ts";
 import type { LayerProblem } from "../solver/engine.ts";
 
 /** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
@@ -62,4 +63,19 @@ export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBoun
   const gemmScratch = 2 * 1024 * 1024;
   const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96, Math.ceil(Math.max(P, N + 1) / 16) * 88);
   return layout(1024 * 1024, sizes).end;
+}
+
+/**
+ * Grows the module's memory to hold a plan ending at `end`, or refuses with the numbers: above
+ * WebAssembly's 4 GiB, or when the runtime will not grow it. `what` names the solve.
+ */
+export function growMemoryFor(memory: WebAssembly.Memory, end: number, what: string): void {
+  if (end > WASM_MAX_BYTES) throw new OutOfMemoryError(what, end, WASM_MAX_BYTES);
+  const needPages = Math.ceil(end / 65536) - memory.buffer.byteLength / 65536;
+  if (needPages <= 0) return;
+  try {
+    memory.grow(needPages);
+  } catch {
+    throw new OutOfMemoryError(`${what} (the runtime refused to grow memory)`, end, memory.buffer.byteLength);
+  }
 }

@@ -4,11 +4,10 @@
 // so the program on P samples is the same program on the n = N + 1 rows of R with the budget
 // sqrt(ε² − floor²). An iteration then costs O(n²M) whatever P is. The QR runs once in the
 // module's memory; R and T (n×n and n×M) are copied out and solved by the ordinary engine.
-import { OutOfMemoryError } from "../errors.ts";
 import { biasUnitOf } from "../solver/bias-unit.ts";
 import type { AdmmEngine, LayerProblem, OutputMeasure } from "../solver/engine.ts";
 import type { Backend } from "./loader.ts";
-import { layout, WASM_MAX_BYTES } from "./memory-plan.ts";
+import { growMemoryFor, layout } from "./memory-plan.ts";
 import { createWasmEngine } from "./engine.ts";
 
 interface Reduction {
@@ -26,18 +25,8 @@ function reduce(backend: Backend, problem: LayerProblem): Reduction {
   const plan = layout(ex.heapBase() >>> 0, {
     input: P * N * 4, y: P * M * 4, a: n * P * 8, yt: M * P * 8, tau: n * 8, rdiag: n * 8,
   });
-  if (plan.end > WASM_MAX_BYTES) {
-    throw new OutOfMemoryError(`the reduced form of a linear layer with ${P} samples, ${N} inputs and ${M} outputs`, plan.end, WASM_MAX_BYTES);
-  }
   const memory = backend.memory;
-  const needPages = Math.ceil(plan.end / 65536) - memory.buffer.byteLength / 65536;
-  if (needPages > 0) {
-    try {
-      memory.grow(needPages);
-    } catch {
-      throw new OutOfMemoryError(`the reduced form of a linear layer with ${P} samples, ${N} inputs and ${M} outputs (the runtime refused to grow memory)`, plan.end, memory.buffer.byteLength);
-    }
-  }
+  growMemoryFor(memory, plan.end, `the reduced form of a linear layer with ${P} samples, ${N} inputs and ${M} outputs`);
   const o = plan.offsets;
   new Float32Array(memory.buffer, o.input, P * N).set(problem.input);
   new Float32Array(memory.buffer, o.y, P * M).set(problem.output);
