@@ -1,0 +1,142 @@
+// The refit on the support (issue 11): after Net-Trim has chosen which weights to keep, the ℓ1
+// objective has also shrunk the kept ones toward zero. The refit keeps every zero a zero and
+// spends the budget on accuracy instead: layer by layer, in order, each output neuron's kept
+// weights (and its bias, when kept) are refitted by least squares
+//   min ‖X̂_S w + b − z‖² + δ‖(w, b)‖²,  δ = λ·mean diag of the normal matrix (stability only),
+// in f64, with X̂ the input the pruned network (its layers before this one already refitted)
+// gives the layer, and z the ORIGINAL layer's pre-activation output on the ORIGINAL network's
+// signals. That target (not SparseGPT's W·X̂, the original weights on the pruned input) asks each
+// layer to give back the trained network's signal itself, so a layer also corrects the drift the
+// layers before it left; on the last layer it is the least-squares fit of the original logits.
+import { choleskyUpperInPlace } from "./baselines/cholesky-f64.ts";
+import { applyLayer, distance, frobenius } from "./forward.ts";
+import type { DenseLayerSpec } from "./network.ts";
+import type { LayerRefit } from "./types.ts";
+
+/** λ: the ridge δ = λ·(mean diagonal of X̄_SᵀX̄_S), for a solve that stays stable on collinear inputs. */
+export const REFIT_DAMPENING = 1e-6;
+
+/** X̄ᵀX̄ ([n, n], n = N + 1 with the bias's column of ones last), f64; zero inputs skipped. */
+function gram(x: Float32Array, P: number, N: number): Float64Array {
+  const n = N + 1;
+  const g = new Float64Array(n * n);
+  const index = new Int32Array(n);
+  const value = new Float64Array(n);
+  for (let p = 0; p < P; p++) {
+    let count = 0;
+    const o = p * N;
+    for (let i = 0; i < N; i++) {
+      const v = x[o + i];
+      if (v !== 0) { index[count] = i; value[count++] = v; }
+    }
+    index[count] = N; value[count++] = 1;
+    for (let a = 0; a < count; a++) {
+      const row = index[a] * n, va = value[a];
+      for (let b = a; b < count; b++) g[row + index[b]] += va * value[b];
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j];
+  return g;
+}
+
+/** X̄ᵀZ ([N + 1, M]), f64; zero inputs skipped. */
+function crossProduct(x: Float32Array, P: number, N: number, z: Float32Array, M: number): Float64Array {
+  const c = new Float64Array((N + 1) * M);
+  for (let p = 0; p < P; p++) {
+    const zo = p * M;
+    for (let i = 0; i < N; i++) {
+      const v = x[p * N + i];
+      if (v === 0) continue;
+      const ro = i * M;
+      for (let j = 0; j < M; j++) c[ro + j] += v * z[zo + j];
+    }
+    for (let j = 0; j < M; j++) c[N * M + j] += z[zo + j];
+  }
+  return c;
+}
+
+/** Solves (A + δI)·w = r for a symmetric positive semidefinite A (row-major k×k, overwritten) by Cholesky. */
+function solveDamped(a: Float64Array, r: Float64Array, k: number, lambda: number): Float64Array {
+  let mean = 0;
+  for (let i = 0; i < k; i++) mean += a[i * k + i] / k;
+  const delta = lambda * mean;
+  if (!(delta > 0)) return new Float64Array(k); // every kept input is zero on every sample
+  for (let i = 0; i < k; i++) a[i * k + i] += delta;
+  choleskyUpperInPlace(a, k, "the refit's normal matrix");
+  // UᵀU w = r: Uᵀy = r forward, then U w = y backward.
+  const y = Float64Array.from(r);
+  for (let i = 0; i < k; i++) {
+    let s = y[i];
+    for (let j = 0; j < i; j++) s -= a[j * k + i] * y[j];
+    y[i] = s / a[i * k + i];
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let j = i + 1; j < k; j++) s -= a[i * k + j] * y[j];
+    y[i] = s / a[i * k + i];
+  }
+  return y;
+}
+
+/**
+ * The refit of one layer on input `x` ([P, inputs]) toward the pre-activation target `z`
+ * ([P, units]): per output neuron, the least-squares weights over its nonzero kernel entries and
+ * its bias when nonzero (δ = λ·mean diagonal); every other entry stays exactly zero. f64.
+ */
+export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z: Float32Array, lambda = REFIT_DAMPENING): { kernel: Float64Array; bias: Float64Array } {
+  const N = layer.inputs, M = layer.units, n = N + 1;
+  const g = gram(x, P, N);
+  const c = crossProduct(x, P, N, z, M);
+  const kernel = new Float64Array(N * M);
+  const bias = new Float64Array(M);
+  const support = new Int32Array(n);
+  for (let o = 0; o < M; o++) {
+    let k = 0;
+    for (let i = 0; i < N; i++) if (layer.kernel[i * M + o] !== 0) support[k++] = i;
+    if (layer.bias[o] !== 0) support[k++] = N;
+    if (k === 0) continue;
+    const a = new Float64Array(k * k);
+    const r = new Float64Array(k);
+    for (let s = 0; s < k; s++) {
+      const row = support[s] * n;
+      for (let t = 0; t < k; t++) a[s * k + t] = g[row + support[t]];
+      r[s] = c[support[s] * M + o];
+    }
+    const w = solveDamped(a, r, k, lambda);
+    for (let s = 0; s < k; s++) {
+      if (support[s] === N) bias[o] = w[s];
+      else kernel[support[s] * M + o] = w[s];
+    }
+  }
+  return { kernel, bias };
+}
+
+/**
+ * The refit pass over a pruned chain of Dense layers, in order (see the top of this file).
+ * `relu[i]`: whether layer i is followed by relu. Returns the refitted layers (f32, the same
+ * zeros or more: an input that is zero on every sample gets a zero weight) and, per layer, the
+ * relative error of the refitted and of the un-refitted layer on the refit's input.
+ */
+export function refitNetwork(original: DenseLayerSpec[], pruned: DenseLayerSpec[], input: Float32Array, P: number, relu: boolean[]): { layers: DenseLayerSpec[]; reports: LayerRefit[] } {
+  const layers: DenseLayerSpec[] = [];
+  const reports: LayerRefit[] = [];
+  let xOrig = input, xHat = input;
+  original.forEach((l, i) => {
+    const started = performance.now();
+    const z = applyLayer(l, xOrig, P, false);
+    const w = refitLayer(pruned[i], xHat, P, z);
+    const spec: DenseLayerSpec = { ...pruned[i], kernel: Float32Array.from(w.kernel), bias: Float32Array.from(w.bias) };
+    const target = relu[i] ? z.map((v) => (v < 0 ? 0 : v)) : z;
+    const out = applyLayer(spec, xHat, P, relu[i]);
+    const scale = frobenius(target) || 1;
+    reports.push({
+      relativeError: distance(out, target) / scale,
+      unrefittedRelativeError: distance(applyLayer(pruned[i], xHat, P, relu[i]), target) / scale,
+      timeMs: performance.now() - started,
+    });
+    layers.push(spec);
+    xHat = out;
+    xOrig = target;
+  });
+  return { layers, reports };
+}
