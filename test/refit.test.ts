@@ -4,7 +4,7 @@
 // bad option refused by name.
 import { describe, expect, it } from "vitest";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
-import { refitLayer, REFIT_DAMPENING } from "../bindings/network/refit.ts";
+import { refitLayer, REFIT_DAMPENING, REFIT_ROUNDS } from "../bindings/network/refit.ts";
 import { ValidationError } from "../bindings/errors.ts";
 import type { DenseLayerSpec, DenseNetwork } from "../bindings/network/network.ts";
 import { forward, gaussian, rng } from "./helpers/problems.ts";
@@ -46,45 +46,82 @@ function seededLayer(seed: number, P: number, N: number, M: number) {
 describe("refitLayer", () => {
   const P = 200, N = 12, M = 7;
   const { layer, x, z } = seededLayer(11, P, N, M);
-  const refit = refitLayer(layer, x, P, z);
+  const linear = refitLayer(layer, x, P, z, false);
+  const relu = refitLayer(layer, x, P, z, true);
+
+  /** Neuron o's kept inputs, and its design column s on sample p (the bias's column of ones last). */
+  const design = (o: number) => {
+    const support = [...Array(N).keys()].filter((i) => layer.kernel[i * M + o] !== 0);
+    const withBias = layer.bias[o] !== 0;
+    const k = support.length + (withBias ? 1 : 0);
+    const column = (p: number, s: number) => (s < support.length ? x[p * N + support[s]] : 1);
+    const pick = (kernel: ArrayLike<number>, bias: ArrayLike<number>) => [...support.map((i) => kernel[i * M + o]), ...(withBias ? [bias[o]] : [])];
+    const apply = (w: number[]) => Array.from({ length: P }, (_, p) => w.reduce((s, v, j) => s + column(p, j) * v, 0));
+    const gram = () => Array.from({ length: k }, (_, s) => Array.from({ length: k }, (_, u) => {
+      let sum = 0;
+      for (let p = 0; p < P; p++) sum += column(p, s) * column(p, u);
+      return sum;
+    }));
+    /** The ridge δ = λ·mean diagonal of XᵀX. */
+    const delta = () => REFIT_DAMPENING * gram().reduce((sum, row, i) => sum + row[i], 0) / k;
+    /** The damped normal equations (XᵀX + δI)w = Xᵀt, solved here. */
+    const solve = (t: number[]) => {
+      const a = gram();
+      const d = delta();
+      a.forEach((row, i) => { row[i] += d; });
+      const r = Array.from({ length: k }, (_, s) => { let sum = 0; for (let p = 0; p < P; p++) sum += column(p, s) * t[p]; return sum; });
+      return gaussSolve(a, r);
+    };
+    return { pick, apply, solve, delta };
+  };
+  const expectClose = (got: number[], expected: number[]) => {
+    const scale = Math.sqrt(expected.reduce((s, v) => s + v * v, 0));
+    got.forEach((v, s) => expect(Math.abs(v - expected[s])).toBeLessThanOrEqual(1e-8 * scale));
+  };
 
   it("keeps every zero a zero (the support never grows)", () => {
-    for (let i = 0; i < N * M; i++) if (layer.kernel[i] === 0) expect(refit.kernel[i]).toBe(0);
-    for (let o = 0; o < M; o++) if (layer.bias[o] === 0) expect(refit.bias[o]).toBe(0);
-    // A kept weight on the dead input has nothing to fit: the ridge makes it exactly zero.
-    for (let o = 0; o < M; o++) expect(refit.kernel[3 * M + o]).toBe(0);
-    expect(refit.kernel.filter((v) => v !== 0).length).toBeGreaterThan(0.3 * N * M);
+    for (const refit of [linear, relu]) {
+      for (let i = 0; i < N * M; i++) if (layer.kernel[i] === 0) expect(refit.kernel[i]).toBe(0);
+      for (let o = 0; o < M; o++) if (layer.bias[o] === 0) expect(refit.bias[o]).toBe(0);
+      // A kept weight on the dead input has nothing to fit: the ridge makes it exactly zero.
+      for (let o = 0; o < M; o++) expect(refit.kernel[3 * M + o]).toBe(0);
+      expect(refit.kernel.filter((v) => v !== 0).length).toBeGreaterThan(0.3 * N * M);
+    }
   });
 
-  it("equals each neuron's damped normal-equations solve, computed here (1e-8 relative)", () => {
+  it("linear: equals each neuron's damped normal-equations solve, computed here (1e-8 relative)", () => {
     for (let o = 0; o < M; o++) {
-      const support = [...Array(N).keys()].filter((i) => layer.kernel[i * M + o] !== 0);
-      const withBias = layer.bias[o] !== 0;
-      const column = (p: number, s: number) => (s < support.length ? x[p * N + support[s]] : 1);
-      const k = support.length + (withBias ? 1 : 0);
-      const a = Array.from({ length: k }, (_, s) => Array.from({ length: k }, (_, t) => {
-        let sum = 0;
-        for (let p = 0; p < P; p++) sum += column(p, s) * column(p, t);
-        return sum;
-      }));
-      const delta = REFIT_DAMPENING * a.reduce((s, row, i) => s + row[i], 0) / k;
-      a.forEach((row, i) => { row[i] += delta; });
-      const r = Array.from({ length: k }, (_, s) => { let sum = 0; for (let p = 0; p < P; p++) sum += column(p, s) * z[p * M + o]; return sum; });
-      const expected = gaussSolve(a, r);
-      const got = [...support.map((i) => refit.kernel[i * M + o]), ...(withBias ? [refit.bias[o]] : [])];
-      const scale = Math.sqrt(expected.reduce((s, v) => s + v * v, 0));
-      got.forEach((v, s) => expect(Math.abs(v - expected[s])).toBeLessThanOrEqual(1e-8 * scale));
+      const d = design(o);
+      expectClose(d.pick(linear.kernel, linear.bias), d.solve(Array.from({ length: P }, (_, p) => z[p * M + o])));
+    }
+  });
+
+  it("relu: equals the alternation of free targets on Ω^c with the normal equations, computed here (1e-8 relative)", () => {
+    for (let o = 0; o < M; o++) {
+      const d = design(o);
+      const zo = Array.from({ length: P }, (_, p) => z[p * M + o]);
+      const delta = d.delta();
+      const objective = (w: number[]) => d.apply(w).reduce((f, v, p) => f + (zo[p] > 0 ? (v - zo[p]) ** 2 : Math.max(v, 0) ** 2), 0)
+        + delta * w.reduce((f, v) => f + v * v, 0);
+      let w = d.solve(zo);
+      const own = d.pick(layer.kernel, layer.bias);
+      if (objective(own) < objective(w)) w = own;
+      for (let round = 1; round < REFIT_ROUNDS; round++) {
+        const v = d.apply(w);
+        w = d.solve(zo.map((zp, p) => (zp > 0 ? zp : Math.min(v[p], 0))));
+      }
+      expectClose(d.pick(relu.kernel, relu.bias), w);
     }
   });
 
   it("fits its target no worse than the un-refitted weights on the same support", () => {
-    const residual = (k: ArrayLike<number>, b: ArrayLike<number>) => {
-      const out = forward(x, k, b, P, N, M, false);
-      return Math.sqrt(out.reduce((s, v, i) => s + (v - z[i]) ** 2, 0));
-    };
-    const before = residual(layer.kernel, layer.bias);
-    const after = residual(refit.kernel, refit.bias);
-    expect(after).toBeLessThan(before);
+    const pre = (k: ArrayLike<number>, b: ArrayLike<number>) => forward(x, k, b, P, N, M, false);
+    const residual = (k: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(pre(k, b).reduce((s, v, i) => s + (v - z[i]) ** 2, 0));
+    // relu's objective: the fit on Ω, and what leaks above zero on Ω^c.
+    const hinge = (k: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(pre(k, b).reduce((s, v, i) => s + (z[i] > 0 ? (v - z[i]) ** 2 : Math.max(v, 0) ** 2), 0));
+    expect(residual(linear.kernel, linear.bias)).toBeLessThan(residual(layer.kernel, layer.bias));
+    expect(hinge(relu.kernel, relu.bias)).toBeLessThan(hinge(layer.kernel, layer.bias));
+    expect(hinge(relu.kernel, relu.bias)).toBeLessThan(hinge(linear.kernel, linear.bias));
   });
 });
 

@@ -16,6 +16,9 @@ import type { LayerRefit } from "./types.ts";
 /** λ: the ridge δ = λ·(mean diagonal of X̄_SᵀX̄_S), for a solve that stays stable on collinear inputs. */
 export const REFIT_DAMPENING = 1e-6;
 
+/** Alternations of the relu layers' free targets on Ω^c with the least-squares solve. */
+export const REFIT_ROUNDS = 4;
+
 /** X̄ᵀX̄ ([n, n], n = N + 1 with the bias's column of ones last), f64; zero inputs skipped. */
 function gram(x: Float32Array, P: number, N: number): Float64Array {
   const n = N + 1;
@@ -39,41 +42,29 @@ function gram(x: Float32Array, P: number, N: number): Float64Array {
   return g;
 }
 
-/** X̄ᵀZ ([N + 1, M]), f64; zero inputs skipped. */
-function crossProduct(x: Float32Array, P: number, N: number, z: Float32Array, M: number): Float64Array {
-  const c = new Float64Array((N + 1) * M);
-  for (let p = 0; p < P; p++) {
-    const zo = p * M;
-    for (let i = 0; i < N; i++) {
-      const v = x[p * N + i];
-      if (v === 0) continue;
-      const ro = i * M;
-      for (let j = 0; j < M; j++) c[ro + j] += v * z[zo + j];
-    }
-    for (let j = 0; j < M; j++) c[N * M + j] += z[zo + j];
-  }
-  return c;
-}
-
-/** Solves (A + δI)·w = r for a symmetric positive semidefinite A (row-major k×k, overwritten) by Cholesky. */
-function solveDamped(a: Float64Array, r: Float64Array, k: number, lambda: number): Float64Array {
+/** A + δI = UᵀU (row-major k×k, overwritten by U), δ = λ·mean diagonal; returns δ (0: A is zero, not factored). */
+function factorDamped(a: Float64Array, k: number, lambda: number): number {
   let mean = 0;
   for (let i = 0; i < k; i++) mean += a[i * k + i] / k;
   const delta = lambda * mean;
-  if (!(delta > 0)) return new Float64Array(k); // every kept input is zero on every sample
+  if (!(delta > 0)) return 0; // every kept input is zero on every sample: the weights are zero
   for (let i = 0; i < k; i++) a[i * k + i] += delta;
   choleskyUpperInPlace(a, k, "the refit's normal matrix");
-  // UᵀU w = r: Uᵀy = r forward, then U w = y backward.
+  return delta;
+}
+
+/** UᵀU w = r: Uᵀy = r forward, then U w = y backward. */
+function solveFactored(u: Float64Array, r: Float64Array, k: number): Float64Array {
   const y = Float64Array.from(r);
   for (let i = 0; i < k; i++) {
     let s = y[i];
-    for (let j = 0; j < i; j++) s -= a[j * k + i] * y[j];
-    y[i] = s / a[i * k + i];
+    for (let j = 0; j < i; j++) s -= u[j * k + i] * y[j];
+    y[i] = s / u[i * k + i];
   }
   for (let i = k - 1; i >= 0; i--) {
     let s = y[i];
-    for (let j = i + 1; j < k; j++) s -= a[i * k + j] * y[j];
-    y[i] = s / a[i * k + i];
+    for (let j = i + 1; j < k; j++) s -= u[i * k + j] * y[j];
+    y[i] = s / u[i * k + i];
   }
   return y;
 }
@@ -81,28 +72,85 @@ function solveDamped(a: Float64Array, r: Float64Array, k: number, lambda: number
 /**
  * The refit of one layer on input `x` ([P, inputs]) toward the pre-activation target `z`
  * ([P, units]): per output neuron, the least-squares weights over its nonzero kernel entries and
- * its bias when nonzero (δ = λ·mean diagonal); every other entry stays exactly zero. f64.
+ * its bias when nonzero (ridge δ = λ·mean diagonal); every other entry stays exactly zero. f64.
+ *
+ * `relu`: the layer is followed by relu, so where z ≤ 0 (Ω^c) any pre-activation ≤ 0 gives the
+ * same output. There the target is free in (−∞, 0]: the convex problem
+ *   min_w ‖(X̄_S w − z)_Ω‖² + ‖(X̄_S w)₊ on Ω^c‖² + δ‖w‖²
+ * (Net-Trim's Ω^c constraint as a one-sided penalty), by alternating minimization over w and
+ * the free targets t ≤ 0 on Ω^c (one factorization): the solve with t = z, or the un-refitted
+ * weights if their objective is lower, then `rounds` − 1 times t = min(X̄_S w, 0) and solve
+ * again. The objective never goes up: it ends at or below the un-refitted weights'.
  */
-export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z: Float32Array, lambda = REFIT_DAMPENING): { kernel: Float64Array; bias: Float64Array } {
+export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z: Float32Array, relu: boolean, rounds = REFIT_ROUNDS, lambda = REFIT_DAMPENING): { kernel: Float64Array; bias: Float64Array } {
   const N = layer.inputs, M = layer.units, n = N + 1;
   const g = gram(x, P, N);
-  const c = crossProduct(x, P, N, z, M);
   const kernel = new Float64Array(N * M);
   const bias = new Float64Array(M);
   const support = new Int32Array(n);
+  const target = new Float64Array(P);
   for (let o = 0; o < M; o++) {
     let k = 0;
     for (let i = 0; i < N; i++) if (layer.kernel[i * M + o] !== 0) support[k++] = i;
-    if (layer.bias[o] !== 0) support[k++] = N;
+    const withBias = layer.bias[o] !== 0;
+    if (withBias) support[k++] = N;
     if (k === 0) continue;
+    const inputs = k - (withBias ? 1 : 0);
     const a = new Float64Array(k * k);
-    const r = new Float64Array(k);
     for (let s = 0; s < k; s++) {
       const row = support[s] * n;
       for (let t = 0; t < k; t++) a[s * k + t] = g[row + support[t]];
-      r[s] = c[support[s] * M + o];
     }
-    const w = solveDamped(a, r, k, lambda);
+    const delta = factorDamped(a, k, lambda);
+    if (delta === 0) continue;
+    // X̄_S w on every sample.
+    const preActivation = (w: ArrayLike<number>) => {
+      const v = new Float64Array(P);
+      for (let p = 0; p < P; p++) {
+        let sum = withBias ? w[k - 1] : 0;
+        const xo = p * N;
+        for (let s = 0; s < inputs; s++) sum += x[xo + support[s]] * w[s];
+        v[p] = sum;
+      }
+      return v;
+    };
+    const solveFor = (t: Float64Array) => {
+      const r = new Float64Array(k);
+      for (let p = 0; p < P; p++) {
+        const tp = t[p];
+        if (tp === 0) continue;
+        const xo = p * N;
+        for (let s = 0; s < inputs; s++) r[s] += x[xo + support[s]] * tp;
+        if (withBias) r[k - 1] += tp;
+      }
+      return solveFactored(a, r, k);
+    };
+    // The objective at w (its pre-activation v): the fit on Ω, the leak above 0 on Ω^c, the ridge.
+    const objective = (w: Float64Array, v: Float64Array) => {
+      let f = 0;
+      for (let p = 0; p < P; p++) {
+        const zp = z[p * M + o];
+        f += zp > 0 || !relu ? (v[p] - zp) ** 2 : v[p] > 0 ? v[p] ** 2 : 0;
+      }
+      for (let s = 0; s < k; s++) f += delta * w[s] * w[s];
+      return f;
+    };
+    // The first solve fits z itself (on Ω^c, z ≤ 0 is one choice of the free targets).
+    for (let p = 0; p < P; p++) target[p] = z[p * M + o];
+    let w = solveFor(target);
+    if (relu) {
+      // Start from whichever is lower, that solve or the un-refitted weights, then alternate:
+      // targets on Ω^c to min(X̄_S w, 0), solve again. The objective never goes up.
+      const own = Float64Array.from(support.subarray(0, k), (i) => (i === N ? layer.bias[o] : layer.kernel[i * M + o]));
+      let v = preActivation(w);
+      const ownV = preActivation(own);
+      if (objective(own, ownV) < objective(w, v)) { w = own; v = ownV; }
+      for (let round = 1; round < rounds; round++) {
+        for (let p = 0; p < P; p++) if (!(z[p * M + o] > 0)) target[p] = Math.min(v[p], 0);
+        w = solveFor(target);
+        v = preActivation(w);
+      }
+    }
     for (let s = 0; s < k; s++) {
       if (support[s] === N) bias[o] = w[s];
       else kernel[support[s] * M + o] = w[s];
@@ -124,7 +172,7 @@ export function refitNetwork(original: DenseLayerSpec[], pruned: DenseLayerSpec[
   original.forEach((l, i) => {
     const started = performance.now();
     const z = applyLayer(l, xOrig, P, false);
-    const w = refitLayer(pruned[i], xHat, P, z);
+    const w = refitLayer(pruned[i], xHat, P, z, relu[i]);
     const spec: DenseLayerSpec = { ...pruned[i], kernel: Float32Array.from(w.kernel), bias: Float32Array.from(w.bias) };
     const target = relu[i] ? z.map((v) => (v < 0 ? 0 : v)) : z;
     const out = applyLayer(spec, xHat, P, relu[i]);
