@@ -17,7 +17,7 @@ import type { LayerRefit } from "./types.ts";
 export const REFIT_DAMPENING = 1e-6;
 
 /** Alternations of the relu layers' free targets on Ω^c with the least-squares solve. */
-export const REFIT_ROUNDS = 4;
+export const REFIT_ROUNDS = 3;
 
 /** X̄ᵀX̄ ([n, n], n = N + 1 with the bias's column of ones last), f64; zero inputs skipped. */
 function gram(x: Float32Array, P: number, N: number): Float64Array {
@@ -88,7 +88,15 @@ export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z:
   const kernel = new Float64Array(N * M);
   const bias = new Float64Array(M);
   const support = new Int32Array(n);
-  const target = new Float64Array(P);
+  let widest = 0;
+  for (let o = 0; o < M; o++) {
+    let k = layer.bias[o] !== 0 ? 1 : 0;
+    for (let i = 0; i < N; i++) if (layer.kernel[i * M + o] !== 0) k++;
+    widest = Math.max(widest, k);
+  }
+  const rows = new Float64Array(P * widest);
+  const offOmega = new Int32Array(P);
+  const free = new Float64Array(P);
   for (let o = 0; o < M; o++) {
     let k = 0;
     for (let i = 0; i < N; i++) if (layer.kernel[i * M + o] !== 0) support[k++] = i;
@@ -103,52 +111,59 @@ export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z:
     }
     const delta = factorDamped(a, k, lambda);
     if (delta === 0) continue;
-    // X̄_S w on every sample.
-    const preActivation = (w: ArrayLike<number>) => {
-      const v = new Float64Array(P);
-      for (let p = 0; p < P; p++) {
-        let sum = withBias ? w[k - 1] : 0;
-        const xo = p * N;
-        for (let s = 0; s < inputs; s++) sum += x[xo + support[s]] * w[s];
-        v[p] = sum;
-      }
-      return v;
+    // X̄_S gathered row by row (contiguous for the passes below), and the samples of Ω^c.
+    for (let p = 0; p < P; p++) {
+      const xo = p * N, ro = p * k;
+      for (let s = 0; s < inputs; s++) rows[ro + s] = x[xo + support[s]];
+      if (withBias) rows[ro + k - 1] = 1;
+    }
+    let off = 0;
+    if (relu) for (let p = 0; p < P; p++) if (!(z[p * M + o] > 0)) offOmega[off++] = p;
+    const dot = (p: number, w: Float64Array) => {
+      let sum = 0;
+      const ro = p * k;
+      for (let s = 0; s < k; s++) sum += rows[ro + s] * w[s];
+      return sum;
     };
-    const solveFor = (t: Float64Array) => {
-      const r = new Float64Array(k);
-      for (let p = 0; p < P; p++) {
-        const tp = t[p];
-        if (tp === 0) continue;
-        const xo = p * N;
-        for (let s = 0; s < inputs; s++) r[s] += x[xo + support[s]] * tp;
-        if (withBias) r[k - 1] += tp;
+    const addRow = (r: Float64Array, p: number, t: number) => {
+      const ro = p * k;
+      for (let s = 0; s < k; s++) r[s] += rows[ro + s] * t;
+    };
+    // X̄_Sᵀz over Ω (every sample for a linear layer): the part of the right side that stays.
+    const fixedSide = new Float64Array(k);
+    for (let p = 0; p < P; p++) {
+      const zp = z[p * M + o];
+      if (zp !== 0 && (zp > 0 || !relu)) addRow(fixedSide, p, zp);
+    }
+    /** The solve with free targets t_j on the samples offOmega[j]. */
+    const solveWith = (t: (j: number) => number) => {
+      const r = Float64Array.from(fixedSide);
+      for (let j = 0; j < off; j++) {
+        const tj = t(j);
+        if (tj !== 0) addRow(r, offOmega[j], tj);
       }
       return solveFactored(a, r, k);
     };
-    // The objective at w (its pre-activation v): the fit on Ω, the leak above 0 on Ω^c, the ridge.
-    const objective = (w: Float64Array, v: Float64Array) => {
+    // The objective at w: the fit on Ω, the leak above 0 on Ω^c, the ridge.
+    const objective = (w: Float64Array) => {
       let f = 0;
       for (let p = 0; p < P; p++) {
-        const zp = z[p * M + o];
-        f += zp > 0 || !relu ? (v[p] - zp) ** 2 : v[p] > 0 ? v[p] ** 2 : 0;
+        const zp = z[p * M + o], v = dot(p, w);
+        f += zp > 0 ? (v - zp) ** 2 : v > 0 ? v * v : 0;
       }
       for (let s = 0; s < k; s++) f += delta * w[s] * w[s];
       return f;
     };
     // The first solve fits z itself (on Ω^c, z ≤ 0 is one choice of the free targets).
-    for (let p = 0; p < P; p++) target[p] = z[p * M + o];
-    let w = solveFor(target);
+    let w = solveWith((j) => z[offOmega[j] * M + o]);
     if (relu) {
       // Start from whichever is lower, that solve or the un-refitted weights, then alternate:
       // targets on Ω^c to min(X̄_S w, 0), solve again. The objective never goes up.
       const own = Float64Array.from(support.subarray(0, k), (i) => (i === N ? layer.bias[o] : layer.kernel[i * M + o]));
-      let v = preActivation(w);
-      const ownV = preActivation(own);
-      if (objective(own, ownV) < objective(w, v)) { w = own; v = ownV; }
+      if (objective(own) < objective(w)) w = own;
       for (let round = 1; round < rounds; round++) {
-        for (let p = 0; p < P; p++) if (!(z[p * M + o] > 0)) target[p] = Math.min(v[p], 0);
-        w = solveFor(target);
-        v = preActivation(w);
+        for (let j = 0; j < off; j++) free[j] = Math.min(dot(offOmega[j], w), 0);
+        w = solveWith((j) => free[j]);
       }
     }
     for (let s = 0; s < k; s++) {
