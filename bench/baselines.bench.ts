@@ -1,14 +1,16 @@
-// Net-Trim against SparseGPT, Wanda and magnitude pruning at equal per-layer nonzeros (issue 11).
+// Net-Trim (and Net-Trim + the refit on the support) against SparseGPT, Wanda and magnitude
+// pruning at equal per-layer nonzeros (issue 11).
 // Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
 // calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
 // full: parallel and cascade gains spanning ~60% to ~5% kept) is followed by the three baselines
-// at the per-layer nonzeros it reached: test accuracy on the 2,000 held-out digits, relative logit
+// at the per-layer nonzeros it reached, and by the same run refitted (pruneNetwork's `refit`,
+// applied to the finished run; its time includes the Net-Trim run's): test accuracy on the 2,000 held-out digits, relative logit
 // error against the unpruned network, time, all in this one run. Then the issue's targets, row
-// by row. Writes bench/results/baselines-<sweep>-<date>.json.
+// by row, for Net-Trim and for Net-Trim + refit. Writes bench/results/baselines-<sweep>-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "../examples/mnist-report.ts";
+import { baselineRows, loadContext, printRows, pruneAndCompare, refitRow, type PrunedRow } from "../examples/mnist-report.ts";
 import { MNIST_MLP_DIR } from "../examples/layer-data.ts";
 import type { NetworkOptions } from "../bindings/index.ts";
 
@@ -38,6 +40,7 @@ interface Comparison {
   model: string;
   label: string;
   netTrim: PrunedRow;
+  refit: PrunedRow;
   sparseGpt: PrunedRow;
   wanda: PrunedRow;
   magnitude: PrunedRow;
@@ -55,46 +58,54 @@ for (const model of modelNames) {
   const rows: PrunedRow[] = [];
   for (const [label, options] of configs) {
     const { netTrim, result } = await pruneAndCompare(ctx, P, label, options);
+    const refit = refitRow(ctx, P, label, result, netTrim.timeS);
     const [sparseGpt, wanda, magnitude] = baselineRows(ctx, P, label, netTrim.nnz);
-    rows.push(netTrim, sparseGpt, wanda, magnitude);
+    rows.push(netTrim, refit, sparseGpt, wanda, magnitude);
     comparisons.push({
-      model, label, netTrim, sparseGpt, wanda, magnitude,
+      model, label, netTrim, refit, sparseGpt, wanda, magnitude,
       layers: result.layers.map((l) => ({ name: l.name, status: l.status, nnzAfter: l.nnzAfter, parameters: l.parameters, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs })),
     });
-    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s`);
+    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s`);
   }
   printRows(rows, ctx.originalAccuracy);
 }
 
-// The issue's targets, row by row.
-const verdicts = comparisons.map((c) => {
-  const margin = points(c.netTrim.testAccuracy - c.sparseGpt.testAccuracy);
-  const kept = c.netTrim.keptPercent;
+// The issue's targets, row by row, for Net-Trim as it is and for Net-Trim + refit.
+const verdictsOf = (method: "netTrim" | "refit") => comparisons.map((c) => {
+  const row = c[method];
+  const margin = points(row.testAccuracy - c.sparseGpt.testAccuracy);
+  const kept = row.keptPercent;
   const marginTarget = kept <= 12 ? 10 : kept <= 15 ? 3 : 0;
   return {
     model: c.model, row: c.label, "kept %": +kept.toFixed(2),
-    "NT acc %": +points(c.netTrim.testAccuracy).toFixed(2), "SGPT acc %": +points(c.sparseGpt.testAccuracy).toFixed(2),
+    "acc %": +points(row.testAccuracy).toFixed(2), "SGPT acc %": +points(c.sparseGpt.testAccuracy).toFixed(2),
     "Wanda acc %": +points(c.wanda.testAccuracy).toFixed(2), "mag. acc %": +points(c.magnitude.testAccuracy).toFixed(2),
-    "NT err": +c.netTrim.relativeLogitError.toFixed(4), "SGPT err": +c.sparseGpt.relativeLogitError.toFixed(4),
-    "NT s": +c.netTrim.timeS.toFixed(1), "SGPT s": +c.sparseGpt.timeS.toFixed(1),
+    err: +row.relativeLogitError.toFixed(4), "SGPT err": +c.sparseGpt.relativeLogitError.toFixed(4),
+    s: +row.timeS.toFixed(1), "SGPT s": +c.sparseGpt.timeS.toFixed(1),
     "acc ≥ SGPT + target": margin >= marginTarget, "margin target": marginTarget,
-    "err < SGPT": c.netTrim.relativeLogitError < c.sparseGpt.relativeLogitError,
-    "time ≤ 10× SGPT": c.netTrim.timeS <= 10 * c.sparseGpt.timeS,
-    "loss points": +points(originals[c.model] - c.netTrim.testAccuracy).toFixed(2),
+    "err < SGPT": row.relativeLogitError < c.sparseGpt.relativeLogitError,
+    "time ≤ 10× SGPT": row.timeS <= 10 * c.sparseGpt.timeS,
+    "loss points": +points(originals[c.model] - row.testAccuracy).toFixed(2),
   };
 });
-console.log("\n## Targets per row (accuracy margin over SparseGPT: ≥ 0 everywhere, ≥ 3 points at ≤ 15% kept, ≥ 10 at ≤ 12%)");
-console.table(verdicts);
-const sparse = (model: string, keptAtMost: number, lossAtMost: number) =>
-  verdicts.filter((v) => v.model === model && v["kept %"] <= keptAtMost && v["loss points"] <= lossAtMost).map((v) => v.row);
-const overall = {
-  noDropoutTwelvePercentWithin1_5Points: sparse("nodropout", 12, 1.5),
-  dropoutTenPercentWithin1Point: sparse("dropout", 10, 1),
-};
-console.log(`no-dropout MLP, ≤ 12% kept within 1.5 points: ${overall.noDropoutTwelvePercentWithin1_5Points.join(", ") || "no row"}`);
-console.log(`dropout MLP, ≤ 10% kept within 1 point: ${overall.dropoutTenPercentWithin1Point.join(", ") || "no row"}`);
+const verdicts = { netTrim: verdictsOf("netTrim"), refit: verdictsOf("refit") };
+const overall: Record<string, Record<string, string[]>> = {};
+for (const [method, rows] of Object.entries(verdicts)) {
+  console.log(`\n## ${method === "refit" ? "Net-Trim + refit" : "Net-Trim"}: targets per row (accuracy margin over SparseGPT: ≥ 0 everywhere, ≥ 3 points at ≤ 15% kept, ≥ 10 at ≤ 12%)`);
+  console.table(rows);
+  const sparse = (model: string, keptAtMost: number, lossAtMost: number) =>
+    rows.filter((v) => v.model === model && v["kept %"] <= keptAtMost && v["loss points"] <= lossAtMost).map((v) => v.row);
+  overall[method] = {
+    noDropoutTwelvePercentWithin1_5Points: sparse("nodropout", 12, 1.5),
+    dropoutTenPercentWithin1Point: sparse("dropout", 10, 1),
+  };
+  console.log(`no-dropout MLP, ≤ 12% kept within 1.5 points: ${overall[method].noDropoutTwelvePercentWithin1_5Points.join(", ") || "no row"}`);
+  console.log(`dropout MLP, ≤ 10% kept within 1 point: ${overall[method].dropoutTenPercentWithin1Point.join(", ") || "no row"}`);
+}
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const file = new URL(`./results/baselines-${sweep}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+// A run on one model only gets its own file, so that the two halves of a sweep can run apart.
+const only = modelNames.length === 1 ? `-${modelNames[0]}` : "";
+const file = new URL(`./results/baselines-${sweep}${only}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: P, sweep, originalAccuracy: originals, comparisons, verdicts, overall }, null, 2));
 console.log(`\nwrote ${file.pathname}`);

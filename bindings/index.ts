@@ -18,6 +18,7 @@ export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource }
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
   NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee,
+  LayerRefit, RefitSummary,
 } from "./network/types.ts";
 export { forward } from "./network/forward.ts";
 export type {

@@ -27,6 +27,10 @@ Options:
                              or one per (prunable) layer, e.g. 0.02,0.05,0.1
   --sparsity <d>[,...]       instead of a budget: the fraction of each layer's weights to KEEP,
                              e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
+  --refit                    after pruning, refit each layer's kept weights by least squares
+                             toward the original network's signals (zeros stay zeros; the
+                             Theorem 1/2 bound is then that of the weights before the refit;
+                             Dense chains only)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)
   --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
   --max-iter <n>             iteration cap per layer solve (default 2000)
@@ -62,6 +66,7 @@ const OPTIONS = {
   "max-iter": { type: "string" },
   workers: { type: "string" },
   samples: { type: "string" },
+  refit: { type: "boolean" },
   force: { type: "boolean" },
   "sparse-initializers": { type: "boolean" },
   json: { type: "boolean" },

@@ -71,7 +71,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
     calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
+  const refit = values.refit === true;
   if (source.kind === "graph") {
+    if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
@@ -106,6 +108,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}),
+    ...(refit ? { refit } : {}),
     onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
     signal: interrupt.signal,
   };
@@ -115,7 +118,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays in this thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${refit ? ", then a refit on the support" : ""}`);
 
   let result: NetworkResult;
   try {
@@ -144,12 +147,18 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       ...(density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
+      refit,
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
     output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
   });
   const written = writeLayersModel(model.modelJson, result.network, {
-    mode, status: result.status, guarantee: { theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds },
+    mode, status: result.status,
+    guarantee: {
+      theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
+      appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
+    },
+    ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
   });
   writeLayersModelDir(outDir, written);
   fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));

@@ -27,6 +27,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
     return {
       name: l.name, kind: l.kind, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, parameters: l.parameters,
       keptFraction: l.keptFraction, epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, info,
+      ...(l.refit ? { refit: l.refit } : {}),
     };
   });
   const sum = (f: (l: (typeof layers)[number]) => number) => layers.reduce((s, l) => s + f(l), 0);
@@ -42,6 +43,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
       keptFraction: parameters > 0 ? sum((l) => l.nnzAfter) / parameters : 0,
     },
     guarantee: result.guarantee,
+    ...(result.refit ? { refit: result.refit } : {}),
     timeMs: result.timeMs,
   };
 }
@@ -63,7 +65,13 @@ export function formatTable(report: Report): string {
   out.push(`total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`);
   out.push(
     `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
-    `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}`,
+    `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}` +
+    (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)"),
   );
+  if (report.refit) {
+    const perLayer = report.layers.map((l) => `${l.name} ${l.refit!.unrefittedRelativeError.toFixed(4)} → ${l.refit!.relativeError.toFixed(4)}`).join(", ");
+    out.push(`refit on the support: layer errors ${perLayer}`);
+    out.push(`refitted network: measured end-to-end error ${report.refit.measuredError.toPrecision(4)} (relative ${report.refit.relativeError.toFixed(4)}); no bound is computed for these weights`);
+  }
   return out.join("\n");
 }

@@ -5,6 +5,7 @@ import {
   forward, magnitudeBaseline, magnitudePrune, pruneNetwork, sparseGptPrune, wandaPrune,
   type BaselinePruner, type DenseNetwork, type NetworkOptions, type NetworkResult,
 } from "../bindings/index.ts";
+import { refitNetwork } from "../bindings/network/refit.ts";
 import { accuracy } from "./accuracy.ts";
 import { loadMnist, PIXELS, type MnistSplit } from "./mnist-data.ts";
 import { MNIST_MLP_DIR } from "./layer-data.ts";
@@ -79,6 +80,21 @@ export async function pruneAndCompare(ctx: MnistContext, samples: number, label:
   const netTrim = rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result);
   const magnitude = rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudePrune(ctx.network, nnz), nnz, 0, "-");
   return { netTrim, magnitude, result };
+}
+
+/**
+ * The refit on the support (pruneNetwork's `refit` option) applied to a finished Net-Trim run, as
+ * pruneNetwork({ refit: true }) would (both are deterministic): the row's time is the Net-Trim
+ * run's plus the refit's.
+ */
+export function refitRow(ctx: MnistContext, samples: number, label: string, result: NetworkResult, netTrimTimeS: number): PrunedRow {
+  const calibration = ctx.data.trainX.subarray(0, samples * PIXELS);
+  const started = performance.now();
+  const relu = ctx.network.layers.map((l, i) => i < ctx.network.layers.length - 1 && l.activation === "relu");
+  const { layers } = refitNetwork(ctx.network.layers, result.network.layers, calibration, samples, relu);
+  const timeS = netTrimTimeS + (performance.now() - started) / 1000;
+  const nnz = layers.map((l) => [...l.kernel, ...l.bias].filter((v) => v !== 0).length);
+  return rowOf(ctx, `Net-Trim + refit ${label}`, { ...ctx.network, layers }, nnz, timeS, result.status);
 }
 
 /** The baselines in the order the reports show them. */

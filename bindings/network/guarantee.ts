@@ -82,5 +82,6 @@ function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; 
     relativeError: last.measured / (logitsNorm || 1),
     bound: last.bound,
     holds: perLayer.every((p) => p.measured <= p.bound * (1 + 1e-5) + 1e-6),
+    appliesToReturnedWeights: true,
   };
 }

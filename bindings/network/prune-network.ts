@@ -5,7 +5,8 @@
 //              inflated budget ε² = γ·‖(W̄ᵀX̂ − Y)_Ω‖² that keeps the original weights feasible.
 // Budgets come from an epsilon gain (one, or one per layer) or from a density target searched
 // per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
-// computed from measured per-layer quantities (SPEC §5).
+// computed from measured per-layer quantities (SPEC §5). With `refit`, the kept weights are then
+// refitted by least squares (refit.ts); the bound stays that of the weights before the refit.
 import { DEFAULTS } from "../defaults.ts";
 import { ShapeError, ValidationError } from "../errors.ts";
 import { applyLayer, frobenius } from "./forward.ts";
@@ -17,6 +18,7 @@ import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
+import { refitNetwork } from "./refit.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
 function perLayer<T>(value: T | T[] | undefined, layers: number, fallback: T, field: string): T[] {
@@ -67,6 +69,8 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   if (typeof gamma !== "number" || !(gamma >= 1) || !Number.isFinite(gamma)) throw new ValidationError("options.gamma", "a finite number ≥ 1", gamma);
   const kappa = options.kappa ?? 1;
   if (typeof kappa !== "number" || !(kappa > 0 && kappa <= 1)) throw new ValidationError("options.kappa", "a number in (0, 1]", kappa);
+  const refit = options.refit ?? false;
+  if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
   const densityTolerance = options.densityTolerance ?? 0.05;
   const layerOptions = options.layerOptions ?? {};
   for (const banned of ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart"]) {
@@ -196,5 +200,24 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const guarantee = mode === "parallel" ? theorem1(out, measured, reports) : theorem2(network, measured, reports, gamma, kappa);
   const firstBad = done.find((r) => r.status !== "solved");
   const status = firstBad?.status ?? (done.length === L ? "solved" : "aborted");
-  return { network: out, status, layers: done, guarantee, execution, timeMs: performance.now() - t0 };
+  if (!refit || !complete) return { network: out, status, layers: done, guarantee, execution, timeMs: performance.now() - t0 };
+
+  // The refit: the guarantee above stays that of the Net-Trim weights; the returned ones are measured.
+  const refitStarted = performance.now();
+  options.onProgress?.({ layer: 0, layers: L, name: network.layers[0].name, phase: "refitting" });
+  const relu = network.layers.map((_, i) => kindOf(i) === "relu");
+  const refitted = refitNetwork(network.layers, pruned, x.data, P, relu);
+  const returned: DenseNetwork = { ...network, layers: refitted.layers };
+  const after = compareSignals(network, returned, x.data, P);
+  const layers = done.map((r, i) => {
+    const l = refitted.layers[i];
+    const nnzAfter = countNonzeros(l.kernel) + (l.useBias ? countNonzeros(l.bias) : 0);
+    return { ...r, nnzAfter, keptFraction: nnzAfter / r.parameters, refit: refitted.reports[i] };
+  });
+  const last = after.errors[L - 1];
+  return {
+    network: returned, status, layers, guarantee: { ...guarantee, appliesToReturnedWeights: false }, execution,
+    refit: { perLayer: after.errors, measuredError: last, relativeError: last / (after.logitsNorm || 1), timeMs: performance.now() - refitStarted },
+    timeMs: performance.now() - t0,
+  };
 }

@@ -30,6 +30,12 @@ export interface NetworkOptions {
   layerOptions?: NetworkLayerOptions;
   /** Parallel mode: workers to run layers at once (0: in this thread, one after another). Default: min(hardware threads, layers). */
   workers?: number;
+  /**
+   * After the layers are pruned (either mode): refit each layer's kept weights by least squares,
+   * layer by layer, toward the original network's signals; the zeros stay (see refit.ts).
+   * The Theorem 1/2 guarantee is then for the weights before the refit. Default false.
+   */
+  refit?: boolean;
   onProgress?: (progress: NetworkProgress) => void;
   signal?: AbortSignal;
 }
@@ -38,14 +44,14 @@ export interface NetworkProgress extends Partial<ProgressInfo> {
   layer: number;
   layers: number;
   name: string;
-  phase: "solving" | "done";
+  phase: "solving" | "done" | "refitting";
 }
 
 export interface LayerReport {
   name: string;
   kind: "relu" | "linear";
   status: SolveStatus;
-  /** Nonzero parameters (kernel + bias) before and after. */
+  /** Nonzero parameters (kernel + bias) before, and in the returned weights. */
   nnzBefore: number;
   nnzAfter: number;
   parameters: number;
@@ -55,7 +61,31 @@ export interface LayerReport {
   relativeError: number;
   iterations: number;
   timeMs: number;
+  /** The solve's own report (on the weights before any refit). */
   info: LayerInfo;
+  /** Present when options.refit: the refit of this layer. */
+  refit?: LayerRefit;
+}
+
+/**
+ * One layer's refit, measured on the refit's input (the refitted network's signal before the
+ * layer) against the original network's signal after it: ‖act(X̂Ŵ + b̂) − Y^(ℓ)‖_F / ‖Y^(ℓ)‖_F.
+ */
+export interface LayerRefit {
+  relativeError: number;
+  /** The same for the layer's weights before the refit, on the same input. */
+  unrefittedRelativeError: number;
+  timeMs: number;
+}
+
+/** The returned (refitted) network against the original on the calibration data. */
+export interface RefitSummary {
+  /** Per layer: ‖Ŷ^(ℓ) − Y^(ℓ)‖_F of the returned network. */
+  perLayer: number[];
+  /** ‖Ŷ^(L) − Y^(L)‖_F (the logits) and that over ‖Y^(L)‖_F. */
+  measuredError: number;
+  relativeError: number;
+  timeMs: number;
 }
 
 
@@ -73,7 +103,10 @@ export interface NetworkResult {
   /** "solved" when every layer is; else the first layer status that is not. */
   status: SolveStatus;
   layers: LayerReport[];
+  /** With refit: for the network BEFORE the refit (guarantee.appliesToReturnedWeights is false). */
   guarantee: Guarantee;
+  /** Present when the refit ran: end-to-end errors of the returned network (no bound applies to it). */
+  refit?: RefitSummary;
   execution: NetworkExecution;
   timeMs: number;
 }
@@ -87,4 +120,6 @@ export interface Guarantee {
   relativeError: number;
   bound: number;
   holds: boolean;
+  /** False after a refit: the bound and the measured error are those of the weights before it. */
+  appliesToReturnedWeights: boolean;
 }

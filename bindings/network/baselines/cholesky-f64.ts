@@ -1,9 +1,9 @@
-// f64 dense factorizations for SparseGPT: the upper Cholesky factor of H⁻¹ from H. Row-major
-// n×n arrays; every inner loop runs along a row.
+// f64 dense factorizations for SparseGPT (the upper Cholesky factor of H⁻¹ from H) and for the
+// refit on the support (a Cholesky solve). Row-major n×n arrays; every inner loop runs along a row.
 import { NetTrimError } from "../../errors.ts";
 
 /** A = UᵀU with U upper triangular, written over A's upper triangle (the lower one is zeroed). */
-function choleskyUpperInPlace(a: Float64Array, n: number, what: string): void {
+export function choleskyUpperInPlace(a: Float64Array, n: number, what: string): void {
   for (let i = 0; i < n; i++) {
     const pivot = a[i * n + i];
     if (!(pivot > 0) || !Number.isFinite(pivot)) {
