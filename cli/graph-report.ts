@@ -1,6 +1,6 @@
 // report.json and the printed table of a model-graph prune (pruneGraph's result).
 import type { GraphResult } from "../bindings/index.ts";
-import { packageVersion } from "./report.ts";
+import { packageVersion, textTable, totalsOf } from "./report.ts";
 
 export function buildGraphReport(result: GraphResult, context: Record<string, unknown>) {
   const layers = result.layers.map((l) => {
@@ -12,8 +12,6 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
     };
     return { ...rest, info: strip(info), ...(channels ? { channels: channels.map(strip) } : {}) };
   });
-  const sum = (f: (l: (typeof layers)[number]) => number) => layers.reduce((s, l) => s + f(l), 0);
-  const parameters = sum((l) => l.parameters);
   return {
     tool: "net-trim",
     version: packageVersion(),
@@ -21,10 +19,7 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
     status: result.status,
     layers,
     foldedBatchNorms: result.foldedBatchNorms,
-    total: {
-      nnzBefore: sum((l) => l.nnzBefore), nnzAfter: sum((l) => l.nnzAfter), parameters,
-      keptFraction: parameters > 0 ? sum((l) => l.nnzAfter) / parameters : 0,
-    },
+    total: totalsOf(layers),
     outputError: result.outputError,
     execution: result.execution,
     timeMs: result.timeMs,
@@ -39,12 +34,9 @@ export function formatGraphTable(report: GraphReport): string {
     l.name, l.op, l.program, l.status, `${l.nnzBefore} → ${l.nnzAfter}`, (100 * l.keptFraction).toFixed(1),
     l.relativeError.toFixed(4), String(l.iterations), `${(l.timeMs / 1000).toFixed(2)} s`,
   ]);
-  const right = [false, false, false, false, true, true, true, true, true];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((s, c) => (right[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join("  ").trimEnd();
   const t = report.total;
   return [
-    line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), "",
+    ...textTable(header, rows, [false, false, false, false, true, true, true, true, true]), "",
     `total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`,
     `measured end-to-end error on the calibration samples: ${report.outputError.measured.toPrecision(4)} (relative ${report.outputError.relative.toFixed(4)})` +
       (report.foldedBatchNorms.length > 0 ? `; ${report.foldedBatchNorms.length} BatchNorm layers folded into the layer before them` : ""),

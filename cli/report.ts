@@ -21,6 +21,25 @@ export function packageVersion(): string {
   return "unknown";
 }
 
+interface Counted { nnzBefore: number; nnzAfter: number; parameters: number }
+
+/** The whole model's nonzeros before and after, its parameters and the kept fraction. */
+export function totalsOf(layers: Counted[]) {
+  const sum = (f: (l: Counted) => number) => layers.reduce((s, l) => s + f(l), 0);
+  const parameters = sum((l) => l.parameters);
+  return {
+    nnzBefore: sum((l) => l.nnzBefore), nnzAfter: sum((l) => l.nnzAfter), parameters,
+    keptFraction: parameters > 0 ? sum((l) => l.nnzAfter) / parameters : 0,
+  };
+}
+
+/** A plain-text table: columns padded to their widest cell, `right` ones right-aligned. */
+export function textTable(header: string[], rows: string[][], right: boolean[]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) => cells.map((s, c) => (right[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
 export function buildReport(result: NetworkResult, context: Record<string, unknown>) {
   const layers = result.layers.map((l) => {
     const { nnzPerNeuron: _n, ...info } = l.info;
@@ -30,18 +49,13 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
       ...(l.refit ? { refit: l.refit } : {}),
     };
   });
-  const sum = (f: (l: (typeof layers)[number]) => number) => layers.reduce((s, l) => s + f(l), 0);
-  const parameters = sum((l) => l.parameters);
   return {
     tool: "net-trim",
     version: packageVersion(),
     ...context,
     status: result.status,
     layers,
-    total: {
-      nnzBefore: sum((l) => l.nnzBefore), nnzAfter: sum((l) => l.nnzAfter), parameters,
-      keptFraction: parameters > 0 ? sum((l) => l.nnzAfter) / parameters : 0,
-    },
+    total: totalsOf(layers),
     guarantee: result.guarantee,
     ...(result.refit ? { refit: result.refit } : {}),
     timeMs: result.timeMs,
@@ -56,12 +70,9 @@ export function formatTable(report: Report): string {
     l.name, l.kind, l.status, `${l.nnzBefore} → ${l.nnzAfter}`, (100 * l.keptFraction).toFixed(1),
     l.relativeError.toFixed(4), String(l.iterations), `${(l.timeMs / 1000).toFixed(2)} s`,
   ]);
-  const right = [false, false, false, true, true, true, true, true];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((s, c) => (right[c] ? s.padStart(widths[c]) : s.padEnd(widths[c]))).join("  ").trimEnd();
   const t = report.total;
   const g = report.guarantee;
-  const out = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ""];
+  const out = [...textTable(header, rows, [false, false, false, true, true, true, true, true]), ""];
   out.push(`total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`);
   out.push(
     `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +

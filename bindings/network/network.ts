@@ -1,6 +1,8 @@
 // The network Net-Trim prunes: a chain of Dense layers, format-neutral. Readers in formats/
 // build it from model files and writers put it back.
 
+import { ShapeError, ValidationError } from "../errors.ts";
+
 // ---------------------------------------------------------------------------------------------
 // Types
 
@@ -46,4 +48,18 @@ export interface DenseNetwork {
    */
   outputActivation?: "softmax";
   source?: LayersModelSource;
+}
+
+/** Checks that the layers chain: each takes the previous one's outputs, kernel and bias of their sizes. */
+export function checkDenseNetwork(network: DenseNetwork): void {
+  if (!network || !Array.isArray(network.layers) || network.layers.length === 0) {
+    throw new ValidationError("network", "a DenseNetwork with at least one layer", network);
+  }
+  let n = network.inputSize;
+  network.layers.forEach((l, i) => {
+    if (l.inputs !== n) throw new ShapeError(`network.layers[${i}] ("${l.name}") has ${l.inputs} inputs but receives ${n}`);
+    if (l.kernel.length !== l.inputs * l.units) throw new ShapeError(`network.layers[${i}].kernel has length ${l.kernel.length}, expected ${l.inputs} × ${l.units}`);
+    if (l.bias.length !== l.units) throw new ShapeError(`network.layers[${i}].bias has length ${l.bias.length}, expected ${l.units}`);
+    n = l.units;
+  });
 }

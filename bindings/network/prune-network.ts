@@ -14,7 +14,7 @@ import { checkLayerFits } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
 import { searchDensity } from "./density-search.ts";
 import { toDenseF32 } from "../validate.ts";
-import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
+import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "./network.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
@@ -28,18 +28,6 @@ function perLayer<T>(value: T | T[] | undefined, layers: number, fallback: T, fi
   return value;
 }
 
-function checkNetwork(network: DenseNetwork): void {
-  if (!network || !Array.isArray(network.layers) || network.layers.length === 0) {
-    throw new ValidationError("network", "a DenseNetwork with at least one layer", network);
-  }
-  let n = network.inputSize;
-  network.layers.forEach((l, i) => {
-    if (l.inputs !== n) throw new ShapeError(`network.layers[${i}] ("${l.name}") has ${l.inputs} inputs but receives ${n}`);
-    if (l.kernel.length !== l.inputs * l.units) throw new ShapeError(`network.layers[${i}].kernel has length ${l.kernel.length}, expected ${l.inputs} × ${l.units}`);
-    if (l.bias.length !== l.units) throw new ShapeError(`network.layers[${i}].bias has length ${l.bias.length}, expected ${l.units}`);
-    n = l.units;
-  });
-}
 
 const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
 
@@ -49,7 +37,7 @@ const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 :
  */
 export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, options: NetworkOptions = {}): Promise<NetworkResult> {
   const t0 = performance.now();
-  checkNetwork(network);
+  checkDenseNetwork(network);
   const x = toDenseF32(input, "input");
   if (x.cols !== network.inputSize) {
     throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);

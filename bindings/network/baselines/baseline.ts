@@ -6,7 +6,7 @@ import { toDenseF32 } from "../../validate.ts";
 import type { MatrixInput } from "../../types.ts";
 import type { DenseF32 } from "../../solver/settings.ts";
 import { magnitudePrune } from "../magnitude.ts";
-import type { DenseLayerSpec, DenseNetwork } from "../network.ts";
+import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "../network.ts";
 
 /**
  * Prunes `network` to exactly `perLayerNonzeros[i]` nonzero parameters (kernel and bias together)
@@ -21,16 +21,7 @@ function parameterCount(layer: DenseLayerSpec): number {
 
 /** Checks the three arguments of a baseline and returns the calibration samples as f32 rows. */
 export function checkBaselineArguments(network: DenseNetwork, calibration: MatrixInput, perLayerNonzeros: number[]): DenseF32 {
-  if (!network || !Array.isArray(network.layers) || network.layers.length === 0) {
-    throw new ValidationError("network", "a DenseNetwork with at least one layer", network);
-  }
-  let n = network.inputSize;
-  network.layers.forEach((l, i) => {
-    if (l.inputs !== n) throw new ShapeError(`network.layers[${i}] ("${l.name}") has ${l.inputs} inputs but receives ${n}`);
-    if (l.kernel.length !== l.inputs * l.units) throw new ShapeError(`network.layers[${i}].kernel has length ${l.kernel.length}, expected ${l.inputs} × ${l.units}`);
-    if (l.bias.length !== l.units) throw new ShapeError(`network.layers[${i}].bias has length ${l.bias.length}, expected ${l.units}`);
-    n = l.units;
-  });
+  checkDenseNetwork(network);
   if (!Array.isArray(perLayerNonzeros) || perLayerNonzeros.length !== network.layers.length) {
     throw new ValidationError("perLayerNonzeros", `an array with one count per layer (${network.layers.length})`, perLayerNonzeros);
   }
