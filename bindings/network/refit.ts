@@ -9,6 +9,7 @@
 // layer to give back the trained network's signal itself, so a layer also corrects the drift the
 // layers before it left; on the last layer it is the least-squares fit of the original logits.
 import { choleskyUpperInPlace } from "./baselines/cholesky-f64.ts";
+import { gramF64 } from "./gram-f64.ts";
 import { applyLayer, distance, frobenius } from "./forward.ts";
 import type { DenseLayerSpec } from "./network.ts";
 import type { LayerRefit } from "./types.ts";
@@ -19,28 +20,6 @@ export const REFIT_DAMPENING = 1e-6;
 /** Alternations of the relu layers' free targets on Ω^c with the least-squares solve. */
 export const REFIT_ROUNDS = 3;
 
-/** X̄ᵀX̄ ([n, n], n = N + 1 with the bias's column of ones last), f64; zero inputs skipped. */
-function gram(x: Float32Array, P: number, N: number): Float64Array {
-  const n = N + 1;
-  const g = new Float64Array(n * n);
-  const index = new Int32Array(n);
-  const value = new Float64Array(n);
-  for (let p = 0; p < P; p++) {
-    let count = 0;
-    const o = p * N;
-    for (let i = 0; i < N; i++) {
-      const v = x[o + i];
-      if (v !== 0) { index[count] = i; value[count++] = v; }
-    }
-    index[count] = N; value[count++] = 1;
-    for (let a = 0; a < count; a++) {
-      const row = index[a] * n, va = value[a];
-      for (let b = a; b < count; b++) g[row + index[b]] += va * value[b];
-    }
-  }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j];
-  return g;
-}
 
 /** A + δI = UᵀU (row-major k×k, overwritten by U), δ = λ·mean diagonal; returns δ (0: A is zero, not factored). */
 function factorDamped(a: Float64Array, k: number, lambda: number): number {
@@ -84,7 +63,7 @@ function solveFactored(u: Float64Array, r: Float64Array, k: number): Float64Arra
  */
 export function refitLayer(layer: DenseLayerSpec, x: Float32Array, P: number, z: Float32Array, relu: boolean, rounds = REFIT_ROUNDS, lambda = REFIT_DAMPENING): { kernel: Float64Array; bias: Float64Array } {
   const N = layer.inputs, M = layer.units, n = N + 1;
-  const g = gram(x, P, N);
+  const g = gramF64(x, P, N, true);
   const kernel = new Float64Array(N * M);
   const bias = new Float64Array(M);
   const support = new Int32Array(n);

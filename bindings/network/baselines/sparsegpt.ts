@@ -19,37 +19,16 @@ import { applyLayer } from "../forward.ts";
 import type { DenseLayerSpec, DenseNetwork } from "../network.ts";
 import { checkBaselineArguments, type BaselinePruner } from "./baseline.ts";
 import { upperCholeskyOfInverse } from "./cholesky-f64.ts";
+import { gramF64 } from "../gram-f64.ts";
 
 const BLOCK = 128;
 const DAMPENING = 0.01;
 
-/** H = 2X̃ᵀX̃/P over the inputs and, when `withBias`, a last column of ones; zeros skipped. */
+/** H = 2X̃ᵀX̃/P over the inputs and, when `withBias`, a last column of ones. */
 function hessian(x: Float32Array, P: number, N: number, withBias: boolean): Float64Array {
-  const n = N + (withBias ? 1 : 0);
-  const h = new Float64Array(n * n);
-  const index = new Int32Array(n);
-  const value = new Float64Array(n);
-  for (let p = 0; p < P; p++) {
-    let count = 0;
-    const o = p * N;
-    for (let i = 0; i < N; i++) {
-      const v = x[o + i];
-      if (v !== 0) { index[count] = i; value[count++] = v; }
-    }
-    if (withBias) { index[count] = N; value[count++] = 1; }
-    for (let a = 0; a < count; a++) {
-      const row = index[a] * n, va = value[a];
-      for (let b = a; b < count; b++) h[row + index[b]] += va * value[b];
-    }
-  }
+  const h = gramF64(x, P, N, withBias);
   const scale = 2 / P;
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      const s = h[i * n + j] * scale;
-      h[i * n + j] = s;
-      h[j * n + i] = s;
-    }
-  }
+  for (let i = 0; i < h.length; i++) h[i] *= scale;
   return h;
 }
 
