@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { compileModule, instantiate, type Backend } from "../bindings/index.ts";
 import { axis, im2col, naiveConv, type ConvCase } from "./helpers/conv.ts";
-import { gaussian } from "./helpers/problems.ts";
+import { gaussian, relDiff } from "./helpers/problems.ts";
 
 const CASES: ConvCase[] = [];
 for (const [sh, sw] of [[1, 1], [2, 2], [2, 1]]) {
@@ -20,15 +20,6 @@ const IN_SHAPE = [3, 9, 8, 3];
 const COUT = 5;
 const BIAS_VALUE = 0.75;
 
-/** max |a − b| / max |b|. */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0, top = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    top = Math.max(top, Math.abs(b[i]));
-  }
-  return top > 0 ? worst / top : worst;
-}
 
 function randomArray(seed: number, n: number): Float32Array {
   const g = gaussian(seed);

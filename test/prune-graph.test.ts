@@ -6,23 +6,13 @@ import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, pruneConvLayer, pruneGraph, pruneLayer, pruneNetwork, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
 import type { DenseNetwork } from "../bindings/network/network.ts";
 import { naiveConv, type ConvCase } from "./helpers/conv.ts";
-import { gaussian, rng } from "./helpers/problems.ts";
+import { gaussian, rng, seededNetwork } from "./helpers/problems.ts";
 
 const relu = (a: Float32Array) => a.map((v) => Math.max(v, 0));
 const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v) => s + v * v, 0));
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-function seededChain(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {
-  const g = gaussian(seed), u = rng(seed + 1);
-  const layers = sizes.slice(1).map((units, i) => {
-    const inputs = sizes[i];
-    const kernel = new Float32Array(inputs * units).map(() => (u() < 0.6 ? g() / Math.sqrt(inputs) : 0));
-    const bias = new Float32Array(units).map(() => 0.1 * g());
-    return { name: `dense${i + 1}`, activation: (i === sizes.length - 2 ? "linear" : "relu") as "relu" | "linear", kernel, bias, useBias: true, inputs, units };
-  });
-  return { network: { layers, inputSize: sizes[0] }, input: new Float32Array(P * sizes[0]).map(() => g()) };
-}
 
 function chainGraph(network: DenseNetwork): ModelGraph {
   const specs: GraphNodeSpec[] = [{ name: "x", op: "input", inputs: [], shape: [network.inputSize] }];
@@ -36,7 +26,7 @@ describe("on a chain of Dense layers", () => {
   const sizes = [20, 40, 30, 6], P = 300;
   for (const mode of ["parallel", "cascade"] as const) {
     it(`${mode}: pruneGraph returns what pruneNetwork does, bit for bit`, async () => {
-      const { network, input } = seededChain(11, sizes, P);
+      const { network, input } = seededNetwork(11, sizes, P);
       const options = { mode, epsilonGain: 0.04, gamma: 1.2, kappa: 0.9 } as const;
       const net = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { ...options, workers: 0 });
       const graph = chainGraph(network);

@@ -3,21 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
 import type { DenseNetwork } from "../bindings/network/network.ts";
-import { biasUnit, forward, gaussian, rng, spectralNorm } from "./helpers/problems.ts";
+import { biasUnit, forward, seededNetwork, spectralNorm } from "./helpers/problems.ts";
 
 
-/** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs. */
-function seededNetwork(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {
-  const g = gaussian(seed), u = rng(seed + 1);
-  const layers = sizes.slice(1).map((units, i) => {
-    const inputs = sizes[i];
-    const kernel = new Float32Array(inputs * units).map(() => (u() < 0.6 ? g() / Math.sqrt(inputs) : 0));
-    const bias = new Float32Array(units).map(() => 0.1 * g());
-    return { name: `dense${i + 1}`, activation: (i === sizes.length - 2 ? "linear" : "relu") as "relu" | "linear", kernel, bias, useBias: true, inputs, units };
-  });
-  const input = new Float32Array(P * sizes[0]).map(() => g());
-  return { network: { layers, inputSize: sizes[0] }, input };
-}
 
 const sizes = [20, 40, 30, 6];
 const P = 300;

@@ -7,7 +7,7 @@ import { pruneNetwork } from "../bindings/network/prune-network.ts";
 import { refitLayer, REFIT_DAMPENING, REFIT_ROUNDS } from "../bindings/network/refit.ts";
 import { ValidationError } from "../bindings/errors.ts";
 import type { DenseLayerSpec, DenseNetwork } from "../bindings/network/network.ts";
-import { forward, gaussian, rng } from "./helpers/problems.ts";
+import { forward, gaussian, rng, seededNetwork } from "./helpers/problems.ts";
 
 /** Solves A·w = r (k×k, row-major) by Gaussian elimination with partial pivoting, in f64. */
 function gaussSolve(a: number[][], r: number[]): number[] {
@@ -125,17 +125,6 @@ describe("refitLayer", () => {
   });
 });
 
-/** A seeded ReLU MLP with a linear last layer, and Gaussian calibration inputs (no dead input). */
-function seededNetwork(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {
-  const g = gaussian(seed), u = rng(seed + 1);
-  const layers = sizes.slice(1).map((units, i) => {
-    const inputs = sizes[i];
-    const kernel = new Float32Array(inputs * units).map(() => (u() < 0.6 ? g() / Math.sqrt(inputs) : 0));
-    const bias = new Float32Array(units).map(() => 0.1 * g());
-    return { name: `dense${i + 1}`, activation: (i === sizes.length - 2 ? "linear" : "relu") as "relu" | "linear", kernel, bias, useBias: true, inputs, units };
-  });
-  return { network: { layers, inputSize: sizes[0] }, input: new Float32Array(P * sizes[0]).map(() => g()) };
-}
 
 describe("pruneNetwork({ refit: true })", () => {
   const sizes = [20, 40, 30, 6];

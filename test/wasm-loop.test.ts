@@ -9,7 +9,7 @@ import { createWasmEngine } from "../bindings/wasm/engine.ts";
 import { createReferenceEngine } from "../bindings/reference/engine.ts";
 import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
-import { randomLayer } from "./helpers/problems.ts";
+import { randomLayer, relDiff } from "./helpers/problems.ts";
 
 function problemOf(seed: number, P: number, N: number, M: number, kind: "relu" | "relu+V" | "linear", sparse: boolean): LayerProblem {
   const p = randomLayer(seed, P, N, M, { linear: kind === "linear", zeroInputs: sparse ? 0.6 : 0 });
@@ -22,15 +22,6 @@ function problemOf(seed: number, P: number, N: number, M: number, kind: "relu" |
   };
 }
 
-/** max |a − b| / max |b|. */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0, top = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    top = Math.max(top, Math.abs(b[i]));
-  }
-  return top > 0 ? worst / top : worst;
-}
 
 function compare(wasm: AdmmEngine, ref: AdmmEngine, tol: number): void {
   expect(relDiff(wasm.readW2(), ref.readW2())).toBeLessThan(tol);

@@ -1,6 +1,7 @@
 // Seeded problem generators and independent f64 measurements for the tests.
 
 import { mulberry32 } from "../../examples/seeded-random.ts";
+import type { DenseNetwork } from "../../bindings/network/network.ts";
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
 export const rng = mulberry32;
@@ -112,4 +113,27 @@ export function spectralNorm(a: ArrayLike<number>, n: number, m: number): number
     sigma = Math.sqrt(norm);
   }
   return sigma;
+}
+
+/** A seeded ReLU MLP (layer sizes `sizes`, 60% of weights nonzero) with a linear last layer, and Gaussian calibration inputs [P, sizes[0]]. */
+export function seededNetwork(seed: number, sizes: number[], P: number): { network: DenseNetwork; input: Float32Array } {
+  const g = gaussian(seed), u = rng(seed + 1);
+  const layers = sizes.slice(1).map((units, i) => {
+    const inputs = sizes[i];
+    const kernel = new Float32Array(inputs * units).map(() => (u() < 0.6 ? g() / Math.sqrt(inputs) : 0));
+    const bias = new Float32Array(units).map(() => 0.1 * g());
+    return { name: `dense${i + 1}`, activation: (i === sizes.length - 2 ? "linear" : "relu") as "relu" | "linear", kernel, bias, useBias: true, inputs, units };
+  });
+  const input = new Float32Array(P * sizes[0]).map(() => g());
+  return { network: { layers, inputSize: sizes[0] }, input };
+}
+
+/** max |a − b| / max |b|. */
+export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0, top = 0;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    top = Math.max(top, Math.abs(b[i]));
+  }
+  return top > 0 ? worst / top : worst;
 }
