@@ -1,26 +1,26 @@
 // net-trim prune on a model graph (conv nets, functional models): pruneGraph in this thread, the
 // pruned graph written back under the original topology, masks.json and report.json.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  graphMasksToJson, pruneGraph,
-  type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
+  graphMasksToJson, type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
 } from "../bindings/index.ts";
 import type { SampleMatrix } from "../bindings/node/files.ts";
 import { UsageError } from "./arguments.ts";
+import { writeOutput, type OutputFile } from "./atomic-output.ts";
 import { listenForInterrupt } from "./interrupt.ts";
 import { progressSink } from "./progress.ts";
 import { buildGraphReport, formatGraphTable } from "./graph-report.ts";
+import { pruneGraphInWorkThread } from "./work-thread.ts";
 
-/** Writes the pruned graph as the model file(s) of its format into the output folder. */
-type ModelWriter = (graph: ModelGraph, metadata: Record<string, unknown>) => void;
+/** The pruned graph as the model file(s) of its format. */
+type ModelFiles = (graph: ModelGraph, metadata: Record<string, unknown>) => OutputFile[];
 
 interface GraphJob {
   modelPath: string;
   graph: ModelGraph;
-  /** The model files writeModel writes (named in the report before they exist). */
+  /** The names of the files modelFiles gives (named in the report before they exist). */
   modelFiles: string[];
-  writeModel: ModelWriter;
+  modelOutput: ModelFiles;
   calib: SampleMatrix;
   calibName: string;
   calibFile: string;
@@ -54,37 +54,27 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
 
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
-  const interrupt = listenForInterrupt(() => sink.clear());
-  const options: GraphPruneOptions = {
+  const options: Omit<GraphPruneOptions, "onProgress" | "signal"> = {
     mode: flags.mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
-    onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
-    signal: interrupt.signal,
   };
-  const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (in this thread: the worker pool runs Dense chains only)" : "";
+  const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (on one thread: the worker pool runs Dense chains only)" : "";
   job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
 
+  const interrupt = listenForInterrupt(() => sink.clear());
   let result: GraphResult;
   try {
-    result = await pruneGraph(job.graph, job.calib, options);
+    result = await pruneGraphInWorkThread({ kind: "graph", graph: job.graph, calib: job.calib, options }, (p) => sink.update(p));
   } catch (e) {
-    sink.clear();
     interrupt.dispose();
-    if (interrupt.interrupted() || (e as Error)?.name === "AbortError") {
-      process.stderr.write("net-trim: interrupted: nothing was written\n");
-      return 130;
-    }
     throw e;
+  } finally {
+    sink.clear();
   }
-  sink.clear();
-  if (interrupt.interrupted() || result.status === "aborted") {
-    process.stderr.write("net-trim: interrupted: nothing was written\n");
-    return 130;
-  }
-  // From here on no await: the files below are written before a SIGINT can be handled.
+  // From here on no await: a signal is handled after the files are written (see interrupt.ts).
   const files = [...job.modelFiles, "masks.json", "report.json"];
   const report = buildGraphReport(result, {
     model: job.modelPath,
@@ -92,10 +82,15 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000 },
     output: { dir: job.outDir, files },
   });
-  job.writeModel(result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative });
-  fs.writeFileSync(path.join(job.outDir, "masks.json"), JSON.stringify(graphMasksToJson(result.graph)));
-  fs.writeFileSync(path.join(job.outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  interrupt.dispose();
+  try {
+    writeOutput(job.outDir, job.outArg, [
+      ...job.modelOutput(result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative }),
+      { name: "masks.json", contents: () => JSON.stringify(graphMasksToJson(result.graph)) },
+      { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
+    ]);
+  } finally {
+    interrupt.dispose();
+  }
 
   if (job.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   else {

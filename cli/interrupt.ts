@@ -1,28 +1,24 @@
-// Ctrl-C during a prune: the first press aborts the solves (nothing is written), a second one
-// exits at once.
+// Ctrl-C (SIGINT) or SIGTERM during a prune: exit at once (130 or 143) with nothing written.
+// The prune runs on a work thread (work-thread.ts), so the main thread is free and the handler runs
+// as the signal arrives; every signal counts (no window that merges two into one). The output is
+// written in one synchronous run after the prune (atomic-output.ts): a signal arriving then is
+// handled only once it is over, and by then the handler is gone (dispose), so a run is either
+// interrupted with nothing written or complete.
+import { constants } from "node:os";
+
 interface Interrupt {
-  signal: AbortSignal;
-  interrupted(): boolean;
+  /** Stops listening: from here on the signals have their default action again. */
   dispose(): void;
 }
 
-export function listenForInterrupt(onFirst: () => void): Interrupt {
-  const controller = new AbortController();
-  let interrupted = false;
-  let firstSigint = 0;
-  const onSigint = () => {
-    if (interrupted) {
-      // Wrappers (npx, tsx) relay the terminal's SIGINT that this process also got: one press, not two.
-      if (performance.now() - firstSigint < 300) return;
-      process.stderr.write("net-trim: interrupted: nothing was written\n");
-      process.exit(130); // a second Ctrl-C: stop now
-    }
-    interrupted = true;
-    firstSigint = performance.now();
-    controller.abort();
-    onFirst();
-    process.stderr.write("net-trim: interrupted, stopping the solves (Ctrl-C again to quit at once)\n");
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+export function listenForInterrupt(beforeExit: () => void): Interrupt {
+  const onSignal = (signal: NodeJS.Signals) => {
+    beforeExit();
+    process.stderr.write(`net-trim: ${signal === "SIGINT" ? "interrupted" : "terminated"}: nothing was written\n`);
+    process.exit(128 + constants.signals[signal]);
   };
-  process.on("SIGINT", onSigint);
-  return { signal: controller.signal, interrupted: () => interrupted, dispose: () => process.off("SIGINT", onSigint) };
+  for (const s of SIGNALS) process.on(s, onSignal);
+  return { dispose: () => { for (const s of SIGNALS) process.off(s, onSignal); } };
 }

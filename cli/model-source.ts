@@ -5,17 +5,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   ModelFormatError, NetTrimError, onnxToGraphLayout, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
-  type DenseNetwork, type ModelGraph,
+  type DenseNetwork, type ModelGraph, type WrittenLayersModel,
 } from "../bindings/index.ts";
-import { readLayersModelBytes, readOnnxModelFile, writeLayersModelDir, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
+import { readLayersModelBytes, readOnnxModelFile, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
+import type { OutputFile } from "./atomic-output.ts";
 
 interface GraphSource {
   kind: "graph";
   graph: ModelGraph;
   modelPath: string;
-  /** The model files written into the output folder. */
+  /** The model files written into the output folder (the names of `files`). */
   modelFiles: string[];
-  write(outDir: string, graph: ModelGraph, metadata: Record<string, unknown>): void;
+  files(graph: ModelGraph, metadata: Record<string, unknown>): OutputFile[];
   /** The calibration samples in the graph's order (NHWC images), checked against the model's input. */
   samplesFor(calib: SampleMatrix, name: string): SampleMatrix;
 }
@@ -61,10 +62,7 @@ export function readModelSource(modelArg: string, options: { sparseInitializers:
     const { graph, source, modelPath } = readOnnxModelFile(modelArg);
     return {
       kind: "graph", graph, modelPath, modelFiles: ["model.onnx"],
-      write(outDir, pruned) {
-        fs.mkdirSync(outDir, { recursive: true });
-        fs.writeFileSync(path.join(outDir, "model.onnx"), writeOnnxModel(pruned, source, { sparse: options.sparseInitializers }));
-      },
+      files: (pruned) => [{ name: "model.onnx", contents: () => writeOnnxModel(pruned, source, { sparse: options.sparseInitializers }) }],
       samplesFor(calib, name) {
         // ONNX users hold samples in the model's own layout (NCHW images): convert to the graph's.
         oneInput(graph);
@@ -84,13 +82,19 @@ export function readModelSource(modelArg: string, options: { sparseInitializers:
   const graph = parseLayersModelGraph(files.modelJson, files.weightData);
   return {
     kind: "graph", graph, modelPath: files.modelPath, modelFiles: ["model.json", "weights.bin"],
-    write(outDir, pruned, metadata) {
-      writeLayersModelDir(outDir, writeLayersModelGraph(files.modelJson, pruned, metadata));
-    },
+    files: (pruned, metadata) => layersModelFiles(writeLayersModelGraph(files.modelJson, pruned, metadata)),
     samplesFor(calib, name) {
       const input = oneInput(graph);
       checkSampleShape(calib, name, input.shape, input.name);
       return calib;
     },
   };
+}
+
+/** The files of a written TF.js model: model.json and its weight file. */
+export function layersModelFiles(written: WrittenLayersModel): OutputFile[] {
+  return [
+    { name: "model.json", contents: () => JSON.stringify(written.modelJson) },
+    { name: written.weightsFile, contents: () => new Uint8Array(written.weightData) },
+  ];
 }

@@ -3,22 +3,27 @@
 //   net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
 // Reads a TF.js LayersModel and calibration samples, prunes with pruneNetwork and writes the
 // pruned model (model.json + weights.bin), masks.json and report.json into outDir.
-// Exit codes: 0 done, 1 data/model error, 2 usage error, 130 interrupted (nothing written).
+// Order: every flag parsed, then every input checked (output folder, model, calibration against
+// the model), then the work (on a work thread), then the files written all at once.
+// Exit codes: 0 done, 1 data/model/output error, 2 usage error, 130 interrupted (143 on SIGTERM;
+// nothing written).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
+  masksToJson, NetTrimError, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
-import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
-import { modelFormatOf, readModelSource } from "./model-source.ts";
+import { layersModelFiles, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
+import { writeOutput } from "./atomic-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
+import { checkOutputFolder } from "./output-folder.ts";
 import { progressSink } from "./progress.ts";
 import { buildReport, formatTable, packageVersion } from "./report.ts";
+import { pruneNetworkInWorkThread } from "./work-thread.ts";
 
 // ---------------------------------------------------------------------------------------------
 // net-trim prune
@@ -48,11 +53,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     throw new UsageError(`--${gamma !== undefined ? "gamma" : "kappa"}: only used with --mode cascade, received --mode ${mode}`);
   }
 
-  // The output directory: refuse early, before any work.
-  const outDir = path.resolve(values.out);
-  if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) {
-    throw new NetTrimError("invalid_option", `output ${values.out}: expected a directory, received an existing file`);
-  }
+  // The output folder: a folder, or creatable; writable; on an ordinary filesystem (output-folder.ts).
+  const outDir = checkOutputFolder(values.out);
   const modelFile = modelFormatOf(modelArg) === "onnx" ? "model.onnx" : "model.json";
   if (fs.existsSync(path.join(outDir, modelFile)) && !values.force) {
     throw new NetTrimError("invalid_option", `output ${path.join(values.out, modelFile)} already exists: refusing to overwrite it (use --force, or another -o directory)`);
@@ -77,7 +79,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
-      modelPath: source.modelPath, graph: source.graph, modelFiles: source.modelFiles, writeModel: (g, meta) => source.write(outDir, g, meta),
+      modelPath: source.modelPath, graph: source.graph, modelFiles: source.modelFiles, modelOutput: source.files,
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
     }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
   }
@@ -98,9 +100,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const workers = mode === "parallel" ? Math.min(workersArg ?? os.availableParallelism(), L) : undefined;
 
   const sink = progressSink(quiet, maxIter ?? 2000);
-  const interrupt = listenForInterrupt(() => sink.clear());
-
-  const options: NetworkOptions = {
+  const options: Omit<NetworkOptions, "onProgress" | "signal"> = {
     mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(density !== undefined ? { density } : {}),
@@ -109,8 +109,6 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(workers !== undefined ? { workers } : {}),
     ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}),
     ...(refit ? { refit } : {}),
-    onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
-    signal: interrupt.signal,
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
   const budget = density !== undefined
@@ -120,24 +118,17 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const pooled = workers !== undefined && workers > 1 && density === undefined;
   note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${refit ? ", then a refit on the support" : ""}`);
 
+  const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;
   try {
-    result = await pruneNetwork(network, calib, options);
+    result = await pruneNetworkInWorkThread({ kind: "network", network, calib, options }, (p) => sink.update(p));
   } catch (e) {
-    sink.clear();
-    if (interrupt.interrupted() || (e as Error)?.name === "AbortError") {
-      process.stderr.write("net-trim: interrupted: nothing was written\n");
-      return 130;
-    }
     interrupt.dispose();
     throw e;
+  } finally {
+    sink.clear();
   }
-  sink.clear();
-  if (interrupt.interrupted() || result.status === "aborted") {
-    process.stderr.write("net-trim: interrupted: nothing was written\n");
-    return 130;
-  }
-  // From here on no await: the files below are written before a SIGINT can be handled.
+  // From here on no await: a signal is handled after the files are written (see interrupt.ts).
 
   const report = buildReport(result, {
     model: path.resolve(model.modelPath),
@@ -152,18 +143,23 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     },
     output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
   });
-  const written = writeLayersModel(model.modelJson, result.network, {
-    mode, status: result.status,
-    guarantee: {
-      theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
-      appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
-    },
-    ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
-  });
-  writeLayersModelDir(outDir, written);
-  fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
-  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  interrupt.dispose();
+  try {
+    const written = writeLayersModel(model.modelJson, result.network, {
+      mode, status: result.status,
+      guarantee: {
+        theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
+        appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
+      },
+      ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
+    });
+    writeOutput(outDir, values.out, [
+      ...layersModelFiles(written),
+      { name: "masks.json", contents: () => JSON.stringify(masksToJson(result.network)) },
+      { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
+    ]);
+  } finally {
+    interrupt.dispose();
+  }
 
   if (values.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
