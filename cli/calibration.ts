@@ -6,6 +6,12 @@ import { NetTrimError } from "../bindings/index.ts";
 import { parseCalibrationJson, readNpy, type SampleMatrix } from "../bindings/node/files.ts";
 
 export function readCalibration(file: string): SampleMatrix {
+  const m = readSamples(file);
+  if (m.rows === 0) throw new NetTrimError("invalid_option", `calibration file ${file}: expected at least 1 sample, received 0 (shape [0, ${m.cols}])`);
+  return m;
+}
+
+function readSamples(file: string): SampleMatrix {
   if (!fs.existsSync(file)) throw new NetTrimError("invalid_option", `calibration file ${file}: no such file`);
   if (fs.statSync(file).isDirectory()) throw new NetTrimError("invalid_option", `calibration file ${file}: expected a .npy or .json file, received a directory`);
   const ext = path.extname(file).toLowerCase();

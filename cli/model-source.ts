@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  ModelFormatError, NetTrimError, onnxToGraphLayout, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
+  ModelFormatError, NetTrimError, onnxToGraphLayout, writeLayersModel, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
   type DenseNetwork, type ModelGraph, type WrittenLayersModel,
 } from "../bindings/index.ts";
 import { readLayersModelBytes, readOnnxModelFile, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
@@ -97,4 +97,18 @@ export function layersModelFiles(written: WrittenLayersModel): OutputFile[] {
     { name: "model.json", contents: () => JSON.stringify(written.modelJson) },
     { name: written.weightsFile, contents: () => new Uint8Array(written.weightData) },
   ];
+}
+
+/**
+ * Writes the model as read, to memory, before any work: a model the reader takes but the writer
+ * refuses (or a writer that fails on it) is reported now, not after the prune.
+ */
+export function checkWritable(source: ModelSource, modelArg: string): void {
+  try {
+    if (source.kind === "dense") writeLayersModel(source.files.modelJson, source.network);
+    else for (const f of source.files(source.graph, {})) f.contents();
+  } catch (e) {
+    if (e instanceof NetTrimError) throw e;
+    throw new ModelFormatError({ where: modelArg, expected: "a model that can be written back after pruning", received: `${(e as Error).name}: ${(e as Error).message}` });
+  }
 }

@@ -15,7 +15,7 @@ import {
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
-import { layersModelFiles, modelFormatOf, readModelSource } from "./model-source.ts";
+import { checkWritable, layersModelFiles, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
@@ -67,6 +67,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const note = (s: string) => { if (!quiet) process.stderr.write(`net-trim: ${s}\n`); };
 
   const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true });
+  checkWritable(source, modelArg);
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
   if (samples !== undefined) {

@@ -61,6 +61,42 @@ describe("net-trim prune: the output folder is checked before any work", () => {
   });
 });
 
+describe("net-trim prune: the inputs are checked before any work", () => {
+  /** The bundled MLP copied into a folder of its own, its model.json or weight bytes changed. */
+  function modelCopy(name: string, edit: { modelJson?: (text: string) => string; weights?: (b: Buffer) => void }): string {
+    const src = path.dirname(MODEL), dir = path.join(tmp, name);
+    fs.mkdirSync(dir);
+    const mj = fs.readFileSync(MODEL, "utf8");
+    for (const f of (JSON.parse(mj).weightsManifest as { paths: string[] }[]).flatMap((g) => g.paths)) {
+      const b = fs.readFileSync(path.join(src, f));
+      edit.weights?.(b);
+      fs.writeFileSync(path.join(dir, f), b);
+    }
+    fs.writeFileSync(path.join(dir, "model.json"), edit.modelJson ? edit.modelJson(mj) : mj);
+    return path.join(dir, "model.json");
+  }
+
+  it("a NaN weight, a calibration of 0 samples: exit 1 naming them, before the prune starts", async () => {
+    const nan = modelCopy("nan-weight", { weights: (b) => b.writeFloatLE(NaN, 40) }); // hidden1 kernel[0][10]
+    const r = await runLimited(["prune", nan, "-c", calib, "-o", path.join(tmp, "never1"), ...LONG], { timeoutMs: 20_000 });
+    expectOneLineError(r, 1, "hidden1", "NaN");
+    const zero = path.join(tmp, "zero.npy");
+    fs.writeFileSync(zero, npy(new Float32Array(0), 0, PIXELS));
+    const z = await runLimited(["prune", MODEL, "-c", zero, "-o", path.join(tmp, "never2"), ...LONG], { timeoutMs: 20_000 });
+    expectOneLineError(z, 1, zero, "expected at least 1 sample, received 0");
+  });
+
+  it("a model the reader takes but the writer cannot write back is refused before the prune, not after it", async () => {
+    // A field the reader ignores, nested 20,000 deep: writing it back overflowed the stack after all the work.
+    const deep = modelCopy("deep-field", { modelJson: (t) => t.replace('"modelTopology":{', `"modelTopology":{"ignored":${"[".repeat(20000)}${"]".repeat(20000)},`) });
+    const r = await runLimited(["prune", deep, "-c", calib, "-o", path.join(tmp, "never3"), ...LONG], { timeoutMs: 20_000 });
+    expect(r.timedOut).toBe(false);
+    expect(r.stderr).not.toContain("net-trim: pruning "); // the note printed when the work starts
+    expectOneLineError(r, 1, deep);
+    expect(fs.existsSync(path.join(tmp, "never3"))).toBe(false);
+  });
+});
+
 describe("net-trim prune: the output is written all or nothing", () => {
   // ulimit -f 600 (KiB): model.json (2.7 kB) is written, weights.bin (1,066,440 B) fails with EFBIG.
   const quick = ["--samples", "50", "--max-iter", "20", "-q"];
