@@ -45,7 +45,8 @@ Options:
   -h, --help                 this help
   -V, --version              the version
 
-Exit codes: 0 done, 1 data or model error, 2 usage error, 130 interrupted (nothing written).
+Exit codes: 0 done, 1 data, model or output error, 2 usage error, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM); when interrupted or failing, nothing is written.
 Set NET_TRIM_DEBUG=1 to get stack traces.
 
 Example:
