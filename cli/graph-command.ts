@@ -1,5 +1,6 @@
-// net-trim prune on a model graph (conv nets, functional models): pruneGraph in this thread, the
-// pruned graph written back under the original topology, masks.json and report.json.
+// net-trim prune on a model graph (conv nets, functional models): pruneGraph on the work thread
+// (one thread: the pool runs Dense chains only), the pruned graph written back under the original
+// topology, masks.json and report.json.
 import * as path from "node:path";
 import {
   graphMasksToJson, type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
