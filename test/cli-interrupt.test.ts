@@ -2,7 +2,7 @@
 // nothing. The prune runs on a work thread, so the main thread handles the signal as it arrives;
 // before, it waited for the solver's next check (a check interval of the first MNIST layer on 2,000
 // samples is 0.3–0.4 s here), then for pruneNetwork to measure the returned network (0.7–1.7 s in
-// all), and a second Ctrl-C within 300 ms was dropped. The bound below (0.5 s, against ~10–60 ms
+// all), and a second Ctrl-C within 300 ms was dropped. The bound below (0.5 s, against 11–113 ms
 // measured) is loose for this shared machine and still below what the old code took.
 import * as fs from "node:fs";
 import * as os from "node:os";
