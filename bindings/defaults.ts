@@ -53,3 +53,17 @@ export const C0_FACTOR = 0.3;
  * least-squares weights: no weights of a size that reproduces the outputs can meet it.
  */
 export const INFEASIBLE_FACTOR = 1e6;
+
+/**
+ * Upper bounds of the integer options, checked at the entrance. maxIter and checkInterval: the
+ * kernels count iterations in 32-bit signed integers (2³¹ iterations would wrap to none).
+ * threads and workers: more than any machine they would pay on. cancelGraceMs: timers fire at
+ * once beyond 2³¹ − 1 ms.
+ */
+export const LIMITS = {
+  maxIter: 2 ** 31 - 1,
+  checkInterval: 2 ** 31 - 1,
+  threads: 256,
+  workers: 256,
+  cancelGraceMs: 2 ** 31 - 1,
+} as const;
