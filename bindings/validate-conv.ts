@@ -4,6 +4,7 @@
 import { ShapeError, ValidationError } from "./errors.ts";
 import { checkHasSamples, checkWarmStart, LAYER_OPTION_NAMES, resolveOptions, toDenseF32 } from "./validate.ts";
 import { checkOptionNames } from "./option-checks.ts";
+import { LIMITS } from "./defaults.ts";
 import { convAxis, type ConvGeometry } from "./solver/conv-geometry.ts";
 import type { ResolvedOptions } from "./solver/settings.ts";
 
@@ -44,12 +45,14 @@ function toTensor4(value: unknown, field: string): { data: Float32Array; shape: 
   return { data: dense.data, shape: [n, h, w, c] };
 }
 
-/** A positive integer pair given as one number or [a, b]. */
+/** A pair of integers from 1 to LIMITS.convWindow given as one number or [a, b]. */
 function pair(value: unknown, field: string): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;
+  const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= LIMITS.convWindow;
   if (ok(value)) return [value as number, value as number];
   if (Array.isArray(value) && value.length === 2 && ok(value[0]) && ok(value[1])) return [value[0], value[1]];
-  throw new ValidationError(field, "an integer ≥ 1 or a pair [a, b] of them", value);
+  throw new ValidationError(
+    field, `an integer from 1 to ${LIMITS.convWindow} or a pair [a, b] of them (the kernels compute positions in 32-bit integers)`, value,
+  );
 }
 
 export function validateConvLayer(input: unknown, output: unknown, optionsIn: unknown): ValidatedConvLayer {

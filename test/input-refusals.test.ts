@@ -173,6 +173,20 @@ describe("counts beyond 32 bits are refused, naming the bound", () => {
     await expectInvalid(() => createLayerPool({ cancelGraceMs: 2 ** 31 }), "options.cancelGraceMs", String(2 ** 31 - 1));
     await expectInvalid(() => pruneNetwork(network, x, { workers: 2, layerOptions: { maxIter: 2 ** 31 } }), "options.layerOptions.maxIter", String(LIMITS.maxIter));
   });
+  it("a conv layer's kernelSize, strides and dilation (a dilation of 2³² + 1 ran as 1, silently)", async () => {
+    const x = { data: new Float32Array(2 * 5 * 5).map((_, i) => Math.sin(i * 1.7)), shape: [2, 5, 5, 1] };
+    const y = { data: new Float32Array(2 * 5 * 5).map((_, i) => Math.max(0, Math.cos(i * 0.9))), shape: [2, 5, 5, 1] };
+    const same = { kernelSize: 3, padding: "same" as const, maxIter: 50 };
+    await expectInvalid(() => pruneConvLayer(x, y, { ...same, dilation: 2 ** 32 + 1 }), "options.dilation", String(LIMITS.convWindow));
+    await expectInvalid(() => pruneConvLayer(x, y, { ...same, strides: [1, 2 ** 31] }), "options.strides", String(LIMITS.convWindow));
+    await expectInvalid(() => pruneConvLayer(x, y, { ...same, kernelSize: 1e300 }), "options.kernelSize", String(LIMITS.convWindow));
+    // At the bound the geometry is still computed right: with "same" padding every tap but the
+    // centre falls in the padding, for a dilation of 100 as for 32767.
+    const a = await pruneConvLayer(x, y, { ...same, dilation: LIMITS.convWindow });
+    const b = await pruneConvLayer(x, y, { ...same, dilation: 100 });
+    expect(bits(a.weights)).toEqual(bits(b.weights));
+    expect(Array.from(a.weights).filter((w, k) => k !== 4 && w !== 0)).toEqual([]);
+  });
   it("the CLI's --max-iter and --workers: a usage error naming the bound", async () => {
     const base = ["prune", "models/mnist-mlp/model.json", "-c", "nowhere.npy", "-o", path.join(os.tmpdir(), "net-trim-never")];
     expectOneLineError(await run([...base, "--max-iter", String(2 ** 32 + 5)]), 2, "--max-iter", String(LIMITS.maxIter), "4294967301");
