@@ -5,7 +5,7 @@
 // included) and the JS heap, after a GC when run with --expose-gc (npm run bench:soak does).
 // Results are compared bit for bit: the in-process calls against the same calls on a fresh
 // WebAssembly instance (every --fresh-every-th call, and every call after an incident) and in a
-// fresh process (every --child-every-th call, run there alone in reverse order); the pool's
+// fresh process (every --child-every-th call, run there without the others, in reverse order); the pool's
 // against this thread's (an abort on the pool lands when its worker reads the message: status only).
 // Run: npm run bench:soak [-- --calls 1000 --pool-calls 200 --fresh-every 5 --child-every 10].
 // Prints the curves and writes bench/results/soak-<date>.json.
@@ -27,7 +27,7 @@ const childEvery = Number(arg("--child-every", "10"));
 const SAMPLE_EVERY = 50;
 const calls = soakCalls(count, SEED, { incidentEvery: 20, threadsEvery: 100 });
 
-// The child: the listed calls alone in a fresh process, their outcomes as JSON on stdout.
+// The child: only the listed calls, in a fresh process, their outcomes as JSON on stdout.
 const replay = arg("--replay", "");
 if (replay !== "") {
   const out: Outcome[] = [];
@@ -68,7 +68,7 @@ for (const call of freshChecked) {
   if (!same(o, outcomes[call.index])) freshMismatches.push(call.index);
 }
 
-// 3. Against a fresh process: every childEvery-th call, alone there, in reverse order.
+// 3. Against a fresh process: every childEvery-th call, without the others, in reverse order.
 const childIndices = calls.filter((c) => c.index % childEvery === 0).map((c) => c.index).reverse();
 const childOut = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "bench/soak.bench.ts", "--calls", String(count), "--replay", childIndices.join(",")], {
   encoding: "utf8", maxBuffer: 64 * 2 ** 20,
