@@ -187,6 +187,18 @@ describe("counts beyond 32 bits are refused, naming the bound", () => {
     expect(bits(a.weights)).toEqual(bits(b.weights));
     expect(Array.from(a.weights).filter((w, k) => k !== 4 && w !== 0)).toEqual([]);
   });
+  it("pruneGraph: a conv node beyond that bound is refused by name before any work (not as options.dilation mid-run)", async () => {
+    const graph = buildGraph([
+      { name: "x", op: "input", inputs: [], shape: [5, 5, 1] },
+      { name: "c1", op: "conv2d", inputs: ["x"], filters: 1, kernelSize: [3, 3], strides: [1, 1], padding: "same", dilation: [1, 1], activation: "relu", kernel: new Float32Array(9).fill(0.1), bias: null },
+      { name: "c2", op: "conv2d", inputs: ["c1"], filters: 1, kernelSize: [3, 3], strides: [1, 1], padding: "same", dilation: [1, 40_000], activation: "relu", kernel: new Float32Array(9).fill(0.1), bias: null },
+    ], ["x"], ["c2"]);
+    const progress: string[] = [];
+    const e = await refusal(() => pruneGraph(graph, { data: new Float32Array(2 * 25).fill(1), shape: [2, 5, 5, 1] }, { onProgress: (p) => progress.push(p.name) }));
+    expect(e.message).toContain(`node "c2" (conv2d): dilation: expected integers from 1 to ${LIMITS.convWindow}`);
+    expect(e.message).toContain("received [1, 40000]");
+    expect(progress).toEqual([]);
+  });
   it("the CLI's --max-iter and --workers: a usage error naming the bound", async () => {
     const base = ["prune", "models/mnist-mlp/model.json", "-c", "nowhere.npy", "-o", path.join(os.tmpdir(), "net-trim-never")];
     expectOneLineError(await run([...base, "--max-iter", String(2 ** 32 + 5)]), 2, "--max-iter", String(LIMITS.maxIter), "4294967301");

@@ -1,8 +1,8 @@
 // pruneGraph's arguments checked before any work: the options (each refused by name), the
 // calibration samples (a tensor [samples, ...inputShape] or a flattened matrix matched to the
 // graph's input shape) and the memory of every layer's solve.
-import { DEFAULTS } from "../defaults.ts";
-import { ShapeError, ValidationError } from "../errors.ts";
+import { DEFAULTS, LIMITS } from "../defaults.ts";
+import { GraphError, ShapeError, ValidationError } from "../errors.ts";
 import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
 import { checkOptionNames, checkSignal } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
@@ -127,6 +127,13 @@ export function checkNodeFits(node: PrunableNode, inShape: readonly number[], sa
     const rows = samples * (inShape.reduce((a, b) => a * b, 1) / n);
     checkLayerFits(`${where} as ${rows} rows of ${n} inputs → ${node.units} outputs`, rows, n, node.units, hasUpperBound);
     return;
+  }
+  // The conv solver's bound (LIMITS.convWindow), named here by node before any work rather than
+  // by pruneConvLayer's option names in the middle of the run.
+  for (const field of ["kernelSize", "strides", "dilation"] as const) {
+    if (node[field].some((v) => v > LIMITS.convWindow)) {
+      throw new GraphError(node.name, node.op, `${field}: expected integers from 1 to ${LIMITS.convWindow} to be pruned (the kernels compute pixel positions in 32-bit integers), received [${node[field].join(", ")}]`, "invalid_option");
+    }
   }
   const g = convGeometry(node, inShape, samples);
   convWUpdateThatFits(node.op === "depthwiseConv2d" ? `${where}, each channel's solve` : where, g, hasUpperBound, wUpdate ?? "auto");
