@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  buildGraph, createLayerPool, LIMITS, matrix, NetTrimError, NonFiniteError, OutOfMemoryError, pruneConvLayer, pruneDepthwiseConvLayer,
+  buildGraph, createLayerPool, init, LIMITS, matrix, NetTrimError, NonFiniteError, OutOfMemoryError, pruneConvLayer, pruneDepthwiseConvLayer,
   pruneGraph, pruneLayer, pruneNetwork, ValidationError, type LayerResult,
 } from "../bindings/index.ts";
 import { randomLayer, seededNetwork } from "./helpers/problems.ts";
@@ -237,6 +237,7 @@ describe("pruneNetwork, pruneGraph, pruneConvLayer and the pool check options li
     await expectInvalid(() => pruneNetwork(network, x, { layerOptions: { maxIterr: 5 } } as never), "options.layerOptions.maxIterr", `did you mean "maxIter"?`);
     await expectInvalid(() => pruneGraph(graph, x, { layerOptions: { rho_: 2 } } as never), "options.layerOptions.rho_", `did you mean "rho"?`);
     await expectInvalid(() => createLayerPool({ sise: 2 } as never), "options.sise", `did you mean "size"?`);
+    await expectInvalid(async () => init({ simdd: true } as never), "init options.simdd", `did you mean "simd"?`);
     // Nothing near: no suggestion, the known names listed.
     const e = await refusal(() => pruneNetwork(network, x, { completelyDifferent: 1 } as never));
     expect(e.message).not.toContain("did you mean");
