@@ -53,3 +53,20 @@ export const C0_FACTOR = 0.3;
  * least-squares weights: no weights of a size that reproduces the outputs can meet it.
  */
 export const INFEASIBLE_FACTOR = 1e6;
+
+/**
+ * Upper bounds of the integer options, checked at the entrance. maxIter and checkInterval: the
+ * kernels count iterations in 32-bit signed integers (2³¹ iterations would wrap to none).
+ * convWindow (a conv layer's kernelSize, strides, dilation): the kernels compute pixel positions
+ * in 32-bit integers (a dilation of 2³² + 1 ran as 1); up to 2¹⁵ − 1 each, the dilated span stays
+ * below 2³⁰. threads and workers: more than any machine they would pay on. cancelGraceMs:
+ * timers fire at once beyond 2³¹ − 1 ms.
+ */
+export const LIMITS = {
+  maxIter: 2 ** 31 - 1,
+  checkInterval: 2 ** 31 - 1,
+  convWindow: 2 ** 15 - 1,
+  threads: 256,
+  workers: 256,
+  cancelGraceMs: 2 ** 31 - 1,
+} as const;

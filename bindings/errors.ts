@@ -38,17 +38,32 @@ export class ShapeError extends NetTrimError {
   }
 }
 
-/** A NaN or ±Infinity in the data, with the first index where it was found. */
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * A NaN or ±Infinity in the data, with the first index where it was found; or a finite number
+ * beyond float32's range (`float32Overflow`), which the solver's float32 copy would turn into ±Infinity.
+ */
 export class NonFiniteError extends NetTrimError {
   readonly field: string;
   readonly row: number;
   readonly col: number;
-  constructor(field: string, row: number, col: number, value: number) {
-    super("non_finite", `${field}[${row}][${col}] is ${value}: expected finite numbers only`);
+  readonly value: number;
+  readonly float32Overflow: boolean;
+  constructor(field: string, row: number, col: number, value: number, float32Overflow = false) {
+    super(
+      "non_finite",
+      float32Overflow
+        ? `${field}[${row}][${col}] is ${value}, beyond float32's range (±${FLOAT32_MAX}): expected finite float32 numbers only`
+        : `${field}[${row}][${col}] is ${value}: expected finite numbers only`,
+    );
     this.name = "NonFiniteError";
     this.field = field;
     this.row = row;
     this.col = col;
+    this.value = value;
+    this.float32Overflow = float32Overflow;
   }
 }
 

@@ -2,7 +2,9 @@
 // (TF's output-size rule) and the LayerOptions shared with pruneLayer. Errors name the field, the
 // expected and the received value; nothing passed in is modified.
 import { ShapeError, ValidationError } from "./errors.ts";
-import { checkWarmStart, resolveOptions, toDenseF32 } from "./validate.ts";
+import { checkHasSamples, checkWarmStart, LAYER_OPTION_NAMES, resolveOptions, toDenseF32 } from "./validate.ts";
+import { checkOptionNames } from "./option-checks.ts";
+import { LIMITS } from "./defaults.ts";
 import { convAxis, type ConvGeometry } from "./solver/conv-geometry.ts";
 import type { ResolvedOptions } from "./solver/settings.ts";
 
@@ -18,6 +20,9 @@ interface ValidatedConvLayer {
   wUpdate: "auto" | "factored" | "cg";
 }
 
+/** The options pruneConvLayer adds to LayerOptions. */
+const CONV_OPTION_NAMES = ["kernelSize", "strides", "padding", "dilation", "wUpdate"];
+
 /** Reads an NHWC tensor {data, shape} into f32 (the user's array when it already is one). */
 function toTensor4(value: unknown, field: string): { data: Float32Array; shape: number[] } {
   if (value === null || typeof value !== "object" || ArrayBuffer.isView(value) || Array.isArray(value)) {
@@ -25,7 +30,7 @@ function toTensor4(value: unknown, field: string): { data: Float32Array; shape: 
   }
   const t = value as { data?: unknown; shape?: unknown };
   const shape = t.shape;
-  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ValidationError(`${field}.shape`, "four non-negative integers [samples, height, width, channels]", shape);
   }
   const [n, h, w, c] = shape as number[];
@@ -40,18 +45,21 @@ function toTensor4(value: unknown, field: string): { data: Float32Array; shape: 
   return { data: dense.data, shape: [n, h, w, c] };
 }
 
-/** A positive integer pair given as one number or [a, b]. */
+/** A pair of integers from 1 to LIMITS.convWindow given as one number or [a, b]. */
 function pair(value: unknown, field: string): [number, number] {
-  const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1;
+  const ok = (x: unknown) => typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= LIMITS.convWindow;
   if (ok(value)) return [value as number, value as number];
   if (Array.isArray(value) && value.length === 2 && ok(value[0]) && ok(value[1])) return [value[0], value[1]];
-  throw new ValidationError(field, "an integer ≥ 1 or a pair [a, b] of them", value);
+  throw new ValidationError(
+    field, `an integer from 1 to ${LIMITS.convWindow} or a pair [a, b] of them (the kernels compute positions in 32-bit integers)`, value,
+  );
 }
 
 export function validateConvLayer(input: unknown, output: unknown, optionsIn: unknown): ValidatedConvLayer {
   if (optionsIn === null || typeof optionsIn !== "object" || Array.isArray(optionsIn)) {
     throw new ValidationError("options", "an object with the layer's kernelSize (and strides, padding, dilation)", optionsIn);
   }
+  checkOptionNames(optionsIn, "options", [...CONV_OPTION_NAMES, ...LAYER_OPTION_NAMES]);
   const { kernelSize, strides, padding, dilation, upperBound, wUpdate, ...rest } = optionsIn as Record<string, unknown>;
   if (wUpdate !== undefined && wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {
     throw new ValidationError("options.wUpdate", `"auto", "factored" or "cg"`, wUpdate);
@@ -75,6 +83,7 @@ export function validateConvLayer(input: unknown, output: unknown, optionsIn: un
 
   const x = toTensor4(input, "input");
   const [samples, inH, inW, inC] = x.shape;
+  checkHasSamples(samples, "input.shape[0]");
   const rows = convAxis(inH, kh, sh, dh, pad);
   const cols = convAxis(inW, kw, sw, dw, pad);
   if (rows.out === 0 || cols.out === 0) {

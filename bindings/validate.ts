@@ -1,18 +1,17 @@
 // Validation of everything a user passes to pruneLayer, before any work. Nothing passed in is
 // modified: data is read, and copied only where a Float32Array must be made.
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
-import { DEFAULTS } from "./defaults.ts";
+import { DEFAULTS, LIMITS } from "./defaults.ts";
+import { boundedInteger, checkOptionNames, checkSignal } from "./option-checks.ts";
 import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
 import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 
-const OPTION_NAMES: ReadonlySet<string> = new Set([
+/** The names of LayerOptions. */
+export const LAYER_OPTION_NAMES: readonly string[] = [
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
   "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "threads",
-]);
-
-/** The most threads one layer may ask for (more than any machine it would pay on). */
-const MAX_THREADS = 256;
+];
 
 /** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
 export function toDenseF32(value: unknown, field: string): DenseF32 {
@@ -40,9 +39,7 @@ export function toDenseF32(value: unknown, field: string): DenseF32 {
       `${field}.data has length ${m.data.length} but rows × cols = ${rows} × ${cols} = ${rows * cols}`,
     );
   }
-  const data = m.data instanceof Float32Array ? m.data : Float32Array.from(m.data);
-  checkFinite(m.data, cols, field);
-  return { data, rows, cols };
+  return { data: toF32Checked(m.data, cols, field), rows, cols };
 }
 
 function fromRows(rowsIn: unknown[], field: string): DenseF32 {
@@ -62,24 +59,33 @@ function fromRows(rowsIn: unknown[], field: string): DenseF32 {
     for (let c = 0; c < cols; c++) {
       const x = row[c];
       if (typeof x !== "number") throw new ValidationError(`${field}[${r}][${c}]`, "a number", x);
-      if (!Number.isFinite(x)) throw new NonFiniteError(field, r, c, x);
       data[r * cols + c] = x;
+      if (!Number.isFinite(data[r * cols + c])) throw new NonFiniteError(field, r, c, x, Number.isFinite(x));
     }
   }
   return { data, rows, cols };
 }
 
 function checkCount(value: unknown, field: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     throw new ValidationError(field, "a non-negative integer", value);
   }
 }
 
-function checkFinite(data: Float32Array | Float64Array, cols: number, field: string): void {
+/**
+ * The data as float32 (the user's array when it already is one), every entry finite there: the
+ * check is on the float32 values the solver will hold, so a float64 beyond float32's range
+ * (which would become ±Infinity) is refused like a NaN, with its index and value.
+ */
+export function toF32Checked(source: Float32Array | Float64Array, cols: number, field: string): Float32Array {
+  const data = source instanceof Float32Array ? source : Float32Array.from(source);
   for (let i = 0; i < data.length; i++) {
-    const x = data[i];
-    if (!Number.isFinite(x)) throw new NonFiniteError(field, Math.floor(i / cols), i % cols, x);
+    if (!Number.isFinite(data[i])) {
+      const x = source[i];
+      throw new NonFiniteError(field, Math.floor(i / cols), i % cols, x, Number.isFinite(x));
+    }
   }
+  return data;
 }
 
 function finiteNumber(value: unknown, field: string, min: number, max: number, expected: string): number {
@@ -89,86 +95,81 @@ function finiteNumber(value: unknown, field: string, min: number, max: number, e
   return value;
 }
 
-function integer(value: unknown, field: string, min: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new ValidationError(field, `an integer ≥ ${min}`, value);
-  }
-  return value;
-}
+const ITERATION_BOUND = "the kernels count iterations in 32-bit integers";
 
-/** Checks option names and values and fills in the defaults. */
-export function resolveOptions(options: unknown): ResolvedOptions {
+/**
+ * Checks option names and values and fills in the defaults. `at` names the object in errors
+ * ("options", or "options.layerOptions" when a network driver checks the options it passes on).
+ */
+export function resolveOptions(options: unknown, at = "options"): ResolvedOptions {
   if (options === undefined) options = {};
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
-    throw new ValidationError("options", "an object", options);
+    throw new ValidationError(at, "an object", options);
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw new ValidationError(`options.${key}`, `one of the known options (${[...OPTION_NAMES].join(", ")})`, key);
-    }
-  }
+  checkOptionNames(o, at, LAYER_OPTION_NAMES);
   const get = <T>(key: string, fallback: T): unknown => (o[key] === undefined ? fallback : o[key]);
 
   const kind = get("kind", DEFAULTS.kind);
-  if (kind !== "relu" && kind !== "linear") throw new ValidationError("options.kind", `"relu" or "linear"`, kind);
+  if (kind !== "relu" && kind !== "linear") throw new ValidationError(`${at}.kind`, `"relu" or "linear"`, kind);
   if (o.epsilon !== undefined && o.epsilonGain !== undefined) {
-    throw new ValidationError("options.epsilon", "either epsilon or epsilonGain, not both", o.epsilon);
+    throw new ValidationError(`${at}.epsilon`, "either epsilon or epsilonGain, not both", o.epsilon);
   }
   const epsilon =
-    o.epsilon === undefined ? undefined : finiteNumber(o.epsilon, "options.epsilon", 0, Number.MAX_VALUE, "a finite number ≥ 0");
-  const epsilonGain = finiteNumber(get("epsilonGain", DEFAULTS.epsilonGain), "options.epsilonGain", 0, Number.MAX_VALUE, "a finite number ≥ 0");
+    o.epsilon === undefined ? undefined : finiteNumber(o.epsilon, `${at}.epsilon`, 0, Number.MAX_VALUE, "a finite number ≥ 0");
+  const epsilonGain = finiteNumber(get("epsilonGain", DEFAULTS.epsilonGain), `${at}.epsilonGain`, 0, Number.MAX_VALUE, "a finite number ≥ 0");
   const rho = get("rho", DEFAULTS.rho);
-  if (rho !== "auto") finiteNumber(rho, "options.rho", Number.MIN_VALUE, Number.MAX_VALUE, `"auto" or a finite number > 0`);
-  const signal = o.signal;
-  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof (signal as AbortSignal).aborted !== "boolean")) {
-    throw new ValidationError("options.signal", "an AbortSignal", signal);
+  if (rho !== "auto") finiteNumber(rho, `${at}.rho`, Number.MIN_VALUE, Number.MAX_VALUE, `"auto" or a finite number > 0`);
+  const signal = checkSignal(o.signal, `${at}.signal`);
+  // undefined means absent; anything else must be a warm start (its contents are checked against the problem's size).
+  if (o.warmStart !== undefined && (o.warmStart === null || typeof o.warmStart !== "object" || Array.isArray(o.warmStart))) {
+    throw new ValidationError(`${at}.warmStart`, "{weights, bias, dual?} (or undefined for none)", o.warmStart);
   }
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
-    throw new ValidationError("options.onProgress", "a function", o.onProgress);
+    throw new ValidationError(`${at}.onProgress`, "a function", o.onProgress);
   }
   const adaptiveRho = get("adaptiveRho", DEFAULTS.adaptiveRho);
-  if (typeof adaptiveRho !== "boolean") throw new ValidationError("options.adaptiveRho", "true or false", adaptiveRho);
+  if (typeof adaptiveRho !== "boolean") throw new ValidationError(`${at}.adaptiveRho`, "true or false", adaptiveRho);
   const sparseInput = get("sparseInput", DEFAULTS.sparseInput);
   if (sparseInput !== "auto" && typeof sparseInput !== "boolean") {
-    throw new ValidationError("options.sparseInput", `"auto", true or false`, sparseInput);
+    throw new ValidationError(`${at}.sparseInput`, `"auto", true or false`, sparseInput);
   }
   const linearForm = get("linearForm", DEFAULTS.linearForm);
   if (linearForm !== "auto" && linearForm !== "samples" && linearForm !== "reduced") {
-    throw new ValidationError("options.linearForm", `"auto", "samples" or "reduced"`, linearForm);
+    throw new ValidationError(`${at}.linearForm`, `"auto", "samples" or "reduced"`, linearForm);
   }
   if (o.upperBound !== undefined && kind === "linear") {
-    throw new ValidationError("options.upperBound", "no upper bound for a linear layer (it has no inactive set)", "a matrix");
+    throw new ValidationError(`${at}.upperBound`, "no upper bound for a linear layer (it has no inactive set)", "a matrix");
   }
   const timeLimitMs = get("timeLimitMs", DEFAULTS.timeLimitMs);
   if (typeof timeLimitMs !== "number" || Number.isNaN(timeLimitMs) || timeLimitMs <= 0) {
-    throw new ValidationError("options.timeLimitMs", "a number > 0 (Infinity for none)", timeLimitMs);
+    throw new ValidationError(`${at}.timeLimitMs`, "a number > 0 (Infinity for none)", timeLimitMs);
   }
   const threads = get("threads", DEFAULTS.threads);
-  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new ValidationError("options.threads", `"auto" or an integer from 1 to ${MAX_THREADS}`, threads);
+  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > LIMITS.threads)) {
+    throw new ValidationError(`${at}.threads`, `"auto" or an integer from 1 to ${LIMITS.threads}`, threads);
   }
   const fitBias = get("fitBias", DEFAULTS.fitBias);
-  if (typeof fitBias !== "boolean") throw new ValidationError("options.fitBias", "true or false", fitBias);
+  if (typeof fitBias !== "boolean") throw new ValidationError(`${at}.fitBias`, "true or false", fitBias);
   return {
     kind,
     fitBias,
     epsilon,
     epsilonGain,
-    activeThreshold: finiteNumber(get("activeThreshold", DEFAULTS.activeThreshold), "options.activeThreshold", 0, Number.MAX_VALUE, "a finite number ≥ 0"),
-    maxIter: integer(get("maxIter", DEFAULTS.maxIter), "options.maxIter", 1),
+    activeThreshold: finiteNumber(get("activeThreshold", DEFAULTS.activeThreshold), `${at}.activeThreshold`, 0, Number.MAX_VALUE, "a finite number ≥ 0"),
+    maxIter: boundedInteger(get("maxIter", DEFAULTS.maxIter), `${at}.maxIter`, 1, LIMITS.maxIter, ITERATION_BOUND),
     timeLimitMs,
-    signal: signal as AbortSignal | undefined,
+    signal,
     onProgress: o.onProgress as LayerOptions["onProgress"],
     warmStart: o.warmStart as WarmStart | undefined,
-    absTol: finiteNumber(get("absTol", DEFAULTS.absTol), "options.absTol", 0, 1, "a number in [0, 1]"),
-    relTol: finiteNumber(get("relTol", DEFAULTS.relTol), "options.relTol", 0, 1, "a number in [0, 1]"),
-    dualRelTol: finiteNumber(get("dualRelTol", DEFAULTS.dualRelTol), "options.dualRelTol", 0, 1, "a number in [0, 1]"),
-    feasTol: finiteNumber(get("feasTol", DEFAULTS.feasTol), "options.feasTol", 0, 1, "a number in [0, 1]"),
+    absTol: finiteNumber(get("absTol", DEFAULTS.absTol), `${at}.absTol`, 0, 1, "a number in [0, 1]"),
+    relTol: finiteNumber(get("relTol", DEFAULTS.relTol), `${at}.relTol`, 0, 1, "a number in [0, 1]"),
+    dualRelTol: finiteNumber(get("dualRelTol", DEFAULTS.dualRelTol), `${at}.dualRelTol`, 0, 1, "a number in [0, 1]"),
+    feasTol: finiteNumber(get("feasTol", DEFAULTS.feasTol), `${at}.feasTol`, 0, 1, "a number in [0, 1]"),
     rho: rho as number | "auto",
     adaptiveRho,
-    alpha: finiteNumber(get("alpha", DEFAULTS.alpha), "options.alpha", 1, 1.99, "a number in [1, 1.99]"),
-    checkInterval: integer(get("checkInterval", DEFAULTS.checkInterval), "options.checkInterval", 1),
+    alpha: finiteNumber(get("alpha", DEFAULTS.alpha), `${at}.alpha`, 1, 1.99, "a number in [1, 1.99]"),
+    checkInterval: boundedInteger(get("checkInterval", DEFAULTS.checkInterval), `${at}.checkInterval`, 1, LIMITS.checkInterval, ITERATION_BOUND),
     sparseInput,
     linearForm,
     threads: threads as number | "auto",
@@ -185,8 +186,8 @@ export function checkWarmStart(warm: WarmStart, n: number, m: number, dualRows: 
     throw new ShapeError(`options.warmStart.weights has length ${warm.weights.length} but the layer has ${n} inputs × ${m} outputs = ${n * m}`);
   }
   if (warm.bias.length !== m) throw new ShapeError(`options.warmStart.bias has length ${warm.bias.length} but the layer has ${m} outputs`);
-  checkFinite(warm.weights, m, "options.warmStart.weights");
-  checkFinite(warm.bias, m, "options.warmStart.bias");
+  toF32Checked(warm.weights, m, "options.warmStart.weights");
+  toF32Checked(warm.bias, m, "options.warmStart.bias");
   if (warm.dual !== undefined) {
     const d = warm.dual;
     if (d === null || typeof d !== "object" || !(d.u1 instanceof Float32Array) || !(d.u2 instanceof Float32Array)) {
@@ -198,12 +199,19 @@ export function checkWarmStart(warm: WarmStart, n: number, m: number, dualRows: 
       if (d[key].length !== rows * m) {
         throw new ShapeError(`options.warmStart.dual.${key} has length ${d[key].length} but this solve's dual has ${rows} rows × ${m} outputs = ${rows * m} (a dual belongs to the form that produced it: samples, or reduced)`);
       }
+      toF32Checked(d[key], m, `options.warmStart.dual.${key}`);
     }
   }
 }
 
+/** A solve needs at least one calibration sample: with none every answer fits and nothing is learnt. */
+export function checkHasSamples(count: number, field: string): void {
+  if (count === 0) throw new ValidationError(field, "at least 1 calibration sample", 0);
+}
+
 /** Checks input/output/upperBound agree: samples are rows. */
 export function checkShapes(input: DenseF32, output: DenseF32, upperBound: DenseF32 | undefined): void {
+  checkHasSamples(input.rows, "input.rows");
   if (input.rows !== output.rows) {
     throw new ShapeError(
       `input has ${input.rows} samples (rows) but output has ${output.rows}: both take one row per calibration sample` +

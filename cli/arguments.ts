@@ -133,4 +133,4 @@ export function parseList(flag: string, text: string, what: string, ok: (x: numb
   });
 }
 
-export const integer = (min: number) => (x: number) => Number.isInteger(x) && x >= min;
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (x: number) => Number.isInteger(x) && x >= min && x <= max;

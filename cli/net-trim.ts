@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, NetTrimError, writeLayersModel,
+  LIMITS, masksToJson, NetTrimError, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
@@ -46,8 +46,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : parseList("sparsity", values.sparsity, "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
   const gamma = values.gamma === undefined ? undefined : parseNumber("gamma", values.gamma, "a number ≥ 1", (x) => x >= 1);
   const kappa = values.kappa === undefined ? undefined : parseNumber("kappa", values.kappa, "a number in (0, 1]", (x) => x > 0 && x <= 1);
-  const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], "an integer ≥ 1", integer(1));
-  const workersArg = values.workers === undefined ? undefined : parseNumber("workers", values.workers, "an integer ≥ 0", integer(0));
+  const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], `an integer from 1 to ${LIMITS.maxIter}`, integer(1, LIMITS.maxIter));
+  const workersArg = values.workers === undefined ? undefined : parseNumber("workers", values.workers, `an integer from 0 to ${LIMITS.workers}`, integer(0, LIMITS.workers));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
   if (mode !== "cascade" && (gamma !== undefined || kappa !== undefined)) {
     throw new UsageError(`--${gamma !== undefined ? "gamma" : "kappa"}: only used with --mode cascade, received --mode ${mode}`);

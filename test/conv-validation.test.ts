@@ -25,9 +25,9 @@ describe("pruneConvLayer refuses bad arguments by name", () => {
   it.each([
     ["no options", X, Y, undefined, ValidationError, "options: expected an object with the layer's kernelSize"],
     ["no kernelSize", X, Y, {}, ValidationError, "options.kernelSize: expected the kernel size [kh, kw] (or one number), received undefined"],
-    ["kernelSize 0", X, Y, { kernelSize: 0 }, ValidationError, "options.kernelSize: expected an integer ≥ 1 or a pair [a, b] of them, received 0"],
-    ["strides [1]", X, Y, { ...K, strides: [1] }, ValidationError, "options.strides: expected an integer ≥ 1 or a pair [a, b] of them, received an array of length 1"],
-    ["dilation 1.5", X, Y, { ...K, dilation: 1.5 }, ValidationError, "options.dilation: expected an integer ≥ 1 or a pair [a, b] of them, received 1.5"],
+    ["kernelSize 0", X, Y, { kernelSize: 0 }, ValidationError, "options.kernelSize: expected an integer from 1 to 32767 or a pair [a, b] of them (the kernels compute positions in 32-bit integers), received 0"],
+    ["strides [1]", X, Y, { ...K, strides: [1] }, ValidationError, "options.strides: expected an integer from 1 to 32767 or a pair [a, b] of them (the kernels compute positions in 32-bit integers), received an array of length 1"],
+    ["dilation 1.5", X, Y, { ...K, dilation: 1.5 }, ValidationError, "options.dilation: expected an integer from 1 to 32767 or a pair [a, b] of them (the kernels compute positions in 32-bit integers), received 1.5"],
     ["padding full", X, Y, { ...K, padding: "full" }, ValidationError, `options.padding: expected "same" or "valid", received "full"`],
     ["wUpdate lu", X, Y, { ...K, wUpdate: "lu" }, ValidationError, `options.wUpdate: expected "auto", "factored" or "cg", received "lu"`],
     ["sparseInput", X, Y, { ...K, sparseInput: true }, ValidationError, "options.sparseInput: expected no sparseInput for a conv layer"],

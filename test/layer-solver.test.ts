@@ -203,11 +203,10 @@ describe("edge cases (SPEC §7)", () => {
     // At ε = 0, "solved" means a fit within feasTol·1e-2·‖Y_Ω‖ (what f32 arithmetic can reach).
     expect(m.fit).toBeLessThanOrEqual(1e-5 * frobenius(p.output));
   });
-  it("empty data (no samples) returns zero weights", async () => {
-    const r = await pruneLayer(matrix(new Float32Array(0), 0, 5), matrix(new Float32Array(0), 0, 2));
-    expect(r.status).toBe("solved");
-    expect(r.weights.length).toBe(10);
-    expect(r.weights.every((w) => w === 0)).toBe(true);
+  it("empty data (no samples) is refused: every answer would fit it (issue 12; it returned 'solved' zeros)", async () => {
+    await expect(pruneLayer(matrix(new Float32Array(0), 0, 5), matrix(new Float32Array(0), 0, 2))).rejects.toThrow(
+      "input.rows: expected at least 1 calibration sample, received 0",
+    );
   });
 });
 

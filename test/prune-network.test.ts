@@ -156,7 +156,8 @@ describe("bad input", () => {
     await expect(pruneNetwork(network, x, { mode: "serial" as never })).rejects.toThrow(/options.mode/);
     await expect(pruneNetwork(network, x, { epsilonGain: [0.1, 0.2] })).rejects.toThrow(/one value per layer \(3\)/);
     await expect(pruneNetwork(network, x, { gamma: 0.9 })).rejects.toThrow(/options.gamma/);
-    await expect(pruneNetwork(network, x, { density: 1.5 })).rejects.toThrow(/options.density\[0\]/);
+    await expect(pruneNetwork(network, x, { density: 1.5 })).rejects.toThrow(/options.density: expected a fraction in \(0, 1\]/);
+    await expect(pruneNetwork(network, x, { density: [0.5, 0.5, 0] })).rejects.toThrow(/options.density\[2\]/);
     await expect(pruneNetwork(network, x, { layerOptions: { epsilon: 1 } as never })).rejects.toThrow(/options.layerOptions.epsilon/);
   });
 });

@@ -1,5 +1,6 @@
 // Where the layers of a parallel prune run: on a worker pool, or in this thread (and why).
-import { ValidationError } from "../errors.ts";
+import { LIMITS } from "../defaults.ts";
+import { boundedInteger } from "../option-checks.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { createLayerPool } from "../workers/pool.ts";
 import { defaultPoolSize, workerSupport } from "../workers/spawn.ts";
@@ -12,9 +13,7 @@ import type { NetworkExecution, PruneMode } from "./types.ts";
  */
 export async function planExecution(mode: PruneMode, density: boolean, requested: number | undefined, L: number): Promise<NetworkExecution> {
   const here = (reason: string): NetworkExecution => ({ workers: 0, inThread: true, reason });
-  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 0)) {
-    throw new ValidationError("options.workers", "an integer ≥ 0", requested);
-  }
+  if (requested !== undefined) boundedInteger(requested, "options.workers", 0, LIMITS.workers);
   if (mode !== "parallel") return here("cascade mode solves the layers in order");
   if (density) return here("the density search runs in one thread");
   if (requested === 0) return here("workers: 0");

@@ -1,9 +1,10 @@
 // pruneGraph's arguments checked before any work: the options (each refused by name), the
 // calibration samples (a tensor [samples, ...inputShape] or a flattened matrix matched to the
 // graph's input shape) and the memory of every layer's solve.
-import { DEFAULTS } from "../defaults.ts";
-import { ShapeError, ValidationError } from "../errors.ts";
-import { toDenseF32 } from "../validate.ts";
+import { DEFAULTS, LIMITS } from "../defaults.ts";
+import { GraphError, ShapeError, ValidationError } from "../errors.ts";
+import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
+import { checkOptionNames, checkSignal } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
 import { checkLayerFits, convWUpdateThatFits } from "../solver/memory-check.ts";
 import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts";
@@ -28,9 +29,7 @@ const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g 
 
 export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOptions): ResolvedGraphOptions {
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ValidationError("options", "an object", options);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) throw new ValidationError(`options.${key}`, `one of the options ${OPTION_NAMES.join(", ")}`, "an unknown option");
-  }
+  checkOptionNames(options, "options", OPTION_NAMES);
   const mode = options.mode ?? "parallel";
   if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);
   const prunable = graph.nodes.filter(isPrunable).map((n) => n.name);
@@ -61,12 +60,18 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   const kappa = options.kappa ?? 1;
   if (typeof kappa !== "number" || !(kappa > 0 && kappa <= 1)) throw new ValidationError("options.kappa", "a number in (0, 1]", kappa);
   const layerOptions = options.layerOptions ?? {};
-  if (layerOptions === null || typeof layerOptions !== "object") throw new ValidationError("options.layerOptions", "an object", layerOptions);
+  if (layerOptions === null || typeof layerOptions !== "object" || Array.isArray(layerOptions)) throw new ValidationError("options.layerOptions", "an object", layerOptions);
   for (const banned of DRIVER_SET) {
     if (banned in layerOptions) throw new ValidationError(`options.layerOptions.${banned}`, "to be set by the graph driver", (layerOptions as Record<string, unknown>)[banned]);
   }
+  // Checked here, once, before any work (as pruneNetwork does); wUpdate is the conv nodes' own.
+  const { wUpdate, ...solverOptions } = layerOptions;
+  if (wUpdate !== undefined && wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {
+    throw new ValidationError("options.layerOptions.wUpdate", `"auto", "factored" or "cg"`, wUpdate);
+  }
+  resolveOptions(solverOptions, "options.layerOptions");
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new ValidationError("options.onProgress", "a function", options.onProgress);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ValidationError("options.signal", "an AbortSignal", options.signal);
+  checkSignal(options.signal, "options.signal");
   return { mode, gainOf, gamma, kappa, layerOptions, selected };
 }
 
@@ -88,9 +93,11 @@ export function calibrationSamples(graph: ModelGraph, input: unknown): { data: F
       throw new ShapeError(`input has shape [${s.join(", ")}] but the graph input "${inputNode.name}" takes [samples, ${shape.join(", ")}]`);
     }
     const m = toDenseF32({ data: t.data, rows: s[0], cols: size }, "input");
+    checkHasSamples(m.rows, "input.shape[0]");
     return { data: m.data, samples: m.rows };
   }
   const m = toDenseF32(input, "input");
+  checkHasSamples(m.rows, "input.rows");
   if (m.cols !== size) {
     throw new ShapeError(`input has ${m.cols} features per sample but the graph input "${inputNode.name}" of shape [${shape.join(", ")}] takes ${size}`);
   }
@@ -120,6 +127,13 @@ export function checkNodeFits(node: PrunableNode, inShape: readonly number[], sa
     const rows = samples * (inShape.reduce((a, b) => a * b, 1) / n);
     checkLayerFits(`${where} as ${rows} rows of ${n} inputs → ${node.units} outputs`, rows, n, node.units, hasUpperBound);
     return;
+  }
+  // The conv solver's bound (LIMITS.convWindow), named here by node before any work rather than
+  // by pruneConvLayer's option names in the middle of the run.
+  for (const field of ["kernelSize", "strides", "dilation"] as const) {
+    if (node[field].some((v) => v > LIMITS.convWindow)) {
+      throw new GraphError(node.name, node.op, `${field}: expected integers from 1 to ${LIMITS.convWindow} to be pruned (the kernels compute pixel positions in 32-bit integers), received [${node[field].join(", ")}]`, "invalid_option");
+    }
   }
   const g = convGeometry(node, inShape, samples);
   convWUpdateThatFits(node.op === "depthwiseConv2d" ? `${where}, each channel's solve` : where, g, hasUpperBound, wUpdate ?? "auto");

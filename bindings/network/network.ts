@@ -2,6 +2,7 @@
 // build it from model files and writers put it back.
 
 import { ShapeError, ValidationError } from "../errors.ts";
+import { toF32Checked } from "../validate.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -60,6 +61,8 @@ export function checkDenseNetwork(network: DenseNetwork): void {
     if (l.inputs !== n) throw new ShapeError(`network.layers[${i}] ("${l.name}") has ${l.inputs} inputs but receives ${n}`);
     if (l.kernel.length !== l.inputs * l.units) throw new ShapeError(`network.layers[${i}].kernel has length ${l.kernel.length}, expected ${l.inputs} × ${l.units}`);
     if (l.bias.length !== l.units) throw new ShapeError(`network.layers[${i}].bias has length ${l.bias.length}, expected ${l.units}`);
+    toF32Checked(l.kernel, l.units, `network.layers[${i}].kernel`);
+    toF32Checked(l.bias, l.units, `network.layers[${i}].bias`);
     n = l.units;
   });
 }

@@ -7,27 +7,19 @@
 // per layer. The result carries the measured end-to-end error and the Theorem 1/2 bound
 // computed from measured per-layer quantities (SPEC §5). With `refit`, the kept weights are then
 // refitted by least squares (refit.ts); the bound stays that of the weights before the refit.
-import { DEFAULTS } from "../defaults.ts";
-import { ShapeError, ValidationError } from "../errors.ts";
+import { ShapeError } from "../errors.ts";
+import { resolveNetworkOptions } from "./network-options.ts";
 import { applyLayer, frobenius } from "./forward.ts";
 import { checkLayerFits } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
 import { searchDensity } from "./density-search.ts";
-import { toDenseF32 } from "../validate.ts";
+import { checkHasSamples, toDenseF32 } from "../validate.ts";
 import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "./network.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
 import { refitNetwork } from "./refit.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
-
-function perLayer<T>(value: T | T[] | undefined, layers: number, fallback: T, field: string): T[] {
-  if (value === undefined) return new Array(layers).fill(fallback);
-  if (!Array.isArray(value)) return new Array(layers).fill(value);
-  if (value.length !== layers) throw new ValidationError(field, `one value per layer (${layers})`, value);
-  return value;
-}
-
 
 const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
 
@@ -39,31 +31,12 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const t0 = performance.now();
   checkDenseNetwork(network);
   const x = toDenseF32(input, "input");
+  checkHasSamples(x.rows, "input.rows");
   if (x.cols !== network.inputSize) {
     throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);
   }
   const L = network.layers.length;
-  const mode = options.mode ?? "parallel";
-  if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);
-  if (options.epsilonGain !== undefined && options.density !== undefined) {
-    throw new ValidationError("options.density", "either density or epsilonGain, not both", options.density);
-  }
-  const gains = perLayer(options.epsilonGain, L, DEFAULTS.epsilonGain, "options.epsilonGain");
-  const densities = options.density === undefined ? undefined : perLayer(options.density, L, 1, "options.density");
-  densities?.forEach((d, i) => {
-    if (typeof d !== "number" || !(d > 0 && d <= 1)) throw new ValidationError(`options.density[${i}]`, "a fraction in (0, 1]", d);
-  });
-  const gamma = options.gamma ?? 1.1;
-  if (typeof gamma !== "number" || !(gamma >= 1) || !Number.isFinite(gamma)) throw new ValidationError("options.gamma", "a finite number ≥ 1", gamma);
-  const kappa = options.kappa ?? 1;
-  if (typeof kappa !== "number" || !(kappa > 0 && kappa <= 1)) throw new ValidationError("options.kappa", "a number in (0, 1]", kappa);
-  const refit = options.refit ?? false;
-  if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
-  const densityTolerance = options.densityTolerance ?? 0.05;
-  const layerOptions = options.layerOptions ?? {};
-  for (const banned of ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart"]) {
-    if (banned in layerOptions) throw new ValidationError(`options.layerOptions.${banned}`, "to be set by the network driver", (layerOptions as Record<string, unknown>)[banned]);
-  }
+  const { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions } = resolveNetworkOptions(options, L);
 
   const P = x.rows;
   // Memory: every layer's solve must fit in WebAssembly's 4 GiB; refuse before any work.

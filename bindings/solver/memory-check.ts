@@ -13,6 +13,17 @@ export function checkLayerFits(what: string, P: number, N: number, M: number, ha
 }
 
 /**
+ * Refuses a layer whose weights alone cannot fit: every engine holds six [N + 1, M] float32
+ * buffers in WebAssembly memory (the iterate, its successor, the split copy, its dual and the
+ * W-update's two), and even the zero answer returns N·M weights. A lower bound on any solve's
+ * memory, cheap enough to check before any work, the trivial answer included.
+ */
+export function checkWeightsFit(what: string, N: number, M: number): void {
+  const bytes = 6 * (N + 1) * M * 4;
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (its weights alone)`, bytes, WASM_MAX_BYTES);
+}
+
+/**
  * The W-update a conv layer's operator-form solve will use: `wanted`, or for "auto" the factored
  * form when its plan (input tensor, Gram and factors, P·M buffers) fits, else CG. Throws
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.

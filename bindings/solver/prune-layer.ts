@@ -3,6 +3,7 @@ import { REDUCED_FORM_MAX_ROWS, REDUCED_FORM_MIN_SAMPLES_PER_ROW, SPARSE_INPUT_M
 import { biasUnitOf } from "./bias-unit.ts";
 import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
+import { checkWeightsFit } from "./memory-check.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
 import { createEngine } from "../wasm/create-engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
@@ -124,6 +125,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const upper = raw?.upperBound !== undefined ? toDenseF32(raw.upperBound, "options.upperBound") : undefined;
   checkShapes(input, output, upper);
   const P = input.rows, N = input.cols, M = output.cols;
+  checkWeightsFit(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, N, M);
   const linear = o.kind === "linear";
   const form = formOf(o, linear, P, N, M);
   if (o.warmStart) checkWarmStart(o.warmStart, N, M, dualRows(form, P, N));

@@ -2,6 +2,7 @@
 // scalar build. Works in Node and browsers with no path configuration, and accepts an already
 // compiled WebAssembly.Module (edge runtimes such as workerd refuse to compile at run time).
 import { ValidationError, WasmUnavailableError } from "../errors.ts";
+import { checkOptionNames } from "../option-checks.ts";
 import { hasNodeBuiltins, importNodeBuiltin, runtimeName } from "../runtime.ts";
 import type { KernelExports } from "./kernel-exports.ts";
 
@@ -220,9 +221,7 @@ let defaultBackend: Promise<Backend> | undefined;
 
 function checkInitOptions(options: InitOptions): void {
   if (options === null || typeof options !== "object") throw new ValidationError("init options", "an object {module?, url?, simd?}", options);
-  for (const key of Object.keys(options)) {
-    if (key !== "module" && key !== "url" && key !== "simd") throw new ValidationError(`init options.${key}`, "one of module, url, simd", key);
-  }
+  checkOptionNames(options, "init options", ["module", "url", "simd"]);
   if (options.module !== undefined && options.url !== undefined) {
     throw new ValidationError("init options", "either module or url, not both", options);
   }

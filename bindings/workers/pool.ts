@@ -4,6 +4,8 @@
 //
 // Results are bit-identical to pruneLayer in the main thread: same module, same code, same data.
 import { ValidationError, WasmUnavailableError } from "../errors.ts";
+import { LIMITS } from "../defaults.ts";
+import { boundedInteger, checkOptionNames, checkSignal } from "../option-checks.ts";
 import { getModule, isWasmModule } from "../wasm/loader.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { reviveError } from "./error-transport.ts";
@@ -273,15 +275,10 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
 
 function checkPoolOptions(o: LayerPoolOptions) {
   if (o === null || typeof o !== "object") throw new ValidationError("options", "an object", o);
-  const known = new Set(["size", "module", "cancelGraceMs", "spawn"]);
-  for (const key of Object.keys(o)) {
-    if (!known.has(key)) throw new ValidationError(`options.${key}`, `one of ${[...known].join(", ")}`, key);
-  }
-  if (o.size !== undefined && !(Number.isInteger(o.size) && o.size >= 1)) {
-    throw new ValidationError("options.size", "an integer ≥ 1", o.size);
-  }
-  if (o.cancelGraceMs !== undefined && !(typeof o.cancelGraceMs === "number" && o.cancelGraceMs >= 0)) {
-    throw new ValidationError("options.cancelGraceMs", "a number ≥ 0", o.cancelGraceMs);
+  checkOptionNames(o, "options", ["size", "module", "cancelGraceMs", "spawn"]);
+  if (o.size !== undefined) boundedInteger(o.size, "options.size", 1, LIMITS.workers);
+  if (o.cancelGraceMs !== undefined && !(typeof o.cancelGraceMs === "number" && o.cancelGraceMs >= 0 && o.cancelGraceMs <= LIMITS.cancelGraceMs)) {
+    throw new ValidationError("options.cancelGraceMs", `a number of ms from 0 to ${LIMITS.cancelGraceMs} (timers fire at once beyond it)`, o.cancelGraceMs);
   }
   if (o.spawn !== undefined && typeof o.spawn !== "function") throw new ValidationError("options.spawn", "a function", o.spawn);
 }
@@ -291,10 +288,7 @@ function checkHooks(hooks: SolveHooks) {
   if (hooks.onProgress !== undefined && typeof hooks.onProgress !== "function") {
     throw new ValidationError("hooks.onProgress", "a function", hooks.onProgress);
   }
-  const s = hooks.signal;
-  if (s !== undefined && (s === null || typeof s !== "object" || typeof s.aborted !== "boolean" || typeof s.addEventListener !== "function")) {
-    throw new ValidationError("hooks.signal", "an AbortSignal", s);
-  }
+  checkSignal(hooks.signal, "hooks.signal");
 }
 
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
