@@ -1,0 +1,48 @@
+// Checks every reader applies to the weights it decoded, so that a bad file is refused when it is
+// read, naming the layer and the tensor, rather than later by a writer or a solver that can only
+// name an index: values must be finite, and sizes must fit WebAssembly's 4 GiB memory.
+import type { GraphNode, ModelGraph } from "../network/graph/types.ts";
+import { ModelFormatError } from "./model-format-error.ts";
+
+/** The most float32 values one tensor may hold: 2^30 × 4 bytes = 4 GiB, WebAssembly's whole memory. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** Where a refusal points: the layer (or node) and its class (or op). */
+export interface LayerPlace {
+  where: string;
+  layer?: string;
+  className?: string;
+}
+
+/** The index of the first NaN or ±Infinity in `values`, or −1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/** Throws a ModelFormatError (code "non_finite") naming the layer, the tensor and the index of the first NaN/±∞. */
+export function checkFinite(values: Float32Array, tensor: string, place: LayerPlace): void {
+  const i = firstNonFinite(values);
+  if (i < 0) return;
+  throw new ModelFormatError({
+    where: `${place.where} ${tensor}`, layer: place.layer, className: place.className, code: "non_finite",
+    reason: "weights must be finite numbers",
+    expected: "finite values only", received: `${values[i]} at index ${i} (of ${values.length})`,
+  });
+}
+
+/** The weight fields a graph node may carry. */
+const WEIGHT_FIELDS = ["kernel", "bias", "gamma", "beta", "mean", "variance"] as const;
+
+/** checkFinite on every weight of every node; `place` names a node as its format does. */
+export function checkGraphWeightsFinite(graph: ModelGraph, place: (node: GraphNode) => LayerPlace): void {
+  for (const node of graph.nodes) {
+    const fields = node as unknown as Record<string, unknown>;
+    for (const field of WEIGHT_FIELDS) {
+      const v = fields[field];
+      if (!(v instanceof Float32Array) || firstNonFinite(v) < 0) continue;
+      const name = node.origin?.weightNames[field];
+      checkFinite(v, name ? `${field} "${name}"` : field, place(node));
+    }
+  }
+}

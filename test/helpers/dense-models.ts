@@ -1,0 +1,89 @@
+// Small TF.js LayersModel files of Dense chains made without TF.js (so the fuzz script starts fast):
+// model.json as TF.js saves a Sequential model, or as Keras 3 saves a functional one, and the
+// weight buffer with seeded values. The values are also returned, to check what a reader read.
+
+export interface DenseModelFiles {
+  modelJson: any;
+  weightData: ArrayBuffer;
+  /** Per layer: kernel [inputs, units] row-major and bias (empty when use_bias is false). */
+  weights: { kernel: Float32Array; bias: Float32Array }[];
+}
+
+export interface DenseModelOptions {
+  /** [inputs, units of layer 1, units of layer 2, ...]. */
+  sizes: number[];
+  seed: number;
+  form?: "sequential" | "keras3";
+  /** Per layer; the last one defaults to "softmax" when `softmax` is set, the others to "relu". */
+  useBias?: boolean[];
+  softmax?: boolean;
+}
+
+/** Deterministic numbers in [-1, 1) (mulberry32). */
+export function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+function kerasTensor(from: string, features: number) {
+  return { class_name: "__keras_tensor__", config: { shape: [null, features], dtype: "float32", keras_history: [from, 0, 0] } };
+}
+
+export function denseModel(o: DenseModelOptions): DenseModelFiles {
+  const next = uniform(o.seed);
+  const layers: any[] = [];
+  const manifest: { name: string; shape: number[]; dtype: string }[] = [];
+  const weights: DenseModelFiles["weights"] = [];
+  const n = o.sizes.length - 1;
+  for (let i = 0; i < n; i++) {
+    const [inputs, units] = [o.sizes[i], o.sizes[i + 1]];
+    const name = `dense_${i + 1}`;
+    const useBias = o.useBias?.[i] ?? true;
+    const activation = i === n - 1 ? (o.softmax ? "softmax" : "linear") : "relu";
+    const config: any = { name, trainable: true, units, activation, use_bias: useBias, dtype: "float32" };
+    if (i === 0 && o.form !== "keras3") config.batch_input_shape = [null, inputs];
+    const layer: any = { class_name: "Dense", config };
+    if (o.form === "keras3") {
+      layer.name = name;
+      layer.module = "keras.layers";
+      layer.inbound_nodes = [{ args: [kerasTensor(i === 0 ? "input_layer" : `dense_${i}`, inputs)], kwargs: {} }];
+    }
+    layers.push(layer);
+    const kernel = Float32Array.from({ length: inputs * units }, next);
+    const bias = useBias ? Float32Array.from({ length: units }, () => next() * 0.5) : new Float32Array(0);
+    manifest.push({ name: `${name}/kernel`, shape: [inputs, units], dtype: "float32" });
+    if (useBias) manifest.push({ name: `${name}/bias`, shape: [units], dtype: "float32" });
+    weights.push({ kernel, bias });
+  }
+  let topology: any;
+  if (o.form === "keras3") {
+    layers.unshift({ class_name: "InputLayer", name: "input_layer", module: "keras.layers", config: { name: "input_layer", batch_shape: [null, o.sizes[0]], dtype: "float32", sparse: false }, inbound_nodes: [] });
+    topology = {
+      class_name: "Functional",
+      config: { name: "functional", layers, input_layers: [["input_layer", 0, 0]], output_layers: [[`dense_${n}`, 0, 0]] },
+    };
+  } else {
+    topology = { class_name: "Sequential", config: { name: "sequential", layers } };
+  }
+  const total = weights.reduce((a, w) => a + w.kernel.length + w.bias.length, 0);
+  const data = new Float32Array(total);
+  let off = 0;
+  for (const w of weights) { data.set(w.kernel, off); off += w.kernel.length; data.set(w.bias, off); off += w.bias.length; }
+  return {
+    modelJson: { format: "layers-model", generatedBy: "test", convertedBy: null, modelTopology: topology, weightsManifest: [{ paths: ["weights.bin"], weights: manifest }] },
+    weightData: data.buffer,
+    weights,
+  };
+}
+
+/** A JSON value nested `depth` levels deep: [[[...[leaf]...]]] built without recursion. */
+export function nested(depth: number, leaf: unknown = "float32", asObject = false): unknown {
+  let v: unknown = leaf;
+  for (let i = 0; i < depth; i++) v = asObject ? { config: v } : [v];
+  return v;
+}
