@@ -141,6 +141,23 @@ describe("sizes are bounded by the weights and by WebAssembly's 4 GiB", () => {
   });
 });
 
+describe("graph node sizes are bounded by WebAssembly's 4 GiB", () => {
+  it("an UpSampling2D of size 10^5 × 10^5 (read, then unrunnable) is refused naming the layer and the numbers", () => {
+    const modelJson = {
+      format: "layers-model",
+      modelTopology: { class_name: "Sequential", config: { name: "s", layers: [
+        { class_name: "InputLayer", config: { name: "in", batch_input_shape: [null, 2, 2, 1] } },
+        { class_name: "UpSampling2D", config: { name: "up", size: [100_000, 100_000] } },
+      ] } },
+      weightsManifest: [{ paths: [], weights: [] }],
+    };
+    const e = thrown(() => parseLayersModelGraph(modelJson, new ArrayBuffer(0)));
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toContain('layer "up" (UpSampling2D) output');
+    expect(e.message).toContain("shape [200000, 200000, 1] = 40000000000 values");
+  });
+});
+
 /** The weight buffer with `value` written at float `index`. */
 function poke(buffer: ArrayBuffer, index: number, value: number): ArrayBuffer {
   const out = buffer.slice(0);

@@ -31,6 +31,20 @@ export function checkFinite(values: Float32Array, tensor: string, place: LayerPl
   });
 }
 
+/** Every node's output (per sample) must fit WebAssembly's memory: an UpSampling2D of size 10^5 reads fine but cannot run. */
+export function checkGraphSizes(graph: ModelGraph, place: (node: GraphNode) => LayerPlace): void {
+  for (const node of graph.nodes) {
+    const size = node.shape.reduce((a, b) => a * b, 1);
+    if (size <= MAX_TENSOR_ELEMENTS) continue;
+    const p = place(node);
+    throw new ModelFormatError({
+      where: `${p.where} output`, layer: p.layer, className: p.className, code: "shape_mismatch",
+      reason: "the layer's output does not fit in WebAssembly's 4 GiB memory",
+      expected: `at most 2^30 float32 values per sample (${MAX_TENSOR_ELEMENTS})`, received: `shape [${node.shape.join(", ")}] = ${size} values`,
+    });
+  }
+}
+
 /** The weight fields a graph node may carry. */
 const WEIGHT_FIELDS = ["kernel", "bias", "gamma", "beta", "mean", "variance"] as const;
 

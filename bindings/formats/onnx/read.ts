@@ -7,7 +7,7 @@ import { buildGraph } from "../../network/graph/build.ts";
 import type { ModelGraph } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { hasOwn } from "../json-helpers.ts";
-import { checkGraphWeightsFinite } from "../weight-checks.ts";
+import { checkGraphSizes, checkGraphWeightsFinite } from "../weight-checks.ts";
 import { NodeContext } from "./node-context.ts";
 import { isFloatType, readActivation, readAdd, readBatchNorm, readClip, readConcat, readIdentity, readSoftmax } from "./ops-elementwise.ts";
 import { readFlatten, readGlobalAveragePool, readPad, readPool, readReshape } from "./ops-spatial.ts";
@@ -118,9 +118,11 @@ export function parseOnnxModel(bytes: Uint8Array | ArrayBuffer, options: OnnxRea
     const where = index >= 0 ? new NodeContext(nodes[index], index).where : `graph node "${e.node}"`;
     throw new ModelFormatError({ where, layer: e.node, className: e.op, code: e.code, expected: "a node consistent with its inputs and weights", received: e.detail });
   }
-  checkGraphWeightsFinite(graph, (n) => {
+  const place = (n: ModelGraph["nodes"][number]) => {
     const index = nodes.findIndex((x) => (x.name || x.output?.[0]) === n.name);
     return { where: index >= 0 ? new NodeContext(nodes[index], index).where : `graph node "${n.name}"`, layer: n.name, className: n.origin?.className ?? n.op };
-  });
+  };
+  checkGraphSizes(graph, place);
+  checkGraphWeightsFinite(graph, place);
   return { graph, source: { bytes: data, weights: st.bindings, externalData, inputs, outputs, opset } };
 }
