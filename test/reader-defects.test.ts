@@ -225,6 +225,26 @@ describe(".npy", () => {
   });
 });
 
+describe("weight paths stay inside the model's folder", () => {
+  it("../ and absolute paths are refused before any file is read", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-paths-"));
+    try {
+      const m = denseModel({ sizes: [4, 3], seed: 10 });
+      fs.mkdirSync(path.join(dir, "model"));
+      fs.writeFileSync(path.join(dir, "outside.bin"), new Uint8Array(m.weightData));
+      for (const p of ["../outside.bin", path.join(dir, "outside.bin"), "."]) {
+        m.modelJson.weightsManifest[0].paths = [p];
+        fs.writeFileSync(path.join(dir, "model", "model.json"), JSON.stringify(m.modelJson));
+        const e = thrown(() => readLayersModelBytes(path.join(dir, "model")));
+        expect(e, p).toBeInstanceOf(ModelFormatError);
+        expect(e.message).toContain(`expected a file inside ${path.join(dir, "model")} (the model's folder)`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("files over 2 GiB are refused by size before reading (sparse files, nothing written)", () => {
   it("a weight file, an .npy and an .onnx of 2^31 bytes", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-big-"));

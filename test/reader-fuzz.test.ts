@@ -2,11 +2,11 @@
 // and JSON calibration readers and masks.json: structured mutations of valid files (keys removed,
 // types swapped, shapes and dtypes changed, prototype names, deep nesting, edge numbers, bytes cut,
 // extended or overwritten with NaN/∞). Every case is read or refused with a NetTrimError within
-// 2 s; an accepted one is consistent and round-trips bit for bit (test/helpers/fuzz-targets.ts).
+// 2 s (files on disk too: readLayersModelDir); an accepted one is consistent and round-trips bit for bit (test/helpers/fuzz-targets.ts).
 // The graph and ONNX readers have their own files; `npm run fuzz` runs 100,000 cases per reader.
 import { beforeAll, describe, expect, it } from "vitest";
 import { assertTarget } from "./helpers/fuzz-property.ts";
-import { calibrationTarget, denseTarget, masksTarget, npyTarget, type FuzzTarget } from "./helpers/fuzz-targets.ts";
+import { calibrationTarget, denseTarget, filesTarget, masksTarget, npyTarget, type FuzzTarget } from "./helpers/fuzz-targets.ts";
 
 let masks: FuzzTarget;
 beforeAll(async () => { masks = await masksTarget(); });
@@ -34,5 +34,11 @@ describe("readers on mutated inputs: read (consistent, round trip exact) or a Ne
     const tally = assertTarget(masks, 1205, 1000);
     expect(tally.accepted).toBeGreaterThan(200);
     expect(tally.ModelFormatError).toBeGreaterThan(300);
+  });
+
+  it("model folders on disk: readLayersModelDir (weight paths outside the folder, split files)", () => {
+    const tally = assertTarget(filesTarget(), 1206, 400);
+    expect(tally.accepted).toBeGreaterThan(30);
+    expect(tally.ModelFormatError).toBeGreaterThan(200);
   });
 });

@@ -78,6 +78,13 @@ export function readLayersModelBytes(pathToModelJson: string): LayersModelBytes 
       paths.forEach((p, pi) => {
         if (typeof p !== "string") return;
         const file = path.resolve(dir, p);
+        // As for ONNX external data: a model file names its weights inside its own folder, never
+        // elsewhere (a downloaded model.json must not make net-trim read, and copy into the pruned
+        // weights, any file of the machine).
+        const inside = path.relative(dir, file);
+        if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside)) {
+          throw new ModelFormatError({ where: `weightsManifest[${gi}].paths[${pi}] "${p}"`, file, expected: `a file inside ${dir} (the model's folder)`, received: file });
+        }
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
           throw new ModelFormatError({
             where: `weightsManifest[${gi}].paths[${pi}] "${p}"`, file,

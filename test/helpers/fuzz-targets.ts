@@ -2,12 +2,16 @@
 // `run`, which builds the mutated input, reads it, and for an accepted input returns what is wrong
 // with the result (consistency, then the round trip write → read, bit for bit). A refusal throws.
 // Shared by the seeded tests (test/*-fuzz.test.ts) and `npm run fuzz` (scripts/fuzz.ts).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import fc from "fast-check";
 import {
   graphMasksToJson, masksFromJson, masksOf, masksToJson, parseCalibrationJson, parseLayersModel, parseLayersModelGraph,
   parseNpy, parseOnnxModel, writeLayersModel, writeLayersModelGraph, writeOnnxModel, type ModelGraph,
 } from "../../bindings/index.ts";
 import { decodeModel, encodeModel } from "../../bindings/formats/onnx/schema.ts";
+import { readLayersModelDir } from "../../bindings/node/files.ts";
 import { denseModel } from "./dense-models.ts";
 import { denseNetworkFindings, firstBitDifference, graphFindings, masksFindings, samplesFindings, type Findings } from "./fuzz-consistency.ts";
 import { applyByteEdit, applyJsonMutation, byteEdit, EDGE_NUMBERS, jsonMutation, PROTO_NAMES, stringifyDeep, type ByteEdit, type JsonMutation } from "./fuzz-mutations.ts";
@@ -112,6 +116,45 @@ export async function graphTarget(): Promise<FuzzTarget<ModelCase>> {
       out.push(...sameGraphWeights(graph, parseLayersModelGraph(written.modelJson, written.weightData)));
       masksFindings(masksFromJson(JSON.parse(JSON.stringify(graphMasksToJson(graph))))).forEach((f) => out.push(f));
       return out;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Weight paths a model.json may name: its own file, files outside its folder, folders, nothing. */
+const WEIGHT_PATHS = ["weights.bin", "weights.bin", "../weights.bin", "/etc/hostname", "", ".", "sub", "missing.bin", "part2.bin", "toString", "sub/../weights.bin"];
+
+interface FilesCase { base: number; mutations: JsonMutation[]; paths: number[]; split: number; bytes: ByteEdit[] }
+
+/** readLayersModelDir on a model folder written for each case (one temporary folder, removed at exit). */
+export function filesTarget(): FuzzTarget<FilesCase> {
+  // In memory when the machine has /dev/shm: the case writes three small files.
+  const root = fs.mkdtempSync(path.join(fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "net-trim-fuzz-"));
+  process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+  const dir = path.join(root, "model");
+  fs.mkdirSync(path.join(dir, "sub"), { recursive: true });
+  fs.writeFileSync(path.join(root, "weights.bin"), new Uint8Array(DENSE_BASES[0].weightData));
+  return {
+    name: "node files (readLayersModelDir)",
+    arbitrary: fc.record({
+      base: fc.nat({ max: DENSE_BASES.length - 1 }), mutations: fc.array(jsonMutation, { maxLength: 2 }),
+      paths: fc.array(fc.nat(), { maxLength: 3 }), split: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.array(byteEdit, { maxLength: 1 }),
+    }),
+    run({ base, mutations, paths, split, bytes }) {
+      const b = DENSE_BASES[base];
+      const json = mutated(b.modelJson, mutations);
+      // The weights in one file, or split in two at `split` ("weights.bin" + "part2.bin").
+      const data = edited(b.weightData, bytes);
+      const cut = Math.floor(split * data.length);
+      fs.writeFileSync(path.join(dir, "weights.bin"), paths.length ? data.subarray(0, cut) : data);
+      fs.writeFileSync(path.join(dir, "part2.bin"), data.subarray(cut));
+      if (paths.length && Array.isArray(json?.weightsManifest) && json.weightsManifest[0] && typeof json.weightsManifest[0] === "object") {
+        json.weightsManifest[0].paths = paths.map((p) => WEIGHT_PATHS[p % WEIGHT_PATHS.length]);
+      }
+      fs.writeFileSync(path.join(dir, "model.json"), stringifyDeep(json));
+      const { network } = readLayersModelDir(dir);
+      return denseNetworkFindings(network);
     },
   };
 }
@@ -263,5 +306,5 @@ export async function masksTarget(): Promise<FuzzTarget<MasksCase>> {
 
 /** Every target, in report order. */
 export async function allTargets(): Promise<FuzzTarget[]> {
-  return [denseTarget, await graphTarget(), onnxTarget, npyTarget, calibrationTarget, await masksTarget()];
+  return [denseTarget, await graphTarget(), onnxTarget, npyTarget, calibrationTarget, await masksTarget(), filesTarget()];
 }
