@@ -11,6 +11,8 @@ import {
 } from "../bindings/index.ts";
 import { readLayersModelBytes, readNpy, readOnnxModelFile } from "../bindings/node/files.ts";
 import { decodeModel, encodeModel } from "../bindings/formats/onnx/schema.ts";
+import { MAX_JSON_DEPTH } from "../bindings/formats/json-depth.ts";
+import { MAX_FILE_BYTES } from "../bindings/node/read-bounded.ts";
 import { denseModel, nested } from "./helpers/dense-models.ts";
 import { npyOfShape } from "./helpers/npy.ts";
 import { fixtureBytes } from "./helpers/onnx.ts";
@@ -31,6 +33,16 @@ const readers = {
 };
 
 describe("deep nesting is refused with the bound, not a stack overflow", () => {
+  it("the bound: 64 levels, and a model.json nested exactly that deep is still read", () => {
+    expect(MAX_JSON_DEPTH).toBe(64);
+    const m = denseModel({ sizes: [4, 3], seed: 1 });
+    // model.json → userDefinedMetadata → note: 2 levels, then 62 more.
+    m.modelJson.userDefinedMetadata = { note: nested(MAX_JSON_DEPTH - 2, 1) };
+    expect(parseLayersModel(m.modelJson, m.weightData).layers).toHaveLength(1);
+    m.modelJson.userDefinedMetadata = { note: nested(MAX_JSON_DEPTH - 1, 1) };
+    expect(thrown(() => parseLayersModel(m.modelJson, m.weightData))).toBeInstanceOf(ModelFormatError);
+  });
+
   it("Keras 3 inbound_nodes nested 5,000 deep", () => {
     for (const read of Object.values(readers)) {
       const m = denseModel({ sizes: [4, 3, 2], seed: 1, form: "keras3" });
@@ -257,6 +269,7 @@ describe("files over 2 GiB are refused by size before reading (sparse files, not
         fs.truncateSync(file, 2 ** 31);
         return file;
       };
+      expect(MAX_FILE_BYTES).toBe(2 ** 31 - 1);
       const weights = big("weights.bin");
       for (const [f, file] of [
         [() => readLayersModelBytes(dir), weights], [() => readNpy(big("x.npy")), path.join(dir, "x.npy")],

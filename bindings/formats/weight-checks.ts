@@ -8,14 +8,14 @@ import { ModelFormatError } from "./model-format-error.ts";
 export const MAX_TENSOR_ELEMENTS = 2 ** 30;
 
 /** Where a refusal points: the layer (or node) and its class (or op). */
-export interface LayerPlace {
+interface LayerPlace {
   where: string;
   layer?: string;
   className?: string;
 }
 
 /** The index of the first NaN or ±Infinity in `values`, or −1. */
-export function firstNonFinite(values: Float32Array): number {
+function firstNonFinite(values: Float32Array): number {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
   return -1;
 }
