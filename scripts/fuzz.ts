@@ -1,6 +1,7 @@
 // npm run fuzz: every reader's fuzz target (test/helpers/fuzz-targets.ts) on 100,000 seeded cases
 // (`--runs N`, `--seed S`, `--only <name prefix>`), in batches so memory stays flat. Prints per
-// reader the cases, accepted, refused by error class, failures and the slowest case, the first
+// reader the cases, accepted, refused by error class, failures and the slowest case (the reading
+// and writing, not the building of the mutated input), the first
 // failures with the fast-check seed and path to replay them, and writes bench/results/fuzz-<date>.json.
 // Exits 1 when any case failed.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -37,6 +38,7 @@ for (const target of await allTargets()) {
       else refused[r.outcome] = (refused[r.outcome] ?? 0) + 1;
     });
   }
+  target.dispose?.();
   const seconds = (performance.now() - started) / 1000;
   const row = { reader: target.name, cases: runs, accepted, refused, failures: failed, slowestMs: Number(slowest.toFixed(1)), slowestInput, seconds: Number(seconds.toFixed(1)), firstFailures: failures };
   rows.push(row);

@@ -37,7 +37,8 @@ describe("readers on mutated inputs: read (consistent, round trip exact) or a Ne
   });
 
   it("model folders on disk: readLayersModelDir (weight paths outside the folder, split files)", () => {
-    const tally = assertTarget(filesTarget(), 1206, 400);
+    const target = filesTarget();
+    const tally = (() => { try { return assertTarget(target, 1206, 400); } finally { target.dispose?.(); } })();
     expect(tally.accepted).toBeGreaterThan(30);
     expect(tally.ModelFormatError).toBeGreaterThan(200);
   });

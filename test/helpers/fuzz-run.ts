@@ -1,6 +1,6 @@
-// Running one fuzz case: its outcome ("accepted" or the refusing error's class), its time, and a
-// failure when the reader threw something that is not a NetTrimError, took over 2 s, or accepted
-// an input whose result is inconsistent.
+// Running one fuzz case: its outcome ("accepted" or the refusing error's class), the time of the
+// reading (not of building the mutated input), and a failure when the reader threw something that
+// is not a NetTrimError, took over 2 s, or accepted an input whose result is inconsistent.
 import { NetTrimError } from "../../bindings/index.ts";
 import type { FuzzTarget } from "./fuzz-targets.ts";
 
@@ -14,11 +14,12 @@ export interface CaseResult {
 }
 
 export function runCase<I>(target: FuzzTarget<I>, input: I): CaseResult {
+  const built = target.build(input); // a harness error here fails the test or the script outright
   const start = performance.now();
   let outcome = "accepted";
   let failure: string | undefined;
   try {
-    const findings = target.run(input);
+    const findings = target.run(built);
     if (findings.length) failure = `accepted but inconsistent: ${findings.slice(0, 3).join("; ")}`;
   } catch (e) {
     if (e instanceof NetTrimError) outcome = e.name;

@@ -19,11 +19,15 @@ import { graphFuzzModels } from "./graph-fuzz-models.ts";
 import { npyOfShape } from "./npy.ts";
 import { fixtureBytes } from "./onnx.ts";
 
-export interface FuzzTarget<I = any> {
+export interface FuzzTarget<I = any, B = any> {
   name: string;
   arbitrary: fc.Arbitrary<I>;
-  /** Reads the mutated input: findings for an accepted one (empty: all good); throws when refused. */
-  run(input: I): Findings;
+  /** Makes the mutated input from a case (the harness's work: not timed). */
+  build(input: I): B;
+  /** Reads it: findings for an accepted one (empty: all good); throws when refused. Timed. */
+  run(built: B): Findings;
+  /** Removes what the target made (temporary files), if anything. */
+  dispose?(): void;
 }
 
 interface ModelCase { base: number; mutations: JsonMutation[]; bytes: ByteEdit[] }
@@ -76,13 +80,12 @@ const DENSE_BASES = [
   denseModel({ sizes: [5, 4, 2], seed: 13, useBias: [false, true] }),
 ];
 
-export const denseTarget: FuzzTarget<ModelCase> = {
+export const denseTarget: FuzzTarget<ModelCase, { json: any; data: ArrayBuffer }> = {
   name: "tfjs-dense (parseLayersModel + writeLayersModel)",
   arbitrary: modelCase(DENSE_BASES.length),
-  run({ base, mutations, bytes }) {
-    const b = DENSE_BASES[base];
-    const json = mutated(b.modelJson, mutations);
-    const net = parseLayersModel(json, exact(edited(b.weightData, bytes)));
+  build: ({ base, mutations, bytes }) => ({ json: mutated(DENSE_BASES[base].modelJson, mutations), data: exact(edited(DENSE_BASES[base].weightData, bytes)) }),
+  run({ json, data }) {
+    const net = parseLayersModel(json, data);
     const out = denseNetworkFindings(net);
     if (out.length) return out;
     const written = writeLayersModel(json, net);
@@ -101,16 +104,15 @@ export const denseTarget: FuzzTarget<ModelCase> = {
 };
 
 /** The graph target needs TF.js to save its models first. */
-export async function graphTarget(): Promise<FuzzTarget<ModelCase>> {
+export async function graphTarget(): Promise<FuzzTarget<ModelCase, { json: any; data: ArrayBuffer; realWeights: boolean }>> {
   const bases = [...(await graphFuzzModels()), ...DENSE_BASES];
   return {
     name: "tfjs-graph (parseLayersModelGraph + writeLayersModelGraph)",
     arbitrary: modelCase(bases.length),
-    run({ base, mutations, bytes }) {
-      const b = bases[base];
-      const json = mutated(b.modelJson, mutations);
-      const graph = parseLayersModelGraph(json, exact(edited(b.weightData, bytes)));
-      const out = graphFindings(graph, bytes.length === 0);
+    build: ({ base, mutations, bytes }) => ({ json: mutated(bases[base].modelJson, mutations), data: exact(edited(bases[base].weightData, bytes)), realWeights: bytes.length === 0 }),
+    run({ json, data, realWeights }) {
+      const graph = parseLayersModelGraph(json, data);
+      const out = graphFindings(graph, realWeights);
       if (out.length) return out;
       const written = writeLayersModelGraph(json, graph);
       out.push(...sameGraphWeights(graph, parseLayersModelGraph(written.modelJson, written.weightData)));
@@ -128,20 +130,22 @@ const WEIGHT_PATHS = ["weights.bin", "weights.bin", "../weights.bin", "/etc/host
 interface FilesCase { base: number; mutations: JsonMutation[]; paths: number[]; split: number; bytes: ByteEdit[] }
 
 /** readLayersModelDir on a model folder written for each case (one temporary folder, removed at exit). */
-export function filesTarget(): FuzzTarget<FilesCase> {
+export function filesTarget(): FuzzTarget<FilesCase, string> {
   // In memory when the machine has /dev/shm: the case writes three small files.
   const root = fs.mkdtempSync(path.join(fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir(), "net-trim-fuzz-"));
-  process.on("exit", () => fs.rmSync(root, { recursive: true, force: true }));
+  const dispose = () => fs.rmSync(root, { recursive: true, force: true });
+  process.on("exit", dispose);
   const dir = path.join(root, "model");
   fs.mkdirSync(path.join(dir, "sub"), { recursive: true });
   fs.writeFileSync(path.join(root, "weights.bin"), new Uint8Array(DENSE_BASES[0].weightData));
   return {
     name: "node files (readLayersModelDir)",
+    dispose,
     arbitrary: fc.record({
       base: fc.nat({ max: DENSE_BASES.length - 1 }), mutations: fc.array(jsonMutation, { maxLength: 2 }),
       paths: fc.array(fc.nat(), { maxLength: 3 }), split: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.array(byteEdit, { maxLength: 1 }),
     }),
-    run({ base, mutations, paths, split, bytes }) {
+    build({ base, mutations, paths, split, bytes }) {
       const b = DENSE_BASES[base];
       const json = mutated(b.modelJson, mutations);
       // The weights in one file, or split in two at `split` ("weights.bin" + "part2.bin").
@@ -153,7 +157,10 @@ export function filesTarget(): FuzzTarget<FilesCase> {
         json.weightsManifest[0].paths = paths.map((p) => WEIGHT_PATHS[p % WEIGHT_PATHS.length]);
       }
       fs.writeFileSync(path.join(dir, "model.json"), stringifyDeep(json));
-      const { network } = readLayersModelDir(dir);
+      return dir;
+    },
+    run(folder) {
+      const { network } = readLayersModelDir(folder);
       return denseNetworkFindings(network);
     },
   };
@@ -170,7 +177,9 @@ interface OnnxCase {
   bytes: ByteEdit[];
 }
 
-export const onnxTarget: FuzzTarget<OnnxCase> = {
+const ONNX_BYTES = ONNX_FILES.map(fixtureBytes);
+
+export const onnxTarget: FuzzTarget<OnnxCase, { data: Uint8Array; realWeights: boolean }> = {
   name: "onnx (parseOnnxModel + writeOnnxModel)",
   arbitrary: fc.record({
     base: fc.nat({ max: ONNX_FILES.length - 1 }),
@@ -180,8 +189,8 @@ export const onnxTarget: FuzzTarget<OnnxCase> = {
     }), { maxLength: 2 }),
     bytes: fc.array(byteEdit, { maxLength: 2 }),
   }) as fc.Arbitrary<OnnxCase>,
-  run({ base, fields, bytes }) {
-    let data = fixtureBytes(ONNX_FILES[base]);
+  build({ base, fields, bytes }) {
+    let data = ONNX_BYTES[base];
     if (fields.length) {
       const m = decodeModel(data);
       const g = m.graph!, nodes = g.node!, inits = g.initializer ?? [];
@@ -208,8 +217,11 @@ export const onnxTarget: FuzzTarget<OnnxCase> = {
       }
       data = encodeModel(m);
     }
-    const { graph, source } = parseOnnxModel(edited(data, bytes));
-    const out = graphFindings(graph, bytes.length === 0 && !fields.some((f) => f.target === "raw"));
+    return { data: edited(data, bytes), realWeights: bytes.length === 0 && !fields.some((f) => f.target === "raw") };
+  },
+  run({ data, realWeights }) {
+    const { graph, source } = parseOnnxModel(data);
+    const out = graphFindings(graph, realWeights);
     if (out.length) return out;
     const again = parseOnnxModel(writeOnnxModel(graph, source));
     out.push(...sameGraphWeights(graph, again.graph));
@@ -233,14 +245,14 @@ const NPY_DESCRS = ["<f4", "<f8", "|u1", "<u1", ">f4", "<f2", "<i4", "|b1", "", 
 
 interface NpyCase { base: number; shape: number; descr: number; fortran: boolean; headerEdits: number; bytes: ByteEdit[] }
 
-export const npyTarget: FuzzTarget<NpyCase> = {
+export const npyTarget: FuzzTarget<NpyCase, Uint8Array> = {
   name: "npy (parseNpy)",
   arbitrary: fc.record({
     base: fc.nat({ max: NPY_BASES.length - 1 }),
     shape: fc.nat(), descr: fc.nat(), fortran: fc.boolean(), headerEdits: fc.nat({ max: 3 }),
     bytes: fc.array(byteEdit, { maxLength: 1 }),
   }),
-  run({ base, shape, descr, fortran, headerEdits, bytes }) {
+  build({ base, shape, descr, fortran, headerEdits, bytes }) {
     const b = NPY_BASES[base];
     let header = b.header;
     // Header edits (each with probability ~1/2 by the case's numbers): shape literal, descr, fortran order.
@@ -251,7 +263,10 @@ export const npyTarget: FuzzTarget<NpyCase> = {
     new DataView(pre.buffer).setUint16(8, header.length, true);
     const body = b.bytes.subarray(10 + b.header.length);
     const file = new Uint8Array([...pre, ...Buffer.from(header, "latin1"), ...body]);
-    const s = parseNpy(edited(file, bytes));
+    return edited(file, bytes);
+  },
+  run(file) {
+    const s = parseNpy(file);
     const out = samplesFindings(s);
     if (out.length) return out;
     const again = parseNpy(npyOfShape(s.data, [s.rows, ...(s.sampleShape ?? [s.cols])]));
@@ -266,13 +281,14 @@ const CALIBRATION_BASES = [[[0.5, -1, 2], [3, 4.25, -5]], [[1e-3], [2], [1e30]],
 
 interface CalibrationCase { base: number; mutations: JsonMutation[]; text: ByteEdit[] }
 
-export const calibrationTarget: FuzzTarget<CalibrationCase> = {
+export const calibrationTarget: FuzzTarget<CalibrationCase, string> = {
   name: "calibration JSON (parseCalibrationJson)",
   arbitrary: fc.record({ base: fc.nat({ max: CALIBRATION_BASES.length - 1 }), mutations: fc.array(jsonMutation, { maxLength: 3 }), text: fc.array(byteEdit, { maxLength: 1 }) }),
-  run({ base, mutations, text }) {
-    const v = mutated(CALIBRATION_BASES[base], mutations);
-    let json = stringifyDeep(v);
-    if (text.length) json = Buffer.from(edited(Buffer.from(json, "latin1"), text)).toString("latin1");
+  build({ base, mutations, text }) {
+    const json = stringifyDeep(mutated(CALIBRATION_BASES[base], mutations));
+    return text.length ? Buffer.from(edited(Buffer.from(json, "latin1"), text)).toString("latin1") : json;
+  },
+  run(json) {
     const s = parseCalibrationJson(json);
     const out = samplesFindings(s);
     if (out.length) return out;
@@ -286,14 +302,15 @@ export const calibrationTarget: FuzzTarget<CalibrationCase> = {
 
 interface MasksCase { base: number; mutations: JsonMutation[] }
 
-export async function masksTarget(): Promise<FuzzTarget<MasksCase>> {
+export async function masksTarget(): Promise<FuzzTarget<MasksCase, unknown>> {
   const graphs = (await graphFuzzModels()).map((m) => graphMasksToJson(parseLayersModelGraph(m.modelJson, m.weightData)));
   const bases = [...DENSE_BASES.map((b) => masksToJson(parseLayersModel(b.modelJson, b.weightData))), ...graphs];
   return {
     name: "masks.json (masksFromJson)",
     arbitrary: fc.record({ base: fc.nat({ max: bases.length - 1 }), mutations: fc.array(jsonMutation, { minLength: 0, maxLength: 3 }) }),
-    run({ base, mutations }) {
-      const masks = masksFromJson(mutated(bases[base], mutations));
+    build: ({ base, mutations }) => mutated(bases[base], mutations),
+    run(file) {
+      const masks = masksFromJson(file);
       const out = masksFindings(masks);
       if (out.length) return out;
       const json = { format: "net-trim-masks", version: 1, layers: masks.map((m) => ({ name: m.name, kernelShape: [m.inputs, m.units], kernel: Array.from(m.mask), bias: Array.from(m.biasMask) })) };
