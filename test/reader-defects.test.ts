@@ -211,6 +211,22 @@ describe("NaN and ±∞ weights are refused when read, naming the layer, the ten
   });
 });
 
+describe("found by the fuzzing", () => {
+  it("an int32 weight quantized to uint8 decodes to +0 where q·scale + min rounds to zero, as TF.js's Int32Array holds it", async () => {
+    const tf = await import("@tensorflow/tfjs");
+    const m = denseModel({ sizes: [3, 4, 2], seed: 14, quantized: true });
+    const entry = m.modelJson.weightsManifest[0].weights[2]; // dense_2/kernel
+    entry.dtype = "int32";
+    const graph = parseLayersModelGraph(m.modelJson, m.weightData);
+    const kernel = (graph.nodes.find((n) => n.name === "dense_2") as { kernel: Float32Array }).kernel;
+    const specs = m.modelJson.weightsManifest[0].weights;
+    const expected = tf.io.decodeWeights(m.weightData, specs)["dense_2/kernel"].dataSync();
+    expect(Array.from(kernel, (v) => Object.is(v, -0))).toEqual(new Array(kernel.length).fill(false));
+    expect(Array.from(kernel)).toEqual(Array.from(expected));
+    expect(kernel.some((v) => v === 0)).toBe(true); // the case occurs: some q·scale + min round to zero
+  });
+});
+
 describe(".npy", () => {
   const body = (shape: string) => {
     const good = npyOfShape(new Float32Array(20 * 784), [20, 784]);

@@ -17,7 +17,11 @@ export interface DenseModelOptions {
   /** Per layer; the last one defaults to "softmax" when `softmax` is set, the others to "relu". */
   useBias?: boolean[];
   softmax?: boolean;
+  /** Store every weight uint8-quantized (q·scale + min over [-1, 1]) as the TF.js converter does. */
+  quantized?: boolean;
 }
+
+const Q_MIN = -1, Q_SCALE = 2 / 255;
 
 /** Deterministic numbers in [-1, 1) (mulberry32). */
 export function uniform(seed: number): () => number {
@@ -37,7 +41,7 @@ function kerasTensor(from: string, features: number) {
 export function denseModel(o: DenseModelOptions): DenseModelFiles {
   const next = uniform(o.seed);
   const layers: any[] = [];
-  const manifest: { name: string; shape: number[]; dtype: string }[] = [];
+  const manifest: { name: string; shape: number[]; dtype: string; quantization?: object }[] = [];
   const weights: DenseModelFiles["weights"] = [];
   const n = o.sizes.length - 1;
   for (let i = 0; i < n; i++) {
@@ -54,10 +58,14 @@ export function denseModel(o: DenseModelOptions): DenseModelFiles {
       layer.inbound_nodes = [{ args: [kerasTensor(i === 0 ? "input_layer" : `dense_${i}`, inputs)], kwargs: {} }];
     }
     layers.push(layer);
-    const kernel = Float32Array.from({ length: inputs * units }, next);
-    const bias = useBias ? Float32Array.from({ length: units }, () => next() * 0.5) : new Float32Array(0);
-    manifest.push({ name: `${name}/kernel`, shape: [inputs, units], dtype: "float32" });
-    if (useBias) manifest.push({ name: `${name}/bias`, shape: [units], dtype: "float32" });
+    let kernel = Float32Array.from({ length: inputs * units }, next);
+    let bias = useBias ? Float32Array.from({ length: units }, () => next() * 0.5) : new Float32Array(0);
+    // Quantized: the values become what a reader decodes (q·scale + min, in float64, rounded to float32).
+    const onGrid = (a: Float32Array) => a.map((v) => Math.round((v - Q_MIN) / Q_SCALE) * Q_SCALE + Q_MIN);
+    if (o.quantized) { kernel = onGrid(kernel); bias = onGrid(bias); }
+    const quantization = o.quantized ? { quantization: { dtype: "uint8", scale: Q_SCALE, min: Q_MIN } } : {};
+    manifest.push({ name: `${name}/kernel`, shape: [inputs, units], dtype: "float32", ...quantization });
+    if (useBias) manifest.push({ name: `${name}/bias`, shape: [units], dtype: "float32", ...quantization });
     weights.push({ kernel, bias });
   }
   let topology: any;
@@ -71,12 +79,17 @@ export function denseModel(o: DenseModelOptions): DenseModelFiles {
     topology = { class_name: "Sequential", config: { name: "sequential", layers } };
   }
   const total = weights.reduce((a, w) => a + w.kernel.length + w.bias.length, 0);
-  const data = new Float32Array(total);
+  const data = o.quantized ? new Uint8Array(total) : new Float32Array(total);
   let off = 0;
-  for (const w of weights) { data.set(w.kernel, off); off += w.kernel.length; data.set(w.bias, off); off += w.bias.length; }
+  for (const w of weights) {
+    for (const a of [w.kernel, w.bias]) {
+      data.set(o.quantized ? a.map((v) => Math.round((v - Q_MIN) / Q_SCALE)) : a, off);
+      off += a.length;
+    }
+  }
   return {
     modelJson: { format: "layers-model", generatedBy: "test", convertedBy: null, modelTopology: topology, weightsManifest: [{ paths: ["weights.bin"], weights: manifest }] },
-    weightData: data.buffer,
+    weightData: data.buffer as ArrayBuffer,
     weights,
   };
 }

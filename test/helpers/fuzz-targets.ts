@@ -78,6 +78,7 @@ const DENSE_BASES = [
   denseModel({ sizes: [6, 5, 3], seed: 11 }),
   denseModel({ sizes: [4, 3, 2], seed: 12, form: "keras3", softmax: true }),
   denseModel({ sizes: [5, 4, 2], seed: 13, useBias: [false, true] }),
+  denseModel({ sizes: [3, 4, 2], seed: 14, quantized: true }),
 ];
 
 export const denseTarget: FuzzTarget<ModelCase, { json: any; data: ArrayBuffer }> = {

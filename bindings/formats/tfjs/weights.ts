@@ -148,7 +148,8 @@ export function decodeGroup(entries: ManifestEntry[], bytes: Uint8Array, gi: num
         const round = e.dtype === "int32";
         for (let i = 0; i < n; i++) {
           const v = q.dtype === "uint8" ? bytes[start + i] : view.getUint16(start + 2 * i, true);
-          values[i] = round ? Math.round(v * scale + min) : v * scale + min;
+          // An int32 has no −0 (TF.js decodes into an Int32Array): + 0 turns Math.round's −0 into 0.
+          values[i] = round ? Math.round(v * scale + min) + 0 : v * scale + min;
         }
       }
       return { entry: e, values };
