@@ -16,6 +16,7 @@ import { MAX_FILE_BYTES } from "../bindings/node/read-bounded.ts";
 import { denseModel, nested } from "./helpers/dense-models.ts";
 import { npyOfShape } from "./helpers/npy.ts";
 import { fixtureBytes } from "./helpers/onnx.ts";
+import { graphFuzzModels } from "./helpers/graph-fuzz-models.ts";
 
 /** The error `f` throws (the test fails when it returns). */
 function thrown(f: () => unknown): Error {
@@ -224,6 +225,35 @@ describe("found by the fuzzing", () => {
     expect(Array.from(kernel, (v) => Object.is(v, -0))).toEqual(new Array(kernel.length).fill(false));
     expect(Array.from(kernel)).toEqual(Array.from(expected));
     expect(kernel.some((v) => v === 0)).toBe(true); // the case occurs: some q·scale + min round to zero
+  });
+});
+
+describe("found by the fuzzing: a negative BatchNorm variance (its forward pass was NaN)", () => {
+  it("TF.js: refused naming the layer, the weight and the index", async () => {
+    const [m] = await graphFuzzModels();
+    const weights = m.modelJson.weightsManifest[0].weights as { name: string; shape: number[] }[];
+    const k = weights.findIndex((w) => w.name.endsWith("moving_variance"));
+    const offset = weights.slice(0, k).reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
+    const e = thrown(() => parseLayersModelGraph(m.modelJson, poke(m.weightData, offset + 1, -0.5)));
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toContain(`(BatchNormalization) variance "${weights[k].name}"`);
+    expect(e.message).toContain("expected variance + epsilon (0.001) > 0, received -0.5 at index 1 (of 3)");
+  });
+
+  it("ONNX: refused naming the node and the initializer", () => {
+    const model = decodeModel(fixtureBytes("conv-bn.onnx"));
+    const bn = model.graph!.node!.find((n) => n.op_type === "BatchNormalization")!;
+    const init = model.graph!.initializer!.find((t) => t.name === bn.input![4])!;
+    if (init.raw_data && init.raw_data.length > 0) {
+      const raw = new Uint8Array(init.raw_data);
+      new DataView(raw.buffer).setFloat32(0, -2, true);
+      init.raw_data = raw;
+    } else init.float_data![0] = -2;
+    const e = thrown(() => parseOnnxModel(encodeModel(model)));
+    expect(e).toBeInstanceOf(ModelFormatError);
+    expect(e.message).toContain("(BatchNormalization)");
+    expect(e.message).toContain(`variance "${init.name}"`);
+    expect(e.message).toContain("received -2 at index 0");
   });
 });
 

@@ -48,15 +48,27 @@ export function checkGraphSizes(graph: ModelGraph, place: (node: GraphNode) => L
 /** The weight fields a graph node may carry. */
 const WEIGHT_FIELDS = ["kernel", "bias", "gamma", "beta", "mean", "variance"] as const;
 
-/** checkFinite on every weight of every node; `place` names a node as its format does. */
+/**
+ * checkFinite on every weight of every node, and a batch norm's variance + ε > 0 (a negative moving
+ * variance is no variance, and its square root is NaN); `place` names a node as its format does.
+ */
 export function checkGraphWeightsFinite(graph: ModelGraph, place: (node: GraphNode) => LayerPlace): void {
   for (const node of graph.nodes) {
     const fields = node as unknown as Record<string, unknown>;
+    const tensor = (field: string) => (node.origin?.weightNames[field] ? `${field} "${node.origin.weightNames[field]}"` : field);
     for (const field of WEIGHT_FIELDS) {
       const v = fields[field];
       if (!(v instanceof Float32Array) || firstNonFinite(v) < 0) continue;
-      const name = node.origin?.weightNames[field];
-      checkFinite(v, name ? `${field} "${name}"` : field, place(node));
+      checkFinite(v, tensor(field), place(node));
     }
+    if (node.op !== "batchNorm") continue;
+    const i = node.variance.findIndex((v) => !(v + node.epsilon > 0));
+    if (i < 0) continue;
+    const p = place(node);
+    throw new ModelFormatError({
+      where: `${p.where} ${tensor("variance")}`, layer: p.layer, className: p.className,
+      reason: "a variance is never negative, and variance + epsilon must be positive to divide by its square root",
+      expected: `variance + epsilon (${node.epsilon}) > 0`, received: `${node.variance[i]} at index ${i} (of ${node.variance.length})`,
+    });
   }
 }
