@@ -19,6 +19,24 @@ export interface DenseModelOptions {
   softmax?: boolean;
   /** Store every weight uint8-quantized (q·scale + min over [-1, 1]) as the TF.js converter does. */
   quantized?: boolean;
+  /** Store every weight as float16 (values rounded to the nearest half). */
+  float16?: boolean;
+  /** Layers after the first in a second manifest group (file "group2.bin"). */
+  twoGroups?: boolean;
+}
+
+/** The IEEE half-precision bits nearest to v (|v| < 65504), and their value. */
+function half(v: number): { bits: number; value: number } {
+  const sign = v < 0 ? 0x8000 : 0, a = Math.abs(v);
+  let bits: number;
+  if (a < 2 ** -14) bits = sign | Math.round(a / 2 ** -24);
+  else {
+    let e = Math.floor(Math.log2(a)), m = Math.round((a / 2 ** e - 1) * 1024);
+    if (m === 1024) { m = 0; e++; }
+    bits = sign | ((e + 15) << 10) | m;
+  }
+  const e = (bits >> 10) & 0x1f, m = bits & 0x3ff, s = bits & 0x8000 ? -1 : 1;
+  return { bits, value: e === 0 ? s * m * 2 ** -24 : s * (1024 + m) * 2 ** (e - 25) };
 }
 
 const Q_MIN = -1, Q_SCALE = 2 / 255;
@@ -41,7 +59,7 @@ function kerasTensor(from: string, features: number) {
 export function denseModel(o: DenseModelOptions): DenseModelFiles {
   const next = uniform(o.seed);
   const layers: any[] = [];
-  const manifest: { name: string; shape: number[]; dtype: string; quantization?: object }[] = [];
+  const manifest: { name: string; shape: number[]; dtype: string; group: number; quantization?: object }[] = [];
   const weights: DenseModelFiles["weights"] = [];
   const n = o.sizes.length - 1;
   for (let i = 0; i < n; i++) {
@@ -63,9 +81,12 @@ export function denseModel(o: DenseModelOptions): DenseModelFiles {
     // Quantized: the values become what a reader decodes (q·scale + min, in float64, rounded to float32).
     const onGrid = (a: Float32Array) => a.map((v) => Math.round((v - Q_MIN) / Q_SCALE) * Q_SCALE + Q_MIN);
     if (o.quantized) { kernel = onGrid(kernel); bias = onGrid(bias); }
+    if (o.float16) { kernel = kernel.map((v) => half(v).value); bias = bias.map((v) => half(v).value); }
     const quantization = o.quantized ? { quantization: { dtype: "uint8", scale: Q_SCALE, min: Q_MIN } } : {};
-    manifest.push({ name: `${name}/kernel`, shape: [inputs, units], dtype: "float32", ...quantization });
-    if (useBias) manifest.push({ name: `${name}/bias`, shape: [units], dtype: "float32", ...quantization });
+    const dtype = o.float16 ? "float16" : "float32";
+    const group = o.twoGroups && i > 0 ? 1 : 0;
+    manifest.push({ name: `${name}/kernel`, shape: [inputs, units], dtype, group, ...quantization });
+    if (useBias) manifest.push({ name: `${name}/bias`, shape: [units], dtype, group, ...quantization });
     weights.push({ kernel, bias });
   }
   let topology: any;
@@ -79,16 +100,20 @@ export function denseModel(o: DenseModelOptions): DenseModelFiles {
     topology = { class_name: "Sequential", config: { name: "sequential", layers } };
   }
   const total = weights.reduce((a, w) => a + w.kernel.length + w.bias.length, 0);
-  const data = o.quantized ? new Uint8Array(total) : new Float32Array(total);
+  const data = o.quantized ? new Uint8Array(total) : o.float16 ? new Uint16Array(total) : new Float32Array(total);
   let off = 0;
   for (const w of weights) {
     for (const a of [w.kernel, w.bias]) {
-      data.set(o.quantized ? a.map((v) => Math.round((v - Q_MIN) / Q_SCALE)) : a, off);
+      data.set(o.quantized ? a.map((v) => Math.round((v - Q_MIN) / Q_SCALE)) : o.float16 ? Array.from(a, (v) => half(v).bits) : a, off);
       off += a.length;
     }
   }
+  // Groups in manifest order: the one buffer holds group 0's data, then group 1's.
+  const entries = (g: number) => manifest.filter((e) => e.group === g).map(({ group: _, ...e }) => e);
+  const weightsManifest = [{ paths: ["weights.bin"], weights: entries(0) }];
+  if (o.twoGroups) weightsManifest.push({ paths: ["group2.bin"], weights: entries(1) });
   return {
-    modelJson: { format: "layers-model", generatedBy: "test", convertedBy: null, modelTopology: topology, weightsManifest: [{ paths: ["weights.bin"], weights: manifest }] },
+    modelJson: { format: "layers-model", generatedBy: "test", convertedBy: null, modelTopology: topology, weightsManifest },
     weightData: data.buffer as ArrayBuffer,
     weights,
   };

@@ -79,6 +79,8 @@ const DENSE_BASES = [
   denseModel({ sizes: [4, 3, 2], seed: 12, form: "keras3", softmax: true }),
   denseModel({ sizes: [5, 4, 2], seed: 13, useBias: [false, true] }),
   denseModel({ sizes: [3, 4, 2], seed: 14, quantized: true }),
+  denseModel({ sizes: [4, 3, 3], seed: 15, float16: true, form: "keras3" }),
+  denseModel({ sizes: [3, 2, 2, 2], seed: 16, twoGroups: true }),
 ];
 
 export const denseTarget: FuzzTarget<ModelCase, { json: any; data: ArrayBuffer }> = {
@@ -143,7 +145,7 @@ export function filesTarget(): FuzzTarget<FilesCase, string> {
     name: "node files (readLayersModelDir)",
     dispose,
     arbitrary: fc.record({
-      base: fc.nat({ max: DENSE_BASES.length - 1 }), mutations: fc.array(jsonMutation, { maxLength: 2 }),
+      base: fc.nat({ max: 4 }), mutations: fc.array(jsonMutation, { maxLength: 2 }), // the one-file models
       paths: fc.array(fc.nat(), { maxLength: 3 }), split: fc.double({ min: 0, max: 1, noNaN: true }), bytes: fc.array(byteEdit, { maxLength: 1 }),
     }),
     build({ base, mutations, paths, split, bytes }) {
