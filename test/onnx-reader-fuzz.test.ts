@@ -1,12 +1,16 @@
 // A property test of the ONNX reader (fast-check, fixed seed): real exported models with bytes
 // flipped, cut, inserted or overwritten, and with decoded fields set to odd values, must either
 // read as a graph (which then writes back) or be refused with a NetTrimError: never a TypeError,
-// RangeError or a hang (each case is timed).
+// RangeError or a hang (each case is timed). The structured target (test/helpers/fuzz-targets.ts)
+// adds NaN/∞ weights, prototype names as op types, and checks what is accepted: consistent, and
+// written then read back to the same weights bit for bit.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NetTrimError, parseOnnxModel, writeOnnxModel } from "../bindings/index.ts";
 import { decodeModel, encodeModel } from "../bindings/formats/onnx/schema.ts";
 import { fixtureBytes } from "./helpers/onnx.ts";
+import { assertTarget } from "./helpers/fuzz-property.ts";
+import { onnxTarget } from "./helpers/fuzz-targets.ts";
 
 const FILES = ["mlp-opset13.onnx", "cnn-opset11.onnx", "branches-opset17.onnx", "depthwise-opset10.onnx", "matmul-extra.onnx", "conv-bn.onnx"];
 const models = FILES.map(fixtureBytes);
@@ -87,5 +91,11 @@ describe("ONNX reader on mutated models", () => {
       }),
       { seed: 1202, numRuns: 1500 },
     );
+  });
+
+  it("structured edits (fields, NaN/∞ weights, op_type names, bytes): consistent and round-trips exactly, or a NetTrimError", () => {
+    const tally = assertTarget(onnxTarget, 20261203, 2000);
+    expect(tally.ModelFormatError).toBeGreaterThan(1000);
+    expect(tally.accepted).toBeGreaterThan(200);
   });
 });

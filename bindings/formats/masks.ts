@@ -3,6 +3,7 @@ import type { DenseNetwork } from "../network/network.ts";
 import { isPrunable, type ModelGraph, type PrunableNode } from "../network/graph/types.ts";
 import { ModelFormatError } from "./model-format-error.ts";
 import { isObject, show } from "./json-helpers.ts";
+import { checkJsonDepth } from "./json-depth.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Masks
@@ -102,6 +103,7 @@ export function masksFromJson(json: unknown): LayerMask[] {
   if (!isObject(json) || json.format !== "net-trim-masks" || !Array.isArray(json.layers)) {
     throw new ModelFormatError({ where: "masks", expected: '{format: "net-trim-masks", layers: [...]}', received: show(json) });
   }
+  checkJsonDepth(json, "masks");
   return json.layers.map((l, i) => {
     const where = `masks.layers[${i}]`;
     if (!isObject(l) || !Array.isArray(l.kernelShape) || !Array.isArray(l.kernel) || !Array.isArray(l.bias)) {
@@ -110,7 +112,7 @@ export function masksFromJson(json: unknown): LayerMask[] {
     const shape = l.kernelShape as number[];
     const op = l.op ?? "dense";
     if (!(op === "dense" ? shape.length === 2 : (op === "conv2d" || op === "depthwiseConv2d") && shape.length === 4) ||
-      !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      !shape.every((d) => Number.isSafeInteger(d) && d >= 1)) {
       throw new ModelFormatError({ where: `${where}.kernelShape`, expected: "[inputs, units] (Dense) or [kh, kw, inC, outC] (op conv2d or depthwiseConv2d)", received: show(l.kernelShape) });
     }
     // As a matrix: rows feed each output (kh·kw per channel for a depthwise kernel).
@@ -119,6 +121,11 @@ export function masksFromJson(json: unknown): LayerMask[] {
     if (l.kernel.length !== inputs * units || l.bias.length !== units) {
       throw new ModelFormatError({ where, code: "shape_mismatch", expected: `kernel of ${inputs} × ${units} = ${inputs * units} and bias of ${units} entries`, received: `${l.kernel.length} and ${l.bias.length}` });
     }
-    return { name: String(l.name), mask: Uint8Array.from(l.kernel as number[]), biasMask: Uint8Array.from(l.bias as number[]), inputs, units };
+    if (typeof l.name !== "string") throw new ModelFormatError({ where: `${where}.name`, expected: "the layer's name (a string)", received: show(l.name) });
+    for (const [field, list] of [["kernel", l.kernel], ["bias", l.bias]] as const) {
+      const k = list.findIndex((v) => v !== 0 && v !== 1);
+      if (k >= 0) throw new ModelFormatError({ where: `${where}.${field}[${k}]`, expected: "0 (pruned) or 1 (kept)", received: show(list[k]) });
+    }
+    return { name: l.name, mask: Uint8Array.from(l.kernel as number[]), biasMask: Uint8Array.from(l.bias as number[]), inputs, units };
   });
 }

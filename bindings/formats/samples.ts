@@ -1,7 +1,7 @@
 // Calibration samples from bytes or text, in any runtime: NumPy .npy ([samples, features] or
 // [samples, H, W, C], float32, float64 or uint8) and JSON (an array of equal-length arrays of numbers). The Node
 // helpers (net-trim/node) add reading them from files; the web page parses dropped files.
-import { ShapeError, ValidationError } from "../errors.ts";
+import { NonFiniteError, ShapeError, ValidationError } from "../errors.ts";
 
 export interface SampleMatrix {
   /** [rows, cols] row-major. */
@@ -63,8 +63,12 @@ export function parseNpy(buffer: ArrayBuffer | Uint8Array, name = "npy"): Sample
   if (fortran === "True") {
     throw new ValidationError(`${name}: fortran_order`, "False (C order; save np.ascontiguousarray(x))", "True (Fortran order)");
   }
-  const dims = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
-  if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new ValidationError(`${name}: shape`, "non-negative integers", `(${shapeText})`);
+  // Decimal integer literals only, as numpy writes them: Number() would also take 2e1, 20.0 and 0x14.
+  const literals = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const dims = literals.map(Number);
+  if (literals.some((s, i) => !/^[0-9]+$/.test(s) || !Number.isSafeInteger(dims[i]))) {
+    throw new ValidationError(`${name}: shape`, "decimal integer literals ≥ 0, as numpy writes them", `(${shapeText})`);
+  }
   if (dims.length < 2) {
     throw new ShapeError(
       `${name}: shape is (${dims.join(", ")}${dims.length === 1 ? "," : ""}), a ${dims.length}-D array: expected a 2-D array [samples, features] ` +
@@ -81,7 +85,11 @@ export function parseNpy(buffer: ArrayBuffer | Uint8Array, name = "npy"): Sample
     throw new ShapeError(`${name}: data has ${have} bytes: expected ${rows} × ${cols} × ${itemSize} = ${need} bytes for shape (${dims.join(", ")}) '${descr}'`);
   }
   const data = new Float32Array(rows * cols);
-  for (let i = 0; i < data.length; i++) data[i] = read(dataStart + i * itemSize);
+  for (let i = 0; i < data.length; i++) {
+    data[i] = read(dataStart + i * itemSize);
+    // Checked after the float32 rounding: a float64 1e39 becomes Infinity here.
+    if (!Number.isFinite(data[i])) throw new NonFiniteError(name, Math.floor(i / cols), i % cols, data[i]);
+  }
   return dims.length > 2 ? { data, rows, cols, sampleShape: dims.slice(1) } : { data, rows, cols };
 }
 
@@ -106,6 +114,7 @@ export function parseCalibrationJson(text: string, name = "calibration JSON"): S
       const x = row[c];
       if (typeof x !== "number") throw new ValidationError(`${name}[${r}][${c}]`, "a number", x);
       data[r * cols + c] = x;
+      if (!Number.isFinite(data[r * cols + c])) throw new NonFiniteError(name, r, c, data[r * cols + c]);
     }
   }
   return { data, rows, cols };

@@ -8,6 +8,7 @@ import { ModelFormatError } from "../formats/model-format-error.ts";
 import { parseLayersModel } from "../formats/tfjs/read.ts";
 import type { WrittenLayersModel } from "../formats/tfjs/write.ts";
 import { parseNpy, type SampleMatrix } from "../formats/samples.ts";
+import { readFileBounded } from "./read-bounded.ts";
 
 export { parseCalibrationJson, parseNpy, type SampleMatrix } from "../formats/samples.ts";
 export { readOnnxModelFile } from "./onnx-file.ts";
@@ -56,8 +57,9 @@ export function readLayersModelBytes(pathToModelJson: string): LayersModelBytes 
   }
   let modelJson: unknown;
   try {
-    modelJson = JSON.parse(fs.readFileSync(modelPath, "utf8"));
+    modelJson = JSON.parse(readFileBounded(modelPath, "model.json").toString("utf8"));
   } catch (e) {
+    if (e instanceof ModelFormatError) throw e;
     throw new ModelFormatError({ where: modelPath, file: modelPath, expected: "valid JSON (a TF.js model.json)", received: `a parse error: ${(e as Error).message}` });
   }
   if (typeof modelJson !== "object" || modelJson === null || Array.isArray(modelJson)) {
@@ -76,6 +78,13 @@ export function readLayersModelBytes(pathToModelJson: string): LayersModelBytes 
       paths.forEach((p, pi) => {
         if (typeof p !== "string") return;
         const file = path.resolve(dir, p);
+        // As for ONNX external data: a model file names its weights inside its own folder, never
+        // elsewhere (a downloaded model.json must not make net-trim read, and copy into the pruned
+        // weights, any file of the machine).
+        const inside = path.relative(dir, file);
+        if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside)) {
+          throw new ModelFormatError({ where: `weightsManifest[${gi}].paths[${pi}] "${p}"`, file, expected: `a file inside ${dir} (the model's folder)`, received: file });
+        }
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
           throw new ModelFormatError({
             where: `weightsManifest[${gi}].paths[${pi}] "${p}"`, file,
@@ -85,7 +94,7 @@ export function readLayersModelBytes(pathToModelJson: string): LayersModelBytes 
           });
         }
         abs.push(file);
-        parts.push(fs.readFileSync(file));
+        parts.push(readFileBounded(file, `weightsManifest[${gi}].paths[${pi}] "${p}"`));
       });
       files.push(abs);
       weightData.push(exactBuffer(Buffer.concat(parts)));
@@ -107,5 +116,5 @@ export function writeLayersModelDir(outDir: string, written: WrittenLayersModel)
 /** Reads a NumPy .npy file holding a 2-D [samples, features] array ('<f4', '<f8' or '|u1', C order). */
 export function readNpy(file: string): SampleMatrix {
   if (!fs.existsSync(file)) throw new ValidationError("npy file", "an existing .npy file", file);
-  return parseNpy(fs.readFileSync(file), file);
+  return parseNpy(readFileBounded(file, "npy file"), file);
 }

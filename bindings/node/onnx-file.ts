@@ -6,6 +6,7 @@ import type { ModelGraph } from "../network/graph/types.ts";
 import { ModelFormatError } from "../formats/model-format-error.ts";
 import { parseOnnxModel } from "../formats/onnx/read.ts";
 import type { OnnxSource } from "../formats/onnx/types.ts";
+import { readFileBounded } from "./read-bounded.ts";
 
 /** Reads `file` and parses it with parseOnnxModel; external data locations are read relative to it. */
 export function readOnnxModelFile(file: string): { graph: ModelGraph; source: OnnxSource; modelPath: string } {
@@ -20,8 +21,8 @@ export function readOnnxModelFile(file: string): { graph: ModelGraph; source: On
     if (inside.startsWith("..") || path.isAbsolute(inside)) {
       throw new ModelFormatError({ where: `external data "${location}"`, file: target, expected: `a file inside ${dir} (the model's folder)`, received: target });
     }
-    return fs.existsSync(target) && fs.statSync(target).isFile() ? new Uint8Array(fs.readFileSync(target)) : undefined;
+    return fs.existsSync(target) && fs.statSync(target).isFile() ? new Uint8Array(readFileBounded(target, `external data "${location}"`)) : undefined;
   };
-  const { graph, source } = parseOnnxModel(new Uint8Array(fs.readFileSync(modelPath)), { loadExternal });
+  const { graph, source } = parseOnnxModel(new Uint8Array(readFileBounded(modelPath, "model file")), { loadExternal });
   return { graph, source, modelPath };
 }

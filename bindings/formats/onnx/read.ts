@@ -6,6 +6,8 @@ import { GraphError, ValidationError } from "../../errors.ts";
 import { buildGraph } from "../../network/graph/build.ts";
 import type { ModelGraph } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
+import { hasOwn } from "../json-helpers.ts";
+import { checkGraphSizes, checkGraphWeightsFinite } from "../weight-checks.ts";
 import { NodeContext } from "./node-context.ts";
 import { isFloatType, readActivation, readAdd, readBatchNorm, readClip, readConcat, readIdentity, readSoftmax } from "./ops-elementwise.ts";
 import { readFlatten, readGlobalAveragePool, readPad, readPool, readReshape } from "./ops-spatial.ts";
@@ -95,8 +97,8 @@ export function parseOnnxModel(bytes: Uint8Array | ArrayBuffer, options: OnnxRea
     const ctx = new NodeContext(n, index);
     const domain = n.domain ?? "";
     if (domain !== "" && domain !== "ai.onnx") ctx.fail(`domain "${domain}" is not read`, "an op of the default ONNX domain", `domain "${domain}"`);
-    const read = READERS[ctx.op];
-    if (!read) ctx.fail(`op_type ${ctx.op} is not supported`, `one of ${Object.keys(READERS).join(", ")}, Constant`, ctx.op || "none");
+    const read = hasOwn(READERS, ctx.op) ? READERS[ctx.op] : undefined;
+    if (!read) return ctx.fail(`op_type ${ctx.op} is not supported`, `one of ${Object.keys(READERS).join(", ")}, Constant`, ctx.op || "none");
     if (!ctx.outputs[0]) ctx.fail("it has no output", "an output tensor", "none");
     read(ctx, st);
   });
@@ -116,5 +118,11 @@ export function parseOnnxModel(bytes: Uint8Array | ArrayBuffer, options: OnnxRea
     const where = index >= 0 ? new NodeContext(nodes[index], index).where : `graph node "${e.node}"`;
     throw new ModelFormatError({ where, layer: e.node, className: e.op, code: e.code, expected: "a node consistent with its inputs and weights", received: e.detail });
   }
+  const place = (n: ModelGraph["nodes"][number]) => {
+    const index = nodes.findIndex((x) => (x.name || x.output?.[0]) === n.name);
+    return { where: index >= 0 ? new NodeContext(nodes[index], index).where : `graph node "${n.name}"`, layer: n.name, className: n.origin?.className ?? n.op };
+  };
+  checkGraphSizes(graph, place);
+  checkGraphWeightsFinite(graph, place);
   return { graph, source: { bytes: data, weights: st.bindings, externalData, inputs, outputs, opset } };
 }

@@ -3,7 +3,7 @@
 // groups > 1, bilinear upsampling, leaky relu, ...), are refused naming the layer, class and why.
 import type { GraphActivation, GraphNodeSpec, Pair } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
-import { show, type Json } from "../json-helpers.ts";
+import { hasOwn, show, type Json } from "../json-helpers.ts";
 import { activationName, layerWhere, type RawLayer } from "./topology.ts";
 import type { ConnectedLayer } from "./graph-topology.ts";
 
@@ -181,6 +181,6 @@ export function layerNode(l: ConnectedLayer, weight: (role: string) => Float32Ar
     case "Concatenate":
       return { ...base, op: "concat", axis: sampleAxis(l, -1) };
     default:
-      return refuse(l, WHY_NOT[l.className] ?? `${l.className} is not in the op set`, SUPPORTED, `a ${l.className} layer`);
+      return refuse(l, (hasOwn(WHY_NOT, l.className) ? WHY_NOT[l.className] : undefined) ?? `${l.className} is not in the op set`, SUPPORTED, `a ${l.className} layer`);
   }
 }

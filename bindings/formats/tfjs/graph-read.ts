@@ -6,6 +6,7 @@ import { buildGraph } from "../../network/graph/build.ts";
 import type { GraphNode, GraphNodeSpec, ModelGraph } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { shapeStr, type Json } from "../json-helpers.ts";
+import { checkGraphSizes, checkGraphWeightsFinite } from "../weight-checks.ts";
 import { layerWhere } from "./topology.ts";
 import { readLayerTopology, type ConnectedLayer } from "./graph-topology.ts";
 import { layerNode, ROLE_FIELD } from "./graph-layers.ts";
@@ -85,5 +86,11 @@ export function parseLayersModelGraph(modelJson: unknown, weightData: ArrayBuffe
       }
     }
   }
+  const place = (n: GraphNode) => {
+    const l = byName.get(n.name)!;
+    return { where: layerWhere(l), layer: l.name, className: l.className };
+  };
+  checkGraphSizes(graph, place);
+  checkGraphWeightsFinite(graph, place);
   return graph;
 }

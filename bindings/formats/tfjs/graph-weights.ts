@@ -3,7 +3,7 @@
 // weight carries a layer's name, by manifest order. A weight claimed by no layer is an error
 // (dropping it silently would change the model).
 import { ModelFormatError } from "../model-format-error.ts";
-import { shapeStr } from "../json-helpers.ts";
+import { hasOwn, shapeStr } from "../json-helpers.ts";
 import { layerWhere, type RawLayer } from "./topology.ts";
 import { DTYPE_BYTES, type ManifestEntry } from "./weights.ts";
 import { weightRoles } from "./graph-layers.ts";
@@ -53,7 +53,7 @@ export function mapLayerWeights(layers: readonly RawLayer[], entries: readonly M
           expected: `a weight "${l.name}/${r}" in weightsManifest`, received: named.length ? named.map((x) => `"${x.name}"`).join(", ") : "no weight for this layer",
         });
       }
-      if (!(e.dtype in DTYPE_BYTES) || e.dtype === "bool" || e.dtype === "complex64") {
+      if (!hasOwn(DTYPE_BYTES, e.dtype) || e.dtype === "bool" || e.dtype === "complex64") {
         throw new ModelFormatError({ where: `${e.where} dtype`, layer: l.name, className: l.className, reason: "a layer weight must be numeric", expected: "float32, int32 or float16", received: e.dtype });
       }
       claimed.add(e);

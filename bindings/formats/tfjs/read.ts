@@ -18,10 +18,25 @@
 import type { DenseLayerSpec, DenseNetwork } from "../../network/network.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { shapeStr, type Json } from "../json-helpers.ts";
+import { checkFinite, MAX_TENSOR_ELEMENTS } from "../weight-checks.ts";
 import { parseTopology } from "./topology.ts";
 import { decodeGroup, mapWeights, readManifest, splitWeightData, storedAs, type Decoded, type ManifestEntry } from "./weights.ts";
 // ---------------------------------------------------------------------------------------------
 // Reading
+
+/**
+ * A Dense layer must hold weights (at least one input) and fit WebAssembly's memory; checked on the
+ * manifest's shapes before any bytes are decoded or a bias of `units` zeros is made.
+ */
+function checkSizes(layer: string, kernelWhere: string, inputs: number, units: number): void {
+  const fail = (field: string, reason: string, expected: string, received: string): never => {
+    throw new ModelFormatError({ where: `Dense layer "${layer}" ${field}`, layer, className: "Dense", code: "shape_mismatch", reason, expected, received });
+  };
+  if (inputs < 1) fail(`kernel ${kernelWhere}`, "a kernel with no input rows holds no weights", "shape [inputs ≥ 1, units]", `[${inputs}, ${units}]`);
+  if (units > MAX_TENSOR_ELEMENTS || inputs * units > MAX_TENSOR_ELEMENTS) {
+    fail("units", "the layer does not fit in WebAssembly's 4 GiB memory", `inputs × units ≤ 2^30 float32 values (${MAX_TENSOR_ELEMENTS})`, `${inputs} × ${units} = ${inputs * units}`);
+  }
+}
 
 /**
  * Reads a TF.js LayersModel as a chain of Dense layers.
@@ -41,6 +56,7 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
     const L = topo.dense[li];
     const ke = mapping[li].kernel;
     const inputs = ke.shape[0];
+    checkSizes(L.name, ke.where, inputs, L.units);
     if (li === 0 && L.declaredInput !== undefined && L.declaredInput !== inputs) {
       throw new ModelFormatError({
         where: `Dense layer "${L.name}" kernel "${ke.name}"`, layer: L.name, className: "Dense", code: "shape_mismatch",
@@ -68,11 +84,16 @@ export function parseLayersModel(modelJson: unknown, weightData: ArrayBuffer | A
     const L = topo.dense[li];
     const { kernel: ke, bias: be } = mapping[li];
     const inputs = ke.shape[0];
+    const kernel = decoded.get(ke)!.values!;
+    const bias = be ? decoded.get(be)!.values! : new Float32Array(L.units);
+    const place = { where: `Dense layer "${L.name}"`, layer: L.name, className: "Dense" };
+    checkFinite(kernel, `kernel "${ke.name}"`, place);
+    if (be) checkFinite(bias, `bias "${be.name}"`, place);
     layers.push({
       name: L.name,
       activation: L.activation,
-      kernel: decoded.get(ke)!.values!,
-      bias: be ? decoded.get(be)!.values! : new Float32Array(L.units),
+      kernel,
+      bias,
       useBias: L.useBias,
       inputs,
       units: L.units,

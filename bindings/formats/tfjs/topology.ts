@@ -2,7 +2,8 @@
 // functional, identity layers skipped, activations folded, anything else refused by name.
 import type { DenseActivation } from "../../network/network.ts";
 import { ModelFormatError } from "../model-format-error.ts";
-import { isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
+import { hasOwn, isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
+import { checkJsonDepth } from "../json-depth.ts";
 
 export interface RawLayer {
   className: string;
@@ -93,6 +94,7 @@ export function modelConfigOf(modelJson: unknown): { top: Json; where: string } 
   if (!isObject(modelJson)) {
     throw new ModelFormatError({ where: "model.json", expected: "a JSON object", received: show(modelJson) });
   }
+  checkJsonDepth(modelJson, "model.json");
   if (modelJson.format !== undefined && modelJson.format !== "layers-model") {
     throw new ModelFormatError({
       where: "model.json format",
@@ -349,7 +351,7 @@ export function parseTopology(modelJson: unknown): Topology {
     } else if (MODEL_CLASSES.includes(l.className)) {
       refuse(l, "nested models are not supported; flatten the model into one Sequential first");
     } else {
-      refuse(l, WHY_NOT[l.className] ?? `a ${l.className} layer can't be pruned: net-trim prunes Dense layers only`);
+      refuse(l, (hasOwn(WHY_NOT, l.className) ? WHY_NOT[l.className] : undefined) ?? `a ${l.className} layer can't be pruned: net-trim prunes Dense layers only`);
     }
   }
   if (dense.length === 0) {

@@ -2,7 +2,7 @@
 // dtype (float32, int32, float16, quantized uint8/uint16/float16), and the mapping of manifest
 // names to each Dense layer's kernel and bias.
 import { ModelFormatError } from "../model-format-error.ts";
-import { isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
+import { hasOwn, isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
 import type { DenseTopo } from "./topology.ts";
 
 export interface ManifestEntry {
@@ -43,13 +43,13 @@ export function readManifest(modelJson: Json): { entries: ManifestEntry[]; group
         throw new ModelFormatError({ where: `${where} shape`, expected: "an array of non-negative integers", received: show(w.shape) });
       }
       const dtype = w.dtype === undefined ? "float32" : w.dtype;
-      if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES || dtype === "string")) {
+      if (typeof dtype !== "string" || !(hasOwn(DTYPE_BYTES, dtype) || dtype === "string")) {
         throw new ModelFormatError({ where: `${where} dtype`, expected: "one of float32, int32, float16, bool, complex64, string", received: show(dtype) });
       }
       let quantization: ManifestEntry["quantization"];
       if (w.quantization !== undefined && w.quantization !== null) {
         const q = w.quantization;
-        if (!isObject(q) || typeof q.dtype !== "string" || !(q.dtype in QUANT_BYTES)) {
+        if (!isObject(q) || typeof q.dtype !== "string" || !hasOwn(QUANT_BYTES, q.dtype)) {
           throw new ModelFormatError({ where: `${where} quantization.dtype`, expected: "uint8, uint16 or float16", received: show(isObject(q) ? q.dtype : q) });
         }
         if (q.dtype === "float16" && dtype !== "float32") {
@@ -148,7 +148,8 @@ export function decodeGroup(entries: ManifestEntry[], bytes: Uint8Array, gi: num
         const round = e.dtype === "int32";
         for (let i = 0; i < n; i++) {
           const v = q.dtype === "uint8" ? bytes[start + i] : view.getUint16(start + 2 * i, true);
-          values[i] = round ? Math.round(v * scale + min) : v * scale + min;
+          // An int32 has no −0 (TF.js decodes into an Int32Array): + 0 turns Math.round's −0 into 0.
+          values[i] = round ? Math.round(v * scale + min) + 0 : v * scale + min;
         }
       }
       return { entry: e, values };
@@ -279,7 +280,7 @@ export function mapWeights(dense: DenseTopo[], entries: ManifestEntry[]): { kern
         expected: "no bias weight", received: `"${bias.name}" ${shapeStr(bias.shape)}`,
       });
     }
-    for (const e of [kernel, bias]) if (e && !(e.dtype in DTYPE_BYTES && e.dtype !== "bool" && e.dtype !== "complex64")) {
+    for (const e of [kernel, bias]) if (e && !(hasOwn(DTYPE_BYTES, e.dtype) && e.dtype !== "bool" && e.dtype !== "complex64")) {
       throw new ModelFormatError({ where: `${e.where} dtype`, layer: L.name, className: "Dense", reason: "a Dense weight must be numeric", expected: "float32, int32 or float16", received: show(e.dtype) });
     }
     claimed.add(kernel);
