@@ -38,7 +38,7 @@ const FIELDS: Record<GraphOp, Record<string, Kind | `${Kind}?`>> = {
 const ACTIVATIONS = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax"];
 
 /** A weight field of a node: where its values go once decoded. */
-export interface TensorSlot {
+export interface WeightSlot {
   node: Record<string, unknown>;
   field: string;
   length: number;
@@ -102,7 +102,7 @@ function checkField(kind: Kind, v: unknown, where: string): void {
  * Node specs (weights not yet filled in) and the tensor slots, from the topology JSON; every
  * field checked. The caller decodes each slot's values and then builds the graph.
  */
-export function parseTopology(json: unknown): { specs: GraphNodeSpec[]; inputs: string[]; outputs: string[]; slots: TensorSlot[] } {
+export function parseTopology(json: unknown): { specs: GraphNodeSpec[]; inputs: string[]; outputs: string[]; slots: WeightSlot[] } {
   if (!isRecord(json)) refuse("", "a JSON object", json);
   for (const key of Object.keys(json)) if (!["inputs", "outputs", "nodes", "tensors"].includes(key)) refuse(key, "inputs, outputs, nodes and tensors only", key);
   const inputs = strings(json.inputs, "inputs");
@@ -112,7 +112,7 @@ export function parseTopology(json: unknown): { specs: GraphNodeSpec[]; inputs: 
     refuse("tensors", "[length ≥ 1, nonzeros ≤ length] per tensor", table);
   }
   if (!Array.isArray(json.nodes)) refuse("nodes", "an array of nodes", json.nodes);
-  const slots: TensorSlot[] = [];
+  const slots: WeightSlot[] = [];
   const specs = json.nodes.map((raw: unknown, i: number) => {
     if (!Array.isArray(raw) || raw.length < 3) refuse(`nodes[${i}]`, "[name, op, inputs, ...fields, origin?]", raw);
     const [name, op] = raw;
