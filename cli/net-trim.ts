@@ -8,12 +8,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
+  encodeCompact, masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
-import { modelFormatOf, readModelSource } from "./model-source.ts";
+import { MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
@@ -53,7 +53,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   if (fs.existsSync(outDir) && !fs.statSync(outDir).isDirectory()) {
     throw new NetTrimError("invalid_option", `output ${values.out}: expected a directory, received an existing file`);
   }
-  const modelFile = modelFormatOf(modelArg) === "onnx" ? "model.onnx" : "model.json";
+  const format = modelFormatOf(modelArg);
+  const modelFile = MODEL_FILE[format];
   if (fs.existsSync(path.join(outDir, modelFile)) && !values.force) {
     throw new NetTrimError("invalid_option", `output ${path.join(values.out, modelFile)} already exists: refusing to overwrite it (use --force, or another -o directory)`);
   }
@@ -64,7 +65,10 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const quiet = values.quiet === true;
   const note = (s: string) => { if (!quiet) process.stderr.write(`net-trim: ${s}\n`); };
 
-  const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true });
+  // --compact: model.ntz too (a compact input is written back as model.ntz anyway).
+  const compactValues = values["compact-float16"] ? "float16" as const : values.compact ? "float32" as const : undefined;
+  const alsoCompact = compactValues !== undefined && format !== "compact";
+  const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true, ...(compactValues ? { compactValues } : {}) });
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
   if (samples !== undefined) {
@@ -77,7 +81,11 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
-      modelPath: source.modelPath, graph: source.graph, modelFiles: source.modelFiles, writeModel: (g, meta) => source.write(outDir, g, meta),
+      modelPath: source.modelPath, graph: source.graph, modelFiles: [...source.modelFiles, ...(alsoCompact ? [MODEL_FILE.compact] : [])],
+      writeModel: (g, meta) => {
+        source.write(outDir, g, meta);
+        if (alsoCompact) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), encodeCompact(g, { values: compactValues }));
+      },
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
     }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
   }
@@ -139,6 +147,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   // From here on no await: the files below are written before a SIGINT can be handled.
 
+  const writtenFiles = ["model.json", "weights.bin", ...(alsoCompact ? [MODEL_FILE.compact] : []), "masks.json", "report.json"];
   const report = buildReport(result, {
     model: path.resolve(model.modelPath),
     calibration: { file: path.resolve(values.calibration), samples: calib.rows, features: calib.cols },
@@ -150,7 +159,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       refit,
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
-    output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
+    output: { dir: outDir, files: writtenFiles },
   });
   const written = writeLayersModel(model.modelJson, result.network, {
     mode, status: result.status,
@@ -161,6 +170,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
   });
   writeLayersModelDir(outDir, written);
+  if (alsoCompact) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), encodeCompact(result.network, { values: compactValues }));
   fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
   fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   interrupt.dispose();
@@ -169,7 +179,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {
     process.stdout.write(formatTable(report) + "\n");
-    process.stdout.write(`wrote ${["model.json", "weights.bin", "masks.json", "report.json"].map((f) => path.join(values.out!, f)).join(", ")}\n`);
+    process.stdout.write(`wrote ${writtenFiles.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {
