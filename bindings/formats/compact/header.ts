@@ -4,8 +4,8 @@
 import { ModelFormatError } from "../model-format-error.ts";
 
 /** "NTZ" and a 0 byte: what readModelSource looks for. */
-export const COMPACT_MAGIC = [0x4e, 0x54, 0x5a, 0x00] as const;
-export const COMPACT_VERSION = 1;
+const COMPACT_MAGIC = [0x4e, 0x54, 0x5a, 0x00] as const;
+const COMPACT_VERSION = 1;
 export const HEADER_BYTES = 32;
 
 export type CompactValues = "float32" | "float16";
@@ -15,7 +15,7 @@ const VALUE_CODES: readonly CompactValues[] = ["float32", "float16"];
 export const MAX_VALUES = 2 ** 28;
 export const MAX_TOPOLOGY_BYTES = 2 ** 24;
 
-export interface CompactHeader {
+interface CompactHeader {
   version: number;
   values: CompactValues;
   /** Bytes of the topology JSON (UTF-8), before coding. */

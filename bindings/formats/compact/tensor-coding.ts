@@ -8,7 +8,7 @@ import { ModelFormatError } from "../model-format-error.ts";
 import { probabilities, type RangeDecoder, type RangeEncoder } from "./range-coder.ts";
 
 /** The bit layout of the stored values: float32 or float16. */
-export interface FloatLayout {
+interface FloatLayout {
   exponentBits: number;
   mantissaBits: number;
 }

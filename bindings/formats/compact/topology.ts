@@ -38,7 +38,7 @@ const FIELDS: Record<GraphOp, Record<string, Kind | `${Kind}?`>> = {
 const ACTIVATIONS = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax"];
 
 /** A weight field of a node: where its values go once decoded. */
-export interface WeightSlot {
+interface WeightSlot {
   node: Record<string, unknown>;
   field: string;
   length: number;
