@@ -9,6 +9,8 @@ import {
   ModelFormatError, parseLayersModel, parseLayersModelGraph, ValidationError, type DenseNetwork, type GraphNodeSpec, type ModelGraph,
 } from "../bindings/index.ts";
 import { readLayersModelBytes } from "../bindings/node/files.ts";
+import { crc32 } from "../bindings/formats/compact/header.ts";
+import { SEEDED_FILES, seededCompactGraph } from "./helpers/compact-graph.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
 
 const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
@@ -222,6 +224,13 @@ describe("compact encoding: sizes (pinned: a change of the format or its coder s
       ["mnist-cnn", "float16", 3463, 7352],
     ]);
     for (const [, values, kept, bytes] of rows) expect((bytes as number) / (kept as number)).toBeLessThan(values === "float32" ? 4.2 : 2.5);
+  });
+
+  it("the seeded graph the browser test encodes too: size and CRC-32 pinned", () => {
+    for (const values of ["float32", "float16"] as const) {
+      const bytes = encodeCompact(seededCompactGraph(), { values });
+      expect([bytes.length, crc32(bytes, 0, bytes.length)]).toEqual(SEEDED_FILES[values]);
+    }
   });
 });
 
