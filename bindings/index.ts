@@ -71,3 +71,4 @@ export type {
 export { encodeCompact, type CompactOptions } from "./formats/compact/encode.ts";
 export { decodeCompact, decodeCompactNetwork } from "./formats/compact/decode.ts";
 export { isCompactModel, type CompactValues } from "./formats/compact/header.ts";
+export type { WeightQuantization } from "./formats/tfjs/quantize.ts";
