@@ -4,8 +4,10 @@
 // pruned by Net-Trim (pruneGraph, cascade, gain 0.2 on 1,000 digits): the TF.js files (model.json +
 // weights.bin) raw, gzip'd and brotli'd, ONNX with dense and with sparse initializers, and
 // net-trim's compact file (.ntz) in float32 (lossless: checked bit for bit here) and float16 (test
-// accuracy on the 2,000 held-out digits next to float32's, and the relative change of the logits). gzip -9 and brotli quality 11, each
-// file compressed on its own as a server's static pre-compression would. Bytes per kept weight
+// accuracy on the 2,000 held-out digits next to float32's, and the relative change of the logits),
+// and TF.js files with TF.js's own quantized storage (uint8, float16: lossy; accuracy likewise).
+// gzip -9 and brotli quality 11, each file compressed on its own as a server's static
+// pre-compression would. Bytes per kept weight
 // count every file of the model. Run: npm run bench:size. Prints tables and writes
 // bench/results/size-<date>.json.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -109,6 +111,10 @@ for (const name of ["mnist-mlp", "mnist-cnn"]) {
     const kept = nonzeros(pruned);
     const written = writeLayersModelGraph(modelJson, pruned);
     const tfjs = [new TextEncoder().encode(JSON.stringify(written.modelJson)), new Uint8Array(written.weightData)];
+    const quantized = Object.fromEntries((["uint8", "float16"] as const).map((q) => {
+      const w = writeLayersModelGraph(modelJson, pruned, undefined, { quantize: q });
+      return [q, { files: [new TextEncoder().encode(JSON.stringify(w.modelJson)), new Uint8Array(w.weightData)], graph: parseLayersModelGraph(w.modelJson, w.weightData) }];
+    }));
     const onnxDense = writeOnnxModel(inOnnx(pruned), onnx.source);
     const onnxSparse = writeOnnxModel(inOnnx(pruned), onnx.source, { sparse: true });
     const ntz = encodeCompact(pruned);
@@ -121,6 +127,8 @@ for (const name of ["mnist-mlp", "mnist-cnn"]) {
     const bytes: Record<string, number> = {
       "original TF.js": sum(original, (b) => b.length), "original TF.js gzip": sum(original, gzip),
       "TF.js": sum(tfjs, (b) => b.length), "TF.js gzip": sum(tfjs, gzip), "TF.js brotli": sum(tfjs, brotli),
+      "TF.js uint8 gzip": sum(quantized.uint8.files, gzip), "TF.js uint8 brotli": sum(quantized.uint8.files, brotli),
+      "TF.js float16 gzip": sum(quantized.float16.files, gzip), "TF.js float16 brotli": sum(quantized.float16.files, brotli),
       "ONNX": onnxDense.length, "ONNX gzip": gzip(onnxDense),
       "ONNX sparse": onnxSparse.length, "ONNX sparse gzip": gzip(onnxSparse), "ONNX sparse brotli": brotli(onnxSparse),
       "ntz": ntz.length, "ntz gzip": gzip(ntz), "ntz brotli": brotli(ntz), "ntz float16": ntz16.length,
@@ -131,6 +139,7 @@ for (const name of ["mnist-mlp", "mnist-cnn"]) {
       ...Object.fromEntries(Object.entries(bytes).map(([k, v]) => [`B/kept ${k}`, +(v / kept).toFixed(3)])),
       "test accuracy float32": accuracy(logits32), "test accuracy float16": accuracy(logits16),
       "float16 logit change": +Math.sqrt(diff / norm).toExponential(2),
+      "test accuracy TF.js uint8": accuracy(logitsOf(quantized.uint8.graph)), "test accuracy TF.js float16": accuracy(logitsOf(quantized.float16.graph)),
       "encode ms": +ms(() => encodeCompact(pruned)).toFixed(1), "decode ms": +ms(() => decodeCompact(ntz)).toFixed(1),
     });
     process.stderr.write(`${name} ${variant.label}: done\n`);
@@ -144,6 +153,8 @@ console.log("Bytes per kept weight:");
 console.table(pick(["B/kept TF.js gzip", "B/kept TF.js brotli", "B/kept ONNX sparse", "B/kept ONNX sparse gzip", "B/kept ntz", "B/kept ntz brotli", "B/kept ntz float16"]));
 console.log("float16 values: test accuracy (2,000 held-out digits), and the compact file's speed:");
 console.table(pick(["test accuracy float32", "test accuracy float16", "float16 logit change", "encode ms", "decode ms"]));
+console.log("TF.js quantized weights (writeLayersModelGraph's quantize option; lossy): bytes per kept weight and test accuracy:");
+console.table(pick(["B/kept TF.js uint8 gzip", "B/kept TF.js uint8 brotli", "B/kept TF.js float16 gzip", "B/kept TF.js float16 brotli", "test accuracy TF.js uint8", "test accuracy TF.js float16"]));
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 const file = new URL(`./results/size-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
