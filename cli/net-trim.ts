@@ -83,8 +83,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     return pruneGraphCommand({
       modelPath: source.modelPath, graph: source.graph, modelFiles: [...source.modelFiles, ...(alsoCompact ? [MODEL_FILE.compact] : [])],
       writeModel: (g, meta) => {
+        const ntz = alsoCompact ? encodeCompact(g, { values: compactValues }) : undefined; // a refusal before any file is written
         source.write(outDir, g, meta);
-        if (alsoCompact) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), encodeCompact(g, { values: compactValues }));
+        if (ntz) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), ntz);
       },
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
     }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
@@ -169,8 +170,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     },
     ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
   });
+  const ntz = alsoCompact ? encodeCompact(result.network, { values: compactValues }) : undefined; // a refusal before any file is written
   writeLayersModelDir(outDir, written);
-  if (alsoCompact) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), encodeCompact(result.network, { values: compactValues }));
+  if (ntz) fs.writeFileSync(path.join(outDir, MODEL_FILE.compact), ntz);
   fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
   fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   interrupt.dispose();
