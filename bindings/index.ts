@@ -66,3 +66,9 @@ export { onnxToGraphLayout, graphToOnnxLayout } from "./formats/onnx/layouts.ts"
 export type {
   OnnxSource, OnnxReadOptions, OnnxWriteOptions, OnnxValueInfo, ValueLayout, WeightBinding, TensorSlot,
 } from "./formats/onnx/types.ts";
+
+// The compact file (.ntz): a pruned model's topology and sparse weights, range-coded.
+export { encodeCompact, type CompactOptions } from "./formats/compact/encode.ts";
+export { decodeCompact, decodeCompactNetwork } from "./formats/compact/decode.ts";
+export { isCompactModel, type CompactValues } from "./formats/compact/header.ts";
+export type { WeightQuantization } from "./formats/tfjs/quantize.ts";

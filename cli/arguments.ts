@@ -9,8 +9,8 @@ Usage:
   net-trim --help | --version
 
 Inputs:
-  <model.json|model.onnx>    TF.js LayersModel (model.json + weight shards; or its directory)
-                             or ONNX model (chosen by the file's content): a chain of Dense
+  <model.json|model.onnx>    TF.js LayersModel (model.json + weight shards; or its directory),
+                             ONNX model or compact model.ntz (chosen by the file's content): a chain of Dense
                              layers, or any graph of the supported layers (Conv2D,
                              DepthwiseConv2D, pooling, BatchNorm, Add, Concatenate...)
   -c, --calibration <file>   calibration samples: a .npy file (float32, float64 or uint8, C
@@ -40,6 +40,10 @@ Options:
   --samples <n>              use only the first n calibration samples
   --force                    overwrite a model.json (model.onnx) already in the output directory
   --sparse-initializers      ONNX: store pruned kernels as sparse_initializer (smaller file)
+  --compact                  also write model.ntz: the pruned model in net-trim's compact
+                             lossless encoding (about 4 bytes per kept weight; a .ntz model is
+                             read back like the others, as a model graph)
+  --compact-float16          the same with values rounded to float16 (about 2 bytes per weight)
   --json                     print report.json to stdout instead of the table
   -q, --quiet                no progress on stderr
   -h, --help                 this help
@@ -70,6 +74,8 @@ const OPTIONS = {
   refit: { type: "boolean" },
   force: { type: "boolean" },
   "sparse-initializers": { type: "boolean" },
+  compact: { type: "boolean" },
+  "compact-float16": { type: "boolean" },
   json: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },

@@ -1,11 +1,11 @@
-// The model a prune reads and writes: a TF.js chain of Dense layers (pruneNetwork), a TF.js graph
-// or an ONNX model (pruneGraph). The format is chosen from the file's content: a model.json
-// starts with "{", anything else is read as ONNX protobuf.
+// The model a prune reads and writes: a TF.js chain of Dense layers (pruneNetwork), a TF.js graph,
+// an ONNX model or a compact .ntz file (pruneGraph). The format is chosen from the file's content:
+// a model.json starts with "{", a compact file with "NTZ\0", anything else is read as ONNX protobuf.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  ModelFormatError, NetTrimError, onnxToGraphLayout, writeLayersModel, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
-  type DenseNetwork, type ModelGraph, type WrittenLayersModel,
+  decodeCompact, encodeCompact, isCompactModel, ModelFormatError, NetTrimError, onnxToGraphLayout, writeLayersModel, parseLayersModel, parseLayersModelGraph, writeLayersModelGraph, writeOnnxModel,
+  type CompactValues, type DenseNetwork, type ModelGraph, type WrittenLayersModel,
 } from "../bindings/index.ts";
 import { readLayersModelBytes, readOnnxModelFile, type LayersModelBytes, type SampleMatrix } from "../bindings/node/files.ts";
 import type { OutputFile } from "./atomic-output.ts";
@@ -23,8 +23,11 @@ interface GraphSource {
 
 type ModelSource = { kind: "dense"; network: DenseNetwork; files: LayersModelBytes } | GraphSource;
 
-/** "onnx" unless the path is a folder or a file whose first non-blank byte is "{". */
-export function modelFormatOf(modelArg: string): "tfjs" | "onnx" {
+/** The file each format's pruned model is written to. */
+export const MODEL_FILE = { tfjs: "model.json", onnx: "model.onnx", compact: "model.ntz" } as const;
+
+/** "onnx" unless the path is a folder, a file whose first non-blank byte is "{" or a compact file. */
+export function modelFormatOf(modelArg: string): "tfjs" | "onnx" | "compact" {
   const file = path.resolve(modelArg);
   if (!fs.existsSync(file) || fs.statSync(file).isDirectory()) return "tfjs"; // the TF.js reader names what is missing
   const head = Buffer.alloc(64);
@@ -35,6 +38,7 @@ export function modelFormatOf(modelArg: string): "tfjs" | "onnx" {
   } finally {
     fs.closeSync(fd);
   }
+  if (isCompactModel(head.subarray(0, n))) return "compact";
   const first = head.subarray(0, n).toString("latin1").trimStart()[0];
   return first === "{" || n === 0 ? "tfjs" : "onnx";
 }
@@ -57,8 +61,25 @@ function oneInput(graph: ModelGraph): ModelGraph["nodes"][number] {
   return graph.nodes.find((n) => n.name === graph.inputs[0])!;
 }
 
-export function readModelSource(modelArg: string, options: { sparseInitializers: boolean }): ModelSource {
-  if (modelFormatOf(modelArg) === "onnx") {
+/** A compact file: always a graph (pruneGraph), written back as model.ntz (float32 unless asked for float16). */
+function compactSource(modelArg: string, values: CompactValues): GraphSource {
+  const modelPath = path.resolve(modelArg);
+  const graph = decodeCompact(fs.readFileSync(modelPath));
+  return {
+    kind: "graph", graph, modelPath, modelFiles: [MODEL_FILE.compact],
+    files: (pruned) => [{ name: MODEL_FILE.compact, contents: () => encodeCompact(pruned, { values }) }],
+    samplesFor(calib, name) {
+      const input = oneInput(graph);
+      checkSampleShape(calib, name, input.shape, input.name);
+      return calib;
+    },
+  };
+}
+
+export function readModelSource(modelArg: string, options: { sparseInitializers: boolean; compactValues?: CompactValues }): ModelSource {
+  const format = modelFormatOf(modelArg);
+  if (format === "compact") return compactSource(modelArg, options.compactValues ?? "float32");
+  if (format === "onnx") {
     const { graph, source, modelPath } = readOnnxModelFile(modelArg);
     return {
       kind: "graph", graph, modelPath, modelFiles: ["model.onnx"],

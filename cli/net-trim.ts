@@ -11,11 +11,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  LIMITS, masksToJson, NetTrimError, writeLayersModel,
+  encodeCompact, LIMITS, masksToJson, NetTrimError, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
-import { checkWritable, layersModelFiles, modelFormatOf, readModelSource } from "./model-source.ts";
+import { checkWritable, layersModelFiles, MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
@@ -55,7 +55,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
 
   // The output folder: a folder, or creatable; writable; on an ordinary filesystem (output-folder.ts).
   const outDir = checkOutputFolder(values.out);
-  const modelFile = modelFormatOf(modelArg) === "onnx" ? "model.onnx" : "model.json";
+  const format = modelFormatOf(modelArg);
+  const modelFile = MODEL_FILE[format];
   if (fs.existsSync(path.join(outDir, modelFile)) && !values.force) {
     throw new NetTrimError("invalid_option", `output ${path.join(values.out, modelFile)} already exists: refusing to overwrite it (use --force, or another -o directory)`);
   }
@@ -66,7 +67,10 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const quiet = values.quiet === true;
   const note = (s: string) => { if (!quiet) process.stderr.write(`net-trim: ${s}\n`); };
 
-  const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true });
+  // --compact: model.ntz too (a compact input is written back as model.ntz anyway).
+  const compactValues = values["compact-float16"] ? "float16" as const : values.compact ? "float32" as const : undefined;
+  const alsoCompact = compactValues !== undefined && format !== "compact";
+  const source = readModelSource(modelArg, { sparseInitializers: values["sparse-initializers"] === true, ...(compactValues ? { compactValues } : {}) });
   checkWritable(source, modelArg);
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
@@ -80,7 +84,11 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
-      modelPath: source.modelPath, graph: source.graph, modelFiles: source.modelFiles, modelOutput: source.files,
+      modelPath: source.modelPath, graph: source.graph, modelFiles: [...source.modelFiles, ...(alsoCompact ? [MODEL_FILE.compact] : [])],
+      modelOutput: (g, meta) => [
+        ...source.files(g, meta),
+        ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(g, { values: compactValues }) }] : []),
+      ],
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
     }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
   }
@@ -131,6 +139,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   // From here on no await: a signal is handled after the files are written (see interrupt.ts).
 
+  const writtenFiles = ["model.json", "weights.bin", ...(alsoCompact ? [MODEL_FILE.compact] : []), "masks.json", "report.json"];
   const report = buildReport(result, {
     model: path.resolve(model.modelPath),
     calibration: { file: path.resolve(values.calibration), samples: calib.rows, features: calib.cols },
@@ -142,7 +151,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       refit,
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
-    output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
+    output: { dir: outDir, files: writtenFiles },
   });
   try {
     const written = writeLayersModel(model.modelJson, result.network, {
@@ -155,6 +164,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     });
     writeOutput(outDir, values.out, [
       ...layersModelFiles(written),
+      ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(result.network, { values: compactValues }) }] : []),
       { name: "masks.json", contents: () => JSON.stringify(masksToJson(result.network)) },
       { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
     ]);
@@ -166,7 +176,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {
     process.stdout.write(formatTable(report) + "\n");
-    process.stdout.write(`wrote ${["model.json", "weights.bin", "masks.json", "report.json"].map((f) => path.join(values.out!, f)).join(", ")}\n`);
+    process.stdout.write(`wrote ${writtenFiles.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {

@@ -86,13 +86,14 @@ describe("net-trim prune: the inputs are checked before any work", () => {
     expectOneLineError(z, 1, zero, "expected at least 1 sample, received 0");
   });
 
-  it("a model the reader takes but the writer cannot write back is refused before the prune, not after it", async () => {
-    // A field the reader ignores, nested 20,000 deep: writing it back overflowed the stack after all the work.
+  it("a model with a deeply nested ignored field is refused before the prune, not after it", async () => {
+    // A field the reader ignores, nested 20,000 deep: writing it back overflowed the stack after all the
+    // work. The reader now refuses such nesting (json-depth.ts); checkWritable stays as the second guard.
     const deep = modelCopy("deep-field", { modelJson: (t) => t.replace('"modelTopology":{', `"modelTopology":{"ignored":${"[".repeat(20000)}${"]".repeat(20000)},`) });
     const r = await runLimited(["prune", deep, "-c", calib, "-o", path.join(tmp, "never3"), ...LONG], { timeoutMs: 20_000 });
     expect(r.timedOut).toBe(false);
     expect(r.stderr).not.toContain("net-trim: pruning "); // the note printed when the work starts
-    expectOneLineError(r, 1, deep);
+    expectOneLineError(r, 1, "model.json", "nested at most 64 levels deep", "modelTopology.ignored");
     expect(fs.existsSync(path.join(tmp, "never3"))).toBe(false);
   });
 });

@@ -9,7 +9,7 @@
 // folded kernel and bias; when that layer has no bias in the file, the folded bias is written as
 // the BatchNorm's beta instead (or as minus its moving mean when it has no beta either). The file's
 // topology stays as it was.
-import { NonFiniteError } from "../../errors.ts";
+import { NonFiniteError, ValidationError } from "../../errors.ts";
 import { isPrunable, type GraphNode, type ModelGraph } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
@@ -18,6 +18,7 @@ import { ROLE_FIELD } from "./graph-layers.ts";
 import { mapLayerWeights } from "./graph-weights.ts";
 import { layerWhere, type RawLayer } from "./topology.ts";
 import { encodeWeight, type EncodedWeight } from "./weight-encoding.ts";
+import { quantizeWeight, type WeightQuantization } from "./quantize.ts";
 import { readManifest, type ManifestEntry } from "./weights.ts";
 import type { WrittenLayersModel } from "./write.ts";
 
@@ -69,9 +70,16 @@ function countGraphNonzeros(graph: ModelGraph): { name: string; nnz: number; tot
 /**
  * Writes `graph` (read from `originalModelJson` by parseLayersModelGraph, then pruned and/or
  * BatchNorm-folded) back as a TF.js LayersModel; `metadata` goes to userDefinedMetadata.netTrim
- * with the nonzero counts of every dense/conv layer.
+ * with the nonzero counts of every dense/conv layer. `options.quantize` stores every float weight
+ * in TF.js's quantized form (lossy: see quantize.ts; zeros stay exact zeros).
  */
-export function writeLayersModelGraph(originalModelJson: unknown, graph: ModelGraph, metadata?: Record<string, unknown>): WrittenLayersModel {
+export function writeLayersModelGraph(
+  originalModelJson: unknown, graph: ModelGraph, metadata?: Record<string, unknown>, options: { quantize?: WeightQuantization } = {},
+): WrittenLayersModel {
+  const quantize = options?.quantize;
+  if (quantize !== undefined && quantize !== "uint8" && quantize !== "uint16" && quantize !== "float16") {
+    throw new ValidationError("options.quantize", '"uint8", "uint16" or "float16"', quantize);
+  }
   const topo = readLayerTopology(originalModelJson);
   const original = originalModelJson as Json;
   const { entries } = readManifest(original);
@@ -94,7 +102,8 @@ export function writeLayersModelGraph(originalModelJson: unknown, graph: ModelGr
       for (let k = 0; k < values.length; k++) {
         if (!Number.isFinite(values[k])) throw new NonFiniteError(`graph node "${node.name}" ${ROLE_FIELD[role]}`, 0, k, values[k]);
       }
-      byEntry.set(e, encodeWeight(e, values));
+      const quantized = quantize && e.dtype !== "int32" ? quantizeWeight(values, quantize) : undefined;
+      byEntry.set(e, quantized ?? encodeWeight(e, values));
     }
   }
   const model = entries.filter((e) => e.group !== "optimizer");
