@@ -2,6 +2,7 @@
 // modified: data is read, and copied only where a Float32Array must be made.
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { resolveReweight } from "./validate-reweight.ts";
 import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
 import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 
@@ -9,6 +10,7 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
   "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "threads",
+  "reweight",
 ]);
 
 /** The most threads one layer may ask for (more than any machine it would pay on). */
@@ -172,6 +174,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     sparseInput,
     linearForm,
     threads: threads as number | "auto",
+    reweight: resolveReweight(o.reweight),
   };
 }
 

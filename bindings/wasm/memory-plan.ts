@@ -30,6 +30,8 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
     scratch: gemmScratch, sums,
+    // Reweighted ℓ1 only: the per-weight ℓ1 weights c (threshold c/ρ).
+    l1Weights: problem.l1Weighted ? w : 0,
   };
   if (problem.sparse) {
     Object.assign(sizes, {
