@@ -11,6 +11,7 @@ export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types
 export { DEFAULTS } from "./defaults.ts";
 export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
+  ReweightOptions, ReweightInfo, ReweightRound,
 } from "./types.ts";
 
 // Networks: the format-neutral type, the drivers, the forward pass, the baselines (magnitude, Wanda, SparseGPT).
