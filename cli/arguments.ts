@@ -31,6 +31,11 @@ Options:
                              toward the original network's signals (zeros stay zeros; the
                              Theorem 1/2 bound is then that of the weights before the refit;
                              Dense chains only)
+  --reweight <rounds>        iteratively reweighted l1: after each layer's solve, <rounds> more
+                             solves (0-20) weighting each weight by 1/(|w| + delta), warm-started:
+                             fewer weights at the same budget (Dense chains only)
+  --reweight-delta <d>       delta of --reweight relative to the mean |w| of the kept weights
+                             (default 0.1)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)
   --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
   --max-iter <n>             iteration cap per layer solve (default 2000)
@@ -67,6 +72,8 @@ const OPTIONS = {
   workers: { type: "string" },
   samples: { type: "string" },
   refit: { type: "boolean" },
+  reweight: { type: "string" },
+  "reweight-delta": { type: "string" },
   force: { type: "boolean" },
   "sparse-initializers": { type: "boolean" },
   json: { type: "boolean" },

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
+  DEFAULTS, masksToJson, NetTrimError, pruneNetwork, REWEIGHT_MAX_ROUNDS, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { writeLayersModelDir } from "../bindings/node/files.ts";
@@ -44,6 +44,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], "an integer ≥ 1", integer(1));
   const workersArg = values.workers === undefined ? undefined : parseNumber("workers", values.workers, "an integer ≥ 0", integer(0));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
+  const reweight = reweightOf(values.reweight, values["reweight-delta"]);
   if (mode !== "cascade" && (gamma !== undefined || kappa !== undefined)) {
     throw new UsageError(`--${gamma !== undefined ? "gamma" : "kappa"}: only used with --mode cascade, received --mode ${mode}`);
   }
@@ -74,6 +75,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const refit = values.refit === true;
   if (source.kind === "graph") {
     if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
+    if (reweight) throw new UsageError("--reweight: only for chains of Dense layers, received a model graph");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
@@ -107,7 +109,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}),
+    ...(maxIter !== undefined || reweight ? { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight ? { reweight } : {}) } } : {}),
     ...(refit ? { refit } : {}),
     onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
     signal: interrupt.signal,
@@ -118,7 +120,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays in this thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${refit ? ", then a refit on the support" : ""}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ""}${refit ? ", then a refit on the support" : ""}`);
 
   let result: NetworkResult;
   try {
@@ -148,6 +150,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
       refit,
+      ...(reweight ? { reweight } : {}),
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
     output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
@@ -227,3 +230,14 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => { process.exitCode = fail(e); },
 );
+
+/** --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight (undefined: none). */
+function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } | undefined {
+  if (rounds === undefined) {
+    if (delta !== undefined) throw new UsageError("--reweight-delta: only used with --reweight <rounds>, received no --reweight");
+    return undefined;
+  }
+  const r = parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
+  const d = delta === undefined ? DEFAULTS.reweightDelta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
+  return r === 0 ? undefined : { rounds: r, delta: d };
+}
