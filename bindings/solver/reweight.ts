@@ -10,7 +10,7 @@ import type { LayerProblem } from "./engine.ts";
 import type { ReweightInfo, SolveStatus } from "../types.ts";
 
 /** The ℓ1 weights of the next round, and the absolute δ they used. */
-export interface L1Weights {
+interface L1Weights {
   c: Float32Array;
   deltaAbsolute: number;
 }
@@ -21,7 +21,7 @@ export interface L1Weights {
  * weights cost the same in the new objective), which keeps the threshold c/ρ on the scale the
  * ADMM's ρ was balanced for. Undefined when w is all zero (nothing to reweight).
  */
-export function l1WeightsFrom(w: Float32Array, delta: number): L1Weights | undefined {
+function l1WeightsFrom(w: Float32Array, delta: number): L1Weights | undefined {
   let sum = 0, nonzeros = 0;
   for (let i = 0; i < w.length; i++) {
     const a = Math.abs(w[i]);
@@ -97,7 +97,7 @@ export interface RoundOutcome {
 }
 
 /** A round's weights meet the budget (the controller measured them). */
-export function meetsBudget(status: SolveStatus): boolean {
+function meetsBudget(status: SolveStatus): boolean {
   return status === "solved" || status === "solved_inaccurate";
 }
 
