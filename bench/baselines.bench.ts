@@ -3,6 +3,8 @@
 // Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
 //      [-- --reweight 1,3] (each row again with that many reweighting rounds; --sweep reweight:
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
+//      [-- --gains 0.1,0.15] (the parallel gains instead of the sweep's; no cascade rows)
+//      [-- --tag name] (added to the results file's name)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
 // calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
 // full: parallel and cascade gains spanning ~60% to ~5% kept) is followed by the three baselines
@@ -37,6 +39,8 @@ const SWEEPS: Record<string, { parallel: number[]; cascade: number[] }> = {
   full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85], cascade: [0.01, 0.03, 0.1, 0.2, 0.4] },
   reweight: { parallel: [0.1, 0.2], cascade: [] },
 };
+const gainsArgument = argument("gains");
+if (gainsArgument !== undefined) SWEEPS[sweep] = { parallel: gainsArgument.split(",").map(Number), cascade: [] };
 const withRounds = (label: string, options: NetworkOptions): [string, NetworkOptions][] => reweightRounds.map((rounds) =>
   rounds === 0 ? [label, options] : [`${label} rw=${rounds}`, { ...options, layerOptions: { reweight: { rounds, delta } } }]);
 const configs: [string, NetworkOptions][] = [
@@ -117,6 +121,11 @@ for (const [method, rows] of Object.entries(verdicts)) {
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 // A run on one model only gets its own file, so that the two halves of a sweep can run apart.
 const only = modelNames.length === 1 ? `-${modelNames[0]}` : "";
-const file = new URL(`./results/baselines-${sweep}${only}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: P, sweep, originalAccuracy: originals, comparisons, verdicts, overall }, null, 2));
+// --tag names a run apart from others of the same sweep and day.
+const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
+const file = new URL(`./results/baselines-${sweep}${only}${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: P, sweep, reweightRounds, delta: delta ?? "default",
+  originalAccuracy: originals, comparisons, verdicts, overall,
+}, null, 2));
 console.log(`\nwrote ${file.pathname}`);
