@@ -191,6 +191,27 @@ describe("pruneLayer({reweight})", () => {
     await expect(pruneLayer(X(p), Y(p), { reweight: { rounds: 21 } })).rejects.toThrow(/an integer from 0 to 20.*21/s);
   });
 
+  it("an abort during a later round returns the last round that met the budget, and says so", async () => {
+    const p = randomLayer(49, 400, 60, 8, { density: 0.3 });
+    const epsilon = 0.1 * frobenius(p.output);
+    const controller = new AbortController();
+    let seen = 0;
+    const r = await pruneLayer(X(p), Y(p), {
+      epsilon, reweight: { rounds: 3 }, signal: controller.signal,
+      // Progress restarts its iteration count with each round: abort in the first round after round 0.
+      onProgress: (q) => { if (q.iteration <= seen) controller.abort(); seen = q.iteration; },
+    });
+    const rw = r.info.reweight!;
+    expect(rw.rounds.at(-1)!.status).toBe("aborted");
+    expect(rw.rounds.length).toBeGreaterThan(1);
+    expect(rw.rounds.length).toBeLessThan(4);
+    expect(rw.returned).toBeLessThan(rw.rounds.length - 1);
+    expect(r.status).toBe("solved");
+    const m = measure(p, r.weights, r.bias);
+    expect(m.nnz).toBe(rw.rounds[rw.returned].nnz);
+    expect(m.outputError).toBeLessThanOrEqual(epsilon * (1 + 1e-3));
+  });
+
   it("rounds 0 is the plain solve; a session must be opened with it; conv layers refuse it", async () => {
     const p = randomLayer(47, 200, 20, 4);
     const plain = await pruneLayer(X(p), Y(p));

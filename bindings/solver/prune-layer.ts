@@ -221,8 +221,8 @@ async function solvePrepared(
   // sparsest weights at the floor instead, and report the layer infeasible.
   const floor = engine.outputFloor;
   const belowFloor = floor !== undefined && floor > epsilon * (1 + o.feasTol);
-  const solve = (warmWeights?: Float32Array, warmDual?: { rho: number; u1: Float32Array; u2: Float32Array }) => runAdmm({
-    engine, options: o, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
+  const solve = (warmWeights?: Float32Array, warmDual?: { rho: number; u1: Float32Array; u2: Float32Array }, timeLimitMs = o.timeLimitMs) => runAdmm({
+    engine, options: { ...o, timeLimitMs }, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
     size: engine.residualEntries ?? P * M + (N + 1) * M, warmWeights, warmDual,
   });
   const ctl0 = await solve(warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined, warm?.dual);
@@ -237,9 +237,9 @@ async function solvePrepared(
     first.status = finalStatus(ctl0, Math.max(first.lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1);
   }
   if (belowFloor && (first.status === "solved" || first.status === "solved_inaccurate" || first.status === "max_iter_reached")) first.status = "infeasible";
-  const stopped = () => o.signal?.aborted === true || performance.now() - t0 >= o.timeLimitMs;
   const rounds = o.reweight
-    ? await reweightRounds(engine, first, o.reweight.rounds, o.reweight.delta, solve, () => engine.dualBound(epsilon), stopped)
+    ? await reweightRounds(engine, first, o.reweight.rounds, o.reweight.delta, solve, () => engine.dualBound(epsilon),
+      () => o.signal?.aborted === true, o.timeLimitMs)
     : [first];
   const nonzeros = (w: Float32Array) => countRoundNonzeros(w, N, M, problem.fitBias);
   const chosen = rounds[chooseRound(rounds, nonzeros)];

@@ -104,21 +104,25 @@ function meetsBudget(status: SolveStatus): boolean {
 /**
  * Runs `rounds` reweighting rounds after `first` on the same engine (C̃⁻¹ is reused), each
  * warm-started from the last round's weights and duals. Stops early when a round does not meet
- * the budget, when there is nothing left to reweight, or when `stopped()` (abort, time limit).
- * `solve` runs the controller from a warm start; `bound` is the round's certificate.
+ * the budget, when there is nothing left to reweight, on `aborted()`, or when the rounds have
+ * used up `timeLimitMs` (the iterations' limit holds for all rounds together: each round gets
+ * what the earlier ones left). `solve` runs the controller from a warm start with a time
+ * limit; `bound` is the round's certificate.
  */
 export async function reweightRounds(
   engine: AdmmEngine, first: RoundOutcome, rounds: number, delta: number,
-  solve: (warmWeights: Float32Array, warmDual: { rho: number; u1: Float32Array; u2: Float32Array }) => Promise<ControllerResult>,
-  bound: () => number, stopped: () => boolean,
+  solve: (warmWeights: Float32Array, warmDual: { rho: number; u1: Float32Array; u2: Float32Array }, timeLimitMs: number) => Promise<ControllerResult>,
+  bound: () => number, aborted: () => boolean, timeLimitMs: number,
 ): Promise<RoundOutcome[]> {
   const out = [first];
   let last = first;
-  for (let r = 1; r <= rounds && meetsBudget(last.status) && !stopped(); r++) {
+  let spent = first.ctl.solveMs;
+  for (let r = 1; r <= rounds && meetsBudget(last.status) && !aborted() && spent < timeLimitMs; r++) {
     const weights = l1WeightsFrom(last.w2, delta);
     if (!weights) break;
     engine.setL1Weights!(weights.c);
-    const ctl = await solve(last.w2, { rho: last.ctl.rho, ...last.dual });
+    const ctl = await solve(last.w2, { rho: last.ctl.rho, ...last.dual }, timeLimitMs - spent);
+    spent += ctl.solveMs;
     const round: RoundOutcome = {
       ctl, status: ctl.status, w2: engine.readW2(), dual: engine.readDual(), c: weights.c,
       deltaAbsolute: weights.deltaAbsolute, lowerBound: ctl.status === "numerical_error" ? NaN : bound(),
