@@ -3,7 +3,7 @@
 // Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
 //      [-- --reweight 1,3] (each row again with that many reweighting rounds; --sweep reweight:
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
-//      [-- --gains 0.1,0.15] (the parallel gains instead of the sweep's; no cascade rows)
+//      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
 //      [-- --tag name] (added to the results file's name)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
 // calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
@@ -25,7 +25,10 @@ function argument(name: string): string | undefined {
 const sweep = argument("sweep") ?? "quick";
 if (sweep !== "quick" && sweep !== "full" && sweep !== "reweight") throw new Error(`--sweep: expected quick, full or reweight, received ${sweep}`);
 // Reweighting rounds to run each row with besides the plain solve (0).
-const reweightRounds = [0, ...(argument("reweight") ?? "").split(",").filter((x) => x !== "").map(Number)];
+const reweightRounds = [
+  ...(process.argv.includes("--skip-plain") ? [] : [0]), // --skip-plain: the reweighted rows only
+  ...(argument("reweight") ?? "").split(",").filter((x) => x !== "").map(Number),
+];
 const delta = argument("delta") === undefined ? undefined : Number(argument("delta"));
 const P = Number(argument("samples") ?? 8000);
 const modelNames = (argument("models") ?? "nodropout,dropout").split(",");
@@ -39,8 +42,10 @@ const SWEEPS: Record<string, { parallel: number[]; cascade: number[] }> = {
   full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85], cascade: [0.01, 0.03, 0.1, 0.2, 0.4] },
   reweight: { parallel: [0.1, 0.2], cascade: [] },
 };
-const gainsArgument = argument("gains");
-if (gainsArgument !== undefined) SWEEPS[sweep] = { parallel: gainsArgument.split(",").map(Number), cascade: [] };
+const gainList = (name: string) => (argument(name) ?? "").split(",").filter((x) => x !== "").map(Number);
+if (argument("gains") !== undefined || argument("cascade-gains") !== undefined) {
+  SWEEPS[sweep] = { parallel: gainList("gains"), cascade: gainList("cascade-gains") };
+}
 const withRounds = (label: string, options: NetworkOptions): [string, NetworkOptions][] => reweightRounds.map((rounds) =>
   rounds === 0 ? [label, options] : [`${label} rw=${rounds}`, { ...options, layerOptions: { reweight: { rounds, delta } } }]);
 const configs: [string, NetworkOptions][] = [
