@@ -254,4 +254,13 @@ describe("pruneNetwork passes layerOptions.reweight to every layer", () => {
     }
     expect(fewer).toBeGreaterThanOrEqual(2);
   });
+
+  it("with a density target: every probe reweighted, the density reached", async () => {
+    const { network, input } = seededNetwork(50, [30, 20, 10, 4], 300);
+    const r = await pruneNetwork(network, matrix(input, 300, 30), { density: 0.3, layerOptions: { reweight: { rounds: 1 } } });
+    for (const l of r.layers) {
+      expect(l.info.reweight!.rounds.length).toBe(2);
+      expect(Math.abs(l.keptFraction - 0.3)).toBeLessThanOrEqual(0.05 * 0.3 + 1 / l.parameters);
+    }
+  });
 });

@@ -102,6 +102,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const { epsilonGain: _g, epsilon: _e, ...fixedBase } = base;
       const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, {
         kind: fixedBase.kind, fitBias: fixedBase.fitBias, upperBound: fixedBase.upperBound, activeThreshold: fixedBase.activeThreshold, sparseInput: fixedBase.sparseInput,
+        reweight: fixedBase.reweight, // the session's engine holds the reweighting buffer
       });
       try {
         const { upperBound: _u, kind: _k, fitBias: _f, activeThreshold: _a, sparseInput: _s, ...perSolve } = fixedBase;
