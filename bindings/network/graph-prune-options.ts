@@ -65,6 +65,9 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   for (const banned of DRIVER_SET) {
     if (banned in layerOptions) throw new ValidationError(`options.layerOptions.${banned}`, "to be set by the graph driver", (layerOptions as Record<string, unknown>)[banned]);
   }
+  if ((layerOptions as { reweight?: unknown }).reweight !== undefined) {
+    throw new ValidationError("options.layerOptions.reweight", "no reweight for a model graph (its conv layers solve the plain ℓ1 program; pruneNetwork reweights Dense chains)", (layerOptions as { reweight?: unknown }).reweight);
+  }
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new ValidationError("options.onProgress", "a function", options.onProgress);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new ValidationError("options.signal", "an AbortSignal", options.signal);
   return { mode, gainOf, gamma, kappa, layerOptions, selected };
