@@ -19,6 +19,7 @@ import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../ty
 import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
 import { refitNetwork } from "./refit.ts";
+import { checkKeep, searchKeep } from "./keep-search.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
 function perLayer<T>(value: T | T[] | undefined, layers: number, fallback: T, field: string): T[] {
@@ -41,6 +42,12 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const x = toDenseF32(input, "input");
   if (x.cols !== network.inputSize) {
     throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);
+  }
+  if (options.keep !== undefined) {
+    // The whole-network target: a search over one gain for every layer, each probe a run.
+    const keep = checkKeep(options);
+    const { keep: _k, ...rest } = options;
+    return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneNetwork(network, input, { ...rest, epsilonGain: gain }));
   }
   const L = network.layers.length;
   const mode = options.mode ?? "parallel";
