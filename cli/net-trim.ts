@@ -32,13 +32,18 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
 
   const mode = (values.mode ?? "parallel") as PruneMode;
   if (mode !== "parallel" && mode !== "cascade") throw new UsageError(`--mode: expected parallel or cascade, received ${JSON.stringify(values.mode)}`);
-  if (values["epsilon-gain"] !== undefined && values.sparsity !== undefined) {
-    throw new UsageError("--sparsity: expected either --epsilon-gain or --sparsity, received both");
+  if (values.sparsity !== undefined) {
+    const v = values.sparsity;
+    throw new UsageError(`--sparsity: refused as ambiguous (here it meant the fraction of weights KEPT; other pruners read sparsity 0.9 as 90% zeros): write --keep-per-layer ${v} to keep ${v} of each layer's weights, or --keep ${v} to keep ${v} of all weights`);
   }
+  const budgets = (["epsilon-gain", "keep", "keep-per-layer"] as const).filter((f) => values[f] !== undefined);
+  if (budgets.length > 1) throw new UsageError(`--${budgets[1]}: expected one of --epsilon-gain, --keep, --keep-per-layer, received --${budgets.join(" and --")}`);
   const epsilonGain = values["epsilon-gain"] === undefined ? undefined
     : parseList("epsilon-gain", values["epsilon-gain"], "a number ≥ 0", (x) => x >= 0);
-  const density = values.sparsity === undefined ? undefined
-    : parseList("sparsity", values.sparsity, "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
+  const density = values["keep-per-layer"] === undefined ? undefined
+    : parseList("keep-per-layer", values["keep-per-layer"], "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
+  const keep = values.keep === undefined ? undefined
+    : parseNumber("keep", values.keep, "a fraction of all weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
   const gamma = values.gamma === undefined ? undefined : parseNumber("gamma", values.gamma, "a number ≥ 1", (x) => x >= 1);
   const kappa = values.kappa === undefined ? undefined : parseNumber("kappa", values.kappa, "a number in (0, 1]", (x) => x > 0 && x <= 1);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], "an integer ≥ 1", integer(1));
@@ -76,6 +81,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   if (source.kind === "graph") {
     if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
     if (reweight) throw new UsageError("--reweight: only for chains of Dense layers, received a model graph");
+    if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
@@ -92,7 +98,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   checkFinite(calib, calibName);
   const layerNames = network.layers.map((l) => l.name).join(", ");
-  for (const [flag, v] of [["epsilon-gain", epsilonGain], ["sparsity", density]] as const) {
+  for (const [flag, v] of [["epsilon-gain", epsilonGain], ["keep-per-layer", density]] as const) {
     if (Array.isArray(v) && v.length !== L) {
       throw new UsageError(`--${flag}: expected one value or one per layer (${L}: ${layerNames}), received ${v.length} values`);
     }
@@ -106,6 +112,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(density !== undefined ? { density } : {}),
+    ...(keep !== undefined ? { keep } : {}),
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
@@ -115,7 +122,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     signal: interrupt.signal,
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
-  const budget = density !== undefined
+  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+    : density !== undefined
     ? `keeping ${[density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays in this thread).
@@ -146,7 +154,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     calibration: { file: path.resolve(values.calibration), samples: calib.rows, features: calib.cols },
     options: {
       mode,
-      ...(density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
+      ...(keep !== undefined ? { keep } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
       refit,
@@ -173,6 +181,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   } else {
     process.stdout.write(formatTable(report) + "\n");
     process.stdout.write(`wrote ${["model.json", "weights.bin", "masks.json", "report.json"].map((f) => path.join(values.out!, f)).join(", ")}\n`);
+  }
+  if (result.keep && Math.abs(result.keep.keptFraction - result.keep.target) > 0.05 * result.keep.target) {
+    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, the closest of ${result.keep.probes.length} gains tried (the target is out of reach at these samples or iterations)`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {

@@ -1,6 +1,7 @@
-// net-trim prune --reweight: reweighted ℓ1 from the command line (bundled MNIST model): fewer
-// nonzeros than the plain run, every round in report.json, the written model's nonzeros and
-// errors recomputed here; bad values and model graphs refused with exit code 2.
+// net-trim prune --reweight and --keep (issue 11) from the command line (bundled MNIST model):
+// fewer nonzeros than the plain run, every round in report.json, the written model's nonzeros
+// recomputed here; the whole-network share of --keep counted on the written model; bad values
+// and model graphs refused with exit code 2.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -60,3 +61,25 @@ describe("net-trim prune --reweight", () => {
     expectOneLineError(r, 2, "--reweight: only for chains of Dense layers");
   });
 });
+
+describe("net-trim prune --keep", () => {
+  it("keeps the asked share of all weights (within 5%), counted on the written model", async () => {
+    const out = path.join(tmp, "keep");
+    const r = await run(["prune", MODEL, "-c", calibJson, "-o", out, "--keep", "5%", "--max-iter", "300", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    // 100 samples against 784 inputs: the first layer keeps at most ~100 per neuron, so the share is small.
+    expect(report.options.keep).toBe(0.05);
+    expect(report.options.epsilonGain).toBeUndefined();
+    const written = readLayersModelDir(path.join(out, "model.json")).network;
+    let nnz = 0, all = 0;
+    for (const l of written.layers) {
+      nnz += [...l.kernel, ...l.bias].filter((v) => v !== 0).length;
+      all += l.kernel.length + l.bias.length;
+    }
+    expect(Math.abs(nnz / all - 0.05)).toBeLessThanOrEqual(0.05 * 0.05);
+    expect(report.keep.keptFraction).toBeCloseTo(nnz / all, 12);
+    expect(report.keep.probes.length).toBeGreaterThan(1);
+  }, 300_000); // several whole runs (the search's probes)
+});
+
