@@ -158,14 +158,20 @@ function outputTerm(
   return w1;
 }
 
-/** W2 = S_τ(W3 − U2) (soft threshold), E = a·W2 + a1·W3 + U2. */
-export function weightPass(i0: usize, i1: usize, tau: f32, a: f32, a1: f32, w3: usize, u2: usize, w2: usize, e: usize): void {
+/**
+ * W2 = S_τ(W3 − U2) (soft threshold), E = a·W2 + a1·W3 + U2. With `c` (nonzero: an N̄×M f32
+ * matrix of ℓ1 weights, reweighted ℓ1) the threshold of entry i is τ·c[i], an exact f32 product
+ * in both builds.
+ */
+export function weightPass(i0: usize, i1: usize, tau: f32, a: f32, a1: f32, w3: usize, u2: usize, w2: usize, e: usize, c: usize): void {
   let i = i0;
+  const weighted = c != 0;
   if (ASC_FEATURE_SIMD) {
-    const tv = f32x4.splat(tau), av = f32x4.splat(a), a1v = f32x4.splat(a1);
+    const tauv = f32x4.splat(tau), av = f32x4.splat(a), a1v = f32x4.splat(a1);
     const sign = i32x4.splat(0x80000000);
     for (; i + 4 <= i1; i += 4) {
       const o = i << 2;
+      const tv = weighted ? f32x4.mul(tauv, v128.load(c + o)) : tauv;
       const wv = v128.load(w3 + o);
       const uv = v128.load(u2 + o);
       const t = f32x4.sub(wv, uv);
@@ -181,7 +187,7 @@ export function weightPass(i0: usize, i1: usize, tau: f32, a: f32, a1: f32, w3: 
     const wi = load<f32>(w3 + o);
     const u = load<f32>(u2 + o);
     const t = wi - u;
-    const mag = abs<f32>(t) - tau;
+    const mag = abs<f32>(t) - (weighted ? tau * load<f32>(c + o) : tau);
     const s: f32 = mag > 0 ? (t > 0 ? mag : -mag) : 0;
     store<f32>(w2 + o, s);
     store<f32>(e + o, a * s + a1 * wi + u);

@@ -6,7 +6,7 @@
 //   W2, W3, U2                   N̄×M  (weight side)
 // One iteration (over-relaxed by α, Boyd §3.4.3):
 //   W1 = Π_K(Z − U1)             ε-ball on Ω, ≤ V on Ω^c (the whole ball for a linear layer)
-//   W2 = S_{1/ρ}(W3 − U2)
+//   W2 = S_{c/ρ}(W3 − U2)         c = 1, or per-weight ℓ1 weights (reweighted ℓ1)
 //   B  = α·W1 + (1−α)·Z + U1,    E = α·W2 + (1−α)·W3 + U2
 //   W3⁺ = C̃⁻¹ (X·B + E),          Z⁺ = Xt·W3⁺
 //   U1 = B − Z⁺,                 U2 = E − W3⁺
@@ -58,6 +58,7 @@ let pD: usize = 0;
 let pScratch: usize = 0;
 let pSpmmScratch: usize = 0; // spmmScratchBytes(max(P, N̄))
 let pSums: usize = 0; // admmSumsBytes(P, N̄): f64 sums per slab
+let pL1Weights: usize = 0; // N̄×M f32 ℓ1 weights c (threshold c/ρ), 0: all 1 (plain ℓ1)
 
 let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
@@ -95,7 +96,7 @@ export function admmConfigure(
   cinv: usize, y: usize, v: usize, mask: usize,
   u1: usize, b: usize, z: usize, zNext: usize,
   w3: usize, w3Next: usize, w2: usize, u2: usize, e: usize, d: usize,
-  scratch: usize, spmmScratch: usize, sums: usize,
+  scratch: usize, spmmScratch: usize, sums: usize, l1Weights: usize,
 ): void {
   P = p; NB = nb; M = m;
   isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
@@ -108,6 +109,7 @@ export function admmConfigure(
   pScratch = scratch;
   pSpmmScratch = spmmScratch;
   pSums = sums;
+  pL1Weights = l1Weights;
   useCg = false;
   cgIterations = 0;
 }
@@ -225,7 +227,7 @@ export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): vo
       pZ, pU1, pY, pV, pMask, pB, stats, slabSums(s, SUM_W1));
   }
   const tau = <f32>(1.0 / rho);
-  for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE);
+  for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE, pL1Weights);
 }
 
 /**

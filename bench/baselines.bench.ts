@@ -1,6 +1,10 @@
 // Net-Trim (and Net-Trim + the refit on the support) against SparseGPT, Wanda and magnitude
 // pruning at equal per-layer nonzeros (issue 11).
 // Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
+//      [-- --reweight 1,3] (each row again with that many reweighting rounds; --sweep reweight:
+//      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
+//      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
+//      [-- --tag name] (added to the results file's name)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
 // calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
 // full: parallel and cascade gains spanning ~60% to ~5% kept) is followed by the three baselines
@@ -19,7 +23,13 @@ function argument(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const sweep = argument("sweep") ?? "quick";
-if (sweep !== "quick" && sweep !== "full") throw new Error(`--sweep: expected quick or full, received ${sweep}`);
+if (sweep !== "quick" && sweep !== "full" && sweep !== "reweight") throw new Error(`--sweep: expected quick, full or reweight, received ${sweep}`);
+// Reweighting rounds to run each row with besides the plain solve (0).
+const reweightRounds = [
+  ...(process.argv.includes("--skip-plain") ? [] : [0]), // --skip-plain: the reweighted rows only
+  ...(argument("reweight") ?? "").split(",").filter((x) => x !== "").map(Number),
+];
+const delta = argument("delta") === undefined ? undefined : Number(argument("delta"));
 const P = Number(argument("samples") ?? 8000);
 const modelNames = (argument("models") ?? "nodropout,dropout").split(",");
 
@@ -30,10 +40,17 @@ const MODELS: Record<string, string> = {
 const SWEEPS: Record<string, { parallel: number[]; cascade: number[] }> = {
   quick: { parallel: [0.1], cascade: [0.05] },
   full: { parallel: [0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.85], cascade: [0.01, 0.03, 0.1, 0.2, 0.4] },
+  reweight: { parallel: [0.1, 0.2], cascade: [] },
 };
+const gainList = (name: string) => (argument(name) ?? "").split(",").filter((x) => x !== "").map(Number);
+if (argument("gains") !== undefined || argument("cascade-gains") !== undefined) {
+  SWEEPS[sweep] = { parallel: gainList("gains"), cascade: gainList("cascade-gains") };
+}
+const withRounds = (label: string, options: NetworkOptions): [string, NetworkOptions][] => reweightRounds.map((rounds) =>
+  rounds === 0 ? [label, options] : [`${label} rw=${rounds}`, { ...options, layerOptions: { reweight: { rounds, delta } } }]);
 const configs: [string, NetworkOptions][] = [
-  ...SWEEPS[sweep].parallel.map((g) => [`parallel g=${g}`, { mode: "parallel", epsilonGain: g }] as [string, NetworkOptions]),
-  ...SWEEPS[sweep].cascade.map((g) => [`cascade g=${g}`, { mode: "cascade", epsilonGain: g }] as [string, NetworkOptions]),
+  ...SWEEPS[sweep].parallel.flatMap((g) => withRounds(`parallel g=${g}`, { mode: "parallel", epsilonGain: g })),
+  ...SWEEPS[sweep].cascade.flatMap((g) => withRounds(`cascade g=${g}`, { mode: "cascade", epsilonGain: g })),
 ];
 
 interface Comparison {
@@ -44,7 +61,7 @@ interface Comparison {
   sparseGpt: PrunedRow;
   wanda: PrunedRow;
   magnitude: PrunedRow;
-  layers: { name: string; status: string; nnzAfter: number; parameters: number; relativeError: number; iterations: number; timeMs: number }[];
+  layers: { name: string; status: string; nnzAfter: number; parameters: number; relativeError: number; iterations: number; timeMs: number; reweightNnz?: number[] }[];
 }
 
 const points = (a: number) => 100 * a;
@@ -63,7 +80,10 @@ for (const model of modelNames) {
     rows.push(netTrim, refit, sparseGpt, wanda, magnitude);
     comparisons.push({
       model, label, netTrim, refit, sparseGpt, wanda, magnitude,
-      layers: result.layers.map((l) => ({ name: l.name, status: l.status, nnzAfter: l.nnzAfter, parameters: l.parameters, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs })),
+      layers: result.layers.map((l) => ({
+        name: l.name, status: l.status, nnzAfter: l.nnzAfter, parameters: l.parameters, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
+        ...(l.info.reweight ? { reweightNnz: l.info.reweight.rounds.map((r) => r.nnz) } : {}),
+      })),
     });
     console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s`);
   }
@@ -106,6 +126,11 @@ for (const [method, rows] of Object.entries(verdicts)) {
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 // A run on one model only gets its own file, so that the two halves of a sweep can run apart.
 const only = modelNames.length === 1 ? `-${modelNames[0]}` : "";
-const file = new URL(`./results/baselines-${sweep}${only}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, samples: P, sweep, originalAccuracy: originals, comparisons, verdicts, overall }, null, 2));
+// --tag names a run apart from others of the same sweep and day.
+const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
+const file = new URL(`./results/baselines-${sweep}${only}${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: P, sweep, reweightRounds, delta: delta ?? "default",
+  originalAccuracy: originals, comparisons, verdicts, overall,
+}, null, 2));
 console.log(`\nwrote ${file.pathname}`);

@@ -21,7 +21,12 @@ export const DEFAULTS = {
   // One thread: a threaded solve starts workers (tens of ms) and wants the cores pruneNetwork's
   // pool, or the page, may be using; ask for more where one big layer is the whole job.
   threads: 1 as number | "auto",
+  // Reweighted ℓ1 (options.reweight, off unless asked): δ relative to the mean |w| of the nonzeros.
+  reweightDelta: 0.1,
 } as const;
+
+/** The most reweighting rounds one solve may ask for. */
+export const REWEIGHT_MAX_ROUNDS = 20;
 
 /** Products skip zero inputs when at least this fraction of the input (bias column included) is zero. */
 export const SPARSE_INPUT_MIN_ZERO_FRACTION = 0.5;

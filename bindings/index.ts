@@ -8,16 +8,17 @@ export { matrix, tensor } from "./matrix.ts";
 export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
 export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
 export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
-export { DEFAULTS, LIMITS } from "./defaults.ts";
+export { DEFAULTS, LIMITS, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
 export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
+  ReweightOptions, ReweightInfo, ReweightRound,
 } from "./types.ts";
 
 // Networks: the format-neutral type, the drivers, the forward pass, the baselines (magnitude, Wanda, SparseGPT).
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
-  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee,
+  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee, KeepSearch,
   LayerRefit, RefitSummary,
 } from "./network/types.ts";
 export { forward } from "./network/forward.ts";

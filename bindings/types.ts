@@ -96,6 +96,44 @@ export interface LayerOptions {
    * for any count.
    */
   threads?: number | "auto";
+  /**
+   * Iteratively reweighted ℓ1: after the plain solve, `rounds` more solves of the same program
+   * with the objective Σ c|w|, c = κ/(|w| + δ) from the previous round's weights (warm-started
+   * from its weights and duals); δ = `delta` × the mean |w| of the previous round's nonzeros
+   * (default DEFAULTS.reweightDelta). Same budget, fewer weights. Dense layers only (not
+   * pruneConvLayer). info.reweight reports every round.
+   */
+  reweight?: ReweightOptions;
+}
+
+export interface ReweightOptions {
+  /** Reweighting rounds after the plain ℓ1 solve: an integer 0–20 (0: none). */
+  rounds: number;
+  /** δ relative to the mean |w| of the previous round's nonzeros: a number > 0. */
+  delta?: number;
+}
+
+/** One solve of a reweighted run (round 0: the plain ℓ1 program). */
+export interface ReweightRound {
+  status: SolveStatus;
+  iterations: number;
+  /** Nonzeros of this round's weights (bias included). */
+  nnz: number;
+  /** ‖W‖₁ + ‖b‖₁/u and this round's own objective Σ c|W̄| (equal in round 0). */
+  l1Norm: number;
+  objective: number;
+  /** Certified lower bound on this round's program (its weights c). */
+  lowerBound: number;
+  /** ‖act(ŴᵀX + b) − Y‖_F / ‖Y‖_F of this round's weights. */
+  relativeOutputError: number;
+  /** The absolute δ this round's weights c used (0 in round 0). */
+  delta: number;
+}
+
+export interface ReweightInfo {
+  rounds: ReweightRound[];
+  /** The round whose weights are returned: the sparsest that met the budget. */
+  returned: number;
 }
 
 export interface ProgressInfo {
@@ -163,6 +201,12 @@ export interface LayerInfo {
   linearForm: "samples" | "reduced";
   /** Fraction of zero entries in the input. */
   inputZeroFraction: number;
+  /**
+   * With options.reweight: every round, and which one is returned. lowerBound, optimalityGap and
+   * relativeGap then certify the returned round's weighted program (objective Σ c|W̄| =
+   * rounds[returned].objective), not the plain ‖W‖₁ (l1Norm); iterations and solveMs add up all rounds.
+   */
+  reweight?: ReweightInfo;
 }
 
 export interface LayerResult {

@@ -3,6 +3,7 @@
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
 import { DEFAULTS, LIMITS } from "./defaults.ts";
 import { boundedInteger, checkOptionNames, checkSignal } from "./option-checks.ts";
+import { resolveReweight } from "./validate-reweight.ts";
 import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
 import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 
@@ -11,6 +12,7 @@ export const LAYER_OPTION_NAMES: readonly string[] = [
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
   "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "threads",
+  "reweight",
 ];
 
 /** Reads a MatrixInput into f32 row-major, checking shape and finiteness. */
@@ -173,6 +175,7 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
     sparseInput,
     linearForm,
     threads: threads as number | "auto",
+    reweight: resolveReweight(o.reweight),
   };
 }
 

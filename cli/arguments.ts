@@ -25,12 +25,22 @@ Options:
                              cascade: layers in order on the pruned network's output
   --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
                              or one per (prunable) layer, e.g. 0.02,0.05,0.1
-  --sparsity <d>[,...]       instead of a budget: the fraction of each layer's weights to KEEP,
+  --keep <f>                 instead of a budget: the fraction of ALL the network's weights to
+                             keep, e.g. 0.1 (or 10%), met by one gain for every layer (a search:
+                             several runs; Dense chains only)
+  --keep-per-layer <d>[,...] instead of a budget: the fraction of each layer's weights to keep,
                              e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
+  --sparsity                 refused: ambiguous (it meant the fraction kept here; other pruners
+                             read sparsity 0.9 as 90% zeros): use --keep or --keep-per-layer
   --refit                    after pruning, refit each layer's kept weights by least squares
                              toward the original network's signals (zeros stay zeros; the
                              Theorem 1/2 bound is then that of the weights before the refit;
                              Dense chains only)
+  --reweight <rounds>        iteratively reweighted l1: after each layer's solve, <rounds> more
+                             solves (0-20) weighting each weight by 1/(|w| + delta), warm-started:
+                             fewer weights at the same budget (Dense chains only)
+  --reweight-delta <d>       delta of --reweight relative to the mean |w| of the kept weights
+                             (default 0.1)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)
   --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
   --max-iter <n>             iteration cap per layer solve (default 2000)
@@ -66,12 +76,16 @@ const OPTIONS = {
   mode: { type: "string" },
   "epsilon-gain": { type: "string" },
   sparsity: { type: "string" },
+  keep: { type: "string" },
+  "keep-per-layer": { type: "string" },
   gamma: { type: "string" },
   kappa: { type: "string" },
   "max-iter": { type: "string" },
   workers: { type: "string" },
   samples: { type: "string" },
   refit: { type: "boolean" },
+  reweight: { type: "string" },
+  "reweight-delta": { type: "string" },
   force: { type: "boolean" },
   "sparse-initializers": { type: "boolean" },
   compact: { type: "boolean" },

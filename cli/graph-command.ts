@@ -44,7 +44,7 @@ interface GraphFlags {
 
 export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
   if (flags.density !== undefined) {
-    throw new UsageError("--sparsity: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
+    throw new UsageError("--keep-per-layer: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
   }
   const prunable = job.graph.nodes.filter((n) => n.op === "dense" || n.op === "conv2d" || n.op === "depthwiseConv2d").map((n) => n.name);
   const gains = flags.epsilonGain === undefined ? undefined : [flags.epsilonGain].flat();

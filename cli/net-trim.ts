@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  encodeCompact, LIMITS, masksToJson, NetTrimError, writeLayersModel,
+  DEFAULTS, encodeCompact, LIMITS, masksToJson, NetTrimError, REWEIGHT_MAX_ROUNDS, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
@@ -37,18 +37,24 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
 
   const mode = (values.mode ?? "parallel") as PruneMode;
   if (mode !== "parallel" && mode !== "cascade") throw new UsageError(`--mode: expected parallel or cascade, received ${JSON.stringify(values.mode)}`);
-  if (values["epsilon-gain"] !== undefined && values.sparsity !== undefined) {
-    throw new UsageError("--sparsity: expected either --epsilon-gain or --sparsity, received both");
+  if (values.sparsity !== undefined) {
+    const v = values.sparsity;
+    throw new UsageError(`--sparsity: refused as ambiguous (here it meant the fraction of weights KEPT; other pruners read sparsity 0.9 as 90% zeros): write --keep-per-layer ${v} to keep ${v} of each layer's weights, or --keep ${v} to keep ${v} of all weights`);
   }
+  const budgets = (["epsilon-gain", "keep", "keep-per-layer"] as const).filter((f) => values[f] !== undefined);
+  if (budgets.length > 1) throw new UsageError(`--${budgets[1]}: expected one of --epsilon-gain, --keep, --keep-per-layer, received --${budgets.join(" and --")}`);
   const epsilonGain = values["epsilon-gain"] === undefined ? undefined
     : parseList("epsilon-gain", values["epsilon-gain"], "a number ≥ 0", (x) => x >= 0);
-  const density = values.sparsity === undefined ? undefined
-    : parseList("sparsity", values.sparsity, "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
+  const density = values["keep-per-layer"] === undefined ? undefined
+    : parseList("keep-per-layer", values["keep-per-layer"], "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
+  const keep = values.keep === undefined ? undefined
+    : parseNumber("keep", values.keep, "a fraction of all weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
   const gamma = values.gamma === undefined ? undefined : parseNumber("gamma", values.gamma, "a number ≥ 1", (x) => x >= 1);
   const kappa = values.kappa === undefined ? undefined : parseNumber("kappa", values.kappa, "a number in (0, 1]", (x) => x > 0 && x <= 1);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], `an integer from 1 to ${LIMITS.maxIter}`, integer(1, LIMITS.maxIter));
   const workersArg = values.workers === undefined ? undefined : parseNumber("workers", values.workers, `an integer from 0 to ${LIMITS.workers}`, integer(0, LIMITS.workers));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
+  const reweight = reweightOf(values.reweight, values["reweight-delta"]);
   if (mode !== "cascade" && (gamma !== undefined || kappa !== undefined)) {
     throw new UsageError(`--${gamma !== undefined ? "gamma" : "kappa"}: only used with --mode cascade, received --mode ${mode}`);
   }
@@ -81,6 +87,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const refit = values.refit === true;
   if (source.kind === "graph") {
     if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
+    if (reweight) throw new UsageError("--reweight: only for chains of Dense layers, received a model graph");
+    if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
@@ -101,7 +109,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   checkFinite(calib, calibName);
   const layerNames = network.layers.map((l) => l.name).join(", ");
-  for (const [flag, v] of [["epsilon-gain", epsilonGain], ["sparsity", density]] as const) {
+  for (const [flag, v] of [["epsilon-gain", epsilonGain], ["keep-per-layer", density]] as const) {
     if (Array.isArray(v) && v.length !== L) {
       throw new UsageError(`--${flag}: expected one value or one per layer (${L}: ${layerNames}), received ${v.length} values`);
     }
@@ -113,19 +121,21 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(density !== undefined ? { density } : {}),
+    ...(keep !== undefined ? { keep } : {}),
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}),
+    ...(maxIter !== undefined || reweight ? { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight ? { reweight } : {}) } } : {}),
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
-  const budget = density !== undefined
+  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+    : density !== undefined
     ? `keeping ${[density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays on the work thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${refit ? ", then a refit on the support" : ""}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ""}${refit ? ", then a refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;
@@ -145,10 +155,11 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     calibration: { file: path.resolve(values.calibration), samples: calib.rows, features: calib.cols },
     options: {
       mode,
-      ...(density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
+      ...(keep !== undefined ? { keep } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
       refit,
+      ...(reweight ? { reweight } : {}),
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
     output: { dir: outDir, files: writtenFiles },
@@ -177,6 +188,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   } else {
     process.stdout.write(formatTable(report) + "\n");
     process.stdout.write(`wrote ${writtenFiles.map((f) => path.join(values.out!, f)).join(", ")}\n`);
+  }
+  if (result.keep && Math.abs(result.keep.keptFraction - result.keep.target) > 0.05 * result.keep.target) {
+    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, the closest of ${result.keep.probes.length} gains tried (the target is out of reach at these samples or iterations)`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {
@@ -234,3 +248,14 @@ main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => { process.exitCode = fail(e); },
 );
+
+/** --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight (undefined: none). */
+function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } | undefined {
+  if (rounds === undefined) {
+    if (delta !== undefined) throw new UsageError("--reweight-delta: only used with --reweight <rounds>, received no --reweight");
+    return undefined;
+  }
+  const r = parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
+  const d = delta === undefined ? DEFAULTS.reweightDelta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
+  return r === 0 ? undefined : { rounds: r, delta: d };
+}

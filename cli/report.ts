@@ -58,6 +58,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
     total: totalsOf(layers),
     guarantee: result.guarantee,
     ...(result.refit ? { refit: result.refit } : {}),
+    ...(result.keep ? { keep: result.keep } : {}),
     timeMs: result.timeMs,
   };
 }

@@ -1,12 +1,12 @@
 // The main job on built-in data: prune the bundled MNIST models in parallel and cascade mode and
 // print what it did, next to magnitude pruning at the same per-layer nonzeros: first the MLP
-// (models/mnist-mlp, 784-300-100-10, dropout-trained), then the CNN (models/mnist-cnn, conv layers
-// included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
+// (models/mnist-mlp, 784-300-100-10, dropout-trained; also reweighted ℓ1, and SparseGPT and Wanda
+// at the same per-layer nonzeros), then the CNN (models/mnist-cnn, conv layers included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
 // written there as a TF.js LayersModel (<dir>/cnn-parallel/, <dir>/cnn-cascade/).
 import { writeLayersModelGraph, type NetworkProgress } from "../bindings/index.ts";
 import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare } from "./cnn-report.ts";
-import { loadContext, printRows, pruneAndCompare, type PrunedRow } from "./mnist-report.ts";
+import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "./mnist-report.ts";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,6 +18,8 @@ function arg(name: string, fallback: number): number {
 const samples = arg("samples", 2000);
 const parallelGain = arg("parallel-gain", 0.05);
 const cascadeGain = arg("cascade-gain", 0.03);
+const reweightGain = arg("reweight-gain", 0.1);
+const reweightRounds = arg("reweight-rounds", 3);
 const cnnParallelGain = arg("cnn-parallel-gain", 0.05);
 const cnnCascadeGain = arg("cnn-cascade-gain", 0.2);
 const outIndex = process.argv.indexOf("--out");
@@ -38,10 +40,13 @@ const guarantees: string[] = [];
 for (const [label, options] of [
   [`parallel, gain ${parallelGain}`, { mode: "parallel" as const, epsilonGain: parallelGain }],
   [`cascade, gain ${cascadeGain}`, { mode: "cascade" as const, epsilonGain: cascadeGain }],
+  [`parallel, gain ${reweightGain}, ${reweightRounds} reweighting rounds`,
+    { mode: "parallel" as const, epsilonGain: reweightGain, layerOptions: { reweight: { rounds: reweightRounds } } }],
 ] as const) {
-  const { netTrim, magnitude, result } = await pruneAndCompare(ctx, samples, label, { ...options, onProgress: progress });
+  const { netTrim, result } = await pruneAndCompare(ctx, samples, label, { ...options, onProgress: progress });
   if (process.stderr.isTTY) process.stderr.write("\r" + " ".repeat(64) + "\r");
-  rows.push(netTrim, magnitude);
+  // SparseGPT, Wanda and magnitude pruning at the same per-layer nonzeros, with their times.
+  rows.push(netTrim, ...baselineRows(ctx, samples, label, netTrim.nnz));
   const g = result.guarantee;
   guarantees.push(`${label}: end-to-end logit error on the calibration digits ${g.measuredError.toFixed(3)} ≤ ${g.theorem} bound ${g.bound.toFixed(3)}: ${g.holds ? "holds" : "VIOLATED"}`);
   console.log(`${label}: per layer`);

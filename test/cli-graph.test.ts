@@ -84,7 +84,8 @@ describe("net-trim prune on the bundled CNN", () => {
 
   it("refuses what the graph path cannot do, by flag, before any work", async () => {
     const out = path.join(tmp, "refused");
-    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--sparsity", "0.2"]), 2, "--sparsity", "model graphs", "--epsilon-gain");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", "0.2"]), 2, "--keep-per-layer", "model graphs", "--epsilon-gain");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.2"]), 2, "--keep", "Dense layers", "--epsilon-gain");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--epsilon-gain", "0.1,0.2"]), 2,
       "--epsilon-gain", "one per prunable layer (4: conv1, conv2, fc1, logits)", "received 2");
     const wrong = path.join(tmp, "wrong.npy");

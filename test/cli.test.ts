@@ -125,7 +125,7 @@ describe("net-trim prune", () => {
     expect(printed.total.nnzAfter).toBeLessThan(printed.total.nnzBefore);
   });
 
-  it("--sparsity maps to the density target; refuses to overwrite without --force", async () => {
+  it("--keep-per-layer maps to the density target; refuses to overwrite without --force", async () => {
     // A small model for speed: the bundled model's last two layers (300-100-10), calibrated on
     // the first layer's activations.
     const dir = path.join(tmp, "small");
@@ -144,7 +144,7 @@ describe("net-trim prune", () => {
     fs.writeFileSync(calib, npy(Float64Array.from(act), 200, 300)); // float64 .npy too
 
     const out = path.join(tmp, "sparsity");
-    const args = ["prune", path.join(dir, "model.json"), "-c", calib, "-o", out, "--sparsity", "0.2,30%", "--max-iter", "300", "-q"];
+    const args = ["prune", path.join(dir, "model.json"), "-c", calib, "-o", out, "--keep-per-layer", "0.2,30%", "--max-iter", "300", "-q"];
     const r = await run(args);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
@@ -160,7 +160,7 @@ describe("net-trim prune", () => {
     const again = await run(args);
     expectOneLineError(again, 1, "model.json already exists", "--force");
     expect(fs.readFileSync(path.join(out, "model.json"), "utf8")).toBe(before);
-    const forced = await run([...args, "--force", "--sparsity", "0.1"]); // the later --sparsity wins
+    const forced = await run([...args, "--force", "--keep-per-layer", "0.1"]); // the later --keep-per-layer wins
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).options.density).toBe(0.1);
   });
@@ -188,7 +188,7 @@ describe("net-trim usage and errors", () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("net-trim prune <model.json> --calibration");
-    for (const flag of ["--mode", "--epsilon-gain", "--sparsity", "--gamma", "--kappa", "--max-iter", "--workers", "--samples", "--quiet", "--json", "--force"]) {
+    for (const flag of ["--mode", "--epsilon-gain", "--keep", "--keep-per-layer", "--sparsity", "--gamma", "--kappa", "--max-iter", "--workers", "--samples", "--quiet", "--json", "--force"]) {
       expect(help.stdout).toContain(flag);
     }
     const version = await run(["--version"]);
@@ -217,7 +217,11 @@ describe("net-trim usage and errors", () => {
     expectOneLineError(await run([...base, "--epsilon-gain", "0.02,x,0.1"]), 2, "--epsilon-gain", '"x"', "item 2");
     expectOneLineError(await run([...base, "--epsilon-gain", "0.02,0.05"]), 2, "--epsilon-gain", "one per layer (3: hidden1, hidden2, logits)", "received 2 values");
     expectOneLineError(await run([...base, "--epsilon-gain", "-0.1"]), 2, "--epsilon-gain", '"-0.1"');
-    expectOneLineError(await run([...base, "--sparsity", "1.5"]), 2, "--sparsity", "(0, 1]", '"1.5"');
+    expectOneLineError(await run([...base, "--keep-per-layer", "1.5"]), 2, "--keep-per-layer", "(0, 1]", '"1.5"');
+    expectOneLineError(await run([...base, "--keep", "0"]), 2, "--keep", "(0, 1]", '"0"');
+    // --sparsity is refused, saying which flag means what.
+    expectOneLineError(await run([...base, "--sparsity", "0.1"]), 2, "--sparsity", "ambiguous", "--keep-per-layer 0.1", "--keep 0.1");
+    expectOneLineError(await run([...base, "--keep", "0.1", "--epsilon-gain", "0.1"]), 2, "--keep", "one of --epsilon-gain, --keep, --keep-per-layer");
     expectOneLineError(await run([...base, "--max-iter", "10.5"]), 2, "--max-iter", "integer", '"10.5"');
     expectOneLineError(await run([...base, "--mode", "serial"]), 2, "--mode", "parallel or cascade", '"serial"');
     expectOneLineError(await run([...base, "--samples", "301"]), 2, "--samples", "at most 300", "301");

@@ -40,8 +40,8 @@ describe("the main job", () => {
     expect(out).toMatch(/Net-Trim parallel, gain 0\.05/);
     expect(out).toMatch(/Net-Trim cascade, gain 0\.03/);
     expect(out).toMatch(/magnitude, same nnz as parallel/);
-    // Both guarantee lines are computed and hold.
-    expect(out.match(/: holds$/gm)?.length).toBe(2);
+    // Every guarantee line (parallel, cascade, reweighted parallel) is computed and holds.
+    expect(out.match(/: holds$/gm)?.length).toBe(3);
     expect(out).not.toContain("VIOLATED");
     // Checked on the printed numbers, not on the library's verdict: in parallel mode every solved
     // layer's relative error is within its budget (gain 0.05), and at equal nonzeros Net-Trim's
@@ -54,6 +54,20 @@ describe("the main job", () => {
     const logitError = (method: RegExp) => Number(summary.find((c) => method.test(c[2] ?? ""))?.[7]);
     expect(logitError(/^Net-Trim parallel/)).toBeLessThan(logitError(/^magnitude, same nnz as parallel/));
     expect(logitError(/^Net-Trim cascade/)).toBeLessThan(logitError(/^magnitude, same nnz as cascade/));
+    // Every MLP row is followed by SparseGPT, Wanda and magnitude at its per-layer nonzeros.
+    const netTrimRows = summary.filter((c) => /^Net-Trim /.test(c[2] ?? ""));
+    expect(netTrimRows.length).toBe(3);
+    for (const row of netTrimRows) {
+      const label = row[2].slice("Net-Trim ".length);
+      for (const baseline of ["SparseGPT", "Wanda", "magnitude"]) {
+        expect(summary.find((c) => c[2] === `${baseline}, same nnz as ${label}`)?.[3]).toBe(row[3]);
+      }
+    }
+    // The reweighted run: every layer solved and within its budget (gain 0.1).
+    const reweighted = out.slice(out.indexOf("parallel, gain 0.1, 3 reweighting rounds: per layer"), out.indexOf("Whole network"));
+    const solved = reweighted.split("\n").map(cells).filter((c) => c[4] === "solved");
+    expect(solved.length).toBe(3);
+    for (const c of solved) expect(Number(c[8])).toBeLessThanOrEqual(0.1 * 1.001);
   });
 
   it("prunes the bundled CNN in both modes: kept counts and accuracy recomputed from the written models", () => {

@@ -196,6 +196,7 @@ describe("refusals", () => {
     ["a layer that cannot be pruned", { layers: ["sum"] }, "options.layers"],
     ["a budget in layerOptions", { layerOptions: { epsilon: 1 } }, "options.layerOptions.epsilon"],
     ["geometry in layerOptions", { layerOptions: { kernelSize: 3 } }, "options.layerOptions.kernelSize"],
+    ["reweighting (Dense chains only)", { layerOptions: { reweight: { rounds: 1 } } }, "options.layerOptions.reweight"],
     ["an unknown option", { density: 0.1 }, "options.density"],
     ["workers (solves run in this thread)", { workers: 2 }, "options.workers"],
   ];

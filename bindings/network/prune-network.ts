@@ -19,6 +19,7 @@ import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../ty
 import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
 import { refitNetwork } from "./refit.ts";
+import { checkKeep, searchKeep } from "./keep-search.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
 const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
@@ -34,6 +35,12 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   checkHasSamples(x.rows, "input.rows");
   if (x.cols !== network.inputSize) {
     throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);
+  }
+  if (options.keep !== undefined) {
+    // The whole-network target: a search over one gain for every layer, each probe a run.
+    const keep = checkKeep(options);
+    const { keep: _k, ...rest } = options;
+    return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneNetwork(network, input, { ...rest, epsilonGain: gain }));
   }
   const L = network.layers.length;
   const { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions } = resolveNetworkOptions(options, L);
@@ -75,6 +82,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const { epsilonGain: _g, epsilon: _e, ...fixedBase } = base;
       const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, {
         kind: fixedBase.kind, fitBias: fixedBase.fitBias, upperBound: fixedBase.upperBound, activeThreshold: fixedBase.activeThreshold, sparseInput: fixedBase.sparseInput,
+        reweight: fixedBase.reweight, // the session's engine holds the reweighting buffer
       });
       try {
         const { upperBound: _u, kind: _k, fitBias: _f, activeThreshold: _a, sparseInput: _s, ...perSolve } = fixedBase;

@@ -36,6 +36,13 @@ export interface NetworkOptions {
    * The Theorem 1/2 guarantee is then for the weights before the refit. Default false.
    */
   refit?: boolean;
+  /**
+   * A whole-network target instead of a budget: the fraction of all the network's weights and
+   * biases to keep, e.g. 0.1. One error gain for every layer, found by bisection (each probe a
+   * whole run; keep-search.ts); within `densityTolerance` of the target (relative) when reached.
+   * Not with epsilonGain or density.
+   */
+  keep?: number;
   onProgress?: (progress: NetworkProgress) => void;
   signal?: AbortSignal;
 }
@@ -109,6 +116,16 @@ export interface NetworkResult {
   refit?: RefitSummary;
   execution: NetworkExecution;
   timeMs: number;
+  /** Present with options.keep: the gain found and every probe. */
+  keep?: KeepSearch;
+}
+
+/** How options.keep was met: the target, the share of all parameters kept, the gain, the probes in order. */
+export interface KeepSearch {
+  target: number;
+  keptFraction: number;
+  gain: number;
+  probes: { gain: number; keptFraction: number }[];
 }
 
 /** The guarantee of SPEC §5: measured end-to-end error against the Theorem 1/2 bound (see guarantee.ts). */

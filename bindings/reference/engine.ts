@@ -7,7 +7,7 @@
 //   W1, U1, Y, V, Z = Xt·W3      P×M
 //   W2, W3, U2                   N̄×M
 // One iteration:
-//   W1 = Π_K(Z − U1),            W2 = S_{1/ρ}(W3 − U2)
+//   W1 = Π_K(Z − U1),            W2 = S_{c/ρ}(W3 − U2)   (c = 1, or the ℓ1 weights of reweighting)
 //   B  = α·W1 + (1−α)·Z + U1,    E  = α·W2 + (1−α)·W3 + U2
 //   W3⁺ = C̃⁻¹ (X·B + E)          (Cholesky factor of C̃ = X·Xᵀ + I, computed once)
 //   Z⁺ = Xt·W3⁺,  U1 = B − Z⁺,   U2 = E − W3⁺
@@ -31,6 +31,8 @@ interface State {
   u2: Float64Array;
   e: Float64Array;
   d: Float64Array;
+  /** Per-weight ℓ1 weights c (N̄×M), or undefined for all 1. */
+  c: Float64Array | undefined;
   stats: IterationStats;
 }
 
@@ -73,16 +75,17 @@ function updateW1(D: Design, S: State): number {
   return w1sq;
 }
 
-/** W2 = S_{1/ρ}(W3 − U2); E = α·W2 + (1−α)·W3 + U2. */
+/** W2 = S_{c/ρ}(W3 − U2); E = α·W2 + (1−α)·W3 + U2. */
 function updateW2(D: Design, S: State): void {
   const tau = 1 / S.rho;
+  const c = S.c;
   const a = S.alpha;
   const a1 = 1 - S.alpha;
   for (let i = 0; i < D.NB * D.M; i++) {
     const w3 = S.w3[i];
     const u = S.u2[i];
     const t = w3 - u;
-    const mag = Math.abs(t) - tau;
+    const mag = Math.abs(t) - (c ? tau * c[i] : tau);
     const w2 = mag > 0 ? (t > 0 ? mag : -mag) : 0;
     S.w2[i] = w2;
     S.e[i] = a * w2 + a1 * w3 + u;
@@ -202,7 +205,7 @@ function dualBound(D: Design, S: State, epsilon: number, saved?: Float64Array): 
   }
   const xl = new Float64Array(D.NB * D.M);
   productXB(D, lam, xl);
-  const t = neuronDualTerms(lam, D.y, D.hasV ? D.v : undefined, D.linear ? undefined : D.mask, xl, D.P, D.NB, D.M);
+  const t = neuronDualTerms(lam, D.y, D.hasV ? D.v : undefined, D.linear ? undefined : D.mask, xl, D.P, D.NB, D.M, S.c);
   return perNeuronDualBound(t.a, t.b, t.c, epsilon * D.s);
 }
 
@@ -233,7 +236,7 @@ export function createReferenceEngine(problem: LayerProblem, options: { skipZero
     epsilon: 0, rho: 1, alpha: 1.6,
     u1: new Float64Array(nOut), b: new Float64Array(nOut), z: new Float64Array(nOut), zNext: new Float64Array(nOut),
     w3: new Float64Array(nW), w3Next: new Float64Array(nW), w2: new Float64Array(nW), u2: new Float64Array(nW),
-    e: new Float64Array(nW), d: new Float64Array(nW),
+    e: new Float64Array(nW), d: new Float64Array(nW), c: undefined,
     stats: emptyStats(),
   };
   let saved: Float64Array = new Float64Array(nOut);
@@ -280,6 +283,9 @@ export function createReferenceEngine(problem: LayerProblem, options: { skipZero
     },
     dualBound(epsilon, source = "current") {
       return dualBound(D, S, epsilon, source === "increment" ? saved : undefined);
+    },
+    setL1Weights(c) {
+      S.c = c ? Float64Array.from(c) : undefined;
     },
     readW2() {
       return Float32Array.from(S.w2);

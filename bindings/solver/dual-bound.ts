@@ -7,6 +7,10 @@
 //                                                  b_m = ‖Λ_m,Ω‖.
 // One common scale (t_m = 1/max c) is what SPEC §8 states; maximising over t is never worse
 // and stops one badly converged neuron from dragging down the whole bound.
+//
+// Weighted ℓ1 (min Σ w_jm |W_jm|, reweighting): the dual norm of Σ w|·| is max |·|/w, so the
+// multiplier is dual feasible when t_m·c_m ≤ 1 with c_m = max_j |(X·Λᵀ)_jm| / w_jm; the same
+// g(t) then bounds the weighted program's optimum.
 
 /**
  * max over 0 ≤ t_m ≤ 1/c_m of g(t) (≥ 0: t = 0 is allowed). g is concave; at the optimum, with
@@ -50,11 +54,12 @@ export function perNeuronDualBound(a: Float64Array, b: Float64Array, c: Float64A
 
 /**
  * The per-neuron terms a, b, c from Λ ([P, M]), Y, V (undefined: 0), the Ω mask (undefined: all
- * entries, a linear layer) and D = X·Λ ([N̄, M]); all in the same (scaled) units.
+ * entries, a linear layer) and D = X·Λ ([N̄, M]); all in the same (scaled) units. `l1Weights`
+ * ([N̄, M], positive; undefined: all 1) are the weights of a weighted ℓ1 objective.
  */
 export function neuronDualTerms(
   lam: ArrayLike<number>, y: ArrayLike<number>, v: ArrayLike<number> | undefined, mask: ArrayLike<number> | undefined,
-  d: ArrayLike<number>, P: number, NB: number, M: number,
+  d: ArrayLike<number>, P: number, NB: number, M: number, l1Weights?: ArrayLike<number>,
 ): { a: Float64Array; b: Float64Array; c: Float64Array } {
   const a = new Float64Array(M), b = new Float64Array(M), c = new Float64Array(M);
   for (let p = 0; p < P; p++) {
@@ -70,6 +75,13 @@ export function neuronDualTerms(
     }
   }
   for (let m = 0; m < M; m++) b[m] = Math.sqrt(b[m]);
-  for (let j = 0; j < NB; j++) for (let m = 0; m < M; m++) c[m] = Math.max(c[m], Math.abs(d[j * M + m]));
+  for (let j = 0; j < NB; j++) {
+    for (let m = 0; m < M; m++) {
+      const dj = Math.abs(d[j * M + m]);
+      // A zero weight leaves its entry unpenalised: any d ≠ 0 there rules out every scale t_m > 0.
+      const r = l1Weights ? (dj === 0 ? 0 : dj / l1Weights[j * M + m]) : dj;
+      c[m] = Math.max(c[m], r);
+    }
+  }
   return { a, b, c };
 }

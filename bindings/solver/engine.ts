@@ -31,6 +31,11 @@ export interface LayerProblem {
    * program on the QR factor of [input | biasUnit], whose cost per iteration does not grow with P.
    */
   form: "samples" | "reduced";
+  /**
+   * Reweighted ℓ1: the engine holds per-weight ℓ1 weights c ([N+1, M], all 1 until
+   * setL1Weights) and solves min Σ c_ij |W̄_ij| under the same constraints.
+   */
+  l1Weighted?: boolean;
 }
 
 /** Sums of squares gathered on a stats iteration (scaled units). */
@@ -87,6 +92,12 @@ export interface AdmmEngine {
    * without limit.
    */
   dualBound(epsilon: number, source?: "current" | "increment"): number;
+  /**
+   * Sets the ℓ1 weights c ([N+1, M], positive; undefined: all 1) of the next solves: the soft
+   * threshold becomes c/ρ per entry and dualBound certifies min Σ c|W̄|. Present when the problem
+   * was set up with l1Weighted (engines that cannot weight the ℓ1 norm leave it out).
+   */
+  setL1Weights?(c: Float32Array | undefined): void;
   /** Copies out W2 ([N+1, M]), and the scaled duals. */
   readW2(): Float32Array;
   readDual(): { u1: Float32Array; u2: Float32Array };

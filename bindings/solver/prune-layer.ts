@@ -5,6 +5,7 @@ import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
 import { checkWeightsFit } from "./memory-check.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
+import { chooseRound, countRoundNonzeros, reweightInfo, reweightRounds, type RoundOutcome } from "./reweight.ts";
 import { createEngine } from "../wasm/create-engine.ts";
 import { getBackend, type Backend } from "../wasm/loader.ts";
 import { checkShapes, checkWarmStart, resolveOptions, toDenseF32 } from "../validate.ts";
@@ -141,6 +142,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
       biasUnit: biasUnitOf(input.data, P, N),
       designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
       form,
+      l1Weighted: o.reweight !== undefined,
     },
     ...outputStatistics(y, upper?.data, linear, o.activeThreshold),
     zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
@@ -213,32 +215,51 @@ async function solvePrepared(
   }
   const setupMs = performance.now() - t0;
   const warm = o.warmStart;
+  if (o.reweight && !engine.setL1Weights) {
+    throw new ValidationError("options.reweight", "to be set when the session is opened (its engine was set up for the plain ℓ1 program)", o.reweight);
+  }
+  engine.setL1Weights?.(undefined);
   // Below the least-squares floor no weights meet the budget (certified by the QR): solve for the
   // sparsest weights at the floor instead, and report the layer infeasible.
   const floor = engine.outputFloor;
   const belowFloor = floor !== undefined && floor > epsilon * (1 + o.feasTol);
-  const ctl = await runAdmm({
-    engine, options: o, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
-    size: engine.residualEntries ?? P * M + (N + 1) * M,
-    warmWeights: warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined,
-    warmDual: warm?.dual,
+  const solve = (warmWeights?: Float32Array, warmDual?: { rho: number; u1: Float32Array; u2: Float32Array }, timeLimitMs = o.timeLimitMs) => runAdmm({
+    engine, options: { ...o, timeLimitMs }, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
+    size: engine.residualEntries ?? P * M + (N + 1) * M, warmWeights, warmDual,
   });
-  if (ctl.status === "numerical_error") {
-    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl, setupMs, simd: engine.simd, threads: engine.threads });
+  const ctl0 = await solve(warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined, warm?.dual);
+  if (ctl0.status === "numerical_error") {
+    return failedResult(problem, base, "numerical_error", performance.now() - t0, { ctl: ctl0, setupMs, simd: engine.simd, threads: engine.threads });
   }
-  const w2 = engine.readW2();
-  const dual = engine.readDual();
-  const lowerBound = engine.dualBound(epsilon);
+  const first: RoundOutcome = {
+    ctl: ctl0, status: ctl0.status, w2: engine.readW2(), dual: engine.readDual(), c: undefined, deltaAbsolute: 0,
+    lowerBound: engine.dualBound(epsilon),
+  };
+  if (ctl0.status === "max_iter_reached") {
+    first.status = finalStatus(ctl0, Math.max(first.lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1);
+  }
+  if (belowFloor && (first.status === "solved" || first.status === "solved_inaccurate" || first.status === "max_iter_reached")) first.status = "infeasible";
+  const rounds = o.reweight
+    ? await reweightRounds(engine, first, o.reweight.rounds, o.reweight.delta, solve, () => engine.dualBound(epsilon),
+      () => o.signal?.aborted === true, o.timeLimitMs)
+    : [first];
+  const nonzeros = (w: Float32Array) => countRoundNonzeros(w, N, M, problem.fitBias);
+  const chosen = rounds[chooseRound(rounds, nonzeros)];
+  const { w2, dual, lowerBound } = chosen;
+  const ctl = { ...chosen.ctl, iterations: sum(rounds, (r) => r.ctl.iterations), solveMs: sum(rounds, (r) => r.ctl.solveMs) };
   const weights = w2.slice(0, N * M);
   // The engine's bias row is bias / biasUnit. Without a bias the ones column is zero: the bias
   // row has no effect and is returned as zeros.
   const bias = problem.fitBias ? w2.slice(N * M, (N + 1) * M).map((v) => v * problem.biasUnit) : new Float32Array(M);
   const totalMs = performance.now() - t0;
-  let status = ctl.status === "max_iter_reached"
-    ? finalStatus(ctl, Math.max(lowerBound, engine.dualBound(epsilon, "increment")), engine.leastSquares().l1)
-    : ctl.status;
-  if (belowFloor && (status === "solved" || status === "solved_inaccurate" || status === "max_iter_reached")) status = "infeasible";
+  const status = chosen.status;
   const info = buildInfo(problem, base, ctl, ctl.measure, weights, bias, belowFloor ? Infinity : lowerBound, engine, setupMs, totalMs);
+  if (o.reweight) {
+    info.reweight = reweightInfo(rounds, rounds.indexOf(chosen), problem, nonzeros);
+    const objective = info.reweight.rounds[info.reweight.returned].objective;
+    info.optimalityGap = objective - info.lowerBound;
+    info.relativeGap = objective > 0 ? info.optimalityGap / objective : 0;
+  }
   if (typeof o.threads === "number" && o.threads > info.threads && info.threadsReason === undefined) {
     info.threadsReason = "only pruneLayer runs a layer on several threads (not pruneLayerWith, sessions or pruneNetwork)";
   }
@@ -249,4 +270,10 @@ async function solvePrepared(
     info,
     dual: { rho: ctl.rho, u1: dual.u1, u2: dual.u2 },
   };
+}
+
+function sum<T>(items: T[], of: (t: T) => number): number {
+  let s = 0;
+  for (const t of items) s += of(t);
+  return s;
 }

@@ -32,4 +32,6 @@ export interface ResolvedOptions {
   sparseInput: "auto" | boolean;
   linearForm: "auto" | "samples" | "reduced";
   threads: number | "auto";
+  /** Reweighting rounds and relative δ; undefined: none. */
+  reweight: { rounds: number; delta: number } | undefined;
 }

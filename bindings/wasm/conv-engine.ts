@@ -62,6 +62,7 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, 2,
     0, 0, 0, 0, 0, 0, 0, 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0, o.sums,
+    0, // no ℓ1 weights: conv layers solve the plain ℓ1 program
   );
   const engine = loopEngine(backend, problem, o, c0);
   return wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine;

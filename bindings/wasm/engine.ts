@@ -65,7 +65,9 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0, o.sums,
+    problem.l1Weighted ? o.l1Weights : 0,
   ];
+  if (problem.l1Weighted) f32(o.l1Weights, NB * M).fill(1);
   ex.admmConfigure(...configure);
   return { engine: loopEngine(backend, problem, o, c0), offsets: o, configure };
 }
@@ -155,9 +157,16 @@ export function loopEngine(backend: Backend, problem: LayerProblem, o: Record<st
       ex.productXB(lam, o.d);
       const mask = new Uint8Array(memory.buffer, o.mask, P * M);
       const terms = neuronDualTerms(f32(lam, P * M), f32(o.y, P * M), problem.upperBound ? f32(o.v, P * M) : undefined,
-        problem.linear ? undefined : mask, f32(o.d, NB * M), P, NB, M);
+        problem.linear ? undefined : mask, f32(o.d, NB * M), P, NB, M, problem.l1Weighted ? f32(o.l1Weights, NB * M) : undefined);
       return perNeuronDualBound(terms.a, terms.b, terms.c, epsilon * s);
     },
+    ...(problem.l1Weighted ? {
+      setL1Weights(c: Float32Array | undefined) {
+        const into = f32(o.l1Weights, NB * M);
+        if (c) into.set(c);
+        else into.fill(1);
+      },
+    } : {}),
     readW2() {
       return f32(at.w2(), NB * M).slice();
     },

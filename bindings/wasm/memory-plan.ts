@@ -30,6 +30,8 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
     scratch: gemmScratch, sums,
+    // Reweighted ℓ1 only: the per-weight ℓ1 weights c (threshold c/ρ).
+    l1Weights: problem.l1Weighted ? w : 0,
   };
   if (problem.sparse) {
     Object.assign(sizes, {
@@ -53,12 +55,13 @@ export function layout(base: number, sizes: Record<string, number>): Plan {
 /**
  * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
  * checking a whole network before any work): dense products assumed (the CSR copies are then
- * absent but the dense ones are always there), fixed scratch sizes of the kernels, 1 MiB for the
- * module's own data.
+ * absent but the dense ones are always there), the ℓ1 weights of reweighting included, fixed
+ * scratch sizes of the kernels, 1 MiB for the module's own data.
  */
 export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
   const problem = {
     P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1), form: "samples",
+    l1Weighted: true, // counted whether or not the solve reweights: an upper estimate
   } as unknown as LayerProblem;
   const gemmScratch = 2 * 1024 * 1024;
   const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96, Math.ceil(Math.max(P, N + 1) / 16) * 88);

@@ -70,7 +70,7 @@ export function createReducedEngine(backend: Backend, problem: LayerProblem): Ad
   const inner = createWasmEngine(backend, {
     P: n, N: n, M, input: r, output: t, upperBound: undefined, linear: true,
     activeThreshold: problem.activeThreshold, sparse: false, fitBias: false,
-    biasUnit: biasUnitOf(r, n, n), designNonzeros: nonzeros, form: "samples",
+    biasUnit: biasUnitOf(r, n, n), designNonzeros: nonzeros, form: "samples", l1Weighted: problem.l1Weighted,
   });
   const reducedBudget = (epsilon: number) => Math.sqrt(Math.max(epsilon * epsilon - floorSquared, 0));
   return {
@@ -99,6 +99,14 @@ export function createReducedEngine(backend: Backend, problem: LayerProblem): Ad
     leastSquares: () => inner.leastSquares(),
     saveDual: () => inner.saveDual(),
     dualBound: (epsilon, source) => inner.dualBound(reducedBudget(epsilon), source),
+    ...(inner.setL1Weights ? {
+      setL1Weights(c: Float32Array | undefined) {
+        // The inner engine's own bias row multiplies zeros: its weight (1) does not matter.
+        const all = new Float32Array((n + 1) * M).fill(1);
+        if (c) all.set(c);
+        inner.setL1Weights!(all);
+      },
+    } : {}),
     readW2: () => inner.readW2().slice(0, n * M),
     readDual: () => inner.readDual(),
     dispose: () => inner.dispose(),

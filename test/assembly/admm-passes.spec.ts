@@ -118,7 +118,7 @@ describe("ADMM elementwise passes", () => {
       const i0 = STARTS[si], n = i0 + SIZES[t];
       const w3 = buf(n), u = buf(n), w2 = buf(n), e = buf(n), d = buf(n), d0 = allocF32(n + 1);
       memory.copy(d0, d, <usize>(n + 1) * 4);
-      weightPass(<usize>i0, <usize>n, tau, a, a1, w3, u, w2, e);
+      weightPass(<usize>i0, <usize>n, tau, a, a1, w3, u, w2, e, 0);
       addPass(<usize>i0, <usize>n, e, d);
       let ok = getF32(w2, n) == GUARD && getF32(e, n) == GUARD && getF32(d, n) == GUARD;
       for (let i = i0; i < n; i++) {
@@ -127,6 +127,27 @@ describe("ADMM elementwise passes", () => {
         const s: f32 = mag > 0 ? (tt > 0 ? mag : -mag) : 0;
         const ei = a * s + a1 * getF32(w3, i) + getF32(u, i);
         ok = ok && getF32(w2, i) == s && getF32(e, i) == ei && getF32(d, i) == getF32(d0, i) + ei;
+      }
+      expect(ok).toBe(true);
+    }
+  });
+
+  test("weightPass with ℓ1 weights c: W2 = S_{τ·c}(W3 − U2) per entry (τ·c an f32 product)", () => {
+    const tau: f32 = 0.3, a: f32 = 1.6, a1: f32 = -0.6;
+    for (let si = 0; si < STARTS.length; si++) for (let t = 0; t < SIZES.length; t++) {
+      reseed(<u32>(83 + t + si * 13));
+      const i0 = STARTS[si], n = i0 + SIZES[t];
+      const w3 = buf(n), u = buf(n), w2 = buf(n), e = buf(n), c = allocF32(n + 1);
+      // Weights from 2⁻⁶ to 2⁶ (and one 0: no shrinkage), so entries on both sides of the threshold.
+      for (let i = 0; i < n; i++) setF32(c, i, i == 1 ? 0 : <f32>Math.pow(2, <f64>((i * 5) % 13 - 6)));
+      weightPass(<usize>i0, <usize>n, tau, a, a1, w3, u, w2, e, c);
+      let ok = getF32(w2, n) == GUARD && getF32(e, n) == GUARD;
+      for (let i = i0; i < n; i++) {
+        const tt = getF32(w3, i) - getF32(u, i);
+        const th: f32 = tau * getF32(c, i);
+        const mag = Mathf.abs(tt) - th;
+        const s: f32 = mag > 0 ? (tt > 0 ? mag : -mag) : 0;
+        ok = ok && getF32(w2, i) == s && getF32(e, i) == a * s + a1 * getF32(w3, i) + getF32(u, i);
       }
       expect(ok).toBe(true);
     }

@@ -1,20 +1,22 @@
 // An independent oracle for ε > 0: the primal-dual hybrid gradient method (Chambolle–Pock) in
 // float64, on the same program as the library but sharing none of its code or algorithm:
-//   min ‖W̄‖₁  s.t.  X̄·W̄ ∈ K,   X̄ = [input | u·1] (P×N̄), W̄ = [W; b/u] (N̄×M),
+//   min ‖W̄‖₁ (or Σ c|W̄| with l1Weights c)  s.t.  X̄·W̄ ∈ K,   X̄ = [input | u·1] (P×N̄), W̄ = [W; b/u] (N̄×M),
 //   K = {Z : ‖(Z − Y)_Ω‖_F ≤ ε, Z_{Ω^c} ≤ V}   (linear: ‖Z − Y‖_F ≤ ε).
-// x ← soft(x − τ·X̄ᵀy, τ);  y ← v − σ·Π_K(v/σ) with v = y + σ·X̄(2x⁺ − x);  τσ‖X̄‖² < 1.
+// x ← soft(x − τ·X̄ᵀy, τ·c);  y ← v − σ·Π_K(v/σ) with v = y + σ·X̄(2x⁺ − x);  τσ‖X̄‖² < 1.
 import { biasUnit, spectralNorm } from "./problems.ts";
 
 export interface PdhgProblem {
   P: number; N: number; M: number;
   input: ArrayLike<number>; output: ArrayLike<number>;
   epsilon: number; linear: boolean; upperBound?: ArrayLike<number>;
+  /** Per-weight ℓ1 weights c ([N+1, M], bias row last); all 1 when absent. */
+  l1Weights?: ArrayLike<number>;
 }
 
 export interface PdhgResult {
   weights: Float64Array; // [N, M]
   bias: Float64Array; // [M]
-  /** ‖W‖₁ + ‖b‖₁/u */
+  /** ‖W‖₁ + ‖b‖₁/u, or Σ c|W̄| with l1Weights */
   objective: number;
 }
 
@@ -42,7 +44,8 @@ export function pdhg(pr: PdhgProblem, iterations: number): PdhgResult {
         for (let p = 0; p < P; p++) g += a[p * NB + j] * dual[p * M + m];
         const old = x[j * M + m];
         const t = old - tau * g;
-        const next = Math.sign(t) * Math.max(Math.abs(t) - tau, 0);
+        const c = pr.l1Weights ? pr.l1Weights[j * M + m] : 1;
+        const next = Math.sign(t) * Math.max(Math.abs(t) - tau * c, 0);
         x[j * M + m] = next;
         xbar[j * M + m] = 2 * next - old;
       }
@@ -68,7 +71,6 @@ export function pdhg(pr: PdhgProblem, iterations: number): PdhgResult {
   const weights = x.slice(0, N * M);
   const bias = x.slice(N * M).map((b) => b * u);
   let objective = 0;
-  for (const w of weights) objective += Math.abs(w);
-  for (const b of bias) objective += Math.abs(b) / u;
+  for (let i = 0; i < x.length; i++) objective += (pr.l1Weights ? pr.l1Weights[i] : 1) * Math.abs(x[i]);
   return { weights, bias, objective };
 }

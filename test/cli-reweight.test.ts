@@ -1,0 +1,85 @@
+// net-trim prune --reweight and --keep (issue 11) from the command line (bundled MNIST model):
+// fewer nonzeros than the plain run, every round in report.json, the written model's nonzeros
+// recomputed here; the whole-network share of --keep counted on the written model; bad values
+// and model graphs refused with exit code 2.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
+import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
+import { readLayersModelDir } from "../bindings/node/files.ts";
+
+const MODEL = path.join(ROOT, "models", "mnist-mlp", "model.json");
+const CNN = path.join(ROOT, "models", "mnist-cnn", "model.json");
+const SAMPLES = 100;
+
+let tmp: string;
+let calibJson: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-cli-reweight-"));
+  const calibration = loadMnist().trainX.slice(0, SAMPLES * PIXELS);
+  calibJson = path.join(tmp, "calib.json");
+  fs.writeFileSync(calibJson, JSON.stringify(Array.from({ length: SAMPLES }, (_, r) => Array.from(calibration.subarray(r * PIXELS, (r + 1) * PIXELS)))));
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("net-trim prune --reweight", () => {
+  it("fewer nonzeros than the plain run, every round reported, the written model as reported", async () => {
+    const common = ["-c", calibJson, "--epsilon-gain", "0.1", "--workers", "0", "--json"];
+    const plain = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "plain")]);
+    const r = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "rw"), "--reweight", "2", "--reweight-delta", "0.2"]);
+    expect(plain.code).toBe(0);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout), before = JSON.parse(plain.stdout);
+    expect(report.options.reweight).toEqual({ rounds: 2, delta: 0.2 });
+    expect(before.options.reweight).toBeUndefined();
+    expect(report.total.nnzAfter).toBeLessThan(before.total.nnzAfter);
+    const written = readLayersModelDir(path.join(tmp, "rw", "model.json")).network;
+    report.layers.forEach((l: { nnzAfter: number; info: { reweight: { rounds: { nnz: number }[]; returned: number } } }, i: number) => {
+      expect(l.info.reweight.rounds.length).toBe(3);
+      expect(l.info.reweight.rounds[l.info.reweight.returned].nnz).toBe(l.nnzAfter);
+      const layer = written.layers[i];
+      const nnz = [...layer.kernel, ...layer.bias].filter((v) => v !== 0).length;
+      expect(nnz).toBe(l.nnzAfter);
+    });
+  });
+
+  it.each([
+    [["--reweight=-1"], "--reweight: expected an integer from 0 to 20"],
+    [["--reweight", "21"], "--reweight: expected an integer from 0 to 20"],
+    [["--reweight", "1.5"], "--reweight: expected an integer from 0 to 20"],
+    [["--reweight", "2", "--reweight-delta", "0"], "--reweight-delta: expected a number > 0"],
+    [["--reweight-delta", "0.1"], "--reweight-delta: only used with --reweight"],
+  ])("%j is refused: %s", async (args, message) => {
+    const r = await run(["prune", MODEL, "-c", calibJson, "-o", path.join(tmp, "bad"), ...args]);
+    expectOneLineError(r, 2, message);
+  });
+
+  it("is refused on a model graph", async () => {
+    const r = await run(["prune", CNN, "-c", calibJson, "-o", path.join(tmp, "cnn"), "--reweight", "1"]);
+    expectOneLineError(r, 2, "--reweight: only for chains of Dense layers");
+  });
+});
+
+describe("net-trim prune --keep", () => {
+  it("keeps the asked share of all weights (within 5%), counted on the written model", async () => {
+    const out = path.join(tmp, "keep");
+    const r = await run(["prune", MODEL, "-c", calibJson, "-o", out, "--keep", "5%", "--max-iter", "300", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    // 100 samples against 784 inputs: the first layer keeps at most ~100 per neuron, so the share is small.
+    expect(report.options.keep).toBe(0.05);
+    expect(report.options.epsilonGain).toBeUndefined();
+    const written = readLayersModelDir(path.join(out, "model.json")).network;
+    let nnz = 0, all = 0;
+    for (const l of written.layers) {
+      nnz += [...l.kernel, ...l.bias].filter((v) => v !== 0).length;
+      all += l.kernel.length + l.bias.length;
+    }
+    expect(Math.abs(nnz / all - 0.05)).toBeLessThanOrEqual(0.05 * 0.05);
+    expect(report.keep.keptFraction).toBeCloseTo(nnz / all, 12);
+    expect(report.keep.probes.length).toBeGreaterThan(1);
+  }, 300_000); // several whole runs (the search's probes)
+});
+
