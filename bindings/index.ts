@@ -66,3 +66,4 @@ export { onnxToGraphLayout, graphToOnnxLayout } from "./formats/onnx/layouts.ts"
 export type {
   OnnxSource, OnnxReadOptions, OnnxWriteOptions, OnnxValueInfo, ValueLayout, WeightBinding, TensorSlot,
 } from "./formats/onnx/types.ts";
+export { createRuntime, type RuntimeOptions, type SparseRuntime, type RuntimeLayer } from "./runtime/create-runtime.ts";

@@ -1,0 +1,19 @@
+// Which kernel a layer runs: sparse (CSR scatter, zero inputs skipped) below a density threshold,
+// dense SIMD above it. The thresholds are constants measured once on this build by
+// `npm run bench:runtime` ("break-even" table: random layers, inputs with no zeros, batch 1, 16
+// and 256, the density at which both kernels take the same time, the smallest over the batches),
+// not timed at run time: the choice, and so the output bits, never depends on the machine's load.
+
+/** Kernel density (nonzeros / weights) below which a Dense layer runs sparse. */
+export const DENSE_BREAK_EVEN = 0.3;
+/** Kernel density below which a Conv2D layer runs sparse. */
+export const CONV_BREAK_EVEN = 0.3;
+
+export type KernelChoice = "auto" | "sparse" | "dense";
+
+/** The kernel a Dense/Conv2D layer of this density runs (DepthwiseConv2D always runs sparse). */
+export function chooseKernel(op: "dense" | "conv2d" | "depthwiseConv2d", density: number, wanted: KernelChoice): "sparse" | "dense" {
+  if (op === "depthwiseConv2d") return "sparse";
+  if (wanted !== "auto") return wanted;
+  return density < (op === "dense" ? DENSE_BREAK_EVEN : CONV_BREAK_EVEN) ? "sparse" : "dense";
+}

@@ -1,0 +1,81 @@
+// Lays out each Dense/conv node's weights once in the runtime's memory: as the CSR of the kernel's
+// rows (inputs or conv taps; values, output byte offsets, row pointers) or as a dense [rows][m4]
+// block (m4 = outputs rounded up to 4, zero padded), plus the bias [m4]. Sizes are known before
+// anything is written, so the memory needed is checked first.
+import { chooseKernel, type KernelChoice } from "./break-even.ts";
+import type { PrunableNode } from "../network/graph/types.ts";
+
+/** One prunable node's weights in wasm memory (byte addresses relative to the weights' base until placed). */
+export interface PackedLayer {
+  node: PrunableNode;
+  kernel: "sparse" | "dense";
+  /** Kernel rows (Dense inputs, or kh·kw·inC conv taps) and outputs per row's product. */
+  rows: number;
+  outputs: number;
+  nonzeros: number;
+  density: number;
+  bytes: number;
+  /** Byte addresses, set by writePacked. */
+  rowPtr: number; offsets: number; vals: number; dense: number; bias: number;
+}
+
+const up4 = (x: number) => (x + 3) & ~3;
+const align16 = (x: number) => (x + 15) & ~15;
+
+function countNonzeros(a: Float32Array): number {
+  let k = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) k++;
+  return k;
+}
+
+/** The layout of `node` (sizes only): its kernel choice and bytes. */
+export function planLayer(node: PrunableNode, wanted: KernelChoice): PackedLayer {
+  const outputs = node.op === "dense" ? node.units : node.op === "conv2d" ? node.filters : node.shape[2];
+  const rows = node.op === "depthwiseConv2d" ? node.kernel.length / node.depthMultiplier : node.kernel.length / outputs;
+  const nonzeros = countNonzeros(node.kernel);
+  const density = node.kernel.length === 0 ? 0 : nonzeros / node.kernel.length;
+  const kernel = chooseKernel(node.op, density, wanted);
+  const weightBytes = kernel === "sparse"
+    ? align16((rows + 1) * 4) + align16(nonzeros * 4) * 2
+    : align16(rows * up4(outputs) * 4);
+  const bytes = weightBytes + align16(up4(outputs) * 4);
+  return { node, kernel, rows, outputs, nonzeros, density, bytes, rowPtr: 0, offsets: 0, vals: 0, dense: 0, bias: 0 };
+}
+
+/** Writes `layer` at byte address `at` of `memory` (which must hold layer.bytes from there). */
+export function writePacked(layer: PackedLayer, memory: ArrayBuffer, at: number): void {
+  const { node, rows, outputs, nonzeros } = layer;
+  const k = node.kernel;
+  let p = at;
+  if (layer.kernel === "sparse") {
+    layer.rowPtr = p; p += align16((rows + 1) * 4);
+    layer.offsets = p; p += align16(nonzeros * 4);
+    layer.vals = p; p += align16(nonzeros * 4);
+    const rowPtr = new Int32Array(memory, layer.rowPtr, rows + 1);
+    const offsets = new Int32Array(memory, layer.offsets, nonzeros);
+    const vals = new Float32Array(memory, layer.vals, nonzeros);
+    // A depthwise row (tap, c) holds the multiplier's outputs c·mult + j; other rows all outputs.
+    const perRow = node.op === "depthwiseConv2d" ? node.depthMultiplier : outputs;
+    const inC = node.op === "depthwiseConv2d" ? outputs / perRow : 1;
+    let nz = 0;
+    for (let r = 0; r < rows; r++) {
+      rowPtr[r] = nz;
+      const first = node.op === "depthwiseConv2d" ? (r % inC) * perRow : 0;
+      for (let j = 0; j < perRow; j++) {
+        const v = k[r * perRow + j];
+        if (v === 0) continue;
+        offsets[nz] = (first + j) * 4;
+        vals[nz++] = v;
+      }
+    }
+    rowPtr[rows] = nz;
+  } else {
+    layer.dense = p; p += align16(rows * up4(outputs) * 4);
+    const w = new Float32Array(memory, layer.dense, rows * up4(outputs));
+    for (let r = 0; r < rows; r++) w.set(k.subarray(r * outputs, (r + 1) * outputs), r * up4(outputs));
+  }
+  layer.bias = p;
+  const b = new Float32Array(memory, p, up4(outputs));
+  b.fill(0);
+  if (node.bias) b.set(node.bias);
+}
