@@ -2,7 +2,8 @@
 // inputs (a Dense kernel [n][m] row, or a conv tap (ky, kx, c)), each holding its nonzeros as
 // (output byte offset, value). For every nonzero input, its row is scattered into the output:
 // zero inputs (ReLU outputs, blank pixels) cost one compare, pruned weights nothing.
-// CSR arrays: rowPtr i32[rows + 1], offsets i32[nnz] (output index × 4), vals f32[nnz].
+// CSR arrays: rowPtr i32[rows + 1], offsets i32[nnz] (output index × 4), vals f32[nnz]; the bias is always given
+// (zeros when the layer has none).
 // Each output is bias + its terms in input order: deterministic.
 
 /** y[o..] += v · row `r` of the CSR (four nonzeros per step). */
@@ -24,11 +25,12 @@
   }
 }
 
-/** Sets `count` floats at `y` to the bias (or zeros when bias is 0). */
+/** Copies the bias (`count` floats) to `y`: a loop, as memory.copy calls out of the engine (slow for a few floats). */
 // @ts-ignore: decorator
 @inline function startWithBias(y: usize, bias: usize, count: i32): void {
-  if (bias != 0) memory.copy(y, bias, <usize>count * 4);
-  else memory.fill(y, 0, <usize>count * 4);
+  let j = 0;
+  for (; j + 4 <= count; j += 4) v128.store(y + <usize>j * 4, v128.load(bias + <usize>j * 4));
+  for (; j < count; j++) store<f32>(y + <usize>j * 4, load<f32>(bias + <usize>j * 4));
 }
 
 /** y [rows][m] = x [rows][n] · W + bias, W as the CSR of its n rows. */
@@ -50,32 +52,39 @@ export function sparseLayer(
 
 /**
  * Conv2D or DepthwiseConv2D over NHWC samples with the CSR of the kernel's kh·kw·c tap rows
- * (a depthwise row (tap, c) holds output channels c·multiplier + j): per output pixel, the
- * window's nonzero inputs scattered in (ky, kx, c) order. No im2col copy.
+ * (a depthwise row (tap, c) holds output channels c·multiplier + j). Input-outer, no im2col: every
+ * output pixel starts at the bias, then each nonzero input (iy, ix, c) is scattered through the
+ * taps of channel c that have nonzeros (tapStart i32[c + 1], taps i32[]: ky << 16 | kx) into the
+ * output pixels whose window holds it. Zero inputs and empty taps cost nothing.
  */
 export function sparseConv(
   rows: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, f: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
-  x: usize, rowPtr: usize, offsets: usize, vals: usize, bias: usize, y: usize,
+  x: usize, rowPtr: usize, offsets: usize, vals: usize, bias: usize, tapStart: usize, taps: usize, y: usize,
 ): void {
-  let yo = y;
+  const pixelBytes = <usize>f * 4;
   for (let p = 0; p < rows; p++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++, yo += <usize>f * 4) {
-        startWithBias(yo, bias, f);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky * dh;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx * dw;
-            if (ix < 0 || ix >= w) continue;
-            const xp = x + <usize>(((p * h + iy) * w + ix) * c) * 4;
-            const tap = (ky * kw + kx) * c;
-            for (let ci = 0; ci < c; ci++) {
-              const v = load<f32>(xp + <usize>ci * 4);
-              if (v == 0) continue;
-              scatterRow(v, tap + ci, rowPtr, offsets, vals, yo);
-            }
+    const yp = y + <usize>p * <usize>(oh * ow) * pixelBytes;
+    for (let o = 0; o < oh * ow; o++) startWithBias(yp + <usize>o * pixelBytes, bias, f);
+    let xp = x + <usize>p * <usize>(h * w * c) * 4;
+    for (let iy = 0; iy < h; iy++) {
+      for (let ix = 0; ix < w; ix++) {
+        for (let ci = 0; ci < c; ci++, xp += 4) {
+          const v = load<f32>(xp);
+          if (v == 0) continue;
+          const end = load<i32>(tapStart + <usize>ci * 4, 4);
+          for (let t = load<i32>(tapStart + <usize>ci * 4); t < end; t++) {
+            const tap = load<i32>(taps + <usize>t * 4);
+            const ky = tap >> 16, kx = tap & 0xffff;
+            const ny = iy + padTop - ky * dh;
+            if (ny < 0) continue;
+            const oy = ny / sh;
+            if (oy >= oh || oy * sh != ny) continue;
+            const nx = ix + padLeft - kx * dw;
+            if (nx < 0) continue;
+            const ox = nx / sw;
+            if (ox >= ow || ox * sw != nx) continue;
+            scatterRow(v, (ky * kw + kx) * c + ci, rowPtr, offsets, vals, yp + <usize>(oy * ow + ox) * pixelBytes);
           }
         }
       }

@@ -139,7 +139,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
           const [h, w, c] = inShape, [oh, ow, f] = n.shape;
           const [kh, kw] = n.kernelSize as Pair, [sh, sw] = n.strides as Pair, [dh, dw] = n.dilation as Pair;
           const pt = padBefore(h, kh, sh, dh, n.padding), pl = padBefore(w, kw, sw, dw, n.padding);
-          if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, out);
+          if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out);
           else k.denseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.dense, l.bias, out);
           break;
         }

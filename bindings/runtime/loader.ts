@@ -18,7 +18,7 @@ export interface RuntimeKernels {
   sparseConv(
     rows: number, h: number, w: number, c: number, oh: number, ow: number, f: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number,
-    x: number, rowPtr: number, offsets: number, vals: number, bias: number, y: number,
+    x: number, rowPtr: number, offsets: number, vals: number, bias: number, tapStart: number, taps: number, y: number,
   ): void;
   activate(p: number, count: number, kind: number): void;
   pool2d(

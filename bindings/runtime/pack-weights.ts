@@ -17,6 +17,8 @@ export interface PackedLayer {
   bytes: number;
   /** Byte addresses, set by writePacked. */
   rowPtr: number; offsets: number; vals: number; dense: number; bias: number;
+  /** Sparse convs: per input channel, its taps with nonzeros (tapStart [c + 1], taps: ky << 16 | kx). */
+  tapStart: number; taps: number;
 }
 
 const up4 = (x: number) => (x + 3) & ~3;
@@ -28,6 +30,32 @@ function countNonzeros(a: Float32Array): number {
   return k;
 }
 
+function inputChannels(node: PrunableNode): number {
+  return node.op === "dense" ? 0 : node.kernel.length / (node.kernelSize[0] * node.kernelSize[1] * (node.op === "conv2d" ? node.filters : node.depthMultiplier));
+}
+
+/** Per input channel, the (ky, kx) taps whose CSR row has nonzeros, written at `p`; returns the next free byte. */
+function writeTaps(layer: PackedLayer, memory: ArrayBuffer, p: number): number {
+  const node = layer.node as Exclude<PrunableNode, { op: "dense" }>;
+  const c = inputChannels(node), [kh, kw] = node.kernelSize;
+  const rowPtr = new Int32Array(memory, layer.rowPtr, layer.rows + 1);
+  layer.tapStart = p; p += align16((c + 1) * 4);
+  layer.taps = p; p += align16(layer.rows * 4);
+  const tapStart = new Int32Array(memory, layer.tapStart, c + 1), taps = new Int32Array(memory, layer.taps, layer.rows);
+  let t = 0;
+  for (let ci = 0; ci < c; ci++) {
+    tapStart[ci] = t;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        const r = (ky * kw + kx) * c + ci;
+        if (rowPtr[r + 1] > rowPtr[r]) taps[t++] = (ky << 16) | kx;
+      }
+    }
+  }
+  tapStart[c] = t;
+  return p;
+}
+
 /** The layout of `node` (sizes only): its kernel choice and bytes. */
 export function planLayer(node: PrunableNode, wanted: KernelChoice): PackedLayer {
   const outputs = node.op === "dense" ? node.units : node.op === "conv2d" ? node.filters : node.shape[2];
@@ -35,11 +63,12 @@ export function planLayer(node: PrunableNode, wanted: KernelChoice): PackedLayer
   const nonzeros = countNonzeros(node.kernel);
   const density = node.kernel.length === 0 ? 0 : nonzeros / node.kernel.length;
   const kernel = chooseKernel(node.op, density, wanted);
+  const tapBytes = node.op === "dense" ? 0 : align16((inputChannels(node) + 1) * 4) + align16(rows * 4);
   const weightBytes = kernel === "sparse"
-    ? align16((rows + 1) * 4) + align16(nonzeros * 4) * 2
+    ? align16((rows + 1) * 4) + align16(nonzeros * 4) * 2 + tapBytes
     : align16(rows * up4(outputs) * 4);
   const bytes = weightBytes + align16(up4(outputs) * 4);
-  return { node, kernel, rows, outputs, nonzeros, density, bytes, rowPtr: 0, offsets: 0, vals: 0, dense: 0, bias: 0 };
+  return { node, kernel, rows, outputs, nonzeros, density, bytes, rowPtr: 0, offsets: 0, vals: 0, dense: 0, bias: 0, tapStart: 0, taps: 0 };
 }
 
 /** Writes `layer` at byte address `at` of `memory` (which must hold layer.bytes from there). */
@@ -69,6 +98,7 @@ export function writePacked(layer: PackedLayer, memory: ArrayBuffer, at: number)
       }
     }
     rowPtr[rows] = nz;
+    if (node.op !== "dense") p = writeTaps(layer, memory, p);
   } else {
     layer.dense = p; p += align16(rows * up4(outputs) * 4);
     const w = new Float32Array(memory, layer.dense, rows * up4(outputs));
