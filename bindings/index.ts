@@ -67,3 +67,4 @@ export type {
   OnnxSource, OnnxReadOptions, OnnxWriteOptions, OnnxValueInfo, ValueLayout, WeightBinding, TensorSlot,
 } from "./formats/onnx/types.ts";
 export { createRuntime, type RuntimeOptions, type SparseRuntime, type RuntimeLayer } from "./runtime/create-runtime.ts";
+export { loadModel, type ModelSource, type LoadModelOptions, type LoadedModel } from "./runtime/load-model.ts";

@@ -6,10 +6,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  buildGraph, createRuntime, forwardGraph, isPrunable, magnitudePruneGraph, OutOfMemoryError, parseLayersModelGraph,
-  type GraphNodeSpec, type ModelGraph,
+  buildGraph, createRuntime, forwardGraph, graphToOnnxLayout, isPrunable, loadModel, magnitudePruneGraph, onnxToGraphLayout,
+  OutOfMemoryError, parseLayersModelGraph, ValidationError, type GraphNodeSpec, type ModelGraph,
 } from "../bindings/index.ts";
 import { loadMnist } from "../examples/mnist-data.ts";
+import { expected, fixtureBytes, loadFixtureFile } from "./helpers/onnx.ts";
 import { gaussian, rng } from "./helpers/problems.ts";
 import { relativeDeviation } from "./helpers/tfjs-models.ts";
 
@@ -192,5 +193,35 @@ describe("memory", () => {
       const rows = n.kernel.length / (n as { units: number }).units;
       expect(l.bytes).toBeLessThan(8 * nnz + 4 * rows + 4 * ((n as { units: number }).units + 3) + 64);
     }
+  });
+});
+
+describe("loadModel", () => {
+  it("a TF.js model ({modelJson, weightData}) runs as the graph it reads", async () => {
+    const dir = join(import.meta.dirname, "..", "models", "mnist-cnn");
+    const bin = readFileSync(join(dir, "weights.bin"));
+    const source = { modelJson: JSON.parse(readFileSync(join(dir, "model.json"), "utf8")), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
+    const model = await loadModel(source);
+    expect(model.onnx).toBeNull();
+    const x = loadMnist().testX.subarray(0, 3 * 784);
+    expect(relativeDeviation(model.predict(x, 3), forwardGraph(model.graph, [x], 3).outputs[0])).toBeLessThan(1e-5);
+  });
+
+  for (const [file, name] of [["cnn-opset13.onnx", "cnn"], ["depthwise-opset11.onnx", "depthwise"], ["branches-opset17.onnx", "branches"], ["conv-bn.onnx", "conv-bn"], ["mlp-external.onnx", "mlp"], ["matmul-extra.onnx", "matmul"]]) {
+    it(`ONNX ${file}: PyTorch's outputs within 1e-5`, async () => {
+      const model = await loadModel(fixtureBytes(file), { loadExternal: loadFixtureFile });
+      const e = expected(name);
+      const rows = e.input.shape[0];
+      const x = onnxToGraphLayout(model.onnx!.inputs[0], new Float32Array(e.input.data), rows);
+      const y = graphToOnnxLayout(model.onnx!.outputs[0], model.predict(x, rows), rows);
+      expect(relativeDeviation(y, new Float32Array(e.output.data))).toBeLessThan(1e-5);
+    });
+  }
+
+  it("refuses a model.json given as bytes, and anything else, naming the field", async () => {
+    await expect(loadModel(new TextEncoder().encode(' {"format": "layers-model"}'))).rejects.toThrow(ValidationError);
+    await expect(loadModel(new TextEncoder().encode('{"format": "layers-model"}'))).rejects.toThrow(/source.*model.json needs its weights/s);
+    await expect(loadModel({} as never)).rejects.toThrow(/source/);
+    await expect(createRuntime(bundled("mnist-mlp"), { kernels: "fast" as never })).rejects.toThrow(/options.kernels/);
   });
 });
