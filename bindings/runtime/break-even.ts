@@ -5,9 +5,9 @@
 // not timed at run time: the choice, and so the output bits, never depends on the machine's load.
 
 /** Kernel density (nonzeros / weights) below which a Dense layer runs sparse. */
-export const DENSE_BREAK_EVEN = 0.3;
+const DENSE_BREAK_EVEN = 0.3;
 /** Kernel density below which a Conv2D layer runs sparse. */
-export const CONV_BREAK_EVEN = 0.3;
+const CONV_BREAK_EVEN = 0.3;
 
 export type KernelChoice = "auto" | "sparse" | "dense";
 

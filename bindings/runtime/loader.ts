@@ -43,7 +43,7 @@ function runtimeModule(): Promise<WebAssembly.Module> {
 /** A fresh instance (its own memory) of `module`, or of the package's runtime build. */
 export async function instantiateRuntime(module?: WebAssembly.Module): Promise<RuntimeKernels> {
   if (module !== undefined && !isWasmModule(module)) {
-    throw new ValidationError("options.module", 'a WebAssembly.Module (import wasm from "net-trim/wasm/net-trim-runtime.wasm")', module);
+    throw new ValidationError("options.module", 'a WebAssembly.Module (the default import of net-trim/wasm/net-trim-runtime.wasm where .wasm imports compile)', module);
   }
   const m = module ?? (await runtimeModule());
   let instance: WebAssembly.Instance;
