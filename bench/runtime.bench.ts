@@ -48,7 +48,7 @@ const ROUNDS = 4;
 async function measure(tasks: Record<string, () => unknown>): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TIME / ROUNDS, warmupTime: round === 0 ? TIME / 4 : 0 });
+    const bench = new Bench({ time: TIME / ROUNDS, iterations: 5, warmupTime: round === 0 ? TIME / 4 : 0, warmupIterations: 2 });
     for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn as () => void);
     await bench.run();
     for (const t of bench.tasks) {

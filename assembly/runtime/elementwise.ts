@@ -21,7 +21,8 @@ export function activate(p: usize, count: i32, kind: i32): void {
 
 /**
  * Max (isMax 1) or average pooling, NHWC: the window clipped to the input ("same" padding is
- * ignored by the max and not counted by the average, as TensorFlow does).
+ * ignored by the max and not counted by the average, as TensorFlow does). Per output pixel, the
+ * window's cells in row order, four channels per SIMD step.
  */
 export function pool2d(
   rows: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32,
@@ -29,21 +30,33 @@ export function pool2d(
   x: usize, y: usize,
 ): void {
   let yo = y;
+  const c4 = c & ~3;
   for (let p = 0; p < rows; p++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = max(oy * sh - padTop, 0), y1 = min(oy * sh - padTop + ph, h);
       for (let ox = 0; ox < ow; ox++, yo += <usize>c * 4) {
         const x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + pw, w);
-        const cells = <f32>((y1 - y0) * (x1 - x0));
-        for (let k = 0; k < c; k++) {
-          let acc: f32 = isMax ? -Infinity : 0;
-          for (let iy = y0; iy < y1; iy++) {
-            for (let ix = x0; ix < x1; ix++) {
-              const v = load<f32>(x + <usize>((((p * h + iy) * w + ix) * c) + k) * 4);
-              acc = isMax ? max(acc, v) : acc + v;
+        const first = x + <usize>(((p * h + y0) * w + x0) * c) * 4;
+        // Start from the first cell (a window always has one), then fold in the others.
+        for (let k = 0; k < c; k++) store<f32>(yo + <usize>k * 4, load<f32>(first + <usize>k * 4)); // memory.copy calls out: slow for a few floats
+        for (let iy = y0; iy < y1; iy++) {
+          for (let ix = x0; ix < x1; ix++) {
+            if (iy == y0 && ix == x0) continue;
+            const xp = x + <usize>(((p * h + iy) * w + ix) * c) * 4;
+            let k = 0;
+            for (; k < c4; k += 4) {
+              const a = yo + <usize>k * 4, b = v128.load(xp + <usize>k * 4);
+              v128.store(a, isMax ? f32x4.max(v128.load(a), b) : f32x4.add(v128.load(a), b));
+            }
+            for (; k < c; k++) {
+              const a = yo + <usize>k * 4, b = load<f32>(xp + <usize>k * 4);
+              store<f32>(a, isMax ? max(load<f32>(a), b) : load<f32>(a) + b);
             }
           }
-          store<f32>(yo + <usize>k * 4, isMax ? acc : acc / cells);
+        }
+        if (!isMax) {
+          const cells = <f32>((y1 - y0) * (x1 - x0));
+          for (let k = 0; k < c; k++) store<f32>(yo + <usize>k * 4, load<f32>(yo + <usize>k * 4) / cells);
         }
       }
     }

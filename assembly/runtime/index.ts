@@ -2,4 +2,5 @@
 export { heapBase } from "../memory-layout";
 export { denseLayer, denseConv } from "./dense";
 export { sparseLayer, sparseConv } from "./sparse";
+export { sparseConvPlanar } from "./sparse-conv-planar";
 export { activate, pool2d } from "./elementwise";

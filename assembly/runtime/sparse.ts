@@ -76,14 +76,22 @@ export function sparseConv(
           for (let t = load<i32>(tapStart + <usize>ci * 4); t < end; t++) {
             const tap = load<i32>(taps + <usize>t * 4);
             const ky = tap >> 16, kx = tap & 0xffff;
-            const ny = iy + padTop - ky * dh;
-            if (ny < 0) continue;
-            const oy = ny / sh;
-            if (oy >= oh || oy * sh != ny) continue;
-            const nx = ix + padLeft - kx * dw;
-            if (nx < 0) continue;
-            const ox = nx / sw;
-            if (ox >= ow || ox * sw != nx) continue;
+            // Output (oy, ox) = (iy + padTop − ky·dh, ix + padLeft − kx·dw) / stride when that divides
+            // exactly; the division (tens of cycles) only when the stride is not 1.
+            let oy = iy + padTop - ky * dh;
+            if (oy < 0) continue;
+            if (sh != 1) {
+              if (oy % sh != 0) continue;
+              oy /= sh;
+            }
+            if (oy >= oh) continue;
+            let ox = ix + padLeft - kx * dw;
+            if (ox < 0) continue;
+            if (sw != 1) {
+              if (ox % sw != 0) continue;
+              ox /= sw;
+            }
+            if (ox >= ow) continue;
             scatterRow(v, (ky * kw + kx) * c + ci, rowPtr, offsets, vals, yp + <usize>(oy * ow + ox) * pixelBytes);
           }
         }

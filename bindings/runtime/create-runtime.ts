@@ -83,7 +83,21 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
   const activationBase = base + weightBytes;
   // Per sample: each node's buffer (aliasing ops share their input's).
   const perSample = nodes.reduce((a, n) => a + (ALIASES.has(n.op) ? 0 : align16(sizeOf(n) * 4)), 0);
-  const memoryBytes = (batch: number) => activationBase + nodes.reduce((a, n) => a + (ALIASES.has(n.op) ? 0 : align16(batch * sizeOf(n) * 4)), 0);
+  // One scratch region for the sparse Conv2D kernel (one sample's padded planes), after the activations.
+  const planes = new Map<string, { hp: number; wp: number }>();
+  let scratchBytes = 0;
+  for (const l of packed.values()) {
+    const n = l.node;
+    if (n.op !== "conv2d" || l.kernel !== "sparse") continue;
+    const [h, w, c] = byName.get(n.inputs[0])!.shape, [oh, ow, f] = n.shape;
+    const pt = padBefore(h, n.kernelSize[0], n.strides[0], n.dilation[0], n.padding), pl = padBefore(w, n.kernelSize[1], n.strides[1], n.dilation[1], n.padding);
+    const hp = Math.max(h + pt, (oh - 1) * n.strides[0] + (n.kernelSize[0] - 1) * n.dilation[0] + 1);
+    const wp = Math.max(w + pl, (ow - 1) * n.strides[1] + (n.kernelSize[1] - 1) * n.dilation[1] + 1);
+    planes.set(n.name, { hp, wp });
+    scratchBytes = Math.max(scratchBytes, align16(4 * (c * hp * wp + 4 + f * oh * ((ow + 3) & ~3))));
+  }
+  const activationBytes = (batch: number) => nodes.reduce((a, n) => a + (ALIASES.has(n.op) ? 0 : align16(batch * sizeOf(n) * 4)), 0);
+  const memoryBytes = (batch: number) => activationBase + activationBytes(batch) + scratchBytes;
   const ensure = (bytes: number, what: string) => {
     if (bytes > maxMemoryBytes) throw new OutOfMemoryError(what, bytes, maxMemoryBytes);
     const have = k.memory.buffer.byteLength;
@@ -106,6 +120,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
     }
     ensure(memoryBytes(batch), `predict with batch ${batch} (${perSample} bytes of activations per sample)`);
     const heap = k.memory.buffer;
+    const scratch = activationBase + activationBytes(batch);
     const addr = new Map<string, number>();
     let free = activationBase;
     const view = (name: string) => new Float32Array(heap, addr.get(name)!, batch * sizeOf(byName.get(name)!));
@@ -139,7 +154,10 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
           const [h, w, c] = inShape, [oh, ow, f] = n.shape;
           const [kh, kw] = n.kernelSize as Pair, [sh, sw] = n.strides as Pair, [dh, dw] = n.dilation as Pair;
           const pt = padBefore(h, kh, sh, dh, n.padding), pl = padBefore(w, kw, sw, dw, n.padding);
-          if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out);
+          if (l.kernel === "sparse" && n.op === "conv2d") {
+            const { hp, wp } = planes.get(n.name)!;
+            k.sparseConvPlanar(batch, h, w, c, oh, ow, f, sh, sw, dh, dw, pt, pl, hp, wp, x, l.rowPtr, l.offsets, l.vals, l.bias, scratch, out);
+          } else if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out);
           else k.denseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.dense, l.bias, out);
           break;
         }

@@ -20,6 +20,11 @@ export interface RuntimeKernels {
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number,
     x: number, rowPtr: number, offsets: number, vals: number, bias: number, tapStart: number, taps: number, y: number,
   ): void;
+  sparseConvPlanar(
+    rows: number, h: number, w: number, c: number, oh: number, ow: number, f: number,
+    sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, hp: number, wp: number,
+    x: number, fStart: number, taps: number, vals: number, bias: number, scratch: number, y: number,
+  ): void;
   activate(p: number, count: number, kind: number): void;
   pool2d(
     rows: number, h: number, w: number, c: number, oh: number, ow: number,

@@ -17,7 +17,11 @@ export interface PackedLayer {
   bytes: number;
   /** Byte addresses, set by writePacked. */
   rowPtr: number; offsets: number; vals: number; dense: number; bias: number;
-  /** Sparse convs: per input channel, its taps with nonzeros (tapStart [c + 1], taps: ky << 16 | kx). */
+  /**
+   * Sparse Dense and depthwise layers: the CSR (rowPtr, offsets, vals); depthwise also, per input
+   * channel, its taps with nonzeros (tapStart [c + 1], taps: ky << 16 | kx). Sparse Conv2D: per
+   * filter its nonzeros (rowPtr = fStart [filters + 1], offsets = taps c << 16 | ky << 8 | kx, vals).
+   */
   tapStart: number; taps: number;
 }
 
@@ -56,15 +60,46 @@ function writeTaps(layer: PackedLayer, memory: ArrayBuffer, p: number): number {
   return p;
 }
 
+/** A sparse Conv2D's nonzeros listed per filter in (c, ky, kx) order, written at `p`; returns the next free byte. */
+function writeFilterTaps(layer: PackedLayer, memory: ArrayBuffer, p: number): number {
+  const node = layer.node as Extract<PrunableNode, { op: "conv2d" }>;
+  const f = node.filters, c = inputChannels(node), [kh, kw] = node.kernelSize, k = node.kernel;
+  layer.rowPtr = p; p += align16((f + 1) * 4);
+  layer.offsets = p; p += align16(layer.nonzeros * 4);
+  layer.vals = p; p += align16(layer.nonzeros * 4);
+  const fStart = new Int32Array(memory, layer.rowPtr, f + 1);
+  const taps = new Int32Array(memory, layer.offsets, layer.nonzeros), vals = new Float32Array(memory, layer.vals, layer.nonzeros);
+  let nz = 0;
+  for (let fi = 0; fi < f; fi++) {
+    fStart[fi] = nz;
+    for (let ci = 0; ci < c; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const v = k[((ky * kw + kx) * c + ci) * f + fi];
+          if (v === 0) continue;
+          taps[nz] = (ci << 16) | (ky << 8) | kx;
+          vals[nz++] = v;
+        }
+      }
+    }
+  }
+  fStart[f] = nz;
+  return p;
+}
+
 /** The layout of `node` (sizes only): its kernel choice and bytes. */
 export function planLayer(node: PrunableNode, wanted: KernelChoice): PackedLayer {
   const outputs = node.op === "dense" ? node.units : node.op === "conv2d" ? node.filters : node.shape[2];
   const rows = node.op === "depthwiseConv2d" ? node.kernel.length / node.depthMultiplier : node.kernel.length / outputs;
   const nonzeros = countNonzeros(node.kernel);
   const density = node.kernel.length === 0 ? 0 : nonzeros / node.kernel.length;
-  const kernel = chooseKernel(node.op, density, wanted);
-  const tapBytes = node.op === "dense" ? 0 : align16((inputChannels(node) + 1) * 4) + align16(rows * 4);
-  const weightBytes = kernel === "sparse"
+  // The filter-tap list packs ky, kx in 8 bits and c in 15: larger convs (none seen in practice) run dense.
+  const fitsTaps = node.op !== "conv2d" || (node.kernelSize[0] < 256 && node.kernelSize[1] < 256 && rows / (node.kernelSize[0] * node.kernelSize[1]) < 32768);
+  const kernel = fitsTaps ? chooseKernel(node.op, density, wanted) : "dense";
+  const tapBytes = node.op === "depthwiseConv2d" ? align16((inputChannels(node) + 1) * 4) + align16(rows * 4) : 0;
+  const weightBytes = kernel === "sparse" && node.op === "conv2d"
+    ? align16((outputs + 1) * 4) + align16(nonzeros * 4) * 2
+    : kernel === "sparse"
     ? align16((rows + 1) * 4) + align16(nonzeros * 4) * 2 + tapBytes
     : align16(rows * up4(outputs) * 4);
   const bytes = weightBytes + align16(up4(outputs) * 4);
@@ -76,7 +111,9 @@ export function writePacked(layer: PackedLayer, memory: ArrayBuffer, at: number)
   const { node, rows, outputs, nonzeros } = layer;
   const k = node.kernel;
   let p = at;
-  if (layer.kernel === "sparse") {
+  if (layer.kernel === "sparse" && node.op === "conv2d") {
+    p = writeFilterTaps(layer, memory, p);
+  } else if (layer.kernel === "sparse") {
     layer.rowPtr = p; p += align16((rows + 1) * 4);
     layer.offsets = p; p += align16(nonzeros * 4);
     layer.vals = p; p += align16(nonzeros * 4);
@@ -98,7 +135,7 @@ export function writePacked(layer: PackedLayer, memory: ArrayBuffer, at: number)
       }
     }
     rowPtr[rows] = nz;
-    if (node.op !== "dense") p = writeTaps(layer, memory, p);
+    if (node.op === "depthwiseConv2d") p = writeTaps(layer, memory, p);
   } else {
     layer.dense = p; p += align16(rows * up4(outputs) * 4);
     const w = new Float32Array(memory, layer.dense, rows * up4(outputs));
