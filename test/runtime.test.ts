@@ -152,7 +152,7 @@ describe("the bundled models, pruned (magnitude, per layer)", () => {
         const rt = await createRuntime(graph);
         if (fraction <= 0.1) expect(rt.layers.every((l) => l.kernel === "sparse")).toBe(true);
         if (fraction === 1) expect(rt.layers.every((l) => l.kernel === "dense")).toBe(true);
-        for (const batch of [1, 3, 16]) {
+        for (const batch of [1, 3, 16, 40]) {
           const x = digits.subarray(0, batch * 784);
           const want = forwardGraph(graph, [x], batch).outputs[0];
           const got = rt.predict(x, batch);
@@ -170,17 +170,32 @@ describe("the bundled models, pruned (magnitude, per layer)", () => {
 describe("memory", () => {
   it("computes the bytes first and refuses a batch past the limit with the numbers", async () => {
     const graph = pruned(bundled("mnist-mlp"), 0.1);
-    const rt = await createRuntime(graph, { maxMemoryBytes: 4 << 20 });
+    const probe = await createRuntime(graph);
+    const limit = probe.memoryBytes(1) + 1024; // room for one sample, not for a chunk of 16
+    const rt = await createRuntime(graph, { maxMemoryBytes: limit });
     const need = rt.memoryBytes(4096);
-    expect(need).toBeGreaterThan(4 << 20);
+    expect(need).toBe(rt.memoryBytes(16)); // 16 samples at a time
+    expect(need).toBeGreaterThan(limit);
     const x = new Float32Array(4096 * 784);
     let err: unknown;
     try { rt.predict(x, 4096); } catch (e) { err = e; }
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect((err as OutOfMemoryError).requiredBytes).toBe(need);
-    expect((err as OutOfMemoryError).limitBytes).toBe(4 << 20);
+    expect((err as OutOfMemoryError).limitBytes).toBe(limit);
     expect((err as Error).message).toMatch(/batch 4096/);
     expect(rt.predict(x.subarray(0, 784), 1).length).toBe(10);
+  });
+
+  it("a batch gives each sample the same bits as predicting it alone (chunks of 16 included)", async () => {
+    for (const name of ["mnist-mlp", "mnist-cnn"]) {
+      const rt = await createRuntime(pruned(bundled(name), 0.1));
+      const x = loadMnist().testX.subarray(0, 37 * 784);
+      const all = rt.predict(x, 37);
+      for (const p of [0, 5, 16, 36]) {
+        const alone = rt.predict(x.subarray(p * 784, (p + 1) * 784), 1);
+        expect(Buffer.from(all.slice(p * 10, (p + 1) * 10).buffer).equals(Buffer.from(alone.buffer))).toBe(true);
+      }
+    }
   });
 
   it("holds each layer's weights once: CSR bytes for sparse layers, no dense copy", async () => {

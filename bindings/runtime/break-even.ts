@@ -1,13 +1,14 @@
 // Which kernel a layer runs: sparse (CSR scatter, zero inputs skipped) below a density threshold,
 // dense SIMD above it. The thresholds are constants measured once on this build by
-// `npm run bench:runtime` ("break-even" table: random layers, inputs with no zeros, batch 1, 16
-// and 256, the density at which both kernels take the same time, the smallest over the batches),
+// `npm run bench:runtime` ("break-even" table: a random Dense 512→512 and a 3×3 Conv2D 16→32 on
+// 16×16, inputs half zeros as after a ReLU, batch 1, 16 and 256: the density at which both
+// kernels take the same time, the smallest over the batches, 2026-12-02: 0.28 and 0.20),
 // not timed at run time: the choice, and so the output bits, never depends on the machine's load.
 
 /** Kernel density (nonzeros / weights) below which a Dense layer runs sparse. */
-const DENSE_BREAK_EVEN = 0.3;
+const DENSE_BREAK_EVEN = 0.28;
 /** Kernel density below which a Conv2D layer runs sparse. */
-const CONV_BREAK_EVEN = 0.3;
+const CONV_BREAK_EVEN = 0.2;
 
 export type KernelChoice = "auto" | "sparse" | "dense";
 

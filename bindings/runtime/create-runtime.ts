@@ -37,7 +37,7 @@ export interface SparseRuntime {
   predictAll(input: Float32Array | readonly Float32Array[], batch: number): Float32Array[];
   /** The kernel each Dense/conv node runs, its density and its weights' bytes. */
   readonly layers: readonly RuntimeLayer[];
-  /** Bytes of wasm memory a call with `batch` samples needs (weights + activations). */
+  /** Bytes of wasm memory a call with `batch` samples needs (weights + activations of up to 16 samples at a time). */
   memoryBytes(batch: number): number;
   /** Releases the wasm instance; later calls throw. */
   dispose(): void;
@@ -46,6 +46,12 @@ export interface SparseRuntime {
 const WASM32_BYTES = 65536 * 65536;
 const PAGE = 65536;
 const align16 = (x: number) => (x + 15) & ~15;
+/**
+ * Samples run through the graph together: larger batches go in chunks of this many, so that a
+ * layer's activations stay in cache (the CNN at batch 256 ran 2.9× slower per sample unchunked).
+ * Each sample's arithmetic does not depend on the chunk: the same bits at any batch size.
+ */
+const CHUNK = 16;
 const ALIASES = new Set(["flatten", "reshape", "identity"]);
 const WASM_ACTIVATIONS: Record<string, number> = { relu: 1, relu6: 2 };
 
@@ -118,7 +124,25 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
     if (!Array.isArray(inputs) || inputs.length !== graph.inputs.length) {
       throw new ValidationError("input", `${graph.inputs.length} Float32Array (one per graph input: ${graph.inputs.join(", ")})`, input);
     }
-    ensure(memoryBytes(batch), `predict with batch ${batch} (${perSample} bytes of activations per sample)`);
+    const inputSizes = graph.inputs.map((name, i) => {
+      const n = byName.get(name)!, data = inputs[i];
+      if (!(data instanceof Float32Array) || data.length !== batch * sizeOf(n)) {
+        throw new ShapeError(`input ${i} ("${n.name}") has ${data instanceof Float32Array ? `length ${data.length}` : "no Float32Array"}: expected batch × ${sizeOf(n)} (shape [${n.shape.join(", ")}]) = ${batch * sizeOf(n)}`);
+      }
+      return sizeOf(n);
+    });
+    ensure(memoryBytes(Math.min(batch, CHUNK)), `predict with batch ${batch} (${perSample} bytes of activations per sample, ${Math.min(batch, CHUNK)} samples at a time)`);
+    const outputs = graph.outputs.map((o) => new Float32Array(batch * sizeOf(byName.get(o)!)));
+    for (let start = 0; start < batch; start += CHUNK) {
+      const rows = Math.min(CHUNK, batch - start);
+      const parts = runChunk(inputs.map((x, i) => x.subarray(start * inputSizes[i], (start + rows) * inputSizes[i])), rows);
+      parts.forEach((part, o) => outputs[o].set(part, start * (part.length / rows)));
+    }
+    return outputs;
+  }
+
+  /** `batch` (≤ CHUNK) samples through the graph; the outputs are views of wasm memory. */
+  function runChunk(inputs: Float32Array[], batch: number): Float32Array[] {
     const heap = k.memory.buffer;
     const scratch = activationBase + activationBytes(batch);
     const addr = new Map<string, number>();
@@ -132,15 +156,9 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
       const x = addr.get(n.inputs[0]) ?? 0;
       const inShape = n.inputs.length ? byName.get(n.inputs[0])!.shape : [];
       switch (n.op) {
-        case "input": {
-          const i = graph.inputs.indexOf(n.name);
-          const data = inputs[i];
-          if (!(data instanceof Float32Array) || data.length !== batch * sizeOf(n)) {
-            throw new ShapeError(`input ${i} ("${n.name}") has ${data instanceof Float32Array ? `length ${data.length}` : "no Float32Array"}: expected batch × ${sizeOf(n)} (shape [${n.shape.join(", ")}]) = ${batch * sizeOf(n)}`);
-          }
-          new Float32Array(heap, out, data.length).set(data);
+        case "input":
+          new Float32Array(heap, out, batch * sizeOf(n)).set(inputs[graph.inputs.indexOf(n.name)]);
           break;
-        }
         case "dense": {
           const l = packed.get(n.name)!;
           const vectors = (batch * sizeOf(n)) / n.units;
@@ -179,7 +197,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
         else applyActivation(new Float32Array(heap, out, size), n.shape[n.shape.length - 1], n.activation);
       }
     }
-    return graph.outputs.map((o) => view(o).slice());
+    return graph.outputs.map(view);
   }
 
   return {
@@ -188,7 +206,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
     layers: [...packed.values()].map((l) => ({ name: l.node.name, op: l.node.op, kernel: l.kernel, density: l.density, bytes: l.bytes })),
     memoryBytes: (batch: number) => {
       if (!Number.isInteger(batch) || batch < 1) throw new ValidationError("batch", "a positive integer", batch);
-      return memoryBytes(batch);
+      return memoryBytes(Math.min(batch, CHUNK));
     },
     dispose: () => {
       disposed = true;
