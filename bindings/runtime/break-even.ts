@@ -2,7 +2,8 @@
 // dense SIMD above it. The thresholds are constants measured once on this build by
 // `npm run bench:runtime` ("break-even" table: a random Dense 512→512 and a 3×3 Conv2D 16→32 on
 // 16×16, inputs half zeros as after a ReLU, batch 1, 16 and 256: the density at which both
-// kernels take the same time, the smallest over the batches, 2026-12-02: 0.28 and 0.20),
+// kernels take the same time; the smallest over the batches and two runs of 2026-12-02: Dense
+// 0.28–0.42, Conv2D 0.20–0.27),
 // not timed at run time: the choice, and so the output bits, never depends on the machine's load.
 
 /** Kernel density (nonzeros / weights) below which a Dense layer runs sparse. */
@@ -12,7 +13,10 @@ const CONV_BREAK_EVEN = 0.2;
 
 export type KernelChoice = "auto" | "sparse" | "dense";
 
-/** The kernel a Dense/Conv2D layer of this density runs (DepthwiseConv2D always runs sparse). */
+/**
+ * The kernel a Dense/Conv2D layer runs (DepthwiseConv2D always runs sparse). `density` is the
+ * nonzeros over the dense kernel's work: kernel rows × outputs rounded up to 4.
+ */
 export function chooseKernel(op: "dense" | "conv2d" | "depthwiseConv2d", density: number, wanted: KernelChoice): "sparse" | "dense" {
   if (op === "depthwiseConv2d") return "sparse";
   if (wanted !== "auto") return wanted;

@@ -95,7 +95,9 @@ export function planLayer(node: PrunableNode, wanted: KernelChoice): PackedLayer
   const density = node.kernel.length === 0 ? 0 : nonzeros / node.kernel.length;
   // The filter-tap list packs ky, kx in 8 bits and c in 15: larger convs (none seen in practice) run dense.
   const fitsTaps = node.op !== "conv2d" || (node.kernelSize[0] < 256 && node.kernelSize[1] < 256 && rows / (node.kernelSize[0] * node.kernelSize[1]) < 32768);
-  const kernel = fitsTaps ? chooseKernel(node.op, density, wanted) : "dense";
+  // Against the work of the dense kernel, which runs outputs rounded up to 4 (6 filters cost 8).
+  const workDensity = rows === 0 ? 0 : nonzeros / (rows * up4(outputs));
+  const kernel = fitsTaps ? chooseKernel(node.op, workDensity, wanted) : "dense";
   const tapBytes = node.op === "depthwiseConv2d" ? align16((inputChannels(node) + 1) * 4) + align16(rows * 4) : 0;
   const weightBytes = kernel === "sparse" && node.op === "conv2d"
     ? align16((outputs + 1) * 4) + align16(nonzeros * 4) * 2
