@@ -95,12 +95,12 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
   for (const l of packed.values()) {
     const n = l.node;
     if (n.op !== "conv2d" || l.kernel !== "sparse") continue;
-    const [h, w, c] = byName.get(n.inputs[0])!.shape, [oh, ow, f] = n.shape;
+    const [h, w, c] = byName.get(n.inputs[0])!.shape, [oh, ow] = n.shape;
     const pt = padBefore(h, n.kernelSize[0], n.strides[0], n.dilation[0], n.padding), pl = padBefore(w, n.kernelSize[1], n.strides[1], n.dilation[1], n.padding);
     const hp = Math.max(h + pt, (oh - 1) * n.strides[0] + (n.kernelSize[0] - 1) * n.dilation[0] + 1);
     const wp = Math.max(w + pl, (ow - 1) * n.strides[1] + (n.kernelSize[1] - 1) * n.dilation[1] + 1);
     planes.set(n.name, { hp, wp });
-    scratchBytes = Math.max(scratchBytes, align16(4 * (c * hp * wp + 4 + f * oh * ((ow + 3) & ~3))));
+    scratchBytes = Math.max(scratchBytes, align16(4 * (c * hp * wp + 8)));
   }
   const activationBytes = (batch: number) => nodes.reduce((a, n) => a + (ALIASES.has(n.op) ? 0 : align16(batch * sizeOf(n) * 4)), 0);
   const memoryBytes = (batch: number) => activationBase + activationBytes(batch) + scratchBytes;
