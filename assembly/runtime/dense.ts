@@ -88,7 +88,7 @@ function gemv(n: i32, m: i32, x: usize, w: usize, bias: usize, y: usize): void {
 
 /**
  * Conv2D over NHWC samples with dense weights [kh·kw·c][f4] (f4 = filters rounded up to 4):
- * per output pixel, bias + the window's taps in (ky, kx, c) order, 8 or 1 filter vectors at a time.
+ * per output pixel, bias + the window's taps in (ky, kx, c) order, 8, 4, 2 or 1 filter vectors at a time.
  */
 export function denseConv(
   rows: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, f: i32,
@@ -127,6 +127,45 @@ export function denseConv(
           storeLanes(o, a0, f - j); storeLanes(o + 16, a1, f - j - 4); storeLanes(o + 32, a2, f - j - 8);
           storeLanes(o + 48, a3, f - j - 12); storeLanes(o + 64, a4, f - j - 16); storeLanes(o + 80, a5, f - j - 20);
           storeLanes(o + 96, a6, f - j - 24); storeLanes(o + 112, a7, f - j - 28);
+        }
+        for (; j + 16 <= f4; j += 16) {
+          const bp = bias + <usize>j * 4;
+          let a0 = v128.load(bp), a1 = v128.load(bp, 16), a2 = v128.load(bp, 32), a3 = v128.load(bp, 48);
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - padTop + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - padLeft + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              const xp = x + <usize>(((p * h + iy) * w + ix) * c) * 4;
+              let wp = wt + <usize>((ky * kw + kx) * c) * tapStride + <usize>j * 4;
+              for (let ci = 0; ci < c; ci++, wp += tapStride) {
+                const s = f32x4.splat(load<f32>(xp + <usize>ci * 4));
+                a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp, 16)));
+                a2 = f32x4.add(a2, f32x4.mul(s, v128.load(wp, 32))); a3 = f32x4.add(a3, f32x4.mul(s, v128.load(wp, 48)));
+              }
+            }
+          }
+          const o = yp + <usize>j * 4;
+          storeLanes(o, a0, f - j); storeLanes(o + 16, a1, f - j - 4); storeLanes(o + 32, a2, f - j - 8); storeLanes(o + 48, a3, f - j - 12);
+        }
+        for (; j + 8 <= f4; j += 8) {
+          let a0 = v128.load(bias + <usize>j * 4), a1 = v128.load(bias + <usize>j * 4, 16);
+          for (let ky = 0; ky < kh; ky++) {
+            const iy = oy * sh - padTop + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            for (let kx = 0; kx < kw; kx++) {
+              const ix = ox * sw - padLeft + kx * dw;
+              if (ix < 0 || ix >= w) continue;
+              const xp = x + <usize>(((p * h + iy) * w + ix) * c) * 4;
+              let wp = wt + <usize>((ky * kw + kx) * c) * tapStride + <usize>j * 4;
+              for (let ci = 0; ci < c; ci++, wp += tapStride) {
+                const s = f32x4.splat(load<f32>(xp + <usize>ci * 4));
+                a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp, 16)));
+              }
+            }
+          }
+          storeLanes(yp + <usize>j * 4, a0, f - j); storeLanes(yp + <usize>j * 4 + 16, a1, f - j - 4);
         }
         for (; j < f4; j += 4) {
           let a = v128.load(bias + <usize>j * 4);
