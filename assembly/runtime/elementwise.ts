@@ -37,6 +37,22 @@ export function pool2d(
       for (let ox = 0; ox < ow; ox++, yo += <usize>c * 4) {
         const x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + pw, w);
         const first = x + <usize>(((p * h + y0) * w + x0) * c) * 4;
+        if (isMax && c >= 4) {
+          // Four channels at a time, the last four overlapping the previous ones when c is not a
+          // multiple of 4 (a max taken twice is the same max): no scalar tail.
+          for (let k = 0; ; k += 4) {
+            if (k + 4 > c) k = c - 4;
+            let m = v128.load(first + <usize>k * 4);
+            for (let iy = y0; iy < y1; iy++) {
+              for (let ix = x0; ix < x1; ix++) {
+                m = f32x4.max(m, v128.load(x + <usize>((((p * h + iy) * w + ix) * c) + k) * 4));
+              }
+            }
+            v128.store(yo + <usize>k * 4, m);
+            if (k + 4 >= c) break;
+          }
+          continue;
+        }
         // Start from the first cell (a window always has one), then fold in the others.
         for (let k = 0; k < c; k++) store<f32>(yo + <usize>k * 4, load<f32>(first + <usize>k * 4)); // memory.copy calls out: slow for a few floats
         for (let iy = y0; iy < y1; iy++) {

@@ -1,7 +1,8 @@
 // Sparse Conv2D by filter taps over planes: the input sample is copied once into zero-padded
 // channel planes [c][hp][wp] (no bounds checks after), then each output row of each filter sums
 // its nonzero weights (c, ky, kx) times the shifted input rows, eight outputs per step in SIMD
-// registers (stride 1; other strides one at a time), stored into the NHWC output.
+// registers (stride 1; other strides one at a time), stored into the NHWC output after the
+// layer's ReLU (act 1) or ReLU6 (act 2), if any.
 // Work: nonzeros × output pixels / 4, whatever the input. Per output: bias, then the filter's
 // nonzeros in (c, ky, kx) order: deterministic.
 // Weights: fStart i32[f + 1], taps i32[nnz] (c << 16 | ky << 8 | kx), vals f32[nnz].
@@ -11,8 +12,9 @@
 export function sparseConvPlanar(
   rows: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, f: i32,
   sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, hp: i32, wp: i32,
-  x: usize, fStart: usize, taps: usize, vals: usize, bias: usize, scratch: usize, y: usize,
+  x: usize, fStart: usize, taps: usize, vals: usize, bias: usize, scratch: usize, y: usize, act: i32,
 ): void {
+  const zero = f32x4.splat(0), six = f32x4.splat(6);
   const planes = scratch;
   const inFloats = c * hp * wp + 8;
   for (let p = 0; p < rows; p++) {
@@ -45,6 +47,8 @@ export function sparseConvPlanar(
               a0 = f32x4.add(a0, f32x4.mul(vv, v128.load(src)));
               a1 = f32x4.add(a1, f32x4.mul(vv, v128.load(src, 16)));
             }
+            if (act != 0) { a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero); }
+            if (act == 2) { a0 = f32x4.pmin(a0, six); a1 = f32x4.pmin(a1, six); }
             const d = yRow + <usize>(ox * f) * 4, step = <usize>f * 4, left = ow - ox;
             store<f32>(d, f32x4.extract_lane(a0, 0));
             if (left > 1) store<f32>(d + step, f32x4.extract_lane(a0, 1));
@@ -63,6 +67,8 @@ export function sparseConvPlanar(
               const src = planes + <usize>((((tap >> 16) * hp + ((tap >> 8) & 0xff) * dh) * wp + (tap & 0xff) * dw + ox * sw) * 4) + rowOffset;
               a += load<f32>(vals + <usize>k * 4) * load<f32>(src);
             }
+            if (act != 0 && a < 0) a = 0;
+            if (act == 2 && a > 6) a = 6;
             store<f32>(yRow + <usize>(ox * f) * 4, a);
           }
         }

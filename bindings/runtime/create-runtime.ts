@@ -174,7 +174,8 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
           const pt = padBefore(h, kh, sh, dh, n.padding), pl = padBefore(w, kw, sw, dw, n.padding);
           if (l.kernel === "sparse" && n.op === "conv2d") {
             const { hp, wp } = planes.get(n.name)!;
-            k.sparseConvPlanar(batch, h, w, c, oh, ow, f, sh, sw, dh, dw, pt, pl, hp, wp, x, l.rowPtr, l.offsets, l.vals, l.bias, scratch, out);
+            k.sparseConvPlanar(batch, h, w, c, oh, ow, f, sh, sw, dh, dw, pt, pl, hp, wp, x, l.rowPtr, l.offsets, l.vals, l.bias, scratch, out, WASM_ACTIVATIONS[n.activation] ?? 0);
+            if (n.activation in WASM_ACTIVATIONS) continue; // applied in the kernel
           } else if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out);
           else k.denseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.dense, l.bias, out);
           break;

@@ -23,7 +23,7 @@ export interface RuntimeKernels {
   sparseConvPlanar(
     rows: number, h: number, w: number, c: number, oh: number, ow: number, f: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, hp: number, wp: number,
-    x: number, fStart: number, taps: number, vals: number, bias: number, scratch: number, y: number,
+    x: number, fStart: number, taps: number, vals: number, bias: number, scratch: number, y: number, act: number,
   ): void;
   activate(p: number, count: number, kind: number): void;
   pool2d(
