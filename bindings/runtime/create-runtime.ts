@@ -132,6 +132,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
       return sizeOf(n);
     });
     ensure(memoryBytes(Math.min(batch, CHUNK)), `predict with batch ${batch} (${perSample} bytes of activations per sample, ${Math.min(batch, CHUNK)} samples at a time)`);
+    if (batch <= CHUNK) return runChunk(inputs, batch).map((v) => v.slice());
     const outputs = graph.outputs.map((o) => new Float32Array(batch * sizeOf(byName.get(o)!)));
     for (let start = 0; start < batch; start += CHUNK) {
       const rows = Math.min(CHUNK, batch - start);
@@ -141,29 +142,40 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
     return outputs;
   }
 
-  /** `batch` (≤ CHUNK) samples through the graph; the outputs are views of wasm memory. */
-  function runChunk(inputs: Float32Array[], batch: number): Float32Array[] {
-    const heap = k.memory.buffer;
+  type Step = (heap: ArrayBuffer, inputs: readonly Float32Array[]) => void;
+  interface ChunkPlan { steps: Step[]; outputs: { at: number; length: number }[] }
+  const plans = new Map<number, ChunkPlan>();
+
+  /**
+   * The calls that run `batch` (≤ CHUNK) samples, with every buffer address and argument worked
+   * out once per chunk size: a predict call only runs them.
+   */
+  function planChunk(batch: number): ChunkPlan {
     const scratch = activationBase + activationBytes(batch);
     const addr = new Map<string, number>();
+    const steps: Step[] = [];
     let free = activationBase;
-    const view = (name: string) => new Float32Array(heap, addr.get(name)!, batch * sizeOf(byName.get(name)!));
+    const view = (heap: ArrayBuffer, name: string) => new Float32Array(heap, addr.get(name)!, batch * sizeOf(byName.get(name)!));
     for (const n of nodes) {
       if (ALIASES.has(n.op)) { addr.set(n.name, addr.get(n.inputs[0])!); continue; }
       const out = free;
-      free += align16(batch * sizeOf(n) * 4);
+      const size = batch * sizeOf(n);
+      free += align16(size * 4);
       addr.set(n.name, out);
       const x = addr.get(n.inputs[0]) ?? 0;
       const inShape = n.inputs.length ? byName.get(n.inputs[0])!.shape : [];
+      let activationDone = false;
       switch (n.op) {
-        case "input":
-          new Float32Array(heap, out, batch * sizeOf(n)).set(inputs[graph.inputs.indexOf(n.name)]);
+        case "input": {
+          const i = graph.inputs.indexOf(n.name);
+          steps.push((heap, inputs) => new Float32Array(heap, out, size).set(inputs[i]));
           break;
+        }
         case "dense": {
           const l = packed.get(n.name)!;
-          const vectors = (batch * sizeOf(n)) / n.units;
-          if (l.kernel === "sparse") k.sparseLayer(vectors, l.rows, n.units, x, l.rowPtr, l.offsets, l.vals, l.bias, out);
-          else k.denseLayer(vectors, l.rows, n.units, x, l.dense, l.bias, out);
+          const vectors = size / n.units;
+          if (l.kernel === "sparse") steps.push(() => k.sparseLayer(vectors, l.rows, n.units, x, l.rowPtr, l.offsets, l.vals, l.bias, out));
+          else steps.push(() => k.denseLayer(vectors, l.rows, n.units, x, l.dense, l.bias, out));
           break;
         }
         case "conv2d":
@@ -174,31 +186,45 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
           const pt = padBefore(h, kh, sh, dh, n.padding), pl = padBefore(w, kw, sw, dw, n.padding);
           if (l.kernel === "sparse" && n.op === "conv2d") {
             const { hp, wp } = planes.get(n.name)!;
-            k.sparseConvPlanar(batch, h, w, c, oh, ow, f, sh, sw, dh, dw, pt, pl, hp, wp, x, l.rowPtr, l.offsets, l.vals, l.bias, scratch, out, WASM_ACTIVATIONS[n.activation] ?? 0);
-            if (n.activation in WASM_ACTIVATIONS) continue; // applied in the kernel
-          } else if (l.kernel === "sparse") k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out);
-          else k.denseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.dense, l.bias, out);
+            const act = WASM_ACTIVATIONS[n.activation] ?? 0;
+            activationDone = act !== 0; // ReLU/ReLU6 applied in the kernel
+            steps.push(() => k.sparseConvPlanar(batch, h, w, c, oh, ow, f, sh, sw, dh, dw, pt, pl, hp, wp, x, l.rowPtr, l.offsets, l.vals, l.bias, scratch, out, act));
+          } else if (l.kernel === "sparse") {
+            steps.push(() => k.sparseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.rowPtr, l.offsets, l.vals, l.bias, l.tapStart, l.taps, out));
+          } else {
+            steps.push(() => k.denseConv(batch, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, pt, pl, x, l.dense, l.bias, out));
+          }
           break;
         }
         case "maxPool2d":
         case "avgPool2d": {
           const [h, w, c] = inShape, [oh, ow] = n.shape, [ph, pw] = n.poolSize, [sh, sw] = n.strides;
-          k.pool2d(batch, h, w, c, oh, ow, ph, pw, sh, sw, padBefore(h, ph, sh, 1, n.padding), padBefore(w, pw, sw, 1, n.padding), n.op === "maxPool2d" ? 1 : 0, x, out);
+          const pt = padBefore(h, ph, sh, 1, n.padding), pl = padBefore(w, pw, sw, 1, n.padding), isMax = n.op === "maxPool2d" ? 1 : 0;
+          steps.push(() => k.pool2d(batch, h, w, c, oh, ow, ph, pw, sh, sw, pt, pl, isMax, x, out));
           break;
         }
         default: {
-          const args = n.inputs.map(view);
           const shapes = n.inputs.map((i) => byName.get(i)!.shape);
-          new Float32Array(heap, out, batch * sizeOf(n)).set(runJsOp(n, args, shapes, batch));
+          steps.push((heap) => new Float32Array(heap, out, size).set(runJsOp(n, n.inputs.map((i) => view(heap, i)), shapes, batch)));
         }
       }
-      if (isPrunable(n) && n.activation !== "linear") {
-        const size = batch * sizeOf(n);
-        if (n.activation in WASM_ACTIVATIONS) k.activate(out, size, WASM_ACTIVATIONS[n.activation]);
-        else applyActivation(new Float32Array(heap, out, size), n.shape[n.shape.length - 1], n.activation);
+      if (isPrunable(n) && n.activation !== "linear" && !activationDone) {
+        const kind = WASM_ACTIVATIONS[n.activation];
+        const activation = n.activation, width = n.shape[n.shape.length - 1];
+        if (kind) steps.push(() => k.activate(out, size, kind));
+        else steps.push((heap) => applyActivation(new Float32Array(heap, out, size), width, activation));
       }
     }
-    return graph.outputs.map(view);
+    return { steps, outputs: graph.outputs.map((o) => ({ at: addr.get(o)!, length: batch * sizeOf(byName.get(o)!) })) };
+  }
+
+  /** `batch` (≤ CHUNK) samples through the graph; the outputs are views of wasm memory. */
+  function runChunk(inputs: readonly Float32Array[], batch: number): Float32Array[] {
+    let plan = plans.get(batch);
+    if (!plan) plans.set(batch, (plan = planChunk(batch)));
+    const heap = k.memory.buffer;
+    for (const step of plan.steps) step(heap, inputs);
+    return plan.outputs.map((o) => new Float32Array(heap, o.at, o.length));
   }
 
   return {
@@ -212,6 +238,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
     dispose: () => {
       disposed = true;
       packed.clear();
+      plans.clear();
     },
   };
 }
