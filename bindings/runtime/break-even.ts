@@ -2,8 +2,8 @@
 // dense SIMD above it. The thresholds are constants measured once on this build by
 // `npm run bench:runtime` ("break-even" table: a random Dense 512→512 and a 3×3 Conv2D 16→32 on
 // 16×16, inputs half zeros as after a ReLU, batch 1, 16 and 256: the density at which both
-// kernels take the same time; three runs of 2026-12-02 with these kernels: Dense 0.23–0.52,
-// Conv2D 0.30–0.32; the constants are the smallest),
+// kernels take the same time; four runs of 2026-12-02 with these kernels: Dense 0.23–0.52,
+// Conv2D 0.295–0.43; the constants are about the smallest),
 // not timed at run time: the choice, and so the output bits, never depends on the machine's load.
 
 /** Density (nonzeros over rows × outputs rounded up to 4) below which a Dense layer runs sparse. */
