@@ -73,3 +73,5 @@ export { encodeCompact, type CompactOptions } from "./formats/compact/encode.ts"
 export { decodeCompact, decodeCompactNetwork } from "./formats/compact/decode.ts";
 export { isCompactModel, type CompactValues } from "./formats/compact/header.ts";
 export type { WeightQuantization } from "./formats/tfjs/quantize.ts";
+export { createRuntime, type RuntimeOptions, type SparseRuntime, type RuntimeLayer } from "./runtime/create-runtime.ts";
+export { loadModel, type ModelSource, type LoadModelOptions, type LoadedModel } from "./runtime/load-model.ts";
