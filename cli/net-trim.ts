@@ -7,11 +7,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
-  type NetworkOptions, type NetworkResult, type PruneMode,
-} from "../bindings/index.ts";
-import { writeLayersModelDir } from "../bindings/node/files.ts";
+import { NetTrimError, pruneNetwork, type NetworkOptions, type NetworkResult, type PruneMode } from "../bindings/index.ts";
+import { writePruneOutput } from "./prune-output.ts";
+import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
 import { modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
@@ -152,17 +150,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     },
     output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
   });
-  const written = writeLayersModel(model.modelJson, result.network, {
-    mode, status: result.status,
-    guarantee: {
-      theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
-      appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
-    },
-    ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
-  });
-  writeLayersModelDir(outDir, written);
-  fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
-  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  writePruneOutput(outDir, model.modelJson, result, mode, report);
   interrupt.dispose();
 
   if (values.json) {
@@ -201,7 +189,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune`);
+  if (command === "plan") return planCommand(rest, values);
+  if (command === "solve") return solveCommand(rest, values);
+  if (command === "merge") return mergeCommand(rest, values);
+  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune, plan, solve or merge`);
   return prune(rest, values);
 }
 
