@@ -13,17 +13,17 @@ import { readModelSource } from "./model-source.ts";
 import { PRUNE_OUTPUT_FILES, writePruneOutput } from "./prune-output.ts";
 import { buildReport, formatTable } from "./report.ts";
 
-type Values = ReturnType<typeof parseCommandLine>["values"];
+export type Values = ReturnType<typeof parseCommandLine>["values"];
 
 /** The flags a command takes besides --quiet/--json/--help; any other one is refused by name. */
-function only(command: string, values: Values, allowed: string[]): void {
+export function only(command: string, values: Values, allowed: string[]): void {
   for (const [flag, v] of Object.entries(values)) {
     if (v === undefined || ["quiet", "json", "help", "version", ...allowed].includes(flag)) continue;
     throw new UsageError(`--${flag}: not an option of ${command} (it takes ${allowed.map((f) => `--${f}`).join(", ")})`);
   }
 }
 
-function workStoreOf(values: Values, command: string): WorkStore {
+export function workStoreOf(values: Values, command: string): WorkStore {
   if (values.work === undefined) throw new UsageError(`--work: expected the work folder of ${command} (a path or a file:// URL), received nothing`);
   return openWorkStore(values.work);
 }

@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { NetTrimError, pruneNetwork, type NetworkOptions, type NetworkResult, type PruneMode } from "../bindings/index.ts";
 import { writePruneOutput } from "./prune-output.ts";
 import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
+import { queueCommand } from "./queue-command.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
 import { modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
@@ -192,7 +193,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === "plan") return planCommand(rest, values);
   if (command === "solve") return solveCommand(rest, values);
   if (command === "merge") return mergeCommand(rest, values);
-  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune, plan, solve or merge`);
+  if (command === "queue") return queueCommand(rest, values);
+  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune, plan, solve, merge or queue`);
   return prune(rest, values);
 }
 
