@@ -9,7 +9,7 @@ Usage:
   net-trim plan <model.json> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n]
   net-trim solve --work <dir> --layer <i> | --next [--until-done]
   net-trim merge --work <dir> -o <outDir>
-  net-trim queue submit|work|status --work <dir> --redis redis://host:port [options]
+  net-trim queue submit --work <dir> --redis <url> [--wait] | queue work|status --redis <url>
   net-trim --help | --version
 
 Inputs:

@@ -2,7 +2,7 @@
 // (Kubernetes indexed Jobs, Slurm arrays, CI matrices, the queue runner of queue-command.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { NetTrimError, type DenseNetwork } from "../bindings/index.ts";
+import { createLayerPool, NetTrimError, type DenseNetwork } from "../bindings/index.ts";
 import {
   mergeResults, openWorkStore, planNetwork, readManifest, solveJob, solveNext, type SolveJobResult, type WorkStore,
 } from "../bindings/node/files.ts";
@@ -99,6 +99,8 @@ export async function solveCommand(positionals: string[], values: Values): Promi
   const staleAfterMs = values["stale-after"] === undefined ? undefined : 1000 * parseNumber("stale-after", values["stale-after"], "a number of seconds > 0", (x) => x > 0);
   const layer = values.layer === undefined ? undefined : parseNumber("layer", values.layer, "a layer index (an integer ≥ 0)", integer(0));
   const interrupt = listenForInterrupt(() => undefined);
+  // One solve thread for all the layers this process takes.
+  const pool = await createLayerPool({ size: 1 });
   const interrupted = () => {
     process.stderr.write("net-trim: interrupted: nothing was written for the layer being solved\n");
     return 130;
@@ -106,8 +108,8 @@ export async function solveCommand(positionals: string[], values: Values): Promi
   try {
     let solved = 0;
     for (;;) {
-      const r = layer !== undefined ? await solveJob(store, layer, { signal: interrupt.signal })
-        : await solveNext(store, { signal: interrupt.signal, ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) });
+      const r = layer !== undefined ? await solveJob(store, layer, { signal: interrupt.signal, pool })
+        : await solveNext(store, { signal: interrupt.signal, pool, ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) });
       if (!r) break;
       if (!r.written) return interrupted();
       process.stdout.write(describeSolve(r) + "\n");
@@ -121,6 +123,7 @@ export async function solveCommand(positionals: string[], values: Values): Promi
     throw e;
   } finally {
     interrupt.dispose();
+    await pool.close();
   }
 }
 

@@ -12,6 +12,7 @@
 import type * as BullMQ from "bullmq";
 import { NetTrimError, WorkFolderError } from "../errors.ts";
 import { readManifest, readResult } from "./problem.ts";
+import { createLayerPool } from "../workers/pool.ts";
 import { solveJob } from "./solve.ts";
 import { openWorkStore, type WorkLocation, type WorkStore } from "./store.ts";
 
@@ -168,6 +169,8 @@ interface WorkerOptions extends QueueOptions {
 /** Processes layer jobs until `signal` aborts. */
 export async function runQueueWorker(options: WorkerOptions): Promise<void> {
   const { bullmq, connect } = await loadQueueModules(options.redis);
+  // One solve thread per concurrent job, kept for the worker's life.
+  const pool = await createLayerPool({ size: options.concurrency ?? 1 });
   const worker = new bullmq.Worker<LayerJobData>(options.queue ?? "net-trim", async (job) => {
     const work = options.work ?? job.data.work;
     const store = openWorkStore(work);
@@ -178,6 +181,7 @@ export async function runQueueWorker(options: WorkerOptions): Promise<void> {
     }
     let last = 0;
     const r = await solveJob(store, job.data.layer, {
+      pool,
       onProgress: (p) => {
         if (performance.now() - last < 1000) return;
         last = performance.now();
@@ -200,6 +204,7 @@ export async function runQueueWorker(options: WorkerOptions): Promise<void> {
     options.signal?.addEventListener("abort", () => resolve(), { once: true });
   });
   await worker.close();
+  await pool.close();
 }
 
 interface JobStatus {

@@ -5,7 +5,7 @@
 import * as os from "node:os";
 import type { ProgressInfo, SolveStatus } from "../types.ts";
 import { npyBytes } from "../formats/npy-write.ts";
-import { createLayerPool } from "../workers/pool.ts";
+import { createLayerPool, type LayerPool } from "../workers/pool.ts";
 import {
   encodeInfo, FORMAT_VERSION, recordHash, resultRecord, resultTiming, resultWeights, sha256,
   type ResultRecord, type TimingRecord,
@@ -17,6 +17,8 @@ export interface SolveJobOptions {
   onProgress?: (progress: ProgressInfo) => void;
   /** Stops the solve; nothing is written then. */
   signal?: AbortSignal;
+  /** A pool to solve on, left open for the next job (solve --until-done, a queue worker). Default: a one-worker pool of its own, closed after. */
+  pool?: LayerPool;
 }
 
 export interface SolveJobResult {
@@ -39,7 +41,7 @@ export async function solveJob(work: WorkLocation, layer: number, options: Solve
   const y = await readChecked(store, entry.target, damaged);
   const P = entry.input.shape[0];
 
-  const pool = await createLayerPool({ size: 1 });
+  const pool = options.pool ?? (await createLayerPool({ size: 1 }));
   let r;
   try {
     r = await pool.solve(
@@ -47,7 +49,7 @@ export async function solveJob(work: WorkLocation, layer: number, options: Solve
       { signal: options.signal, onProgress: options.onProgress },
     );
   } finally {
-    await pool.close();
+    if (!options.pool) await pool.close();
   }
   const base = { layer, name: entry.name, status: r.status, iterations: r.info.iterations };
   if (r.status === "aborted") return { ...base, written: false, wallMs: performance.now() - started };
