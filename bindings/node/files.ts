@@ -17,6 +17,7 @@ export { solveJob, type SolveJobOptions, type SolveJobResult } from "../distribu
 export { solveNext, type ClaimOptions } from "../distributed/claim.ts";
 export { mergeResults } from "../distributed/merge.ts";
 export { openWorkStore, type WorkStore, type WorkLocation } from "../distributed/store.ts";
+export { readManifest } from "../distributed/problem.ts";
 export type { Manifest, LayerProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
 
 /** A model.json and its weight files as bytes, not yet interpreted. */
