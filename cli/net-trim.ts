@@ -7,8 +7,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { NetTrimError, pruneNetwork, type NetworkOptions, type NetworkResult, type PruneMode } from "../bindings/index.ts";
-import { writePruneOutput } from "./prune-output.ts";
+import {
+  masksToJson, NetTrimError, pruneNetwork, writeLayersModel,
+  type NetworkOptions, type NetworkResult, type PruneMode,
+} from "../bindings/index.ts";
+import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
 import { queueCommand } from "./queue-command.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
@@ -151,7 +154,17 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     },
     output: { dir: outDir, files: ["model.json", "weights.bin", "masks.json", "report.json"] },
   });
-  writePruneOutput(outDir, model.modelJson, result, mode, report);
+  const written = writeLayersModel(model.modelJson, result.network, {
+    mode, status: result.status,
+    guarantee: {
+      theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
+      appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
+    },
+    ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
+  });
+  writeLayersModelDir(outDir, written);
+  fs.writeFileSync(path.join(outDir, "masks.json"), JSON.stringify(masksToJson(result.network)));
+  fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
   interrupt.dispose();
 
   if (values.json) {

@@ -1,5 +1,5 @@
-// What `net-trim prune` (and `net-trim merge`, the same result assembled from per-layer jobs)
-// writes for a chain of Dense layers: model.json + weights.bin, masks.json, report.json.
+// What `net-trim merge` writes: the files `net-trim prune` writes for a chain of Dense layers
+// (model.json + weights.bin, masks.json, report.json), by the same calls as prune in net-trim.ts.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { masksToJson, writeLayersModel, type NetworkResult, type PruneMode } from "../bindings/index.ts";
