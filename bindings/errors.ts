@@ -8,7 +8,8 @@ export type NetTrimErrorCode =
   | "shape_mismatch"
   | "non_finite"
   | "wasm_unavailable"
-  | "out_of_memory";
+  | "out_of_memory"
+  | "work_folder";
 
 export class NetTrimError extends Error {
   readonly code: NetTrimErrorCode;
@@ -135,5 +136,19 @@ function describe(value: unknown): string {
       return `an object (${(value as object).constructor?.name ?? "Object"})`;
     default:
       return `${typeof value} ${String(value)}`;
+  }
+}
+
+/**
+ * A work folder of per-layer jobs (plan / solve / merge) is incomplete or inconsistent: a file
+ * missing, a content hash that does not match, a result of another problem, a plan made for
+ * another model. Names the file, what was expected and what was found.
+ */
+export class WorkFolderError extends NetTrimError {
+  readonly file: string;
+  constructor(file: string, expected: string, received: string, hint = "") {
+    super("work_folder", `${file}: expected ${expected}, received ${received}${hint ? ` (${hint})` : ""}`);
+    this.name = "WorkFolderError";
+    this.file = file;
   }
 }

@@ -56,7 +56,7 @@ export {
 export type { WorkerHandle } from "./workers/protocol.ts";
 
 export {
-  NetTrimError, ValidationError, ShapeError, NonFiniteError, GraphError, WasmUnavailableError, OutOfMemoryError,
+  NetTrimError, ValidationError, ShapeError, NonFiniteError, GraphError, WasmUnavailableError, OutOfMemoryError, WorkFolderError,
   type NetTrimErrorCode,
 } from "./errors.ts";
 

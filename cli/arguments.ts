@@ -6,6 +6,10 @@ export const USAGE = `net-trim: prune a TF.js LayersModel with Net-Trim (convex,
 
 Usage:
   net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
+  net-trim plan <model.json> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n]
+  net-trim solve --work <dir> --layer <i> | --next [--until-done]
+  net-trim merge --work <dir> -o <outDir>
+  net-trim queue submit --work <dir> --redis <url> [--wait] | queue work|status --redis <url>
   net-trim --help | --version
 
 Inputs:
@@ -59,6 +63,34 @@ Options:
   -h, --help                 this help
   -V, --version              the version
 
+Across machines (parallel mode as one job per layer; README "Across machines"):
+  plan                       computes the original signals once and writes one problem per
+                             layer (.npy + manifest.json with SHA-256 hashes) into --work;
+                             prints the number of jobs on stdout
+  solve                      solves one layer of the plan: --layer <i> (e.g.
+                             $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID) or --next (the first
+                             layer without a result that nobody holds; --until-done: then the
+                             next, until none is left); the result is written atomically
+  merge                      checks every result against its problem's hash and writes what
+                             prune writes (model.json, weights.bin, masks.json, report.json)
+  queue submit               one BullMQ job per layer without a result (references, not
+                             matrices); --wait: until every layer has a result, re-submitting
+                             jobs the queue lost (a Redis restarted without persistence)
+  queue work                 processes the jobs (--concurrency n, default 1); a worker killed
+                             mid-job is retried by BullMQ's stalled-job check
+  queue status               each job's state, progress and failure
+  --work <dir>               the work folder (a path, or a file:// URL) every machine can reach
+  --layer <i>                solve: the layer index, from 0
+  --next, --until-done       solve: claim the next layer (and go on until none is left)
+  --stale-after <s>          solve --next: take over a claim not refreshed for s seconds (60)
+  --model <model.json>       merge: the model to write (default: the copy plan kept in --work)
+  --redis <url>              queue: redis://[user:password@]host:port[/db]
+  --queue <name>             queue: the BullMQ queue name (default net-trim)
+  --concurrency <n>          queue work: jobs at once in this process (default 1)
+  --lock-duration <ms>       queue work: BullMQ lockDuration (default 30000)
+  --stalled-interval <ms>    queue work: BullMQ stalledInterval (default 30000)
+  --wait                     queue submit: wait until every layer has a result
+
 Exit codes: 0 done, 1 data, model or output error, 2 usage error, 130 interrupted
 (Ctrl-C), 143 terminated (SIGTERM); when interrupted or failing, nothing is written.
 Set NET_TRIM_DEBUG=1 to get stack traces.
@@ -94,6 +126,18 @@ const OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
+  work: { type: "string" },
+  layer: { type: "string" },
+  next: { type: "boolean" },
+  "until-done": { type: "boolean" },
+  "stale-after": { type: "string" },
+  model: { type: "string" },
+  redis: { type: "string" },
+  queue: { type: "string" },
+  concurrency: { type: "string" },
+  "lock-duration": { type: "string" },
+  "stalled-interval": { type: "string" },
+  wait: { type: "boolean" },
 } as const;
 
 export function parseCommandLine(argv: string[]) {

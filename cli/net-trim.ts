@@ -14,10 +14,13 @@ import {
   DEFAULTS, encodeCompact, LIMITS, masksToJson, NetTrimError, REWEIGHT_MAX_ROUNDS, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
+import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
+import { queueCommand } from "./queue-command.ts";
 import { pruneGraphCommand } from "./graph-command.ts";
 import { checkWritable, layersModelFiles, MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
+import { pruneOutputFiles } from "./prune-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
 import { checkOutputFolder } from "./output-folder.ts";
@@ -165,20 +168,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     output: { dir: outDir, files: writtenFiles },
   });
   try {
-    const written = writeLayersModel(model.modelJson, result.network, {
-      mode, status: result.status,
-      guarantee: {
-        theorem: result.guarantee.theorem, relativeError: result.guarantee.relativeError, bound: result.guarantee.bound, holds: result.guarantee.holds,
-        appliesToReturnedWeights: result.guarantee.appliesToReturnedWeights,
-      },
-      ...(result.refit ? { refit: { relativeError: result.refit.relativeError } } : {}),
-    });
-    writeOutput(outDir, values.out, [
-      ...layersModelFiles(written),
-      ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(result.network, { values: compactValues }) }] : []),
-      { name: "masks.json", contents: () => JSON.stringify(masksToJson(result.network)) },
-      { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
-    ]);
+    writeOutput(outDir, values.out, pruneOutputFiles(model.modelJson, result, mode, report,
+      alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(result.network, { values: compactValues }) }] : []));
   } finally {
     interrupt.dispose();
   }
@@ -222,7 +213,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune`);
+  if (command === "plan") return planCommand(rest, values);
+  if (command === "solve") return solveCommand(rest, values);
+  if (command === "merge") return mergeCommand(rest, values);
+  if (command === "queue") return queueCommand(rest, values);
+  if (command !== "prune") throw new UsageError(`unknown command ${JSON.stringify(command)}: expected prune, plan, solve, merge or queue`);
   return prune(rest, values);
 }
 

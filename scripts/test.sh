@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need (npm packages, Debian's Chromium for the
-# browser tests) when missing, builds both wasm binaries, runs the as-pect kernel specs (SIMD
+# browser tests, Debian's redis-server for the queue tests) when missing, builds both wasm binaries, runs the as-pect kernel specs (SIMD
 # and scalar builds) and the vitest suites (Node and headless Chromium), and ends with one line
 # "N passed, M failed".
 set -uo pipefail
@@ -14,6 +14,15 @@ if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
     (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null || { echo "could not install chromium"; exit 1; }
   else
     echo "Chromium is needed for the browser tests: apt-get install -y chromium (as root), or set CHROMIUM_PATH"; exit 1
+  fi
+fi
+
+# The queue runner's tests start a real redis-server (Debian's package).
+if [ ! -x /usr/bin/redis-server ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null || { echo "could not install redis-server"; exit 1; }
+  else
+    echo "redis-server is needed for the queue tests: apt-get install -y redis-server (as root)"; exit 1
   fi
 fi
 

@@ -81,6 +81,14 @@ describe("layout rules", () => {
     expect(findCycles([...library, ...cli]).map((c) => c.join(" → "))).toEqual([]);
   });
 
+  it("only the Node entry (net-trim/node) reaches the per-layer jobs, which read and write files", () => {
+    const reaching = library
+      .filter((f) => !f.path.startsWith("bindings/distributed/") && f.path !== "bindings/node/files.ts")
+      .filter((f) => f.imports.some((e) => e.target?.startsWith("bindings/distributed/")))
+      .map((f) => f.path);
+    expect(reaching).toEqual([]);
+  });
+
   it("the library never prints", () => {
     const printing = library.filter((f) => /\bconsole\.\w+\(|process\.(stdout|stderr)\.write/.test(f.text)).map((f) => f.path);
     expect(printing).toEqual([]);

@@ -20,9 +20,8 @@ import { planExecution, solveOnPool } from "./execution.ts";
 import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
 import { refitNetwork } from "./refit.ts";
 import { checkKeep, searchKeep } from "./keep-search.ts";
+import { countNonzeros, layerKind, layerReport } from "./layer-report.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
-
-const countNonzeros = (a: Float32Array) => a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0);
 
 /**
  * Prunes a chain of Dense layers (ReLU hidden layers, linear last layer) on calibration samples
@@ -51,7 +50,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     const what = `layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`;
     checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0);
   });
-  const kindOf = (i: number): "relu" | "linear" => (i === L - 1 ? "linear" : network.layers[i].activation === "relu" ? "relu" : "linear");
+  const kindOf = (i: number) => layerKind(network, i);
   const hooks = (i: number) => ({
     signal: options.signal,
     onProgress: options.onProgress
@@ -62,15 +61,8 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const results: LayerResult[] = new Array(L);
   const reports: LayerReport[] = new Array(L);
   const report = (i: number, r: LayerResult, target: Float32Array, ms: number) => {
-    const l = network.layers[i];
-    const nnzBefore = countNonzeros(l.kernel) + (l.useBias ? countNonzeros(l.bias) : 0);
-    const parameters = l.inputs * l.units + (l.useBias ? l.units : 0);
-    reports[i] = {
-      name: l.name, kind: kindOf(i), status: r.status, nnzBefore, nnzAfter: r.info.nnz, parameters,
-      keptFraction: r.info.nnz / parameters, epsilon: r.info.epsilon,
-      relativeError: r.info.outputError / (frobenius(target) || 1), iterations: r.info.iterations, timeMs: ms, info: r.info,
-    };
-    options.onProgress?.({ layer: i, layers: L, name: l.name, phase: "done", iteration: r.info.iterations });
+    reports[i] = layerReport(network.layers[i], kindOf(i), r, frobenius(target), ms);
+    options.onProgress?.({ layer: i, layers: L, name: network.layers[i].name, phase: "done", iteration: r.info.iterations });
   };
 
   const solveOne = async (i: number, xin: Float32Array, target: Float32Array, extra: LayerOptions, epsilonFloor = 0) => {

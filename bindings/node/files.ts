@@ -12,6 +12,14 @@ import { readFileBounded } from "./read-bounded.ts";
 
 export { parseCalibrationJson, parseNpy, type SampleMatrix } from "../formats/samples.ts";
 export { readOnnxModelFile } from "./onnx-file.ts";
+// Per-layer jobs across machines (plan / solve / merge, README "Across machines"): Node only.
+export { planNetwork, type PlanOptions, type Plan } from "../distributed/plan.ts";
+export { solveJob, type SolveJobOptions, type SolveJobResult } from "../distributed/solve.ts";
+export { solveNext, type ClaimOptions } from "../distributed/claim.ts";
+export { mergeResults } from "../distributed/merge.ts";
+export { openWorkStore, type WorkStore, type WorkLocation } from "../distributed/store.ts";
+export { readManifest } from "../distributed/problem.ts";
+export type { Manifest, LayerProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
 
 /** A model.json and its weight files as bytes, not yet interpreted. */
 export interface LayersModelBytes {

@@ -1,7 +1,7 @@
 // Errors across the worker boundary: the worker posts them as plain data, the pool rebuilds the
 // same class with the same name, code, message and fields (by name, or by code when the name is unknown).
 import {
-  NetTrimError, NonFiniteError, OutOfMemoryError, ShapeError, ValidationError, WasmUnavailableError,
+  NetTrimError, NonFiniteError, OutOfMemoryError, ShapeError, ValidationError, WasmUnavailableError, WorkFolderError,
   type NetTrimErrorCode,
 } from "../errors.ts";
 import type { SerializedError } from "./protocol.ts";
@@ -26,7 +26,7 @@ export function serializeError(e: unknown): SerializedError {
 
 /** The net-trim classes by their literal names (names survive minification: errors.ts sets them as strings). */
 const NET_TRIM_ERRORS: Record<string, new (...args: never[]) => NetTrimError> = {
-  NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError,
+  NetTrimError, ValidationError, ShapeError, NonFiniteError, WasmUnavailableError, OutOfMemoryError, WorkFolderError,
 };
 
 /** The class for each code: an error whose name is unknown here (a subclass defined elsewhere, a renamed class) is still revived by its code. */
@@ -36,6 +36,7 @@ const BY_CODE: Record<NetTrimErrorCode, new (...args: never[]) => NetTrimError> 
   non_finite: NonFiniteError,
   wasm_unavailable: WasmUnavailableError,
   out_of_memory: OutOfMemoryError,
+  work_folder: WorkFolderError,
 };
 
 const STANDARD_ERRORS: Record<string, ErrorConstructor> = {
