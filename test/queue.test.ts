@@ -1,4 +1,5 @@
-// The queue runner on a real redis-server and BullMQ 6.7: worker processes (the CLI under Bun)
+// The queue runner on a real redis-server and BullMQ 6.7: worker processes (the CLI under Node with
+// ioredis; the Redis-restart case under Bun, whose built-in client BullMQ uses)
 // solve a plan's layers; one is SIGKILLed mid-job and BullMQ's stalled-job check hands its job
 // to another; Redis restarted without persistence loses the queue and `queue submit --wait`
 // submits the lost jobs again. Each time the merge equals in-process parallel mode bit for bit.
@@ -11,14 +12,14 @@ import { pruneNetwork, type NetworkResult } from "../bindings/index.ts";
 import { mergeResults, planNetwork, readLayersModelDir } from "../bindings/node/files.ts";
 import { loadQueueModules } from "../bindings/distributed/queue.ts";
 import { ROOT } from "./helpers/cli.ts";
-import { startBunCli, startRedis, waitFor, type RedisServer } from "./helpers/redis.ts";
+import { startCli, startRedis, waitFor, type RedisServer } from "./helpers/redis.ts";
 
 const P = 300;
 const network = readLayersModelDir(path.join(ROOT, "models", "mnist-mlp", "model.json")).network;
 let tmp: string;
 let redis: RedisServer;
 let input: { data: Float32Array; rows: number; cols: number };
-const started: ReturnType<typeof startBunCli>[] = [];
+const started: ReturnType<typeof startCli>[] = [];
 
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 function expectSame(merged: NetworkResult, inProcess: NetworkResult) {
@@ -30,8 +31,8 @@ function expectSame(merged: NetworkResult, inProcess: NetworkResult) {
 }
 
 /** A worker process with short locks, so that a killed worker's job is stalled within seconds. */
-function worker() {
-  const w = startBunCli(["queue", "work", "--redis", redis.url, "--lock-duration", "2000", "--stalled-interval", "1000"]);
+function worker(runtime: "node" | "bun" = "node") {
+  const w = startCli(["queue", "work", "--redis", redis.url, "--lock-duration", "2000", "--stalled-interval", "1000"], runtime);
   started.push(w);
   return w;
 }
@@ -54,7 +55,7 @@ describe("net-trim queue on BullMQ", () => {
     const work = path.join(tmp, "killed");
     await planNetwork(network, input, options, work);
     const first = worker();
-    const submit = startBunCli(["queue", "submit", "--work", work, "--redis", redis.url, "--wait"]);
+    const submit = startCli(["queue", "submit", "--work", work, "--redis", redis.url, "--wait"]);
     started.push(submit);
     await waitFor("the first worker to start layer 0", () => /layer 0: job \S+ started/.test(first.output()));
     first.child.kill("SIGKILL");
@@ -65,7 +66,7 @@ describe("net-trim queue on BullMQ", () => {
     expect(first.output()).not.toMatch(/layer 0: job \S+: solved/);
     expect(others.map((w) => w.output()).join("")).toMatch(/layer 0: job \S+: solved/);
 
-    const status = startBunCli(["queue", "status", "--redis", redis.url, "--json"]);
+    const status = startCli(["queue", "status", "--redis", redis.url, "--json"]);
     expect(await status.exited).toBe(0);
     const jobs = JSON.parse(status.output()) as { layer: number; state: string; work: string; stalledCounter: number }[];
     // Layer 0's job was found stalled once (BullMQ's own check), then completed by another worker.
@@ -81,12 +82,12 @@ describe("net-trim queue on BullMQ", () => {
     const options = { epsilonGain: 0.04, layerOptions: { maxIter: 400 } };
     const work = path.join(tmp, "restarted");
     await planNetwork(network, input, options, work);
-    const one = worker();
-    const submit = startBunCli(["queue", "submit", "--work", work, "--redis", redis.url, "--wait"]);
+    const one = worker("bun");
+    const submit = startCli(["queue", "submit", "--work", work, "--redis", redis.url, "--wait"], "bun");
     started.push(submit);
     await waitFor("a worker to start layer 0", () => /layer 0: job \S+ started/.test(one.output()));
     await redis.restart(); // the queue (layers 1 and 2 waiting) is gone
-    const two = worker();
+    const two = worker("bun");
     expect(await submit.exited, submit.output()).toBe(0);
     expect(submit.output()).toMatch(/the queue had lost layers .*: submitted again/);
     expect(submit.output()).toMatch(/every layer has a result/);

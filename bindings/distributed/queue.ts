@@ -56,10 +56,8 @@ export async function loadQueueModules(redis: string, importer: Importer = impor
   if (bun?.RedisClient) {
     return { bullmq, connect: () => bullmq.createBunRedisClient(new bun.RedisClient(redis) as never) as unknown as BullMQ.ConnectionOptions };
   }
-  let IORedis: new (url: string, options: Record<string, unknown>) => unknown;
   try {
-    const m = (await importer("ioredis")) as { default?: typeof IORedis } & typeof IORedis;
-    IORedis = m.default ?? m;
+    await importer("ioredis");
   } catch (e) {
     if (isMissing(e)) {
       throw new NetTrimError("invalid_option",
@@ -67,7 +65,29 @@ export async function loadQueueModules(redis: string, importer: Importer = impor
     }
     throw e;
   }
-  return { bullmq, connect: () => new IORedis(redis, { maxRetriesPerRequest: null }) as BullMQ.ConnectionOptions };
+  // Options, not an ioredis instance: BullMQ then owns its connections and closes them with the
+  // Queue or Worker (a passed instance counts as shared and stays open, so the process never exits).
+  const connection = ioredisOptions(redis);
+  return { bullmq, connect: () => ({ ...connection }) };
+}
+
+/** redis[s]://[user:password@]host:port[/db] as ioredis options. */
+function ioredisOptions(redis: string): BullMQ.ConnectionOptions {
+  let url: URL;
+  try {
+    url = new URL(redis);
+  } catch {
+    throw new NetTrimError("invalid_option", `--redis: expected a redis://[user:password@]host:port[/db] URL, received ${JSON.stringify(redis)}`);
+  }
+  const db = url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0;
+  if (!Number.isInteger(db) || db < 0) throw new NetTrimError("invalid_option", `--redis: expected a database number after the port, received ${JSON.stringify(url.pathname.slice(1))}`);
+  return {
+    host: url.hostname, port: url.port === "" ? 6379 : Number(url.port), db,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.protocol === "rediss:" ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+  };
 }
 
 const jobId = (layer: number, problem: string) => `layer-${layer}-${problem.slice(0, 16)}`;

@@ -1,6 +1,7 @@
 // A real redis-server for the queue tests: Debian's package (scripts/test.sh installs it), on
-// 127.0.0.1 and a free port, no persistence unless asked; and the CLI run under Bun, whose
-// built-in Redis client BullMQ uses (Node would need the optional ioredis).
+// 127.0.0.1 and a free port, no persistence unless asked; and the CLI as a long-running process,
+// under Node (BullMQ's Redis client there is the optional ioredis, a devDependency) or under Bun
+// (whose built-in Redis client BullMQ uses).
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -58,9 +59,10 @@ export async function startRedis(dir: string, options: { appendonly?: boolean } 
 const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
 const CLI = path.join(ROOT, "cli", "net-trim.ts");
 
-/** The CLI under Bun, as a long-running process whose stdout is collected. */
-export function startBunCli(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(BUN, [CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+/** The CLI under Node (with tsx) or Bun, as a long-running process whose output is collected. */
+export function startCli(args: string[], runtime: "node" | "bun" = "node"): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const [command, ...pre] = runtime === "bun" ? [BUN] : [process.execPath, "--import", "tsx"];
+  const child = spawn(command, [...pre, CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
