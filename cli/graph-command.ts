@@ -1,6 +1,8 @@
-// net-trim prune on a model graph (conv nets, functional models): pruneGraph in this thread, the
-// pruned graph written back under the original topology, masks.json and report.json.
+// net-trim prune on a model graph (conv nets, functional models): pruneGraph (parallel mode on
+// --workers pool workers, as for chains), the pruned graph written back under the original
+// topology, masks.json and report.json.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   graphMasksToJson, pruneGraph,
@@ -53,6 +55,8 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const epsilonGain = gains === undefined ? undefined
     : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
 
+  // As for chains: parallel mode on min(--workers or the hardware threads, prunable layers) workers.
+  const workers = flags.mode === "parallel" ? Math.min(flags.workers ?? os.availableParallelism(), prunable.length) : undefined;
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
   const interrupt = listenForInterrupt(() => sink.clear());
   const options: GraphPruneOptions = {
@@ -61,11 +65,12 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
+    ...(workers !== undefined ? { workers } : {}),
     onProgress: (p) => { if (!interrupt.interrupted()) sink.update(p); },
     signal: interrupt.signal,
   };
-  const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (in this thread: the worker pool runs Dense chains only)" : "";
-  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
+  const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : "";
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
 
   let result: GraphResult;
   try {
