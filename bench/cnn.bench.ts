@@ -44,7 +44,7 @@ for (const mode of modes) {
       rows.push(c.netTrim, c.magnitude);
       comparisons.push({ label, c });
       records.push({
-        label, mode, epsilonGain: gain, execution: c.result.execution, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
+        label, mode, epsilonGain: gain, execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
         calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
         layers: c.result.layers.map((l) => ({
           name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
@@ -52,7 +52,7 @@ for (const mode of modes) {
         })),
       });
       const where = c.result.execution.inThread ? `in this thread (${c.result.execution.reason})` : `on ${c.result.execution.workers} workers`;
-      console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s ${where}, kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), load ${loadBefore.join(" ")} → ${load().join(" ")}`);
+      console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s ${where} (CPU ${c.cpuS.toFixed(1)} s), kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), load ${loadBefore.join(" ")} → ${load().join(" ")}`);
       console.table(cnnLayerTable(c.result));
       console.table(convErrorTable(c.convErrors));
       save({ complete: false });
@@ -93,7 +93,7 @@ console.log(`whole CNN with P = ${P} in ≤ 2 minutes: ${targets.twoMinutes.met 
 const inThread = new Map(comparisons.filter(({ c }) => c.result.execution.inThread).map(({ label, c }) => [label.replace(/ workers=\d+/, ""), c.netTrim.timeS]));
 const poolSpeedups = comparisons.filter(({ label, c }) => !c.result.execution.inThread && inThread.has(label.replace(/ workers=\d+/, ""))).map(({ label, c }) => {
   const base = inThread.get(label.replace(/ workers=\d+/, ""))!;
-  return { label, workers: c.result.execution.workers, timeS: c.netTrim.timeS, inThreadS: base, speedup: base / c.netTrim.timeS };
+  return { label, workers: c.result.execution.workers, timeS: c.netTrim.timeS, cpuS: c.cpuS, inThreadS: base, speedup: base / c.netTrim.timeS };
 });
 for (const p of poolSpeedups) console.log(`${p.label}: ${p.timeS.toFixed(1)} s against ${p.inThreadS.toFixed(1)} s in this thread: ${p.speedup.toFixed(2)}×`);
 
