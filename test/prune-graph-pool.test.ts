@@ -1,7 +1,7 @@
 // pruneGraph's parallel mode on the worker pool equals the same run in this thread (workers: 0),
 // to the bit, on the bundled CNN and on a residual graph (Add, a folded BatchNorm, a depthwise
 // node, a Dense node over the last axis, nodes sharing an input); progress per node; an abort
-// returns the original graph. The pool's conv and depthwise jobs equal pruneConvLayer and
+// returns the original graph, also when a worker has to be ended. The pool's conv and depthwise jobs equal pruneConvLayer and
 // pruneDepthwiseConvLayer, hand their arrays over only when told, and a worker refuses a job
 // with the same error (class, message, numbers) as this thread.
 import { readFileSync } from "node:fs";
@@ -105,6 +105,23 @@ describe("pruneGraph parallel on the pool = in this thread, bit for bit", () => 
     expect(r.foldedBatchNorms).toEqual([]);
     expect(r.layers.length).toBeGreaterThan(0);
     for (const l of r.layers) expect(l.status, l.name).toBe("aborted");
+  });
+  it("a worker that does not stop within the grace period is ended: its node is left out, the original graph returned", async () => {
+    const graph = mixedGraph();
+    const controller = new AbortController();
+    const started = performance.now();
+    const r = await pruneGraph(graph, { data: samples(400, 72), shape: [400, 6, 6, 2] }, {
+      workers: 3, signal: controller.signal, layers: ["a", "b", "g"],
+      // g's budget admits zero weights: it returns at once, and its "done" aborts the run. a and b
+      // run one wasm call of a million iterations: no check, so no answer until the pool ends them.
+      epsilonGain: { a: 0.01, b: 0.01, g: 2 },
+      layerOptions: { absTol: 1e-14, relTol: 1e-14, dualRelTol: 1e-14, maxIter: 1_000_000, checkInterval: 1_000_000 },
+      onProgress: (p) => { if (p.phase === "done") controller.abort(); },
+    });
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(r.status).toBe("aborted");
+    r.graph.nodes.forEach((n, i) => expect(n).toBe(graph.nodes[i]));
+    expect(r.layers.map((l) => [l.name, l.status])).toEqual([["g", "solved"]]);
   });
 });
 
