@@ -182,6 +182,20 @@ describe("the pool's conv jobs", () => {
     expectSameLayer(pooled, here);
   });
 
+  it("threads: 2 on a conv layer runs one thread, says why, and returns the one-thread bits (in this thread and as a pool job)", async () => {
+    const p = randomConvLayer(44, [3, 8, 8, 2], 3, c);
+    const input = { data: p.input, shape: p.inShape }, output = { data: p.output, shape: p.outShape };
+    const options = { kind: "relu" as const, epsilonGain: 0.05, ...geometry };
+    const one = await pruneConvLayer(input, output, options);
+    expect(one.info.threadsReason).toBeUndefined();
+    for (const r of [await pruneConvLayer(input, output, { ...options, threads: 2 }), await pool.solveConv({ input, output, options: { ...options, threads: 2 } })]) {
+      expect(r.info.threads).toBe(1);
+      expect(r.info.threadsReason).toBe("conv layers run on one thread (the convolution and its adjoint are not split over threads)");
+      expect(bits(r.weights)).toEqual(bits(one.weights));
+      expect(r.info.iterations).toBe(one.info.iterations);
+    }
+  });
+
   it("a worker refuses a job as this thread does: same class, message and numbers (memory; options)", async () => {
     // A 1×1 conv over 33,000 channels: its factored W-update needs 33,001² floats, more than 4 GiB.
     const N = 33_000;
