@@ -52,6 +52,7 @@ export { parseNpy, parseCalibrationJson, type SampleMatrix } from "./formats/sam
 export { init, instantiate, compileModule, simdSupported, type Backend, type InitOptions } from "./wasm/loader.ts";
 export {
   createLayerPool, type LayerPool, type LayerJob, type LayerPoolOptions, type SolveHooks, type PoolLayerOptions,
+  type ConvJob, type PoolConvOptions,
 } from "./workers/pool.ts";
 export type { WorkerHandle } from "./workers/protocol.ts";
 

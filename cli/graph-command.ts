@@ -1,6 +1,7 @@
 // net-trim prune on a model graph (conv nets, functional models): pruneGraph on the work thread
-// (one thread: the pool runs Dense chains only), the pruned graph written back under the original
-// topology, masks.json and report.json.
+// (parallel mode on --workers pool workers, as for chains), the pruned graph written back under
+// the original topology, masks.json and report.json.
+import * as os from "node:os";
 import * as path from "node:path";
 import {
   graphMasksToJson, type GraphPruneOptions, type GraphResult, type ModelGraph, type PruneMode,
@@ -54,6 +55,8 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const epsilonGain = gains === undefined ? undefined
     : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
 
+  // As for chains: parallel mode on min(--workers or the hardware threads, prunable layers) workers.
+  const workers = flags.mode === "parallel" ? Math.min(flags.workers ?? os.availableParallelism(), prunable.length) : undefined;
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
   const options: Omit<GraphPruneOptions, "onProgress" | "signal"> = {
     mode: flags.mode,
@@ -61,9 +64,10 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
+    ...(workers !== undefined ? { workers } : {}),
   };
-  const threadNote = flags.workers !== undefined && flags.workers > 0 ? " (on one thread: the worker pool runs Dense chains only)" : "";
-  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${threadNote}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
+  const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : "";
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: GraphResult;

@@ -83,6 +83,8 @@ export interface CnnComparison {
   netTrim: PrunedRow;
   magnitude: PrunedRow;
   result: GraphResult;
+  /** CPU seconds of this process (every thread, pool workers included) during pruneGraph. */
+  cpuS: number;
   magnitudeGraph: ModelGraph;
   convErrors: ConvLayerError[];
 }
@@ -91,8 +93,10 @@ export interface CnnComparison {
 export async function pruneCnnAndCompare(ctx: CnnContext, samples: number, label: string, options: GraphPruneOptions): Promise<CnnComparison> {
   const calibration = tensor(ctx.data.trainX.subarray(0, samples * PIXELS), [samples, 28, 28, 1]);
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const result = await pruneGraph(ctx.graph, calibration, options);
   const timeS = (performance.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(cpu);
   const counts = nonzerosPerNode(result.graph);
   const nnz = [...counts.values()];
   const magnitudeGraph = magnitudePruneGraph(ctx.graph, Object.fromEntries(counts));
@@ -105,7 +109,7 @@ export async function pruneCnnAndCompare(ctx: CnnContext, samples: number, label
   return {
     netTrim: rowOf(ctx, `Net-Trim ${label}`, result.graph, nnz, timeS, result.status),
     magnitude: rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudeGraph, nnz, 0, "-"),
-    result, magnitudeGraph, convErrors,
+    result, cpuS: (user + system) / 1e6, magnitudeGraph, convErrors,
   };
 }
 

@@ -30,7 +30,7 @@ describe("on a chain of Dense layers", () => {
       const options = { mode, epsilonGain: 0.04, gamma: 1.2, kappa: 0.9 } as const;
       const net = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { ...options, workers: 0 });
       const graph = chainGraph(network);
-      const r = await pruneGraph(graph, { data: input, shape: [P, sizes[0]] }, options);
+      const r = await pruneGraph(graph, { data: input, shape: [P, sizes[0]] }, { ...options, workers: 0 });
       expect(net.status).toBe("solved");
       expect(r.status).toBe("solved");
       expect(r.layers.map((l) => l.program)).toEqual(["relu", "relu", "linear"]);

@@ -11,7 +11,7 @@ import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
 import type { PruneMode } from "./types.ts";
 
-const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal"];
+const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers"];
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 

@@ -23,6 +23,11 @@ export interface GraphPruneOptions {
   /** Cascade factor κ ∈ (0, 1] on the budget of the final prunable nodes (no prunable node after them). Default 1. */
   kappa?: number;
   layerOptions?: GraphLayerOptions;
+  /**
+   * Parallel mode: pool workers solving nodes at once (0: in this thread, one after another; the
+   * same results either way). Default: min(hardware threads, pruned nodes). Cascade runs in this thread.
+   */
+  workers?: number;
   /** Names of the prunable nodes to prune. Default: every Dense, Conv2D and DepthwiseConv2D node. */
   layers?: string[];
   /** `layer` counts the pruned nodes in topological order; `name` is the node. */

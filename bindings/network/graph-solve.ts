@@ -1,12 +1,14 @@
 // One prunable node of a graph solved by its layer solver: a Dense node by pruneLayer (over the
 // last axis: every position of a [.., n] input is a row), a Conv2D node by pruneConvLayer, a
-// DepthwiseConv2D node by pruneDepthwiseConvLayer, each on NHWC signals. Conv-only and Dense-only
-// layer options go to their own solver.
+// DepthwiseConv2D node by pruneDepthwiseConvLayer, each on NHWC signals; in this thread
+// (solveNode) or as the same job on a worker of the pool (solveNodeOnPool), with the same result.
+// Conv-only and Dense-only layer options go to their own solver.
 import { pruneConvLayer } from "../solver/prune-conv-layer.ts";
-import { pruneDepthwiseConvLayer } from "../solver/prune-depthwise-layer.ts";
+import { pruneDepthwiseConvLayer, type DepthwiseResult } from "../solver/prune-depthwise-layer.ts";
 import { pruneLayer } from "../solver/prune-layer.ts";
-import type { LayerInfo, LayerOptions, ProgressInfo, SolveStatus } from "../types.ts";
-import type { ConvLayerOptions } from "../conv-types.ts";
+import type { LayerInfo, LayerResult, ProgressInfo, SolveStatus } from "../types.ts";
+import type { Tensor } from "../conv-types.ts";
+import type { LayerPool, PoolConvOptions, PoolLayerOptions } from "../workers/pool.ts";
 import type { PrunableNode } from "./graph/types.ts";
 import type { GraphLayerOptions } from "./graph-prune-types.ts";
 
@@ -23,7 +25,7 @@ export interface NodeSignals {
 
 export type Budget = { epsilonGain: number } | { epsilon: number };
 
-interface NodeSolve {
+export interface NodeSolve {
   status: SolveStatus;
   weights: Float32Array;
   bias: Float32Array;
@@ -41,37 +43,38 @@ interface Hooks {
   onProgress?: (p: ProgressInfo) => void;
 }
 
-export async function solveNode(
-  node: PrunableNode, s: NodeSignals, kind: "relu" | "linear", budget: Budget, layerOptions: GraphLayerOptions, hooks: Hooks,
-): Promise<NodeSolve> {
+/** A node's solve as data: the arguments of its layer solver, minus signal and onProgress. */
+export type NodeJob =
+  | { op: "dense"; input: { data: Float32Array; rows: number; cols: number }; output: { data: Float32Array; rows: number; cols: number }; options: PoolLayerOptions }
+  | { op: "conv2d" | "depthwiseConv2d"; input: Tensor; output: Tensor; options: PoolConvOptions };
+
+export function nodeJob(node: PrunableNode, s: NodeSignals, kind: "relu" | "linear", budget: Budget, layerOptions: GraphLayerOptions): NodeJob {
   const fitBias = node.bias !== null;
   if (node.op === "dense") {
     const { wUpdate: _w, ...dense } = layerOptions;
     const n = s.inShape[s.inShape.length - 1];
     const rows = s.input.length / n;
-    const options: LayerOptions = {
+    const options: PoolLayerOptions = {
       ...dense, kind, fitBias, ...budget,
       ...(s.upperBound ? { upperBound: { data: s.upperBound, rows, cols: node.units } } : {}),
-      ...hooks,
     };
-    const r = await pruneLayer({ data: s.input, rows, cols: n }, { data: s.target, rows, cols: node.units }, options);
-    return { ...r, epsilon: r.info.epsilon, outputError: r.info.outputError, nnz: r.info.nnz, iterations: r.info.iterations };
+    return { op: "dense", input: { data: s.input, rows, cols: n }, output: { data: s.target, rows, cols: node.units }, options };
   }
   const { sparseInput: _s, linearForm: _l, ...conv } = layerOptions;
   const outShape = [s.samples, ...node.shape];
-  const options: ConvLayerOptions = {
+  const options: PoolConvOptions = {
     ...conv, kind, fitBias, ...budget,
     kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, dilation: node.dilation,
     ...(s.upperBound ? { upperBound: { data: s.upperBound, shape: outShape } } : {}),
-    ...hooks,
   };
-  const x = { data: s.input, shape: [s.samples, ...s.inShape] };
-  const y = { data: s.target, shape: outShape };
-  if (node.op === "conv2d") {
-    const r = await pruneConvLayer(x, y, options);
-    return { ...r, epsilon: r.info.epsilon, outputError: r.info.outputError, nnz: r.info.nnz, iterations: r.info.iterations };
-  }
-  const r = await pruneDepthwiseConvLayer(x, y, options);
+  return { op: node.op, input: { data: s.input, shape: [s.samples, ...s.inShape] }, output: { data: s.target, shape: outShape }, options };
+}
+
+function fromLayer(r: LayerResult): NodeSolve {
+  return { ...r, epsilon: r.info.epsilon, outputError: r.info.outputError, nnz: r.info.nnz, iterations: r.info.iterations };
+}
+
+function fromDepthwise(r: DepthwiseResult): NodeSolve {
   const channels = r.channels.map((c) => c.info);
   return {
     status: r.status, weights: r.weights, bias: r.bias, nnz: r.nnz, outputError: r.outputError, channels,
@@ -79,4 +82,19 @@ export async function solveNode(
     epsilon: Math.sqrt(channels.reduce((a, c) => a + c.epsilon ** 2, 0)),
     iterations: channels.reduce((a, c) => a + c.iterations, 0),
   };
+}
+
+/** Solves the node's job in this thread. */
+export async function solveNode(job: NodeJob, hooks: Hooks): Promise<NodeSolve> {
+  if (job.op === "dense") return fromLayer(await pruneLayer(job.input, job.output, { ...job.options, ...hooks }));
+  if (job.op === "conv2d") return fromLayer(await pruneConvLayer(job.input, job.output, { ...job.options, ...hooks }));
+  return fromDepthwise(await pruneDepthwiseConvLayer(job.input, job.output, { ...job.options, ...hooks }));
+}
+
+/** Solves the node's job on a pool worker; `detach` hands the job's arrays over (see LayerJob.detach). */
+export async function solveNodeOnPool(pool: LayerPool, job: NodeJob, hooks: Hooks, detach: boolean): Promise<NodeSolve> {
+  if (job.op === "dense") return fromLayer(await pool.solve({ input: job.input, output: job.output, options: job.options, detach }, hooks));
+  const conv = { input: job.input, output: job.output, options: job.options, detach };
+  if (job.op === "conv2d") return fromLayer(await pool.solveConv(conv, hooks));
+  return fromDepthwise(await pool.solveDepthwise(conv, hooks));
 }

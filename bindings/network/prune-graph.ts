@@ -4,8 +4,9 @@
 //              own target), V = 0, ε = gain·‖Y‖;
 //   cascade  — nodes in topological order, each fed the partially pruned graph's signal, target
 //              the original, V = W̄ᵀX̂, ε² = γ·‖(W̄ᵀX̂ − Y)_Ω‖² (κ on the final nodes).
-// Every solve runs in this thread: the worker pool knows Dense jobs only. On a chain of Dense
-// layers it does what pruneNetwork does, to the bit.
+// Parallel mode solves the nodes on the worker pool (`workers`, default the hardware threads)
+// or, with workers: 0, one after another in this thread: the same results to the bit. Cascade
+// runs in this thread. On a chain of Dense layers it does what pruneNetwork does, to the bit.
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
@@ -14,7 +15,9 @@ import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "
 import { cascadeEpsilon, depthwiseCascadeEpsilon } from "./graph-cascade-budget.ts";
 import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
-import { solveNode, type Budget, type NodeSignals } from "./graph-solve.ts";
+import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
+import { planExecution } from "./execution.ts";
+import { createLayerPool } from "../workers/pool.ts";
 import { distance, frobenius } from "./forward.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
@@ -61,6 +64,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   }
   const o = resolveGraphOptions(graph, options);
   const { data: x, samples } = calibrationSamples(graph, input);
+  const execution = await planExecution(o.mode, false, options.workers, [...o.selected].length);
   const { graph: folded, folded: foldedBatchNorms } = foldBatchNorms(graph);
   const consumers = consumersOf(folded);
   const shapeOf = new Map(folded.nodes.map((n) => [n.name, n.shape]));
@@ -83,8 +87,9 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   const changed = new Set<string>(); // nodes whose output differs from the original's (cascade only)
   const current = () => buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
 
-  for (const [k, node] of targets.entries()) {
-    if (options.signal?.aborted) break;
+  /** Node k's solve as data, and the norm of its target (taken now: a pool job may detach the target). */
+  const prepare = (k: number): { job: NodeJob; targetNorm: number } => {
+    const node = targets[k];
     const program = programs.get(node.name)!;
     const relu = program.program === "relu";
     const target = targetOf(program, original.preActivations.get(node.name)!);
@@ -104,41 +109,90 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
           : cascadeEpsilon(v, target, relu, o.gamma, o.kappa, isFinal),
       };
     }
-    const hooks = {
-      signal: options.signal,
-      onProgress: options.onProgress
-        ? (p: ProgressInfo) => options.onProgress!({ ...p, layer: k, layers: targets.length, name: node.name, phase: "solving" })
-        : undefined,
-    };
-    const started = performance.now();
-    const r = await solveNode(node, signals, program.program, budget, o.layerOptions, hooks);
+    original.preActivations.delete(node.name);
+    if (lastUse.get(inName) === k) original.values.delete(inName);
+    return { job: nodeJob(node, signals, program.program, budget, o.layerOptions), targetNorm: frobenius(target) };
+  };
+  const hooks = (k: number) => ({
+    signal: options.signal,
+    onProgress: options.onProgress
+      ? (p: ProgressInfo) => options.onProgress!({ ...p, layer: k, layers: targets.length, name: targets[k].name, phase: "solving" })
+      : undefined,
+  });
+  const record = (k: number, r: NodeSolve, targetNorm: number, timeMs: number) => {
+    const node = targets[k];
+    const program = programs.get(node.name)!;
     const parameters = node.kernel.length + (node.bias ? node.bias.length : 0);
-    reports.push({
+    reports[k] = {
       name: node.name, op: node.op, program: program.program, programReason: program.reason, status: r.status,
       nnzBefore: countNonzeros(node.kernel) + countNonzeros(node.bias), nnzAfter: r.nnz, parameters, keptFraction: r.nnz / parameters,
-      epsilon: r.epsilon, relativeError: r.outputError / (frobenius(target) || 1), iterations: r.iterations,
-      timeMs: performance.now() - started, ...(r.info ? { info: r.info } : { channels: r.channels }),
-    });
+      epsilon: r.epsilon, relativeError: r.outputError / (targetNorm || 1), iterations: r.iterations,
+      timeMs, ...(r.info ? { info: r.info } : { channels: r.channels }),
+    };
     options.onProgress?.({ layer: k, layers: targets.length, name: node.name, phase: "done", iteration: r.iterations });
     replaced.set(node.name, { ...node, kernel: r.weights, bias: node.bias ? r.bias : null });
     if (o.mode === "cascade") for (const d of downstream.get(node.name)!) changed.add(d);
-    original.preActivations.delete(node.name);
-    if (lastUse.get(inName) === k) original.values.delete(inName);
+  };
+
+  if (execution.workers > 0) {
+    if (!options.signal?.aborted) await solveAllOnPool(execution.workers, targets.map((_, k) => prepare(k)), x, hooks, record, options.signal);
+  } else {
+    for (let k = 0; k < targets.length && !options.signal?.aborted; k++) {
+      const { job, targetNorm } = prepare(k);
+      const started = performance.now();
+      record(k, await solveNode(job, hooks(k)), targetNorm, performance.now() - started);
+    }
   }
 
   // As pruneNetwork: a run that was aborted or stopped early returns the original graph, never a half-pruned one.
-  const complete = reports.length === targets.length && reports.every((r) => r.status !== "aborted");
+  const done = reports.filter(Boolean); // (every() would skip the holes of an aborted pool run)
+  const complete = done.length === targets.length && done.every((r) => r.status !== "aborted");
   const out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
-  const firstBad = reports.find((r) => r.status !== "solved");
+  const firstBad = done.find((r) => r.status !== "solved");
   return {
     graph: out,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
-    layers: reports,
+    layers: done,
     foldedBatchNorms: complete ? foldedBatchNorms : [],
     outputError: outputError(graph, complete ? out : undefined, x, samples),
-    execution: { workers: 0, inThread: true, reason: "pruneGraph solves every node in this thread (the worker pool runs Dense jobs only)" },
+    execution,
     timeMs: performance.now() - t0,
   };
+}
+
+/**
+ * Parallel mode on the pool: every node's job at once, reports in node order whatever the
+ * completion order. Each signal array is posted once without a copy (detached here; the
+ * calibration input, and an array whose buffer an earlier job took, are copied once). A job the pool had
+ * to end after an abort (its worker did not stop within the grace period) leaves no report: the
+ * run is then aborted and returns the original graph, as in this thread.
+ */
+async function solveAllOnPool(
+  workers: number, prepared: { job: NodeJob; targetNorm: number }[], x: Float32Array,
+  hooks: (k: number) => { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void },
+  record: (k: number, r: NodeSolve, targetNorm: number, timeMs: number) => void, signal: AbortSignal | undefined,
+): Promise<void> {
+  // By buffer: two arrays of the forward pass may be views of one buffer (a Flatten's output).
+  const posted = new Set<ArrayBufferLike>([x.buffer]);
+  const own = <T extends { data: Float32Array | Float64Array }>(m: T): T => {
+    if (posted.has(m.data.buffer)) return { ...m, data: m.data.slice() };
+    posted.add(m.data.buffer);
+    return m;
+  };
+  const jobs = prepared.map(({ job }) => ({ ...job, input: own(job.input), output: own(job.output) }) as NodeJob);
+  const pool = await createLayerPool({ size: workers });
+  try {
+    await Promise.all(jobs.map(async (job, k) => {
+      const started = performance.now();
+      try {
+        record(k, await solveNodeOnPool(pool, job, hooks(k), true), prepared[k].targetNorm, performance.now() - started);
+      } catch (e) {
+        if (!(signal?.aborted && (e as Error)?.name === "AbortError")) throw e;
+      }
+    }));
+  } finally {
+    await pool.close();
+  }
 }
 
 /** The returned graph against the user's original (unfolded) graph, output by output, on the calibration samples. */

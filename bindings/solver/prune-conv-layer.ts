@@ -11,6 +11,8 @@ import { outputStatistics, solveQueued, type Prepared } from "./prune-layer.ts";
 import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
 import type { LayerResult } from "../types.ts";
 
+const CONV_ONE_THREAD = "conv layers run on one thread (the convolution and its adjoint are not split over threads)";
+
 /**
  * Prunes one Conv2D layer. `input` is [samples, H, W, inC] (NHWC), `output` the layer's
  * [samples, outH, outW, outC] (before the ReLU's zeros matter: Ω = where it is positive). The
@@ -48,5 +50,8 @@ function solveConvLayer(input: unknown, output: unknown, options: unknown, backe
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
   };
-  return solveQueued(prepared, o, async (problem) => createConvEngine(await backendOf(), problem, g, wUpdate));
+  // The threaded phases split the products by rows of a stored design; the conv operator
+  // computes all rows in one call, and its adjoint is one running sum: one thread.
+  const oneThread = typeof o.threads === "number" && o.threads > 1 ? { threadsReason: CONV_ONE_THREAD } : {};
+  return solveQueued(prepared, o, async (problem) => ({ ...createConvEngine(await backendOf(), problem, g, wUpdate), ...oneThread }));
 }

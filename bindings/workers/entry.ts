@@ -1,13 +1,16 @@
 // The script a pool worker runs, in Node (worker_threads) and in browsers (module Worker).
 // It receives the compiled module once ({type: "init", module}), instantiates its own Backend
-// from it (never recompiling), then solves the jobs it is sent with pruneLayerWith. A cancel
+// from it (never recompiling), then solves the jobs it is sent with pruneLayerWith (Dense) or
+// pruneConvLayerWith / pruneDepthwiseConvLayerWith (conv, "solveConv"). A cancel
 // message aborts the job's AbortController; the solver notices it between check intervals and
 // returns status 'aborted'. Protocol types: protocol.ts. A worker sent {type: "thread"} instead
 // becomes one thread of a threaded layer solve (wasm/thread-worker.ts) until that solve ends.
 import { instantiate, type Backend } from "../wasm/loader.ts";
 import { WasmUnavailableError } from "../errors.ts";
 import { pruneLayerWith } from "../solver/prune-layer.ts";
-import type { LayerOptions, LayerResult } from "../types.ts";
+import { pruneConvLayerWith } from "../solver/prune-conv-layer.ts";
+import { pruneDepthwiseConvLayerWith, type DepthwiseResult } from "../solver/prune-depthwise-layer.ts";
+import type { LayerOptions, LayerResult, ProgressInfo } from "../types.ts";
 import { serializeError } from "./error-transport.ts";
 import type { FromWorker, ToWorker } from "./protocol.ts";
 import { importNodeBuiltin } from "../runtime.ts";
@@ -19,8 +22,9 @@ let backend: Promise<Backend> | undefined;
 const controllers = new Map<number, AbortController>();
 
 /** The result's own buffers (fresh copies out of the wasm memory), transferred rather than copied again. */
-function resultBuffers(r: LayerResult): Transferable[] {
-  const views: (ArrayBufferView | undefined)[] = [r.weights, r.bias, r.info?.nnzPerNeuron, r.dual?.u1, r.dual?.u2];
+function resultBuffers(r: LayerResult | DepthwiseResult): Transferable[] {
+  const layers: Partial<LayerResult>[] = "channels" in r ? [r, ...r.channels] : [r];
+  const views = layers.flatMap((l): (ArrayBufferView | undefined)[] => [l.weights, l.bias, l.info?.nnzPerNeuron, l.dual?.u1, l.dual?.u2]);
   const set = new Set<ArrayBuffer>();
   for (const v of views) {
     if (v && v.buffer instanceof ArrayBuffer) set.add(v.buffer);
@@ -43,7 +47,14 @@ function handle(message: ToWorker, post: Post): void {
       return;
     }
     case "solve": {
-      void solve(message, post);
+      void solve(message, post, (b, hooks) => pruneLayerWith(b, message.input, message.output, { ...message.options, ...hooks }));
+      return;
+    }
+    case "solveConv": {
+      const { input, output, options } = message;
+      void solve(message, post, (b, hooks) => message.layer === "conv2d"
+        ? pruneConvLayerWith(b, input, output, { ...options, ...hooks })
+        : pruneDepthwiseConvLayerWith(b, input, output, { ...options, ...hooks }));
       return;
     }
     case "thread": {
@@ -56,7 +67,12 @@ function handle(message: ToWorker, post: Post): void {
   }
 }
 
-async function solve(message: Extract<ToWorker, { type: "solve" }>, post: Post): Promise<void> {
+type Hooks = Pick<LayerOptions, "signal" | "onProgress">;
+
+async function solve(
+  message: { id: number; aborted: boolean; progress: boolean }, post: Post,
+  run: (b: Backend, hooks: Hooks) => Promise<LayerResult | DepthwiseResult>,
+): Promise<void> {
   const { id } = message;
   const controller = new AbortController();
   if (message.aborted) controller.abort();
@@ -64,9 +80,9 @@ async function solve(message: Extract<ToWorker, { type: "solve" }>, post: Post):
   try {
     if (!backend) throw new WasmUnavailableError("the worker received a job before the compiled module");
     const b = await backend;
-    const options: LayerOptions = { ...message.options, signal: controller.signal };
-    if (message.progress) options.onProgress = (progress) => post({ type: "progress", id, progress });
-    const result = await pruneLayerWith(b, message.input, message.output, options);
+    const hooks: Hooks = { signal: controller.signal };
+    if (message.progress) hooks.onProgress = (progress: ProgressInfo) => post({ type: "progress", id, progress });
+    const result = await run(b, hooks);
     const transfer = resultBuffers(result);
     try {
       post({ type: "result", id, result }, transfer);

@@ -1,5 +1,5 @@
 // A pool of workers that each hold their own instance of ONE compiled WebAssembly.Module and
-// solve layers with pruneLayerWith. Runtime-neutral: Node worker_threads and browser Workers are
+// solve layers with pruneLayerWith (Dense jobs) or the conv solvers (conv and depthwise jobs). Runtime-neutral: Node worker_threads and browser Workers are
 // created by spawn.ts behind the WorkerHandle interface (protocol.ts); no Node built-ins here.
 //
 // Results are bit-identical to pruneLayer in the main thread: same module, same code, same data.
@@ -7,21 +7,15 @@ import { ValidationError, WasmUnavailableError } from "../errors.ts";
 import { LIMITS } from "../defaults.ts";
 import { boundedInteger, checkOptionNames, checkSignal } from "../option-checks.ts";
 import { getModule, isWasmModule } from "../wasm/loader.ts";
-import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
+import type { LayerResult, ProgressInfo } from "../types.ts";
+import type { DepthwiseResult } from "../solver/prune-depthwise-layer.ts";
 import { reviveError } from "./error-transport.ts";
-import type { FromWorker, PoolLayerOptions, ToWorker, WorkerHandle } from "./protocol.ts";
+import { prepareConvJob, prepareJob, type ConvJob, type JobMessage, type LayerJob, type Prepared } from "./pool-jobs.ts";
+import type { FromWorker, ToWorker, WorkerHandle } from "./protocol.ts";
 import { defaultPoolSize, spawnLayerWorker, workerSupport } from "./spawn.ts";
 
-export type { PoolLayerOptions } from "./protocol.ts";
-
-/** One layer to prune: the same arguments as pruneLayer, minus signal and onProgress. */
-export interface LayerJob {
-  /** [P, N] calibration inputs (copied before it is posted; never modified or detached). */
-  input: MatrixInput;
-  /** [P, M] layer outputs (copied likewise). */
-  output: MatrixInput;
-  options?: PoolLayerOptions;
-}
+export type { PoolConvOptions, PoolLayerOptions } from "./protocol.ts";
+export type { ConvJob, LayerJob } from "./pool-jobs.ts";
 
 /** Main-thread hooks of one job. */
 export interface SolveHooks {
@@ -41,6 +35,10 @@ export interface LayerPool {
   readonly size: number;
   /** Prunes one layer on a free worker (jobs wait in FIFO order when all are busy). */
   solve(job: LayerJob, hooks?: SolveHooks): Promise<LayerResult>;
+  /** Prunes one Conv2D layer (pruneConvLayer) on a free worker, in the same FIFO queue. */
+  solveConv(job: ConvJob, hooks?: SolveHooks): Promise<LayerResult>;
+  /** Prunes one DepthwiseConv2D layer (pruneDepthwiseConvLayer: its channels one after another) on a free worker. */
+  solveDepthwise(job: ConvJob, hooks?: SolveHooks): Promise<DepthwiseResult>;
   /** Terminates every worker; queued and running jobs reject. Idempotent. */
   close(): Promise<void>;
 }
@@ -60,10 +58,10 @@ const DEFAULT_CANCEL_GRACE_MS = 2000;
 
 interface Job {
   id: number;
-  message: Extract<ToWorker, { type: "solve" }>;
+  message: JobMessage;
   transfer: Transferable[];
   hooks: SolveHooks;
-  resolve(result: LayerResult): void;
+  resolve(result: LayerResult | DepthwiseResult): void;
   reject(error: unknown): void;
   slot?: Slot;
   cancelTimer?: ReturnType<typeof setTimeout>;
@@ -237,12 +235,14 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
     }, grace);
   }
 
-  const solve = (jobIn: LayerJob, hooks: SolveHooks = {}): Promise<LayerResult> =>
-    new Promise<LayerResult>((resolve, reject) => {
+  const submit = <R extends LayerResult | DepthwiseResult>(prepare: (id: number) => Prepared, hooks: SolveHooks): Promise<R> =>
+    new Promise<R>((resolve, reject) => {
       if (closed) throw new Error("the layer pool is closed");
       checkHooks(hooks);
-      const { message, transfer } = prepareJob(jobIn, nextId++, hooks);
-      const job: Job = { id: message.id, message, transfer, hooks, resolve, reject, done: false };
+      const { message, transfer } = prepare(nextId++);
+      message.aborted = hooks.signal?.aborted ?? false;
+      message.progress = hooks.onProgress !== undefined;
+      const job: Job = { id: message.id, message, transfer, hooks, resolve: resolve as (r: LayerResult | DepthwiseResult) => void, reject, done: false };
       const signal = hooks.signal;
       if (signal) {
         const onAbort = () => {
@@ -255,6 +255,10 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
       queue.push(job);
       pump();
     });
+
+  const solve = (job: LayerJob, hooks: SolveHooks = {}) => submit<LayerResult>((id) => prepareJob(job, id), hooks);
+  const solveConv = (job: ConvJob, hooks: SolveHooks = {}) => submit<LayerResult>((id) => prepareConvJob(job, id, "conv2d"), hooks);
+  const solveDepthwise = (job: ConvJob, hooks: SolveHooks = {}) => submit<DepthwiseResult>((id) => prepareConvJob(job, id, "depthwiseConv2d"), hooks);
 
   const close = async () => {
     if (closed) return;
@@ -270,7 +274,7 @@ export async function createLayerPool(options: LayerPoolOptions = {}): Promise<L
     await Promise.all(handles);
   };
 
-  return { size, solve, close };
+  return { size, solve, solveConv, solveDepthwise, close };
 }
 
 function checkPoolOptions(o: LayerPoolOptions) {
@@ -289,60 +293,6 @@ function checkHooks(hooks: SolveHooks) {
     throw new ValidationError("hooks.onProgress", "a function", hooks.onProgress);
   }
   checkSignal(hooks.signal, "hooks.signal");
-}
-
-type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-/** Copies a typed array into a fresh buffer of its own (the copy is transferred, the caller's array is untouched). */
-function copyTyped<T extends Typed>(a: T, transfer: Transferable[]): T {
-  const copy = a.slice() as T;
-  transfer.push(copy.buffer as ArrayBuffer);
-  return copy;
-}
-
-function copyMatrix(m: unknown, transfer: Transferable[]): unknown {
-  if (m === null || typeof m !== "object" || Array.isArray(m) || ArrayBuffer.isView(m)) return m; // arrays of rows are cloned; the rest fails validation in the worker
-  const { data } = m as { data?: unknown };
-  if (data instanceof Float32Array || data instanceof Float64Array) return { ...m, data: copyTyped(data, transfer) };
-  return m;
-}
-
-function prepareJob(job: LayerJob, id: number, hooks: SolveHooks): { message: Extract<ToWorker, { type: "solve" }>; transfer: Transferable[] } {
-  if (job === null || typeof job !== "object") throw new ValidationError("job", "an object {input, output, options?}", job);
-  const o = job.options;
-  if (o !== undefined && (o === null || typeof o !== "object")) throw new ValidationError("job.options", "an object", o);
-  if (o && "signal" in o) throw new ValidationError("job.options.signal", "no signal in a pool job: pass it as solve(job, { signal })", (o as LayerOptions).signal);
-  if (o && "onProgress" in o) throw new ValidationError("job.options.onProgress", "no callback in a pool job: pass it as solve(job, { onProgress })", (o as LayerOptions).onProgress);
-  const transfer: Transferable[] = [];
-  let options: PoolLayerOptions | undefined = o;
-  if (o) {
-    options = { ...o };
-    if (o.upperBound !== undefined) options.upperBound = copyMatrix(o.upperBound, transfer) as MatrixInput;
-    const warm = o.warmStart as unknown;
-    if (warm && typeof warm === "object") {
-      const w = { ...(warm as Record<string, unknown>) };
-      for (const k of ["weights", "bias"]) if (w[k] instanceof Float32Array || w[k] instanceof Float64Array) w[k] = copyTyped(w[k] as Typed, transfer);
-      const dual = w.dual;
-      if (dual && typeof dual === "object") {
-        const d = { ...(dual as Record<string, unknown>) };
-        for (const k of ["u1", "u2"]) if (d[k] instanceof Float32Array) d[k] = copyTyped(d[k] as Float32Array, transfer);
-        w.dual = d;
-      }
-      options.warmStart = w as unknown as PoolLayerOptions["warmStart"];
-    }
-  }
-  return {
-    message: {
-      type: "solve",
-      id,
-      input: copyMatrix(job.input, transfer) as MatrixInput,
-      output: copyMatrix(job.output, transfer) as MatrixInput,
-      options,
-      aborted: hooks.signal?.aborted ?? false,
-      progress: hooks.onProgress !== undefined,
-    },
-    transfer,
-  };
 }
 
 function abortError(signal: AbortSignal | undefined, message: string): Error {
