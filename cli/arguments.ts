@@ -49,8 +49,8 @@ Options:
   --kappa <k>                cascade last-layer factor, in (0, 1] (default 1)
   --max-iter <n>             iteration cap per layer solve (default 2000)
   --workers <n>              parallel mode: layers solved at once on worker threads
-                             (0: in this thread; default: min(CPU threads, layers); model
-                             graphs are pruned in this thread)
+                             (0: in this thread; default: min(CPU threads, layers); chains
+                             and model graphs alike)
   --samples <n>              use only the first n calibration samples
   --force                    overwrite a model.json (model.onnx) already in the output directory
   --sparse-initializers      ONNX: store pruned kernels as sparse_initializer (smaller file)
