@@ -12,6 +12,7 @@ import { readLayersModelBytes } from "../bindings/node/files.ts";
 import { crc32 } from "../bindings/formats/compact/header.ts";
 import { SEEDED_FILES, seededCompactGraph } from "./helpers/compact-graph.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
+import { mulberry32 } from "../examples/seeded-random.ts";
 
 const bitsOf = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
@@ -43,21 +44,9 @@ function nonzeros(graph: ModelGraph): number {
   return count;
 }
 
-/** Uniform in [0, 1), seeded (mulberry32). */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** A seeded random sparse tensor: each value kept with probability `density`. */
 function sparse(seed: number, length: number, density: number): Float32Array {
-  const u = uniform(seed), g = gaussian(seed);
+  const u = mulberry32(seed), g = gaussian(seed);
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     const v = g() * 0.1;

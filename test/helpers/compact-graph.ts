@@ -2,21 +2,10 @@
 // (no Node built-ins), with the size and CRC-32 its float32 and float16 files have: the browser
 // test checks that Chromium writes the same bytes.
 import { buildGraph, type ModelGraph } from "../../bindings/index.ts";
-
-/** Seeded uniform in [0, 1) (mulberry32). */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { mulberry32 } from "../../examples/seeded-random.ts";
 
 function sparse(seed: number, length: number, density: number): Float32Array {
-  const u = uniform(seed);
+  const u = mulberry32(seed);
   return Float32Array.from({ length }, () => {
     const keep = u() < density;
     const v = (u() - 0.5) * 2 ** (4 * u() - 6);
