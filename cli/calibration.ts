@@ -11,12 +11,23 @@ export function readCalibration(file: string): SampleMatrix {
   return m;
 }
 
+/** V8's longest string (2^29 − 24 UTF-16 units): a JSON file read as text cannot be longer. */
+const MAX_JSON_BYTES = 2 ** 29 - 24;
+
+function readJson(file: string): SampleMatrix {
+  const size = fs.statSync(file).size;
+  if (size > MAX_JSON_BYTES) {
+    throw new NetTrimError("invalid_option", `calibration file ${file}: expected a JSON file of at most ${MAX_JSON_BYTES} bytes (the longest string JavaScript holds), received ${size} bytes: write the samples as .npy instead`);
+  }
+  return readJson(file);
+}
+
 function readSamples(file: string): SampleMatrix {
   if (!fs.existsSync(file)) throw new NetTrimError("invalid_option", `calibration file ${file}: no such file`);
   if (fs.statSync(file).isDirectory()) throw new NetTrimError("invalid_option", `calibration file ${file}: expected a .npy or .json file, received a directory`);
   const ext = path.extname(file).toLowerCase();
   if (ext === ".npy") return readNpy(file);
-  if (ext === ".json") return parseCalibrationJson(fs.readFileSync(file, "utf8"), path.basename(file));
+  if (ext === ".json") return readJson(file);
   // Unknown extension: .npy files start with the magic \x93NUMPY, anything else is read as JSON.
   const head = Buffer.alloc(6);
   const fd = fs.openSync(file, "r");
@@ -26,7 +37,7 @@ function readSamples(file: string): SampleMatrix {
     fs.closeSync(fd);
   }
   if (head[0] === 0x93 && head.subarray(1).toString("latin1") === "NUMPY") return readNpy(file);
-  return parseCalibrationJson(fs.readFileSync(file, "utf8"), path.basename(file));
+  return readJson(file);
 }
 
 export function checkFinite(m: SampleMatrix, name: string): void {

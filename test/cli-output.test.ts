@@ -86,6 +86,14 @@ describe("net-trim prune: the inputs are checked before any work", () => {
     expectOneLineError(z, 1, zero, "expected at least 1 sample, received 0");
   });
 
+  it("a JSON calibration longer than JavaScript's longest string: refused by size, naming the file (not a raw string-length error)", async () => {
+    const big = path.join(tmp, "big.json");
+    fs.writeFileSync(big, "[[0]]");
+    fs.truncateSync(big, 2 ** 29); // sparse: no 512 MiB written
+    const r = await runLimited(["prune", MODEL, "-c", big, "-o", path.join(tmp, "never4"), ...LONG], { timeoutMs: 20_000 });
+    expectOneLineError(r, 1, big, "at most 536870888 bytes", "received 536870912 bytes", ".npy");
+  });
+
   it("a model with a deeply nested ignored field is refused before the prune, not after it", async () => {
     // A field the reader ignores, nested 20,000 deep: writing it back overflowed the stack after all the
     // work. The reader now refuses such nesting (json-depth.ts); checkWritable stays as the second guard.
