@@ -1,5 +1,7 @@
 import { defineConfig } from "vitest/config";
 import { playwright } from "@vitest/browser-playwright";
+import { realpathSync } from "node:fs";
+import { searchForWorkspaceRoot } from "vite";
 
 // Two projects: the Node suite, and a real headless Chromium (Debian's /usr/bin/chromium, no
 // playwright download) that loads the SIMD build and solves a layer.
@@ -35,8 +37,13 @@ export default defineConfig({
             instances: [{ browser: "chromium" }],
           },
         },
+        // Bundled before the first page load, so Vite does not reload the page mid-test.
+        optimizeDeps: { include: ["onnxruntime-web/wasm"] },
         server: {
           headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
+          // onnxruntime-web fetches its .wasm at run time; node_modules may be a symlink out of the
+          // project (a git worktree), which Vite would refuse to serve.
+          fs: { allow: [searchForWorkspaceRoot(process.cwd()), realpathSync("node_modules/onnxruntime-web/dist")] },
         },
       },
     ],

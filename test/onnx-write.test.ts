@@ -9,19 +9,7 @@ import {
 } from "../bindings/index.ts";
 import { decodeModel, encodeModel, type TensorProto } from "../bindings/formats/onnx/schema.ts";
 import { expected, fixtureBytes, loadFixtureFile, maxRelativeError, ortRun } from "./helpers/onnx.ts";
-
-/** A copy of the graph with every kernel cut to its largest `keep` fraction by magnitude (ties kept). */
-function magnitudeCut(graph: ModelGraph, keep: number): ModelGraph {
-  return {
-    ...graph,
-    nodes: graph.nodes.map((n) => {
-      if (!isPrunable(n)) return n;
-      const sorted = Array.from(n.kernel, Math.abs).sort((a, b) => b - a);
-      const threshold = sorted[Math.max(0, Math.ceil(keep * sorted.length) - 1)];
-      return { ...n, kernel: n.kernel.map((v) => (Math.abs(v) >= threshold ? v : 0)) };
-    }),
-  };
-}
+import { magnitudeCut } from "./helpers/onnx-compare.ts";
 
 function ours(graph: ModelGraph, source: OnnxSource, input: Float32Array, rows: number): Float32Array {
   return graphToOnnxLayout(source.outputs[0], forwardGraph(graph, [onnxToGraphLayout(source.inputs[0], input, rows)], rows).outputs[0], rows);

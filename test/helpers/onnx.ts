@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-web";
 
+export { maxRelativeError } from "./onnx-compare.ts";
+
 ort.env.wasm.numThreads = 1;
 
 export const FIXTURES = join(import.meta.dirname, "..", "fixtures", "onnx");
@@ -72,15 +74,4 @@ export async function ortRun(model: Uint8Array, data: Float32Array, shape: numbe
   } finally {
     await session.release();
   }
-}
-
-/** max over entries of |a − b| / max(|b|, 1e-3·max|b|): relative per entry, near-zero entries against the scale. */
-export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length || a.length === 0) return Infinity;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]));
-  const floor = 1e-3 * scale;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), floor));
-  return worst;
 }
