@@ -1,7 +1,10 @@
 import { defineConfig } from "vitest/config";
 import { playwright } from "@vitest/browser-playwright";
 import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { searchForWorkspaceRoot } from "vite";
+
+const ROOT = fileURLToPath(new URL(".", import.meta.url));
 
 // Two projects: the Node suite, and a real headless Chromium (Debian's /usr/bin/chromium, no
 // playwright download) that loads the SIMD build and solves a layer.
@@ -43,7 +46,7 @@ export default defineConfig({
           headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" },
           // onnxruntime-web fetches its .wasm at run time; node_modules may be a symlink out of the
           // project (a git worktree), which Vite would refuse to serve.
-          fs: { allow: [searchForWorkspaceRoot(process.cwd()), realpathSync("node_modules/onnxruntime-web/dist")] },
+          fs: { allow: [searchForWorkspaceRoot(ROOT), realpathSync(`${ROOT}node_modules/onnxruntime-web/dist`)] },
         },
       },
     ],
