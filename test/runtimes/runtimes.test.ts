@@ -72,7 +72,7 @@ beforeAll(async () => {
   // The tarball a user installs. `npm pack` would run prepack (npm run build), whose asbuild step
   // rewrites build/*.wasm while other test files read them: build only dist/ here (the wasm is
   // built by scripts/test.sh before any test, or now if it is missing), then pack without scripts.
-  const builds = ["net-trim-simd.wasm", "net-trim-scalar.wasm", "net-trim-simd-threads.wasm"];
+  const builds = ["net-trim-simd.wasm", "net-trim-scalar.wasm", "net-trim-simd-threads.wasm", "net-trim-runtime.wasm"];
   if (builds.some((f) => !existsSync(join(root, "build", f)))) {
     const as = await run(npmBin(), ["run", "asbuild"], { cwd: root, timeoutMs: 180_000 });
     expect(as.code, as.stderr).toBe(0);
