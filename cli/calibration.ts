@@ -19,7 +19,7 @@ function readJson(file: string): SampleMatrix {
   if (size > MAX_JSON_BYTES) {
     throw new NetTrimError("invalid_option", `calibration file ${file}: expected a JSON file of at most ${MAX_JSON_BYTES} bytes (the longest string JavaScript holds), received ${size} bytes: write the samples as .npy instead`);
   }
-  return readJson(file);
+  return parseCalibrationJson(fs.readFileSync(file, "utf8"), path.basename(file));
 }
 
 function readSamples(file: string): SampleMatrix {
