@@ -14,7 +14,7 @@ export interface FigureData {
   threshold: number;
 }
 
-const W = 640, H = 420, LEFT = 60, RIGHT = 150, TOP = 40, BOTTOM = 50;
+const W = 640, H = 420, LEFT = 60, RIGHT = 150, TOP = 44, BOTTOM = 50;
 
 /** Gray level of a probability: white = never recovered, black = always. */
 function shade(p: number): string {
@@ -30,9 +30,10 @@ export function theorem3Svg(d: FigureData): string {
   const x = (P: number) => LEFT + ((P - pMin) / (pMax - pMin)) * plotW;
   const y = (s: number) => TOP + plotH - ((s - sMin) / (sMax - sMin)) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12" shape-rendering="crispEdges">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${LEFT}" y="22" font-size="14">Exact recovery of an s-sparse ReLU neuron, N = ${d.N}, ${d.seeds} seeds per cell (‖ŵ − w‖/‖w‖ ≤ ${d.threshold})</text>`);
+  out.push(`<text x="${LEFT}" y="16" font-size="14">Exact recovery of an s-sparse ReLU neuron from P Gaussian samples (Theorem 3)</text>`);
+  out.push(`<text x="${LEFT}" y="32">N = ${d.N}, ε = 0, no bias, ${d.seeds} seeds per cell; recovered: ‖ŵ − w‖/‖w‖ ≤ ${d.threshold}</text>`);
   d.sparsities.forEach((s, i) => d.samples.forEach((P, j) => {
     const x0 = x(P - dP / 2), y0 = y(s + 0.5);
     out.push(`<rect x="${x0.toFixed(1)}" y="${y0.toFixed(1)}" width="${(x(P + dP / 2) - x0).toFixed(1)}" height="${(y(s - 0.5) - y0).toFixed(1)}" fill="${shade(d.probability[i][j])}"/>`);
@@ -43,7 +44,7 @@ export function theorem3Svg(d: FigureData): string {
     const P = d.C * s * Math.log(d.N / s);
     if (P >= pMin && P <= pMax) curve.push(`${x(P).toFixed(1)},${y(s).toFixed(1)}`);
   }
-  out.push(`<polyline points="${curve.join(" ")}" fill="none" stroke="#d62728" stroke-width="2.5"/>`);
+  out.push(`<polyline points="${curve.join(" ")}" fill="none" stroke="#d62728" stroke-width="2.5" shape-rendering="geometricPrecision"/>`);
   d.sparsities.forEach((s, i) => {
     if (Number.isFinite(d.halfway[i])) out.push(`<circle cx="${x(d.halfway[i]).toFixed(1)}" cy="${y(s).toFixed(1)}" r="3.5" fill="#1f77b4" stroke="white"/>`);
   });

@@ -35,3 +35,53 @@ export function spirals(seed: number, perClass: number): SpiralData {
   }
   return { x, labels };
 }
+
+/** One Dense layer as the spiral bench and test read it: kernel [inputs, units] row-major. */
+export interface DenseWeights {
+  kernel: Float32Array;
+  bias: Float32Array;
+  inputs: number;
+  units: number;
+  activation: "relu" | "linear";
+}
+
+/** The logits of a Dense chain in f64 (its own loops: the check on the library's forward). */
+export function logitsOf(layers: DenseWeights[], x: Float32Array, rows: number): Float64Array {
+  let signal = Float64Array.from(x);
+  for (const l of layers) {
+    const next = new Float64Array(rows * l.units);
+    for (let p = 0; p < rows; p++) {
+      for (let j = 0; j < l.units; j++) {
+        let z = l.bias[j];
+        for (let i = 0; i < l.inputs; i++) z += signal[p * l.inputs + i] * l.kernel[i * l.units + j];
+        next[p * l.units + j] = l.activation === "relu" ? Math.max(z, 0) : z;
+      }
+    }
+    signal = next;
+  }
+  return signal;
+}
+
+/** ‖a − b‖_F / ‖b‖_F. */
+export function relativeDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, n = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
+/** Share of rows whose larger logit is at their label (two classes). */
+export function spiralAccuracy(logits: ArrayLike<number>, labels: Uint8Array): number {
+  let right = 0;
+  for (let p = 0; p < labels.length; p++) if ((logits[2 * p + 1] > logits[2 * p] ? 1 : 0) === labels[p]) right++;
+  return right / labels.length;
+}
+
+/** Nonzero entries of an array (the paper counts kernel weights; biases are counted apart). */
+export function nonzeros(a: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
+  return n;
+}
