@@ -133,7 +133,8 @@ async function parent(): Promise<void> {
     options: RECOVERY_OPTIONS, threshold: THRESHOLD, probability, byThreshold, thresholdSensitivity: changed,
     halfway: crossing, fit: { sLogNOverS: fitLogNOverS, sLogN: fitLogN, linear: fitLinear }, errorDecades: decades,
     wallSeconds, workers, maxIterReached: runs.filter((r) => r.iterations >= RECOVERY_OPTIONS.maxIter).length,
-    runs: runs.map((r) => ({ ...r, ms: Math.round(r.ms) })),
+    runColumns: ["s", "P", "seed", "error", "iterations", "nnz", "status"],
+    runs: runs.map((r) => [r.s, r.P, r.seed, +r.error.toPrecision(3), r.iterations, r.nnz, r.status]),
   }, null, 1));
   console.log(`wrote bench/results/${name}.svg and .json`);
 }

@@ -33,7 +33,9 @@ model.add(tf.layers.dense({ name: "logits", units: 2, activation: "linear" }));
 function accuracy(data: { x: Float32Array; labels: Uint8Array }): number {
   return tf.tidy(() => {
     const pred = (model.predict(tf.tensor2d(data.x, [data.labels.length, 2])) as tf.Tensor).argMax(1).dataSync();
-    return pred.reduce((ok, p, i) => ok + (p === data.labels[i] ? 1 : 0), 0) / data.labels.length;
+    let ok = 0;
+    for (let i = 0; i < data.labels.length; i++) if (pred[i] === data.labels[i]) ok++;
+    return ok / data.labels.length;
   });
 }
 
