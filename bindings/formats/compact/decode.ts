@@ -8,7 +8,7 @@ import { buildGraph } from "../../network/graph/build.ts";
 import type { ModelGraph } from "../../network/graph/types.ts";
 import { ModelFormatError } from "../model-format-error.ts";
 import { networkOfGraph } from "./dense-network.ts";
-import { float32BitsOfHalf } from "./float16.ts";
+import { float32BitsOfHalf } from "../float16.ts";
 import { HEADER_BYTES, readCompactHeader } from "./header.ts";
 import { RangeDecoder } from "./range-coder.ts";
 import { decodeTensor, FLOAT16, FLOAT32 } from "./tensor-coding.ts";

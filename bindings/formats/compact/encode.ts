@@ -6,7 +6,7 @@ import { checkDenseNetwork, type DenseNetwork } from "../../network/network.ts";
 import { buildGraph } from "../../network/graph/build.ts";
 import type { ModelGraph } from "../../network/graph/types.ts";
 import { graphOfNetwork } from "./dense-network.ts";
-import { halfBitsOf } from "./float16.ts";
+import { halfBitsOf } from "../float16.ts";
 import { MAX_TOPOLOGY_BYTES, MAX_VALUES, writeCompactFile, type CompactValues } from "./header.ts";
 import { RangeEncoder } from "./range-coder.ts";
 import { encodeTensor, FLOAT16, FLOAT32 } from "./tensor-coding.ts";

@@ -3,6 +3,7 @@
 // of float tensors (raw_data) and of sparse tensors (values + INT64 linear indices).
 import { ModelFormatError } from "../model-format-error.ts";
 import { DataType, EXTERNAL, int64, type SparseTensorProto, type TensorProto } from "./schema.ts";
+import { floatToHalf, halfToFloat } from "../float16.ts";
 
 const TYPE_NAMES: Record<number, string> = {
   0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING",
@@ -38,34 +39,6 @@ function rawBytes(t: TensorProto, where: string, external: ExternalLoader): Uint
 
 function fail(where: string, expected: string, received: string, reason?: string): never {
   throw new ModelFormatError({ where, expected, received, reason });
-}
-
-/** IEEE half bits → number. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-/** number → nearest IEEE half bits (round half to even; overflow to ±Infinity). */
-function floatToHalf(v: number): number {
-  if (Number.isNaN(v)) return 0x7e00;
-  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
-  const a = Math.abs(v);
-  if (a >= 65520) return sign | 0x7c00;
-  if (a < 2 ** -14) return sign | roundEven(a / 2 ** -24); // subnormal (1024 rounds up into the normals)
-  let e = Math.floor(Math.log2(a));
-  if (2 ** e > a) e--;
-  if (2 ** (e + 1) <= a) e++;
-  const m = roundEven((a / 2 ** e - 1) * 1024);
-  return sign | (((e + 15) << 10) + m); // m = 1024 carries into the exponent
-}
-
-function roundEven(x: number): number {
-  const f = Math.floor(x), d = x - f;
-  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
 }
 
 /** A FLOAT, FLOAT16 or DOUBLE tensor's values as float32. */

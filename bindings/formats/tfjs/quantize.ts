@@ -3,7 +3,7 @@
 // q with value = q·scale + min (TF.js's dequantization), min nudged to −z·scale for an integer z
 // so that a pruned zero dequantizes to exactly 0 and stays a zero. Per weight, error ≤ scale
 // (half a step, plus at most half a step from the nudge at the range's ends).
-import { halfBitsOf } from "../compact/float16.ts";
+import { halfBitsOf } from "../float16.ts";
 import type { EncodedWeight } from "./weight-encoding.ts";
 
 export type WeightQuantization = "uint8" | "uint16" | "float16";

@@ -4,6 +4,7 @@
 import { ModelFormatError } from "../model-format-error.ts";
 import { hasOwn, isObject, product, shapeStr, show, type Json } from "../json-helpers.ts";
 import type { DenseTopo } from "./topology.ts";
+import { halfToFloat } from "../float16.ts";
 
 export interface ManifestEntry {
   name: string;
@@ -78,15 +79,6 @@ export function readManifest(modelJson: Json): { entries: ManifestEntry[]; group
 
 export function storedAs(e: ManifestEntry): string {
   return e.quantization ? `${e.quantization.dtype}-quantized` : e.dtype;
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24; // zero and subnormals
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1024 + m) * 2 ** (e - 25);
 }
 
 export interface Decoded {

@@ -1,5 +1,6 @@
-// IEEE 754 half precision from and to float32 bit patterns, by integer operations (round to
-// nearest, ties to even; values below half's smallest subnormal round to a signed zero).
+// IEEE 754 half precision from and to float32, by integer operations on the bit patterns (round
+// to nearest, ties to even; values below half's smallest subnormal round to a signed zero). The one
+// converter of every format that stores float16 (TF.js weights and quantization, ONNX, .ntz).
 
 /** float32 bits → float16 bits; ±Infinity when the value is too large for float16. */
 export function halfBitsOf(f32: number): number {
@@ -39,4 +40,18 @@ export function float32BitsOfHalf(h: number): number {
     exponent--;
   }
   return (sign | ((exponent + 127) << 23) | ((m & 0x3ff) << 13)) >>> 0;
+}
+
+const scratch = new DataView(new ArrayBuffer(4));
+
+/** float16 bits → its value (exact). */
+export function halfToFloat(h: number): number {
+  scratch.setUint32(0, float32BitsOfHalf(h));
+  return scratch.getFloat32(0);
+}
+
+/** A float32 value → the nearest float16's bits (±Infinity beyond ±65504 after rounding). */
+export function floatToHalf(v: number): number {
+  scratch.setFloat32(0, v);
+  return halfBitsOf(scratch.getUint32(0));
 }
