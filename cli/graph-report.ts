@@ -1,6 +1,6 @@
 // report.json and the printed table of a model-graph prune (pruneGraph's result).
 import type { GraphResult } from "../bindings/index.ts";
-import { packageVersion, textTable, totalsOf } from "./report.ts";
+import { reportHead, textTable } from "./report.ts";
 
 export function buildGraphReport(result: GraphResult, context: Record<string, unknown>) {
   const layers = result.layers.map((l) => {
@@ -13,13 +13,8 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
     return { ...rest, info: strip(info), ...(channels ? { channels: channels.map(strip) } : {}) };
   });
   return {
-    tool: "net-trim",
-    version: packageVersion(),
-    ...context,
-    status: result.status,
-    layers,
+    ...reportHead(context, result.status, layers),
     foldedBatchNorms: result.foldedBatchNorms,
-    total: totalsOf(layers),
     outputError: result.outputError,
     execution: result.execution,
     timeMs: result.timeMs,

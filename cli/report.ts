@@ -24,7 +24,7 @@ export function packageVersion(): string {
 interface Counted { nnzBefore: number; nnzAfter: number; parameters: number }
 
 /** The whole model's nonzeros before and after, its parameters and the kept fraction. */
-export function totalsOf(layers: Counted[]) {
+function totalsOf(layers: Counted[]) {
   const sum = (f: (l: Counted) => number) => layers.reduce((s, l) => s + f(l), 0);
   const parameters = sum((l) => l.parameters);
   return {
@@ -40,6 +40,11 @@ export function textTable(header: string[], rows: string[][], right: boolean[]):
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
 }
 
+/** What every report.json starts with: the tool, its version, the run's context, status, layers and totals. */
+export function reportHead<L extends Counted>(context: Record<string, unknown>, status: string, layers: L[]) {
+  return { tool: "net-trim", version: packageVersion(), ...context, status, layers, total: totalsOf(layers) };
+}
+
 export function buildReport(result: NetworkResult, context: Record<string, unknown>) {
   const layers = result.layers.map((l) => {
     const { nnzPerNeuron: _n, ...info } = l.info;
@@ -50,12 +55,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
     };
   });
   return {
-    tool: "net-trim",
-    version: packageVersion(),
-    ...context,
-    status: result.status,
-    layers,
-    total: totalsOf(layers),
+    ...reportHead(context, result.status, layers),
     guarantee: result.guarantee,
     ...(result.refit ? { refit: result.refit } : {}),
     ...(result.keep ? { keep: result.keep } : {}),
