@@ -2,23 +2,15 @@
 // every op, random sparsity patterns whose sizes hit the SIMD tails (outputs mod 4 ≠ 0, empty
 // rows, all-zero and fully dense kernels), zero inputs, batch 1, 3 and 16, each kernel forced and
 // chosen; the bundled MLP and CNN pruned; the same bits twice; memory refused with the numbers.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  buildGraph, createRuntime, encodeCompact, forwardGraph, graphToOnnxLayout, isPrunable, loadModel, magnitudePruneGraph, onnxToGraphLayout,
-  OutOfMemoryError, parseLayersModelGraph, ValidationError, type GraphNodeSpec, type ModelGraph,
+  buildGraph, createRuntime, encodeCompact, forwardGraph, graphToOnnxLayout, isPrunable, loadModel, onnxToGraphLayout,
+  OutOfMemoryError, ValidationError, type GraphNodeSpec, type ModelGraph,
 } from "../bindings/index.ts";
 import { loadMnist } from "../examples/mnist-data.ts";
 import { expected, fixtureBytes, loadFixtureFile } from "./helpers/onnx.ts";
-import { gaussian, rng } from "./helpers/problems.ts";
+import { bundled, bundledFiles, pruned, sparseValues } from "./helpers/runtime-models.ts";
 import { relativeDeviation } from "./helpers/tfjs-models.ts";
-
-/** Gaussian values, each kept with probability `density` (0: all zero, 1: fully dense). */
-function sparseValues(n: number, density: number, seed: number): Float32Array {
-  const g = gaussian(seed), u = rng(seed + 1);
-  return new Float32Array(n).map(() => (u() < density ? g() : 0));
-}
 
 /** Inputs with a fraction `zeros` of exact zeros (as after a ReLU). */
 function inputs(n: number, zeros: number, seed: number): Float32Array {
@@ -130,19 +122,6 @@ describe("the other ops", () => {
   });
 });
 
-function bundled(name: string): ModelGraph {
-  const dir = join(import.meta.dirname, "..", "models", name);
-  const weights = readFileSync(join(dir, "weights.bin"));
-  return parseLayersModelGraph(JSON.parse(readFileSync(join(dir, "model.json"), "utf8")), weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength));
-}
-
-/** Each Dense/conv node keeps `fraction` of its parameters (magnitude). */
-function pruned(graph: ModelGraph, fraction: number): ModelGraph {
-  const keep: Record<string, number> = {};
-  for (const n of graph.nodes) if (isPrunable(n)) keep[n.name] = Math.round(fraction * (n.kernel.length + (n.bias?.length ?? 0)));
-  return magnitudePruneGraph(graph, keep);
-}
-
 describe("the bundled models, pruned (magnitude, per layer)", () => {
   const digits = loadMnist().testX;
   for (const name of ["mnist-mlp", "mnist-cnn"]) {
@@ -213,10 +192,7 @@ describe("memory", () => {
 
 describe("loadModel", () => {
   it("a TF.js model ({modelJson, weightData}) runs as the graph it reads", async () => {
-    const dir = join(import.meta.dirname, "..", "models", "mnist-cnn");
-    const bin = readFileSync(join(dir, "weights.bin"));
-    const source = { modelJson: JSON.parse(readFileSync(join(dir, "model.json"), "utf8")), weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
-    const model = await loadModel(source);
+    const model = await loadModel(bundledFiles("mnist-cnn"));
     expect(model.onnx).toBeNull();
     const x = loadMnist().testX.subarray(0, 3 * 784);
     expect(relativeDeviation(model.predict(x, 3), forwardGraph(model.graph, [x], 3).outputs[0])).toBeLessThan(1e-5);

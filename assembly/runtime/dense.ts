@@ -1,6 +1,8 @@
 // Dense SIMD products for the runtime, below the sparse break-even: y = x·W + b over row-major
 // samples, W stored [n][m4] (m4 = m rounded up to 4, zero columns past m), bias [m4] (zeros when
 // the layer has none). Each output is bias + Σᵢ x[i]·W[i][j] summed in i order: deterministic.
+// Without SIMD (the scalar build) each function hands over to its twin in dense-scalar.ts.
+import { denseConvScalar, denseLayerScalar } from "./dense-scalar";
 
 /** Stores the first `count` lanes of `v` at `p` (all four when count ≥ 4). */
 // @ts-ignore: decorator
@@ -16,6 +18,10 @@
  * (8 accumulators), then single samples over 32 outputs (GEMV), then 4 outputs at a time.
  */
 export function denseLayer(rows: i32, n: i32, m: i32, x: usize, w: usize, bias: usize, y: usize): void {
+  if (!ASC_FEATURE_SIMD) {
+    denseLayerScalar(rows, n, m, x, w, bias, y);
+    return;
+  }
   const m4 = (m + 3) & ~3;
   const wStride = <usize>m4 * 4;
   let p = 0;
@@ -95,6 +101,10 @@ export function denseConv(
   kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32,
   x: usize, wt: usize, bias: usize, y: usize,
 ): void {
+  if (!ASC_FEATURE_SIMD) {
+    denseConvScalar(rows, h, w, c, oh, ow, f, kh, kw, sh, sw, dh, dw, padTop, padLeft, x, wt, bias, y);
+    return;
+  }
   const f4 = (f + 3) & ~3;
   const tapStride = <usize>f4 * 4;
   let yp = y;

@@ -1,14 +1,17 @@
 // Cheap passes the runtime runs in place after a layer, and max/average pooling over NHWC.
+// The SIMD steps are skipped in the scalar build; the scalar loops do the same operations.
 
 /** ReLU (kind 1) or ReLU6 (kind 2) over `count` floats at `p`, in place. */
 export function activate(p: usize, count: i32, kind: i32): void {
-  const zero = f32x4.splat(0), six = f32x4.splat(6);
   let i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const a = p + <usize>i * 4;
-    let v = f32x4.pmax(v128.load(a), zero);
-    if (kind == 2) v = f32x4.pmin(v, six);
-    v128.store(a, v);
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0), six = f32x4.splat(6);
+    for (; i + 4 <= count; i += 4) {
+      const a = p + <usize>i * 4;
+      let v = f32x4.pmax(v128.load(a), zero);
+      if (kind == 2) v = f32x4.pmin(v, six);
+      v128.store(a, v);
+    }
   }
   for (; i < count; i++) {
     const a = p + <usize>i * 4;
@@ -37,7 +40,7 @@ export function pool2d(
       for (let ox = 0; ox < ow; ox++, yo += <usize>c * 4) {
         const x0 = max(ox * sw - padLeft, 0), x1 = min(ox * sw - padLeft + pw, w);
         const first = x + <usize>(((p * h + y0) * w + x0) * c) * 4;
-        if (isMax && c >= 4) {
+        if (ASC_FEATURE_SIMD && isMax && c >= 4) {
           // Four channels at a time, the last four overlapping the previous ones when c is not a
           // multiple of 4 (a max taken twice is the same max): no scalar tail.
           for (let k = 0; ; k += 4) {
@@ -60,9 +63,11 @@ export function pool2d(
             if (iy == y0 && ix == x0) continue;
             const xp = x + <usize>(((p * h + iy) * w + ix) * c) * 4;
             let k = 0;
-            for (; k < c4; k += 4) {
-              const a = yo + <usize>k * 4, b = v128.load(xp + <usize>k * 4);
-              v128.store(a, isMax ? f32x4.max(v128.load(a), b) : f32x4.add(v128.load(a), b));
+            if (ASC_FEATURE_SIMD) {
+              for (; k < c4; k += 4) {
+                const a = yo + <usize>k * 4, b = v128.load(xp + <usize>k * 4);
+                v128.store(a, isMax ? f32x4.max(v128.load(a), b) : f32x4.add(v128.load(a), b));
+              }
             }
             for (; k < c; k++) {
               const a = yo + <usize>k * 4, b = load<f32>(xp + <usize>k * 4);

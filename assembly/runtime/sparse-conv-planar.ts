@@ -1,7 +1,7 @@
 // Sparse Conv2D by filter taps over planes: the input sample is copied once into zero-padded
 // channel planes [c][hp][wp] (no bounds checks after), then each output row of each filter sums
 // its nonzero weights (c, ky, kx) times the shifted input rows, eight outputs per step in SIMD
-// registers (stride 1; other strides one at a time), stored into the NHWC output after the
+// registers (stride 1; other strides, and the scalar build, one at a time), stored into the NHWC output after the
 // layer's ReLU (act 1) or ReLU6 (act 2), if any.
 // Work: nonzeros × output pixels / 4, whatever the input. Per output: bias, then the filter's
 // nonzeros in (c, ky, kx) order: deterministic.
@@ -14,7 +14,6 @@ export function sparseConvPlanar(
   sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, hp: i32, wp: i32,
   x: usize, fStart: usize, taps: usize, vals: usize, bias: usize, scratch: usize, y: usize, act: i32,
 ): void {
-  const zero = f32x4.splat(0), six = f32x4.splat(6);
   const planes = scratch;
   const inFloats = c * hp * wp + 8;
   for (let p = 0; p < rows; p++) {
@@ -37,7 +36,8 @@ export function sparseConvPlanar(
       for (let oy = 0; oy < oh; oy++) {
         const rowOffset = <usize>(oy * sh * wp) * 4;
         const yRow = ys + <usize>(oy * ow * f + fi) * 4;
-        if (sw == 1) {
+        if (ASC_FEATURE_SIMD && sw == 1) {
+          const zero = f32x4.splat(0), six = f32x4.splat(6);
           for (let ox = 0; ox < ow; ox += 8) {
             let a0 = f32x4.splat(b), a1 = a0;
             for (let k = first; k < end; k++) {

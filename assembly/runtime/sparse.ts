@@ -29,7 +29,9 @@
 // @ts-ignore: decorator
 @inline function startWithBias(y: usize, bias: usize, count: i32): void {
   let j = 0;
-  for (; j + 4 <= count; j += 4) v128.store(y + <usize>j * 4, v128.load(bias + <usize>j * 4));
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= count; j += 4) v128.store(y + <usize>j * 4, v128.load(bias + <usize>j * 4));
+  }
   for (; j < count; j++) store<f32>(y + <usize>j * 4, load<f32>(bias + <usize>j * 4));
 }
 

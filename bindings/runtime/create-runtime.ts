@@ -8,7 +8,7 @@ import { sizeOf, window1D } from "../network/graph/shapes.ts";
 import { isPrunable, type GraphNode, type ModelGraph, type Padding2D, type Pair } from "../network/graph/types.ts";
 import type { KernelChoice } from "./break-even.ts";
 import { runJsOp } from "./js-ops.ts";
-import { instantiateRuntime, type RuntimeKernels } from "./loader.ts";
+import { checkModuleChoice, instantiateRuntime, type RuntimeKernels } from "./loader.ts";
 import { planLayer, writePacked, type PackedLayer } from "./pack-weights.ts";
 
 export interface RuntimeOptions {
@@ -16,6 +16,10 @@ export interface RuntimeOptions {
   kernels?: KernelChoice;
   /** A compiled runtime module (the default import of `net-trim/wasm/net-trim-runtime.wasm`), for runtimes that cannot compile bytes. */
   module?: WebAssembly.Module;
+  /** Instead of `module`: where to fetch the runtime build (esbuild's file loader gives this URL as the default import of `net-trim/wasm/net-trim-runtime.wasm`). */
+  url?: string | URL;
+  /** Without `module` or `url`: the SIMD (true) or scalar (false) build; default "auto" (SIMD when WebAssembly.validate accepts it). */
+  simd?: boolean | "auto";
   /** Most wasm memory the runtime may use, in bytes (default and cap: 4 GiB, what wasm32 addresses). */
   maxMemoryBytes?: number;
 }
@@ -37,6 +41,8 @@ export interface SparseRuntime {
   predictAll(input: Float32Array | readonly Float32Array[], batch: number): Float32Array[];
   /** The kernel each Dense/conv node runs, its density and its weights' bytes. */
   readonly layers: readonly RuntimeLayer[];
+  /** Whether the SIMD build runs (false: the scalar build, same outputs bit for bit). */
+  readonly simd: boolean;
   /** Bytes of wasm memory a call with `batch` samples needs (weights + activations of up to 16 samples at a time). */
   memoryBytes(batch: number): number;
   /** Releases the wasm instance; later calls throw. */
@@ -54,12 +60,14 @@ const align16 = (x: number) => (x + 15) & ~15;
 const CHUNK = 16;
 const ALIASES = new Set(["flatten", "reshape", "identity"]);
 const WASM_ACTIVATIONS: Record<string, number> = { relu: 1, relu6: 2 };
+const OPTION_NAMES = ["kernels", "module", "url", "simd", "maxMemoryBytes"];
 
 function checkOptions(options: RuntimeOptions): Required<Pick<RuntimeOptions, "kernels" | "maxMemoryBytes">> {
-  if (options === null || typeof options !== "object") throw new ValidationError("options", "an object {kernels?, module?, maxMemoryBytes?}", options);
+  if (options === null || typeof options !== "object") throw new ValidationError("options", "an object {kernels?, module?, url?, simd?, maxMemoryBytes?}", options);
   for (const key of Object.keys(options)) {
-    if (!["kernels", "module", "maxMemoryBytes"].includes(key)) throw new ValidationError(`options.${key}`, "one of kernels, module, maxMemoryBytes", key);
+    if (!OPTION_NAMES.includes(key)) throw new ValidationError(`options.${key}`, `one of ${OPTION_NAMES.join(", ")}`, key);
   }
+  checkModuleChoice(options);
   const kernels = options.kernels ?? "auto";
   if (!["auto", "sparse", "dense"].includes(kernels)) throw new ValidationError("options.kernels", '"auto", "sparse" or "dense"', kernels);
   const maxMemoryBytes = options.maxMemoryBytes ?? WASM32_BYTES;
@@ -82,7 +90,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const packed = new Map<string, PackedLayer>();
   for (const n of nodes) if (isPrunable(n)) packed.set(n.name, planLayer(n, kernels));
-  const k: RuntimeKernels = await instantiateRuntime(options.module);
+  const k: RuntimeKernels = await instantiateRuntime(options);
   const base = align16(k.heapBase());
   let weightBytes = 0;
   for (const l of packed.values()) weightBytes += l.bytes;
@@ -230,6 +238,7 @@ export async function createRuntime(graph: ModelGraph, options: RuntimeOptions =
   return {
     predict: (input, batch) => run(input, batch)[0],
     predictAll: run,
+    simd: k.simdBuild() !== 0,
     layers: [...packed.values()].map((l) => ({ name: l.node.name, op: l.node.op, kernel: l.kernel, density: l.density, bytes: l.bytes })),
     memoryBytes: (batch: number) => {
       if (!Number.isInteger(batch) || batch < 1) throw new ValidationError("batch", "a positive integer", batch);

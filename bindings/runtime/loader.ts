@@ -1,6 +1,9 @@
-// Loads the runtime's own WebAssembly build (build/net-trim-runtime.wasm, SIMD only): kernels for
-// inference, separate from the solver's builds. Same conventions as wasm/loader.ts: found next to
-// the package's JS by a literal new URL(…, import.meta.url), or handed over as a compiled module.
+// Loads the runtime's own WebAssembly builds (kernels for inference, separate from the solver's):
+// build/net-trim-runtime.wasm (SIMD) where WebAssembly.validate accepts SIMD, else
+// build/net-trim-runtime-scalar.wasm (the same kernels one float at a time, the same bits). Same
+// conventions as wasm/loader.ts: found next to the package's JS by one literal
+// new URL(…, import.meta.url) per build, fetched from a URL the caller gives (esbuild's file
+// loader), or handed over as a compiled module (workerd, Vercel Edge, Deno's import source).
 import { ValidationError, WasmUnavailableError } from "../errors.ts";
 import { compileFromUrl, isWasmModule, simdSupported } from "../wasm/loader.ts";
 
@@ -26,31 +29,76 @@ export interface RuntimeKernels {
     x: number, fStart: number, taps: number, vals: number, bias: number, scratch: number, y: number, act: number,
   ): void;
   activate(p: number, count: number, kind: number): void;
+  simdBuild(): number;
   pool2d(
     rows: number, h: number, w: number, c: number, oh: number, ow: number,
     ph: number, pw: number, sh: number, sw: number, padTop: number, padLeft: number, isMax: number, x: number, y: number,
   ): void;
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
-
-function runtimeModule(): Promise<WebAssembly.Module> {
-  if (!compiled) {
-    if (typeof WebAssembly === "undefined" || !simdSupported()) {
-      return Promise.reject(new WasmUnavailableError("the sparse runtime needs WebAssembly with SIMD, which this runtime does not validate"));
-    }
-    compiled = compileFromUrl(new URL("../../build/net-trim-runtime.wasm", import.meta.url));
-    compiled.catch(() => { compiled = undefined; });
-  }
-  return compiled;
+/** How the caller chose the build (RuntimeOptions.module, url, simd). */
+export interface RuntimeModuleChoice {
+  module?: WebAssembly.Module;
+  url?: string | URL;
+  simd?: boolean | "auto";
 }
 
-/** A fresh instance (its own memory) of `module`, or of the package's runtime build. */
-export async function instantiateRuntime(module?: WebAssembly.Module): Promise<RuntimeKernels> {
-  if (module !== undefined && !isWasmModule(module)) {
-    throw new ValidationError("options.module", 'a WebAssembly.Module (the default import of net-trim/wasm/net-trim-runtime.wasm where .wasm imports compile)', module);
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles once per URL; a failure is not kept (the next call tries again). */
+function compileOnce(url: URL): Promise<WebAssembly.Module> {
+  let m = compiled.get(url.href);
+  if (!m) {
+    m = compileFromUrl(url);
+    compiled.set(url.href, m);
+    m.catch(() => compiled.delete(url.href));
   }
-  const m = module ?? (await runtimeModule());
+  return m;
+}
+
+/** The package's build: one literal URL per build, so bundlers emit both files. */
+function packagedUrl(simd: boolean): URL {
+  return simd
+    ? new URL("../../build/net-trim-runtime.wasm", import.meta.url)
+    : new URL("../../build/net-trim-runtime-scalar.wasm", import.meta.url);
+}
+
+function runtimeModule(choice: RuntimeModuleChoice): Promise<WebAssembly.Module> {
+  if (typeof WebAssembly === "undefined") return Promise.reject(new WasmUnavailableError("the sparse runtime needs WebAssembly, which this runtime does not have"));
+  if (choice.url !== undefined) {
+    const base = (globalThis as { location?: { href?: string } }).location?.href;
+    let url: URL;
+    try {
+      url = new URL(choice.url, base);
+    } catch {
+      return Promise.reject(new ValidationError("options.url", "an absolute URL, or a relative one in a page", choice.url));
+    }
+    return compileOnce(url);
+  }
+  const simd = choice.simd === undefined || choice.simd === "auto" ? simdSupported() : choice.simd;
+  if (simd && !simdSupported()) {
+    return Promise.reject(new WasmUnavailableError('options.simd is true but this runtime does not validate WebAssembly SIMD: use simd: "auto" or false (the scalar build)'));
+  }
+  return compileOnce(packagedUrl(simd));
+}
+
+/** Checks the module-choosing options (RuntimeOptions.module, url, simd). */
+export function checkModuleChoice(choice: RuntimeModuleChoice): void {
+  if (choice.module !== undefined && !isWasmModule(choice.module)) {
+    throw new ValidationError("options.module", 'a WebAssembly.Module (the default import of net-trim/wasm/net-trim-runtime.wasm where .wasm imports compile)', choice.module);
+  }
+  if (choice.url !== undefined && typeof choice.url !== "string" && !(choice.url instanceof URL)) {
+    throw new ValidationError("options.url", "a string or URL", choice.url);
+  }
+  if (choice.simd !== undefined && choice.simd !== true && choice.simd !== false && choice.simd !== "auto") {
+    throw new ValidationError("options.simd", 'true, false or "auto"', choice.simd);
+  }
+  if (choice.module !== undefined && choice.url !== undefined) throw new ValidationError("options", "either module or url, not both", "both");
+}
+
+/** A fresh instance (its own memory) of the module chosen by `choice` (checked by checkModuleChoice). */
+export async function instantiateRuntime(choice: RuntimeModuleChoice = {}): Promise<RuntimeKernels> {
+  const m = choice.module ?? (await runtimeModule(choice));
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(m, { env: { abort: () => { throw new WasmUnavailableError("the net-trim runtime module aborted"); } } });
@@ -58,8 +106,8 @@ export async function instantiateRuntime(module?: WebAssembly.Module): Promise<R
     throw new WasmUnavailableError(`could not instantiate the net-trim runtime module: ${(e as Error).message}`);
   }
   const k = instance.exports as unknown as RuntimeKernels;
-  if (typeof k.sparseLayer !== "function" || !(k.memory instanceof WebAssembly.Memory)) {
-    throw new WasmUnavailableError("the module given is not net-trim's runtime build (no sparseLayer/memory export)");
+  if (typeof k.sparseLayer !== "function" || typeof k.simdBuild !== "function" || !(k.memory instanceof WebAssembly.Memory)) {
+    throw new WasmUnavailableError("the module given is not net-trim's runtime build (no sparseLayer/simdBuild/memory export)");
   }
   return k;
 }
