@@ -1,8 +1,10 @@
 // The one seeded scenario every runtime runs (Node, Deno, Bun, workerd, edge-runtime, Chromium
-// pages built by Vite, esbuild and webpack): pruneLayer on a 200×20→10 ReLU layer and a parallel
-// pruneNetwork on a 20-16-8-4 Dense network. Plain JavaScript with no imports: the runtime's
-// snippet passes in the net-trim functions it imported. Returns FNV-1a hashes of the weight
-// bytes (compared with Node's), the statuses, what ran where and the measured milliseconds.
+// pages built by Vite, esbuild and webpack): pruneLayer on a 200×20→10 ReLU layer, a parallel
+// pruneNetwork on a 20-16-8-4 Dense network, and the sparse runtime (loadModel, predict) on pruned
+// bundled models. Plain JavaScript with no imports: the runtime's snippet passes in the net-trim
+// functions it imported and the models (runtime-models.mjs). Returns FNV-1a hashes of the weight
+// bytes and predictions (compared with Node's), the predictions themselves, the statuses, what
+// ran where and the measured milliseconds.
 
 /** mulberry32 uniform [0, 1). */
 function uniform(seed) {
@@ -80,12 +82,37 @@ export function scenarioNetwork() {
   return { network: { layers, inputSize: sizes[0] }, input, P };
 }
 
+/** Bytes from base64 (atob: in every runtime here, no Buffer). */
+function fromBase64(text) {
+  const s = atob(text);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+/** Each model of runtime-models.mjs loaded by the sparse runtime (`options`: how to find its wasm) and run on the digits. */
+async function runRuntimeScenario(loadModel, models, options) {
+  const digits = new Float32Array(fromBase64(models.digits).buffer);
+  const out = [];
+  for (const m of models.models) {
+    const source = m.form === "ntz" ? fromBase64(m.bytes) : { modelJson: m.modelJson, weightData: fromBase64(m.weightData).buffer };
+    const t = performance.now();
+    const model = await loadModel(source, options);
+    const y = model.predict(digits, models.batch);
+    const ms = performance.now() - t;
+    out.push({ name: m.name, form: m.form, simd: model.simd, kernels: model.layers.map((l) => l.kernel), hash: fnv1a([y]), output: Array.from(y), ms: round(ms) });
+    model.dispose();
+  }
+  return out;
+}
+
 /**
  * Runs the scenario with the functions the snippet imported from net-trim.
  * `workers`: pool workers for pruneNetwork (undefined: the library's default);
- * `parts`: which of "layer" and "network" to run (default both).
+ * `parts`: which of "layer", "network" and "runtime" to run (default all three, the last only when `models` is given);
+ * `models`: runtime-models.mjs's export; `runtime`: loadModel's options (module or url of the runtime's wasm).
  */
-export async function runScenario({ pruneLayer, pruneNetwork, matrix }, { workers, parts = ["layer", "network"] } = {}) {
+export async function runScenario({ pruneLayer, pruneNetwork, matrix, loadModel }, { workers, models, runtime = {}, parts = models ? ["layer", "network", "runtime"] : ["layer", "network"] } = {}) {
   const out = {};
   if (parts.includes("layer")) {
     const layer = scenarioLayer();
@@ -111,6 +138,7 @@ export async function runScenario({ pruneLayer, pruneNetwork, matrix }, { worker
       ms: round(ms),
     };
   }
+  if (parts.includes("runtime")) out.runtime = await runRuntimeScenario(loadModel, models, runtime);
   return out;
 }
 
