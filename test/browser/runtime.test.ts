@@ -1,5 +1,6 @@
-// The sparse runtime in real headless Chromium: its wasm build found with no configuration, and a
-// pruned CNN (conv, depthwise, pools, dense; seeded weights) predicting the JS forward pass.
+// The sparse runtime in real headless Chromium: its wasm builds (SIMD and scalar) found with no
+// configuration, and a pruned CNN (conv, depthwise, pools, dense; seeded weights) predicting the
+// JS forward pass.
 import { describe, expect, it } from "vitest";
 import { buildGraph, createRuntime, forwardGraph } from "../../bindings/index.ts";
 
@@ -38,5 +39,17 @@ describe("sparse runtime in Chromium", () => {
       expect(Array.from(rt.predict(x, batch))).toEqual(Array.from(got));
     }
     rt.dispose();
+  });
+
+  it("the scalar build (simd: false) is found too and gives the SIMD build's bits", async () => {
+    const graph = buildGraph([
+      { name: "x", op: "input", inputs: [], shape: [37] },
+      { name: "d1", op: "dense", inputs: ["x"], units: 29, activation: "relu", kernel: seeded(37 * 29, 0.1, 6), bias: seeded(29, 1, 7) },
+      { name: "d2", op: "dense", inputs: ["d1"], units: 7, activation: "linear", kernel: seeded(29 * 7, 0.5, 8), bias: null },
+    ], ["x"], ["d2"]);
+    const [scalar, simd] = await Promise.all([createRuntime(graph, { simd: false }), createRuntime(graph, { simd: true })]);
+    expect([scalar.simd, simd.simd]).toEqual([false, true]);
+    const x = seeded(5 * 37, 0.6, 9);
+    expect(Array.from(scalar.predict(x, 5))).toEqual(Array.from(simd.predict(x, 5)));
   });
 });
