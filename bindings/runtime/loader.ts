@@ -5,7 +5,7 @@
 // new URL(…, import.meta.url) per build, fetched from a URL the caller gives (esbuild's file
 // loader), or handed over as a compiled module (workerd, Vercel Edge, Deno's import source).
 import { ValidationError, WasmUnavailableError } from "../errors.ts";
-import { compileFromUrl, isWasmModule, simdSupported } from "../wasm/loader.ts";
+import { compileFromUrl, isWasmModule, noImportMetaUrl, simdSupported, type WasmUser } from "../wasm/loader.ts";
 
 /** The runtime module's exports (assembly/runtime/index.ts). */
 export interface RuntimeKernels {
@@ -43,13 +43,20 @@ export interface RuntimeModuleChoice {
   simd?: boolean | "auto";
 }
 
+/** How the runtime's errors tell the caller to hand its module over. */
+const RUNTIME_WASM: WasmUser = {
+  file: "net-trim-runtime.wasm",
+  handOver: (kind, value) => `loadModel(source, { ${kind}: ${value} })`,
+  advice: "pass it as {module} to loadModel or createRuntime",
+};
+
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 /** Compiles once per URL; a failure is not kept (the next call tries again). */
 function compileOnce(url: URL): Promise<WebAssembly.Module> {
   let m = compiled.get(url.href);
   if (!m) {
-    m = compileFromUrl(url);
+    m = compileFromUrl(url, RUNTIME_WASM);
     compiled.set(url.href, m);
     m.catch(() => compiled.delete(url.href));
   }
@@ -58,9 +65,13 @@ function compileOnce(url: URL): Promise<WebAssembly.Module> {
 
 /** The package's build: one literal URL per build, so bundlers emit both files. */
 function packagedUrl(simd: boolean): URL {
-  return simd
-    ? new URL("../../build/net-trim-runtime.wasm", import.meta.url)
-    : new URL("../../build/net-trim-runtime-scalar.wasm", import.meta.url);
+  try {
+    return simd
+      ? new URL("../../build/net-trim-runtime.wasm", import.meta.url)
+      : new URL("../../build/net-trim-runtime-scalar.wasm", import.meta.url);
+  } catch (e) {
+    throw noImportMetaUrl(simd ? "net-trim-runtime.wasm" : "net-trim-runtime-scalar.wasm", e, RUNTIME_WASM);
+  }
 }
 
 function runtimeModule(choice: RuntimeModuleChoice): Promise<WebAssembly.Module> {
@@ -79,7 +90,13 @@ function runtimeModule(choice: RuntimeModuleChoice): Promise<WebAssembly.Module>
   if (simd && !simdSupported()) {
     return Promise.reject(new WasmUnavailableError('options.simd is true but this runtime does not validate WebAssembly SIMD: use simd: "auto" or false (the scalar build)'));
   }
-  return compileOnce(packagedUrl(simd));
+  let url: URL;
+  try {
+    url = packagedUrl(simd);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return compileOnce(url);
 }
 
 /** Checks the module-choosing options (RuntimeOptions.module, url, simd). */

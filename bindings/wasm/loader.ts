@@ -54,32 +54,50 @@ function wasmUrl(simd: boolean): URL {
       ? new URL("../../build/net-trim-simd.wasm", import.meta.url)
       : new URL("../../build/net-trim-scalar.wasm", import.meta.url);
   } catch (e) {
-    let base: unknown;
-    try {
-      base = import.meta.url;
-    } catch {
-      base = undefined;
-    }
-    throw new WasmUnavailableError(
-      `cannot locate ${simd ? FILES.simd : FILES.scalar}: this code has no usable import.meta.url (${String(base)}; ${(e as Error).message}), ` +
-        `as in a classic script or an edge bundle. ${importHint()}`,
-    );
+    throw noImportMetaUrl(simd ? FILES.simd : FILES.scalar, e, SOLVER_WASM);
   }
 }
 
+/** Whose module an error is about, and how its caller hands one over (the solver's: init; the sparse runtime's: loadModel). */
+export interface WasmUser {
+  /** The package's file, as in the subpath net-trim/wasm/<file>. */
+  file: string;
+  /** The call that takes a compiled module or a URL, e.g. `init({ module: wasm })`. */
+  handOver(kind: "module" | "url", value: string): string;
+  /** What to do instead, in short: "call init({module})". */
+  advice: string;
+}
+
+export const SOLVER_WASM: WasmUser = { file: FILES.simd, handOver: (kind, value) => `init({ ${kind}: ${value} })`, advice: "call init({module})" };
+
+/** The error for a build that cannot be located: no usable import.meta.url (a classic script, an edge bundle). */
+export function noImportMetaUrl(file: string, e: unknown, user: WasmUser): WasmUnavailableError {
+  let base: unknown;
+  try {
+    base = import.meta.url;
+  } catch {
+    base = undefined;
+  }
+  return new WasmUnavailableError(
+    `cannot locate ${file}: this code has no usable import.meta.url (${String(base)}; ${(e as Error).message}), ` +
+      `as in a classic script or an edge bundle. ${importHint(user)}`,
+  );
+}
+
 /** How to hand the module over in this runtime (README, "Edge runtimes and bundlers"). */
-function importHint(): string {
+function importHint(user: WasmUser): string {
+  const subpath = `net-trim/wasm/${user.file}`;
   switch (runtimeName()) {
     case "deno":
-      return 'With Deno: import source wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm }).';
+      return `With Deno: import source wasm from "${subpath}"; await ${user.handOver("module", "wasm")}.`;
     case "edge-light":
-      return 'With Vercel Edge: import wasm from "net-trim/wasm/net-trim-simd.wasm?module"; await init({ module: wasm }).';
+      return `With Vercel Edge: import wasm from "${subpath}?module"; await ${user.handOver("module", "wasm")}.`;
     case "workerd":
-      return 'With wrangler: import wasm from "net-trim/wasm/net-trim-simd.wasm"; await init({ module: wasm }).';
+      return `With wrangler: import wasm from "${subpath}"; await ${user.handOver("module", "wasm")}.`;
     case "browser":
-      return "With esbuild: import wasmUrl from \"net-trim/wasm/net-trim-simd.wasm\" (--loader:.wasm=file); await init({ url: wasmUrl }).";
+      return `With esbuild: import wasmUrl from "${subpath}" (--loader:.wasm=file); await ${user.handOver("url", "wasmUrl")}.`;
     default:
-      return 'Import the module (import wasm from "net-trim/wasm/net-trim-simd.wasm" where your runtime compiles .wasm imports) and call init({ module: wasm }).';
+      return `Import the module (import wasm from "${subpath}" where your runtime compiles .wasm imports) and call ${user.handOver("module", "wasm")}.`;
   }
 }
 
@@ -98,7 +116,7 @@ function refusesBytes(e: unknown): boolean {
   return /disallowed by embedder|code generation|wasm-unsafe-eval|not allowed|Content Security Policy/i.test(errorText(e));
 }
 
-async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, contentType?: string | null): Promise<WebAssembly.Module> {
+async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, user: WasmUser, contentType?: string | null): Promise<WebAssembly.Module> {
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const magic = [0x00, 0x61, 0x73, 0x6d];
   if (view.length < 4 || magic.some((b, i) => view[i] !== b)) {
@@ -110,11 +128,11 @@ async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, cont
         `${where} answered with HTML instead of WebAssembly (content type ${contentType ?? "unknown"}; first bytes ${head}): ` +
           "HTML was served instead of WebAssembly: with Vite's dev server add net-trim to optimizeDeps.exclude " +
           "(its dependency pre-bundling moves net-trim's JS away from its .wasm); otherwise serve the package's dist/build/*.wasm at that URL. " +
-          importHint(),
+          importHint(user),
       );
     }
     throw new WasmUnavailableError(
-      `${where} is not WebAssembly: expected the magic word 00 61 73 6d, found ${head || "an empty body"} (content type ${contentType ?? "unknown"}). ${importHint()}`,
+      `${where} is not WebAssembly: expected the magic word 00 61 73 6d, found ${head || "an empty body"} (content type ${contentType ?? "unknown"}). ${importHint(user)}`,
     );
   }
   try {
@@ -122,7 +140,7 @@ async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, cont
   } catch (e) {
     if (refusesBytes(e)) {
       throw new WasmUnavailableError(
-        `this runtime refuses to compile WebAssembly from bytes (${errorText(e)}): import the module and call init({module}). ${importHint()}`,
+        `this runtime refuses to compile WebAssembly from bytes (${errorText(e)}): import the module and ${user.advice}. ${importHint(user)}`,
       );
     }
     throw new WasmUnavailableError(`could not compile ${where}: ${errorText(e)}`);
@@ -130,7 +148,7 @@ async function compileBytes(bytes: ArrayBuffer | Uint8Array, where: string, cont
 }
 
 /** Reads a file: URL with Node's fs (Node, Bun, Deno), naming the path and what to do when it fails. */
-async function readFileUrl(url: URL): Promise<Uint8Array> {
+async function readFileUrl(url: URL, user: WasmUser): Promise<Uint8Array> {
   const [{ readFile }, { fileURLToPath }] = await Promise.all([importNodeBuiltin("fs/promises"), importNodeBuiltin("url")]);
   const path = fileURLToPath(url);
   const dir = fileURLToPath(new URL(".", url));
@@ -141,33 +159,34 @@ async function readFileUrl(url: URL): Promise<Uint8Array> {
     const text = errorText(e);
     if (runtimeName() === "deno" && (err.name === "NotCapable" || err.name === "PermissionDenied" || /--allow-read|Requires read access|NotCapable|PermissionDenied/i.test(text))) {
       throw new WasmUnavailableError(
-        `Deno's permissions refused reading ${path} (${text}): run with --allow-read=${dir} or import the module and call init({module}). ${importHint()}`,
+        `Deno's permissions refused reading ${path} (${text}): run with --allow-read=${dir} or import the module and ${user.advice}. ${importHint(user)}`,
       );
     }
     if (err.code === "ENOENT") {
       throw new WasmUnavailableError(
         `${path} does not exist (ENOENT): this copy of net-trim has no WebAssembly build there. Reinstall the package ` +
-          "(from a clone of the repository: npm run asbuild), or import the module and call init({module}).",
+          `(from a clone of the repository: npm run asbuild), or import the module and ${user.advice}.`,
       );
     }
     if (err.code === "EACCES" || err.code === "EPERM") {
-      throw new WasmUnavailableError(`permission denied reading ${path} (${err.code}): make it readable, or import the module and call init({module}).`);
+      throw new WasmUnavailableError(`permission denied reading ${path} (${err.code}): make it readable, or import the module and ${user.advice}.`);
     }
     throw new WasmUnavailableError(`could not read ${path}: ${text}`);
   }
 }
 
-export async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
-  if (url.protocol === "file:" && hasNodeBuiltins()) return compileBytes(await readFileUrl(url), fileUrlPath(url));
+/** Compiles the build at `url` (a file: URL read with Node's fs where there is one, else fetched); `user` words the errors. */
+export async function compileFromUrl(url: URL, user: WasmUser = SOLVER_WASM): Promise<WebAssembly.Module> {
+  if (url.protocol === "file:" && hasNodeBuiltins()) return compileBytes(await readFileUrl(url, user), fileUrlPath(url), user);
   if (typeof fetch !== "function") {
-    throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${importHint()}`);
+    throw new WasmUnavailableError(`cannot load ${url.href}: this runtime has neither fetch nor Node's fs. ${importHint(user)}`);
   }
   let response: Response;
   try {
     response = await fetch(url);
   } catch (e) {
     throw new WasmUnavailableError(
-      `fetching ${url.href} failed (${errorText(e)})${url.protocol === "file:" ? ": this runtime cannot read files" : ""}. ${importHint()}`,
+      `fetching ${url.href} failed (${errorText(e)})${url.protocol === "file:" ? ": this runtime cannot read files" : ""}. ${importHint(user)}`,
     );
   }
   const contentType = response.headers.get("content-type");
@@ -175,10 +194,10 @@ export async function compileFromUrl(url: URL): Promise<WebAssembly.Module> {
     throw new WasmUnavailableError(
       `fetching ${url.href} failed: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""} (content type ${contentType ?? "unknown"}). ` +
         "The .wasm must be served at that URL: bundlers emit it for you (Vite, webpack; esbuild with --loader:.wasm=file); " +
-        `otherwise copy net-trim's dist/build/*.wasm there. ${importHint()}`,
+        `otherwise copy net-trim's dist/build/*.wasm there. ${importHint(user)}`,
     );
   }
-  return compileBytes(await response.arrayBuffer(), `fetching ${url.href} (HTTP ${response.status})`, contentType);
+  return compileBytes(await response.arrayBuffer(), `fetching ${url.href} (HTTP ${response.status})`, user, contentType);
 }
 
 function fileUrlPath(url: URL): string {

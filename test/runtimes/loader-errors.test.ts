@@ -1,6 +1,7 @@
 // Environment failures are WasmUnavailableErrors that say what was tried and what to do: an
 // HTTP error, HTML served for the .wasm, something else than WebAssembly, a runtime that refuses
-// to compile bytes (Vercel's edge-runtime with code generation off), no import.meta.url.
+// to compile bytes (Vercel's edge-runtime with code generation off), no import.meta.url; for the
+// solver's module and the sparse runtime's.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -91,5 +92,23 @@ export default async function handler() {
     expect(out).toMatchObject({ name: "WasmUnavailableError", code: "wasm_unavailable" });
     expect(out.message).toMatch(/cannot locate net-trim-simd\.wasm: this code has no usable import\.meta\.url/);
     expect(out.message).toContain("init({ module: wasm })");
+  });
+
+  it("the sparse runtime likewise: no import.meta.url, or bytes refused, name its own file and loadModel's {module}", async () => {
+    const entry = join(dir, "runtime.js");
+    writeFileSync(entry, `import { createRuntime, buildGraph } from ${JSON.stringify(join(root, "bindings/index.ts"))};
+const graph = buildGraph([{ name: "x", op: "input", inputs: [], shape: [2] }, { name: "d", op: "dense", inputs: ["x"], units: 1, activation: "linear", kernel: new Float32Array(2), bias: null }], ["x"], ["d"]);
+const failure = (options) => createRuntime(graph, options).then(() => ({ ok: true }), (e) => ({ name: e.name, code: e.code, message: e.message }));
+export default async function handler() {
+  return Response.json([await failure({}), await failure({ url: ${JSON.stringify(`${base}/ok.wasm`)} })]);
+}`);
+    const [packaged, fetched] = await runEdge(entry);
+    for (const out of [packaged, fetched]) {
+      expect(out).toMatchObject({ name: "WasmUnavailableError", code: "wasm_unavailable" });
+      expect(out.message).toContain('"net-trim/wasm/net-trim-runtime.wasm?module"; await loadModel(source, { module: wasm })');
+    }
+    expect(packaged.message).toMatch(/cannot locate net-trim-runtime\.wasm: this code has no usable import\.meta\.url/);
+    expect(fetched.message).toContain("this runtime refuses to compile WebAssembly from bytes");
+    expect(fetched.message).toContain("import the module and pass it as {module} to loadModel or createRuntime");
   });
 });
