@@ -79,6 +79,8 @@ console.log(JSON.stringify(results));
     expect(js).toContain('new URL("../../build/net-trim-simd.wasm", import.meta.url)');
     expect(js).toContain('new URL("../../build/net-trim-scalar.wasm", import.meta.url)');
     expect(js).toContain('new URL("../../build/net-trim-simd-threads.wasm", import.meta.url)');
+    expect(js).toContain('new URL("../../build/net-trim-runtime.wasm", import.meta.url)');
+    expect(js).toContain('new URL("../../build/net-trim-runtime-scalar.wasm", import.meta.url)');
   });
 });
 
