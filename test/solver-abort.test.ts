@@ -18,7 +18,8 @@ describe("pruneLayer with a signal", () => {
     setTimeout(() => ctl.abort(), 100);
     const r = await pruneLayer(X, Y, { maxIter: 20_000, checkInterval: 20_000, ...tight, signal: ctl.signal });
     expect(r.status).toBe("aborted");
-    expect(r.info.iterations).toBeGreaterThan(0);
+    // Not "> 0": on a loaded machine the setup can outlast the 100 ms timer, and an abort before
+    // the first iteration is as right. What is checked is that it did not run the whole interval.
     expect(r.info.iterations).toBeLessThan(20_000);
     expect(r.weights.every(Number.isFinite)).toBe(true);
     expect(r.info.outputError).toBeGreaterThan(0); // measured on the returned weights
