@@ -242,13 +242,18 @@ describe("the same answer on every path", () => {
 });
 
 describe("warm start and progress", () => {
-  it("a warm start from a solution finishes within one check interval", async () => {
+  // The stop accepts a primal residual up to PRIMAL_STOP_FACTOR (3) × its tolerance, so the W2 a
+  // solve returns (and a warm start restarts from) is further from its W3 than at 1×: the restart
+  // passes the residual tests at its first check (10) but meets the budget at the second
+  // (measured: cold 30 iterations, warm 20).
+  it("a warm start from a solution finishes within two check intervals", async () => {
     const p = randomLayer(16, 200, 25, 6);
     const first = await pruneLayer(X(p), Y(p));
     expect(first.status).toBe("solved");
     const again = await pruneLayer(X(p), Y(p), { warmStart: { weights: first.weights, bias: first.bias, dual: first.dual } });
     expect(again.status).toBe("solved");
-    expect(again.info.iterations).toBeLessThanOrEqual(10);
+    expect(again.info.iterations).toBeLessThanOrEqual(20);
+    expect(again.info.iterations).toBeLessThan(first.info.iterations);
   });
   it("reports progress every check interval", async () => {
     const p = randomLayer(17, 100, 15, 4);
