@@ -62,7 +62,10 @@ export async function mergeResults(network: DenseNetwork, work: WorkLocation): P
 
   const x = await readChecked(store, manifest.calibration, "the plan's calibration file was altered or corrupted: plan again");
   const out: DenseNetwork = { ...network, layers };
-  const measured = compareSignals(network, out, x, manifest.calibration.samples);
+  // The original network's layer outputs are the plan's targets (hash-checked): read, not computed again.
+  const originals: Float32Array[] = [];
+  for (const entry of manifest.layers) originals.push(await readChecked(store, entry.target, "the plan's file was altered or corrupted: plan again"));
+  const measured = compareSignals(network, out, x, manifest.calibration.samples, originals);
   const guarantee = theorem1(out, measured, reports);
   const status = reports.find((r) => r.status !== "solved")?.status ?? "solved";
   return {
