@@ -6,7 +6,7 @@ export const USAGE = `net-trim: prune a TF.js LayersModel with Net-Trim (convex,
 
 Usage:
   net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
-  net-trim plan <model.json> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n]
+  net-trim plan <model.json|model.onnx> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n]
   net-trim solve --work <dir> --layer <i> | --next [--until-done]
   net-trim merge --work <dir> -o <outDir>
   net-trim queue submit --work <dir> --redis <url> [--wait] | queue work|status --redis <url>
@@ -65,7 +65,8 @@ Options:
 
 Across machines (parallel mode as one job per layer; README "Across machines"):
   plan                       computes the original signals once and writes one problem per
-                             layer (.npy + manifest.json with SHA-256 hashes) into --work;
+                             layer (a graph: per Dense/Conv2D/DepthwiseConv2D node)
+                             (.npy + manifest.json with SHA-256 hashes) into --work;
                              prints the number of jobs on stdout
   solve                      solves one layer of the plan: --layer <i> (e.g.
                              $JOB_COMPLETION_INDEX, $SLURM_ARRAY_TASK_ID) or --next (the first

@@ -43,6 +43,15 @@ interface GraphFlags {
   workers?: number;
 }
 
+/** What `net-trim prune` writes for a model graph, and `net-trim merge` of a graph plan exactly the same. */
+export function graphOutputFiles(modelOutput: ModelFiles, result: GraphResult, mode: PruneMode, report: unknown): OutputFile[] {
+  return [
+    ...modelOutput(result.graph, { mode, status: result.status, outputError: result.outputError.relative }),
+    { name: "masks.json", contents: () => JSON.stringify(graphMasksToJson(result.graph)) },
+    { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
+  ];
+}
+
 export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
   if (flags.density !== undefined) {
     throw new UsageError("--keep-per-layer: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
@@ -88,11 +97,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     output: { dir: job.outDir, files },
   });
   try {
-    writeOutput(job.outDir, job.outArg, [
-      ...job.modelOutput(result.graph, { mode: flags.mode, status: result.status, outputError: result.outputError.relative }),
-      { name: "masks.json", contents: () => JSON.stringify(graphMasksToJson(result.graph)) },
-      { name: "report.json", contents: () => JSON.stringify(report, null, 2) + "\n" },
-    ]);
+    writeOutput(job.outDir, job.outArg, graphOutputFiles(job.modelOutput, result, flags.mode, report));
   } finally {
     interrupt.dispose();
   }

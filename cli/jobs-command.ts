@@ -2,14 +2,16 @@
 // (Kubernetes indexed Jobs, Slurm arrays, CI matrices, the queue runner of queue-command.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createLayerPool, NetTrimError, type DenseNetwork } from "../bindings/index.ts";
+import { createLayerPool, isPrunable, NetTrimError, type ModelGraph } from "../bindings/index.ts";
 import {
-  mergeResults, openWorkStore, planNetwork, readManifest, solveJob, solveNext, type SolveJobResult, type WorkStore,
+  mergeGraphResults, mergeResults, openWorkStore, planGraph, planNetwork, readLayersModelBytes, readManifest, solveJob, solveNext, type SolveJobResult, type WorkStore,
 } from "../bindings/node/files.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
-import { readModelSource } from "./model-source.ts";
+import { MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
+import { graphOutputFiles } from "./graph-command.ts";
+import { buildGraphReport, formatGraphTable } from "./graph-report.ts";
 import { writeOutput } from "./atomic-output.ts";
 import { checkOutputFolder } from "./output-folder.ts";
 import { PRUNE_OUTPUT_FILES, pruneOutputFiles } from "./prune-output.ts";
@@ -30,56 +32,84 @@ export function workStoreOf(values: Values, command: string): WorkStore {
   return openWorkStore(values.work);
 }
 
-/** A dense chain read as `net-trim prune` reads it; model graphs are refused. */
-function readDenseModel(modelArg: string, command: string) {
-  const source = readModelSource(modelArg, { sparseInitializers: false });
-  if (source.kind !== "dense") {
-    throw new NetTrimError("invalid_option", `${command}: expected a chain of Dense layers (a TF.js model.json), received a model graph (${source.modelPath}): prune it in one process with net-trim prune`);
+/** A copy of the model's files in the work folder (model/), so that merge needs nothing but the folder. */
+async function copyModel(store: WorkStore, modelArg: string): Promise<void> {
+  const format = modelFormatOf(modelArg);
+  if (format !== "tfjs") {
+    // One file (ONNX weights in external data files are not copied: merge them with --model).
+    await store.write(`model/${MODEL_FILE[format]}`, fs.readFileSync(path.resolve(modelArg)));
+    return;
   }
-  return source;
+  const files = readLayersModelBytes(modelArg);
+  const modelDir = path.dirname(files.modelPath);
+  for (const file of [files.modelPath, ...files.files.flat()]) {
+    const rel = path.relative(modelDir, file);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) throw new NetTrimError("invalid_option", `plan: the weight file ${file} is outside the model's folder ${modelDir}: keep model.json and its weights in one folder`);
+    await store.write(`model/${rel.split(path.sep).join("/")}`, fs.readFileSync(file));
+  }
+}
+
+/** The model merge reads: --model, or the copy plan made (model/model.json, .onnx or .ntz). */
+function plannedModel(store: WorkStore, given: string | undefined): string {
+  if (given !== undefined) return given;
+  const copies = Object.values(MODEL_FILE).map((f) => path.join(store.location, "model", f));
+  return copies.find((f) => fs.existsSync(f)) ?? copies[0];
+}
+
+/** --epsilon-gain for a graph: one gain, or one per prunable node (by name, as net-trim prune takes it). */
+function graphGains(graph: ModelGraph, gains: number | number[] | undefined): number | Record<string, number> | undefined {
+  if (gains === undefined || !Array.isArray(gains)) return gains;
+  const prunable = graph.nodes.filter(isPrunable).map((n) => n.name);
+  if (gains.length === 1) return gains[0];
+  if (gains.length !== prunable.length) {
+    throw new UsageError(`--epsilon-gain: expected one value or one per prunable layer (${prunable.length}: ${prunable.join(", ")}), received ${gains.length} values`);
+  }
+  return Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
 }
 
 // ---------------------------------------------------------------------------------------------
 
 export async function planCommand(positionals: string[], values: Values): Promise<number> {
   only("plan", values, ["calibration", "work", "epsilon-gain", "max-iter", "samples", "force"]);
-  if (positionals.length !== 1) throw new UsageError(`plan: expected one model (path to model.json), received ${positionals.length}`);
+  if (positionals.length !== 1) throw new UsageError(`plan: expected one model (a TF.js model.json, an ONNX model or a .ntz file), received ${positionals.length}`);
   if (values.calibration === undefined) throw new UsageError("--calibration: expected a calibration file (.npy or .json), received nothing");
   const store = workStoreOf(values, "plan");
-  const epsilonGain = values["epsilon-gain"] === undefined ? undefined : parseList("epsilon-gain", values["epsilon-gain"], "a number ≥ 0", (x) => x >= 0);
+  const gainList = values["epsilon-gain"] === undefined ? undefined : parseList("epsilon-gain", values["epsilon-gain"], "a number ≥ 0", (x) => x >= 0);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], "an integer ≥ 1", integer(1));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
 
-  const source = readDenseModel(positionals[0], "plan");
-  const network = source.network;
+  const source = readModelSource(positionals[0], { sparseInitializers: false });
   const calibName = path.basename(values.calibration);
   let calib = readCalibration(values.calibration);
   if (samples !== undefined) {
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
     calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
-  if (calib.cols !== network.inputSize) {
-    throw new NetTrimError("shape_mismatch", `${calibName} has ${calib.cols} features per sample but the model's first layer "${network.layers[0].name}" takes ${network.inputSize} inputs`);
+  const layerOptions = maxIter !== undefined ? { layerOptions: { maxIter } } : {};
+  let plan;
+  if (source.kind === "graph") {
+    const x = source.samplesFor(calib, calibName);
+    checkFinite(x, calibName);
+    const epsilonGain = graphGains(source.graph, gainList);
+    plan = await planGraph(source.graph, { data: x.data, rows: x.rows, cols: x.cols }, {
+      ...(epsilonGain !== undefined ? { epsilonGain } : {}), ...layerOptions, replace: values.force === true,
+    }, store);
+  } else {
+    const network = source.network;
+    if (calib.cols !== network.inputSize) {
+      throw new NetTrimError("shape_mismatch", `${calibName} has ${calib.cols} features per sample but the model's first layer "${network.layers[0].name}" takes ${network.inputSize} inputs`);
+    }
+    checkFinite(calib, calibName);
+    const L = network.layers.length;
+    if (Array.isArray(gainList) && gainList.length !== L) {
+      throw new UsageError(`--epsilon-gain: expected one value or one per layer (${L}: ${network.layers.map((l) => l.name).join(", ")}), received ${gainList.length} values`);
+    }
+    plan = await planNetwork(network, calib, { ...(gainList !== undefined ? { epsilonGain: gainList } : {}), ...layerOptions, replace: values.force === true }, store);
   }
-  checkFinite(calib, calibName);
-  const L = network.layers.length;
-  if (Array.isArray(epsilonGain) && epsilonGain.length !== L) {
-    throw new UsageError(`--epsilon-gain: expected one value or one per layer (${L}: ${network.layers.map((l) => l.name).join(", ")}), received ${epsilonGain.length} values`);
-  }
-
-  const plan = await planNetwork(network, calib, {
-    ...(epsilonGain !== undefined ? { epsilonGain } : {}), ...(maxIter !== undefined ? { layerOptions: { maxIter } } : {}), replace: values.force === true,
-  }, store);
-  // A copy of the model's files, so that merge needs nothing but the folder.
-  const modelDir = path.dirname(source.files.modelPath);
-  for (const file of [source.files.modelPath, ...source.files.files.flat()]) {
-    const rel = path.relative(modelDir, file);
-    if (rel.startsWith("..") || path.isAbsolute(rel)) throw new NetTrimError("invalid_option", `plan: the weight file ${file} is outside the model's folder ${modelDir}: keep model.json and its weights in one folder`);
-    await store.write(`model/${rel.split(path.sep).join("/")}`, fs.readFileSync(file));
-  }
+  await copyModel(store, positionals[0]);
   if (!values.quiet) {
     const what = plan.written ? "planned" : "the folder already holds this plan:";
-    process.stderr.write(`net-trim: ${what} ${plan.jobs} jobs (one per layer) in ${store.location} on ${calib.rows} samples; ` +
+    process.stderr.write(`net-trim: ${what} ${plan.jobs} jobs (one per ${source.kind === "graph" ? "prunable node" : "layer"}) in ${store.location} on ${calib.rows} samples; ` +
       `run net-trim solve --work ${store.location} --layer <0..${plan.jobs - 1}> (or --next), then net-trim merge --work ${store.location} -o <outDir>\n`);
   }
   process.stdout.write(`${plan.jobs}\n`);
@@ -131,25 +161,34 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
   const store = workStoreOf(values, "merge");
   if (values.out === undefined) throw new UsageError("-o/--out: expected an output directory, received nothing");
   const outDir = checkOutputFolder(values.out);
-  if (fs.existsSync(path.join(outDir, "model.json")) && !values.force) {
-    throw new NetTrimError("invalid_option", `output ${path.join(values.out, "model.json")} already exists: refusing to overwrite it (use --force, or another -o directory)`);
+  const modelPath = plannedModel(store, values.model);
+  const modelFile = MODEL_FILE[modelFormatOf(modelPath)];
+  if (fs.existsSync(path.join(outDir, modelFile)) && !values.force) {
+    throw new NetTrimError("invalid_option", `output ${path.join(values.out, modelFile)} already exists: refusing to overwrite it (use --force, or another -o directory)`);
   }
-  const modelPath = values.model ?? path.join(store.location, "model", "model.json");
-  const source = readDenseModel(modelPath, "merge");
-  const network: DenseNetwork = source.network;
-  const result = await mergeResults(network, store);
+  const source = readModelSource(modelPath, { sparseInitializers: false });
   const manifest = await readManifest(store);
-  const report = buildReport(result, {
-    model: path.resolve(source.files.modelPath),
+  const context = {
+    model: path.resolve(source.kind === "graph" ? source.modelPath : source.files.modelPath),
     calibration: { file: path.join(store.location, manifest.calibration.file), samples: manifest.calibration.samples, features: manifest.calibration.features, sha256: manifest.calibration.sha256 },
     options: { mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false, jobs: manifest.layers.length, work: store.location },
-    output: { dir: outDir, files: PRUNE_OUTPUT_FILES },
-  });
-  writeOutput(outDir, values.out, pruneOutputFiles(source.files.modelJson, result, "parallel", report));
-  if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
-  else {
-    process.stdout.write(formatTable(report) + "\n");
-    process.stdout.write(`wrote ${PRUNE_OUTPUT_FILES.map((f) => path.join(values.out!, f)).join(", ")}\n`);
+  };
+  let written: string[];
+  if (source.kind === "graph") {
+    const result = await mergeGraphResults(source.graph, store);
+    written = [...source.modelFiles, "masks.json", "report.json"];
+    const report = buildGraphReport(result, { ...context, output: { dir: outDir, files: written } });
+    writeOutput(outDir, values.out, graphOutputFiles((g, meta) => source.files(g, meta), result, "parallel", report));
+    if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else process.stdout.write(formatGraphTable(report) + "\n");
+  } else {
+    const result = await mergeResults(source.network, store);
+    written = PRUNE_OUTPUT_FILES;
+    const report = buildReport(result, { ...context, output: { dir: outDir, files: written } });
+    writeOutput(outDir, values.out, pruneOutputFiles(source.files.modelJson, result, "parallel", report));
+    if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    else process.stdout.write(formatTable(report) + "\n");
   }
+  if (!values.json) process.stdout.write(`wrote ${written.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   return 0;
 }

@@ -17,7 +17,7 @@ import {
   canonicalJson, FORMAT, FORMAT_VERSION, MANIFEST, networkHash, sha256, signalFile,
   type FileRef, type LayerProblemEntry, type Manifest,
 } from "./format.ts";
-import { openWorkStore, type WorkLocation } from "./store.ts";
+import { openWorkStore, type WorkLocation, type WorkStore } from "./store.ts";
 
 export interface PlanOptions {
   /** Only "parallel": cascade mode feeds each layer the pruned network's output, so its layers cannot be solved apart. */
@@ -61,10 +61,28 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   const layerOptions = options.layerOptions ?? {};
   for (const [key, v] of Object.entries(layerOptions)) {
     if (DRIVER_KEYS.includes(key)) throw new ValidationError(`options.layerOptions.${key}`, "to be set by the network driver", v);
+  }
+  checkPlainLayerOptions(layerOptions);
+  return { gains, layerOptions };
+}
+
+/** A signal as the .npy file named by the hash of its bytes (one file for equal signals). */
+export function keepSignal(files: Map<string, Uint8Array>, data: Float32Array, shape: number[]): FileRef {
+  const bytes = npyBytes(data, shape);
+  const hash = sha256(bytes);
+  files.set(signalFile(hash), bytes);
+  return { file: signalFile(hash), sha256: hash, shape };
+}
+
+/** A problem's hash: its entry with the model's and the calibration's. */
+export const problemHash = (entry: object, model: string, calibration: string) => sha256(canonicalJson({ entry, model, calibration }));
+
+/** Layer options go into manifest.json: plain values only. */
+export function checkPlainLayerOptions(layerOptions: object): void {
+  for (const [key, v] of Object.entries(layerOptions)) {
     const plain = typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
     if (!plain) throw new ValidationError(`options.layerOptions.${key}`, "a finite number, a string or a boolean (it is written to manifest.json; leave it out for the default)", v);
   }
-  return { gains, layerOptions };
 }
 
 /**
@@ -90,12 +108,7 @@ export async function planNetwork(network: DenseNetwork, input: MatrixInput, opt
   const signals: FileRef[] = [];
   const norms: number[] = [];
   const files = new Map<string, Uint8Array>();
-  const keep = (data: Float32Array, cols: number): FileRef => {
-    const bytes = npyBytes(data, [P, cols]);
-    const hash = sha256(bytes);
-    files.set(signalFile(hash), bytes);
-    return { file: signalFile(hash), sha256: hash, shape: [P, cols] };
-  };
+  const keep = (data: Float32Array, cols: number) => keepSignal(files, data, [P, cols]);
   signals.push(keep(x.data, x.cols));
   let s = x.data;
   for (let i = 0; i < L; i++) {
@@ -119,19 +132,27 @@ export async function planNetwork(network: DenseNetwork, input: MatrixInput, opt
       targetNorm: norms[i], epsilon: gains[i] * norms[i],
       memoryBytes: estimateLayerBytes(P, l.inputs, l.units, false),
     };
-    return { ...entry, sha256: sha256(canonicalJson({ entry, model: model.sha256, calibration: calibration.sha256 })) };
+    return { ...entry, sha256: problemHash(entry, model.sha256, calibration.sha256) };
   });
   const manifest: Manifest = {
     format: FORMAT, version: FORMAT_VERSION, mode: "parallel", model, calibration,
     options: { epsilonGain: gains, layerOptions }, layers,
   };
-  const text = JSON.stringify(manifest, null, 2) + "\n";
+  return { jobs: L, manifest, location: store.location, written: await writePlan(store, manifest, files, options.replace === true) };
+}
 
-  // A folder that already holds a plan: the same one is left as it is (with its results), another is refused or replaced.
+/**
+ * Writes the plan's files and manifest.json, unless the folder holds this very plan already
+ * (false: left as it is, with its results). Another plan is refused, or with `replace` deleted
+ * with its results and claims.
+ */
+export async function writePlan(store: WorkStore, manifest: Manifest, files: Map<string, Uint8Array>, replace: boolean): Promise<boolean> {
+  const text = JSON.stringify(manifest, null, 2) + "\n";
+  const { model, calibration } = manifest;
   if (await store.exists(MANIFEST)) {
     const old = new TextDecoder().decode(await store.read(MANIFEST));
-    if (old === text) return { jobs: L, manifest, location: store.location, written: false };
-    if (!options.replace) {
+    if (old === text) return false;
+    if (!replace) {
       let what = "another plan";
       try {
         const m = JSON.parse(old) as Partial<Manifest>;
@@ -146,5 +167,5 @@ export async function planNetwork(network: DenseNetwork, input: MatrixInput, opt
   }
   for (const [name, bytes] of files) await store.write(name, bytes);
   await store.write(MANIFEST, text);
-  return { jobs: L, manifest, location: store.location, written: true };
+  return true;
 }

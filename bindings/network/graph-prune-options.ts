@@ -7,6 +7,8 @@ import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
 import { checkOptionNames, checkSignal } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
 import { checkLayerFits, convWUpdateThatFits } from "../solver/memory-check.ts";
+import { estimateLayerBytes } from "../wasm/memory-plan.ts";
+import { estimateConvLayerBytes } from "../wasm/conv-memory-plan.ts";
 import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts";
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
 import type { PruneMode } from "./types.ts";
@@ -140,4 +142,15 @@ export function checkNodeFits(node: PrunableNode, inShape: readonly number[], sa
   }
   const g = convGeometry(node, inShape, samples);
   convWUpdateThatFits(node.op === "depthwiseConv2d" ? `${where}, each channel's solve` : where, g, hasUpperBound, wUpdate ?? "auto");
+}
+
+/** Upper estimate of the WebAssembly memory the node's solve takes (bytes; a depthwise node: one channel's solve at a time). */
+export function nodeSolveBytes(node: PrunableNode, inShape: readonly number[], samples: number, wUpdate: GraphLayerOptions["wUpdate"]): number {
+  if (node.op === "dense") {
+    const n = inShape[inShape.length - 1];
+    return estimateLayerBytes(samples * (inShape.reduce((a, b) => a * b, 1) / n), n, node.units, false);
+  }
+  const g = convGeometry(node, inShape, samples);
+  const chosen = convWUpdateThatFits(node.name, g, false, wUpdate ?? "auto");
+  return estimateConvLayerBytes(g, false, chosen);
 }

@@ -15,13 +15,14 @@ interface SignalComparison {
 }
 
 /** Runs both networks side by side on the calibration input, two signals at a time. */
-export function compareSignals(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number): SignalComparison {
+export function compareSignals(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, originalOutputs?: readonly Float32Array[]): SignalComparison {
   const L = original.layers.length;
   let o = x, q = x;
   const errors: number[] = [], inactive: number[] = [];
   for (let i = 0; i < L; i++) {
     const relu = i < L - 1 && original.layers[i].activation === "relu";
-    o = applyLayer(original.layers[i], o, P, relu);
+    // The original network's layer outputs, when the caller has them already (a plan's signals): the same values.
+    o = originalOutputs ? originalOutputs[i] : applyLayer(original.layers[i], o, P, relu);
     q = applyLayer(pruned.layers[i], q, P, relu);
     errors.push(distance(q, o));
     let off = 0;

@@ -18,12 +18,11 @@ import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
 import { planExecution } from "./execution.ts";
 import { createLayerPool } from "../workers/pool.ts";
-import { distance, frobenius } from "./forward.ts";
+import { frobenius } from "./forward.ts";
+import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
-import type { GraphLayerReport, GraphOutputError, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
-
-const countNonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
+import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
 
 /** The node and every node it depends on, as a graph whose output is the node. */
 function upTo(graph: ModelGraph, name: string): ModelGraph {
@@ -121,14 +120,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   });
   const record = (k: number, r: NodeSolve, targetNorm: number, timeMs: number) => {
     const node = targets[k];
-    const program = programs.get(node.name)!;
-    const parameters = node.kernel.length + (node.bias ? node.bias.length : 0);
-    reports[k] = {
-      name: node.name, op: node.op, program: program.program, programReason: program.reason, status: r.status,
-      nnzBefore: countNonzeros(node.kernel) + countNonzeros(node.bias), nnzAfter: r.nnz, parameters, keptFraction: r.nnz / parameters,
-      epsilon: r.epsilon, relativeError: r.outputError / (targetNorm || 1), iterations: r.iterations,
-      timeMs, ...(r.info ? { info: r.info } : { channels: r.channels }),
-    };
+    reports[k] = graphLayerReport(node, programs.get(node.name)!, r, targetNorm, timeMs);
     options.onProgress?.({ layer: k, layers: targets.length, name: node.name, phase: "done", iteration: r.iterations });
     replaced.set(node.name, { ...node, kernel: r.weights, bias: node.bias ? r.bias : null });
     if (o.mode === "cascade") for (const d of downstream.get(node.name)!) changed.add(d);
@@ -154,7 +146,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
     layers: done,
     foldedBatchNorms: complete ? foldedBatchNorms : [],
-    outputError: outputError(graph, complete ? out : undefined, x, samples),
+    outputError: graphOutputError(graph, complete ? out : undefined, x, samples),
     execution,
     timeMs: performance.now() - t0,
   };
@@ -193,20 +185,4 @@ async function solveAllOnPool(
   } finally {
     await pool.close();
   }
-}
-
-/** The returned graph against the user's original (unfolded) graph, output by output, on the calibration samples. */
-function outputError(original: ModelGraph, pruned: ModelGraph | undefined, x: Float32Array, samples: number): GraphResult["outputError"] {
-  const a = forwardGraph(original, [x], samples).outputs;
-  const b = pruned ? forwardGraph(pruned, [x], samples).outputs : a; // undefined: the original was returned
-  let sq = 0, normSq = 0;
-  const perOutput: GraphOutputError[] = original.outputs.map((name, i) => {
-    const measured = distance(b[i], a[i]);
-    const norm = frobenius(a[i]);
-    sq += measured ** 2;
-    normSq += norm ** 2;
-    return { name, measured, relative: measured / (norm || 1) };
-  });
-  const measured = Math.sqrt(sq);
-  return { measured, relative: measured / (Math.sqrt(normSq) || 1), perOutput };
 }

@@ -17,9 +17,11 @@ export { planNetwork, type PlanOptions, type Plan } from "../distributed/plan.ts
 export { solveJob, type SolveJobOptions, type SolveJobResult } from "../distributed/solve.ts";
 export { solveNext, type ClaimOptions } from "../distributed/claim.ts";
 export { mergeResults } from "../distributed/merge.ts";
+export { planGraph, type GraphPlanOptions } from "../distributed/plan-graph.ts";
+export { mergeGraphResults } from "../distributed/merge-graph.ts";
 export { openWorkStore, type WorkStore, type WorkLocation } from "../distributed/store.ts";
 export { readManifest } from "../distributed/problem.ts";
-export type { Manifest, LayerProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
+export type { Manifest, LayerProblemEntry, NodeProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
 
 /** A model.json and its weight files as bytes, not yet interpreted. */
 export interface LayersModelBytes {
