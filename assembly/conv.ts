@@ -65,6 +65,31 @@ export function convConfigure(
   pScratch = scratch;
 }
 
+/** Below this many bytes a copy or fill is done in registers: memory.copy / memory.fill are calls. */
+const SHORT_RUN_BYTES: usize = 64;
+
+/** Copies `bytes` (a multiple of 4) from src to dst: conv1-like layers copy runs of 5 floats. */
+@inline function copyRun(dst: usize, src: usize, bytes: usize): void {
+  if (bytes >= SHORT_RUN_BYTES) {
+    memory.copy(dst, src, bytes);
+    return;
+  }
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 16 <= bytes; i += 16) v128.store(dst + i, v128.load(src + i));
+  }
+  for (; i < bytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+}
+
+/** Zeroes `bytes` (a multiple of 4) at dst. */
+@inline function zeroRun(dst: usize, bytes: usize): void {
+  if (bytes >= SHORT_RUN_BYTES) {
+    memory.fill(dst, 0, bytes);
+    return;
+  }
+  for (let i: usize = 0; i < bytes; i += 4) store<f32>(dst + i, 0);
+}
+
 /**
  * Writes columns [c0, c1) of rows [row0, row0 + rows) of the unrolling into `dst`
  * (rows × (c1 − c0), row-major). The column range lets threads split the adjoint by kernel rows.
@@ -74,12 +99,16 @@ function gather(row0: i32, rows: i32, c0: i32, c1: i32, dst: usize): void {
   const width = c1 - c0;
   const tapsEnd = min(c1, NB - 1); // the last column is the bias
   const kernelRow = kW * inC; // columns of one kernel row
+  // Row p = (n, oy, ox): divided once, then stepped.
+  let n = row0 / perSample;
+  const rem = row0 - n * perSample;
+  let oy = rem / outW;
+  let ox = rem - oy * outW - 1;
   for (let r = 0; r < rows; r++) {
-    const p = row0 + r;
-    const n = p / perSample;
-    const rem = p - n * perSample;
-    const oy = rem / outW;
-    const ox = rem - oy * outW;
+    if (++ox == outW) {
+      ox = 0;
+      if (++oy == outH) { oy = 0; n++; }
+    }
     const rowDst = dst + <usize>r * <usize>width * 4;
     const ix0 = ox * strideW - padLeft;
     // Undilated taps inside the image are one contiguous run of kw·Cin floats per kernel row.
@@ -91,7 +120,7 @@ function gather(row0: i32, rows: i32, c0: i32, c1: i32, dst: usize): void {
       const rowInside = iy >= 0 && iy < inH;
       const pixelRow = pInput + <usize>(n * inH + iy) * <usize>inW * <usize>inC * 4;
       if (rowInside && wholeRow) {
-        memory.copy(rowDst + <usize>(lo - c0) * 4, pixelRow + (<usize>ix0 * <usize>inC + <usize>(lo - rowStart)) * 4, <usize>(hi - lo) * 4);
+        copyRun(rowDst + <usize>(lo - c0) * 4, pixelRow + (<usize>ix0 * <usize>inC + <usize>(lo - rowStart)) * 4, <usize>(hi - lo) * 4);
         continue;
       }
       for (let dx = (lo - rowStart) / inC; dx < kW && rowStart + dx * inC < hi; dx++) {
@@ -100,9 +129,9 @@ function gather(row0: i32, rows: i32, c0: i32, c1: i32, dst: usize): void {
         const ix = ix0 + dx * dilationW;
         const at = rowDst + <usize>(a - c0) * 4;
         if (rowInside && ix >= 0 && ix < inW) {
-          memory.copy(at, pixelRow + (<usize>ix * <usize>inC + <usize>(a - tapStart)) * 4, <usize>(b - a) * 4);
+          copyRun(at, pixelRow + (<usize>ix * <usize>inC + <usize>(a - tapStart)) * 4, <usize>(b - a) * 4);
         } else {
-          memory.fill(at, 0, <usize>(b - a) * 4);
+          zeroRun(at, <usize>(b - a) * 4);
         }
       }
     }

@@ -15,7 +15,7 @@ import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
 import type { LayerResult } from "../types.ts";
 
 /** Makes a conv layer's engine: its problem (P, N, M of the unrolling), geometry and W-update. */
-export type ConvEngineFactory = (problem: LayerProblem, geometry: ConvGeometry, wUpdate: WUpdate) => Promise<AdmmEngine>;
+type ConvEngineFactory = (problem: LayerProblem, geometry: ConvGeometry, wUpdate: WUpdate) => Promise<AdmmEngine>;
 
 const ONE_INSTANCE = "only pruneConvLayer runs a conv layer on several threads (not pruneConvLayerWith or a pool job)";
 

@@ -18,7 +18,7 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
 }
 
 /** A conv engine set up, with where its buffers are and the arguments it gave admmConfigure and convConfigure. */
-export interface ConvEngineSetup {
+interface ConvEngineSetup {
   engine: AdmmEngine;
   offsets: Record<string, number>;
   configure: number[];

@@ -1,0 +1,26 @@
+import { foldBatchNorms, forwardGraph, type PrunableNode } from "/work/wt-convthreads/bindings/index.ts";
+import { createConvEngine } from "/work/wt-convthreads/bindings/wasm/conv-engine.ts";
+import { getBackend } from "/work/wt-convthreads/bindings/wasm/loader.ts";
+import { convAxis, convBiasUnit, type ConvGeometry } from "/work/wt-convthreads/bindings/solver/conv-geometry.ts";
+import { loadCnnContext } from "/work/wt-convthreads/examples/cnn-report.ts";
+const P = Number(process.argv[2] ?? 1000), name = process.argv[3] ?? "conv1";
+const ctx = loadCnnContext();
+const { graph } = foldBatchNorms(ctx.graph);
+const node = graph.nodes.find((n) => n.name === name) as PrunableNode & { op: "conv2d" };
+const f = forwardGraph(graph, [ctx.data.trainX.subarray(0, P * 784)], P, { outputsOf: [node.inputs[0]], preActivationOf: [name] });
+const input = f.values.get(node.inputs[0])!, output = f.preActivations.get(name)!.map((v) => Math.max(v, 0));
+const s = graph.nodes.find((n) => n.name === node.inputs[0])!.shape;
+const r = convAxis(s[0], node.kernelSize[0], 1, 1, node.padding), c = convAxis(s[1], node.kernelSize[1], 1, 1, node.padding);
+const g: ConvGeometry = { samples: P, inH: s[0], inW: s[1], inC: s[2], outH: r.out, outW: c.out, outC: node.filters, kh: node.kernelSize[0], kw: node.kernelSize[1], sh: 1, sw: 1, dh: 1, dw: 1, padTop: r.padBefore, padLeft: c.padBefore };
+const backend = await getBackend();
+const ex = backend.exports;
+const e = createConvEngine(backend, { P: P * g.outH * g.outW, N: g.kh * g.kw * g.inC, M: g.outC, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse: false, fitBias: true, biasUnit: convBiasUnit(input, g), designNonzeros: 0, form: "samples" }, g, "factored");
+e.start(0.05, 1, 1.6); e.iterate(1, false);
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+let t = cpu(); e.iterate(5, false); const iter = (cpu() - t) / 5;
+// forward & adjoint alone
+const PM = P * g.outH * g.outW * g.outC;
+const buf = ex.admmFreeOutputPointer() >>> 0, w3 = ex.admmW3Pointer() >>> 0;
+t = cpu(); for (let k = 0; k < 5; k++) ex.productXtW(w3, buf); const fwd = (cpu() - t) / 5;
+t = cpu(); for (let k = 0; k < 5; k++) ex.productXB(buf, ex.admmU2Pointer() >>> 0); const adj = (cpu() - t) / 5;
+console.log(JSON.stringify({ P, name, cpuMsPerIteration: +iter.toFixed(1), forwardMs: +fwd.toFixed(1), adjointMs: +adj.toFixed(1), PM }));
