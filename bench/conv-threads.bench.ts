@@ -19,6 +19,7 @@ import { convAxis, convBiasUnit, type ConvGeometry } from "../bindings/solver/co
 import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
 import { loadCnnContext } from "../examples/cnn-report.ts";
 import { PIXELS } from "../examples/mnist-data.ts";
+import { threadRows } from "./thread-rows.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -28,7 +29,6 @@ const P = Number(arg("--samples", "8000"));
 const layers = arg("--layers", "conv1,conv2").split(",");
 const rounds = Number(arg("--rounds", "1"));
 const TURNS = 6, PER_TURN = 3;
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 const load = () => loadavg().map((v) => +v.toFixed(2));
 
@@ -65,7 +65,6 @@ for (const name of layers) {
       solves.get(threads)!.push({ r, cpu: cpuMs(process.cpuUsage(c0)), load: load() });
     }
   }
-  const base = solves.get(1)![0].r;
 
   // Iterations on engines set up once.
   const problem: LayerProblem = {
@@ -91,23 +90,9 @@ for (const name of layers) {
   }
   for (const e of engines.values()) await e.dispose();
 
-  const wall1 = median(solves.get(1)!.map((s) => s.r.info.totalMs));
-  const it1 = median(turns.get(1)!.map((s) => s.wall));
-  for (const t of [1, 2]) {
-    const ss = solves.get(t)!, ts = turns.get(t)!;
-    const wall = median(ss.map((s) => s.r.info.totalMs));
-    const it = median(ts.map((s) => s.wall));
-    rows.push({
-      layer: name, P: problem.P, "N̄": problem.N + 1, M: problem.M, threads: ss[0].r.info.threads, iterations: ss[0].r.info.iterations,
-      "setup ms": Math.round(median(ss.map((s) => s.r.info.setupMs))),
-      "solve ms": Math.round(wall), "solve speed-up": +(wall1 / wall).toFixed(2),
-      "solve CPU ms": Math.round(median(ss.map((s) => s.cpu))),
-      "ms / iteration": Math.round(it), "iteration speed-up": +(it1 / it).toFixed(2),
-      "CPU ms / iteration": Math.round(median(ts.map((s) => s.cpu))),
-      "same bits": ss.every((s) => s.r.info.iterations === base.info.iterations && s.r.weights.every((w, i) => Object.is(w, base.weights[i]))),
-      "load after": ss.at(-1)!.load.join(" "),
-    });
-  }
+  threadRows(solves, turns, 0).forEach((row, k) => {
+    rows.push({ layer: name, P: problem.P, "N̄": problem.N + 1, M: problem.M, ...row, "load after": solves.get(k + 1)!.at(-1)!.load.join(" ") });
+  });
 }
 console.log(`CNN conv layers, P = ${P} digits, 1 vs 2 threads: ${rounds} alternated solve(s), ${TURNS} turns of ${PER_TURN} iterations; ${availableParallelism()} hardware threads; load at start ${loadAtStart.join(" ")}, now ${load().join(" ")} (a shared machine)`);
 console.table(rows);

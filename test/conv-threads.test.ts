@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { compileModule, instantiate, pruneConvLayer, pruneConvLayerWith, type ConvLayerOptions, type LayerResult } from "../bindings/index.ts";
 import { naiveConv, randomConvLayer, type ConvCase } from "./helpers/conv.ts";
+import { expectSameBits } from "./helpers/same-bits.ts";
 
 type Case = [name: string, seed: number, inShape: number[], cout: number, c: ConvCase, kind: "relu" | "relu+V" | "linear"];
 
@@ -24,19 +25,6 @@ function problem([, seed, inShape, cout, c, kind]: Case) {
     ...(kind === "relu+V" ? { upperBound: { data: p.output.map((y, i) => (y > 0 ? 0 : 0.05 * ((i % 7) - 3))), shape: p.outShape } } : {}),
   };
   return { p, options, input: { data: p.input, shape: p.inShape }, output: { data: p.output, shape: p.outShape } };
-}
-
-function expectSameBits(a: LayerResult, b: LayerResult): void {
-  const bytes = (x: Float32Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  expect(b.status).toBe(a.status);
-  expect(b.info.iterations).toBe(a.info.iterations);
-  expect(b.info.primalResidual).toBe(a.info.primalResidual);
-  expect(b.info.dualResidual).toBe(a.info.dualResidual);
-  expect(b.info.rho).toBe(a.info.rho);
-  expect(bytes(b.weights)).toEqual(bytes(a.weights));
-  expect(bytes(b.bias)).toEqual(bytes(a.bias));
-  expect(bytes(b.dual.u1)).toEqual(bytes(a.dual.u1));
-  expect(bytes(b.dual.u2)).toEqual(bytes(a.dual.u2));
 }
 
 describe("pruneConvLayer with threads", () => {
