@@ -16,7 +16,7 @@
 // thread, and every f64 sum is added over slabs in slab order: 1 or n threads, the same bits.
 import {
   adoptState, finishIteration, outputSlabCount, phaseBall, phaseOutputs, phaseRightSide, phaseShrink,
-  phaseWeights, rightSideShareStart, weightSlabCount,
+  phaseWeights, weightSlabCount,
 } from "./admm";
 
 const GO: usize = 0;
@@ -103,7 +103,6 @@ export function admmRunThread(control: usize, thread: i32, gemmScratch: usize, s
   const outSlabs = outputSlabCount(), wSlabs = weightSlabCount();
   const o0 = shareStart(outSlabs, thread, threads), o1 = shareStart(outSlabs, thread + 1, threads);
   const w0 = shareStart(wSlabs, thread, threads), w1 = shareStart(wSlabs, thread + 1, threads);
-  const d0 = rightSideShareStart(thread, threads), d1 = rightSideShareStart(thread + 1, threads);
   for (let it = 0; it < count; it++) {
     const last = it == count - 1;
     const withStats = stats && last;
@@ -111,7 +110,7 @@ export function admmRunThread(control: usize, thread: i32, gemmScratch: usize, s
     barrier(control, threads, wait);
     phaseShrink(o0, o1, w0, w1, withStats);
     barrier(control, threads, wait);
-    phaseRightSide(d0, d1, gemmScratch, spmmScratch);
+    phaseRightSide(thread, threads, gemmScratch, spmmScratch);
     barrier(control, threads, wait);
     phaseWeights(w0, w1, withStats, gemmScratch);
     barrier(control, threads, wait);

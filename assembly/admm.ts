@@ -16,7 +16,7 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
-import { convAdjoint, convForward } from "./conv";
+import { convAdjoint, convAdjointRows, convForward, convForwardRows } from "./conv";
 import { cgSolveConv } from "./cg";
 import { scale } from "./vector";
 import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
@@ -166,7 +166,7 @@ function iterate(stats: bool): void {
   const outSlabs = slabCount(P), wSlabs = slabCount(NB);
   phaseBall(0, outSlabs);
   phaseShrink(0, outSlabs, 0, wSlabs, stats);
-  phaseRightSide(0, wSlabs, pScratch, pSpmmScratch);
+  phaseRightSide(0, 1, pScratch, pSpmmScratch);
   phaseWeights(0, wSlabs, stats, pScratch);
   phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
   finishIteration(stats);
@@ -231,15 +231,22 @@ export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): vo
 }
 
 /**
- * D = X·B + E on weight slabs [s0, s1). The conv operator (useConv) computes all of D at once:
- * conv layers run on one thread (s0 = 0, s1 = every slab).
+ * D = X·B + E, thread t's share of `threads`. Stored X: weight slabs (rightSideShareStart). The
+ * conv operator: an even split of D's rows (kernel rows), which convAdjointRows computes with
+ * convAdjoint's bits whatever the split.
  */
-export function phaseRightSide(s0: i32, s1: i32, gemmScratch: usize, spmmScratch: usize): void {
+export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScratch: usize): void {
+  if (useConv) {
+    const k0 = <i32>((<i64>NB * t) / threads), k1 = <i32>((<i64>NB * (t + 1)) / threads);
+    convAdjointRows(pB, pD, k0, k1);
+    addPass(<usize>k0 * <usize>M, <usize>k1 * <usize>M, pE, pD);
+    return;
+  }
+  const s0 = rightSideShareStart(t, threads), s1 = rightSideShareStart(t + 1, threads);
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
   const d = pD + <usize>r0 * <usize>M * 4;
-  if (useConv) convAdjoint(pB, pD);
-  else if (useSparse) spmmPacked(r1 - r0, M, P, pXRow + <usize>r0 * 4, pXCol, pXVal, pB, M, d, M, spmmScratch);
+  if (useSparse) spmmPacked(r1 - r0, M, P, pXRow + <usize>r0 * 4, pXCol, pXVal, pB, M, d, M, spmmScratch);
   else gemm(r1 - r0, M, P, pX + <usize>r0 * <usize>P * 4, P, pB, M, d, M, 0, gemmScratch);
   addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
 }
@@ -249,7 +256,8 @@ export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize):
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
   if (useCg) {
-    // Conv layers without C̃⁻¹ (one thread): CG on all of D, warm-started from W3.
+    // Conv layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all
+    // of D, warm-started from W3.
     memory.copy(pW3next, pW3, <usize>NB * <usize>M * 4);
     cgIterations += cgSolveConv(NB, P, M, pD, M, pW3next, M, cgTol, cgMaxIter, pCgWork);
   } else {
@@ -265,7 +273,7 @@ export function phaseOutputs(s0: i32, s1: i32, stats: bool, spmmScratch: usize, 
   const r0 = min(s0 * SLAB_ROWS, P), r1 = min(s1 * SLAB_ROWS, P);
   if (r1 <= r0) return;
   const out = pZnext + <usize>r0 * <usize>M * 4;
-  if (useConv) convForward(pW3next, pZnext); // all rows: conv layers run on one thread
+  if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
   else if (useSparse) spmmPacked(r1 - r0, M, NB, pXtRow + <usize>r0 * 4, pXtCol, pXtVal, pW3next, M, out, M, spmmScratch);
   else gemm(r1 - r0, M, NB, pXt + <usize>r0 * <usize>NB * 4, NB, pW3next, M, out, M, 0, gemmScratch);
   for (let s = s0; s < s1; s++) {

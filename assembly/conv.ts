@@ -65,52 +65,93 @@ export function convConfigure(
   pScratch = scratch;
 }
 
-/** Writes rows [row0, row0 + rows) of the unrolling into the patch buffer (rows × N̄). */
-function gather(row0: i32, rows: i32): void {
+/** Below this many bytes a copy or fill is done in registers: memory.copy / memory.fill are calls. */
+const SHORT_RUN_BYTES: usize = 64;
+
+/** Copies `bytes` (a multiple of 4) from src to dst: conv1-like layers copy runs of 5 floats. */
+@inline function copyRun(dst: usize, src: usize, bytes: usize): void {
+  if (bytes >= SHORT_RUN_BYTES) {
+    memory.copy(dst, src, bytes);
+    return;
+  }
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 16 <= bytes; i += 16) v128.store(dst + i, v128.load(src + i));
+  }
+  for (; i < bytes; i += 4) store<f32>(dst + i, load<f32>(src + i));
+}
+
+/** Zeroes `bytes` (a multiple of 4) at dst. */
+@inline function zeroRun(dst: usize, bytes: usize): void {
+  if (bytes >= SHORT_RUN_BYTES) {
+    memory.fill(dst, 0, bytes);
+    return;
+  }
+  for (let i: usize = 0; i < bytes; i += 4) store<f32>(dst + i, 0);
+}
+
+/**
+ * Writes columns [c0, c1) of rows [row0, row0 + rows) of the unrolling into `dst`
+ * (rows × (c1 − c0), row-major). The column range lets threads split the adjoint by kernel rows.
+ */
+function gather(row0: i32, rows: i32, c0: i32, c1: i32, dst: usize): void {
   const perSample = outH * outW;
-  const segment = <usize>inC * 4;
-  const rowBytes = <usize>NB * 4;
+  const width = c1 - c0;
+  const tapsEnd = min(c1, NB - 1); // the last column is the bias
+  const kernelRow = kW * inC; // columns of one kernel row
+  // Row p = (n, oy, ox): divided once, then stepped.
+  let n = row0 / perSample;
+  const rem = row0 - n * perSample;
+  let oy = rem / outW;
+  let ox = rem - oy * outW - 1;
   for (let r = 0; r < rows; r++) {
-    const p = row0 + r;
-    const n = p / perSample;
-    const rem = p - n * perSample;
-    const oy = rem / outW;
-    const ox = rem - oy * outW;
-    const dst = pPatch + <usize>r * rowBytes;
-    let col: usize = 0;
+    if (++ox == outW) {
+      ox = 0;
+      if (++oy == outH) { oy = 0; n++; }
+    }
+    const rowDst = dst + <usize>r * <usize>width * 4;
     const ix0 = ox * strideW - padLeft;
     // Undilated taps inside the image are one contiguous run of kw·Cin floats per kernel row.
     const wholeRow = dilationW == 1 && ix0 >= 0 && ix0 + kW <= inW;
-    for (let dy = 0; dy < kH; dy++) {
+    for (let dy = c0 / kernelRow; dy < kH && dy * kernelRow < tapsEnd; dy++) {
+      const rowStart = dy * kernelRow;
+      const lo = max(c0, rowStart), hi = min(tapsEnd, rowStart + kernelRow);
       const iy = oy * strideH + dy * dilationH - padTop;
       const rowInside = iy >= 0 && iy < inH;
+      const pixelRow = pInput + <usize>(n * inH + iy) * <usize>inW * <usize>inC * 4;
       if (rowInside && wholeRow) {
-        const src = pInput + ((<usize>(n * inH + iy) * <usize>inW + <usize>ix0) * <usize>inC) * 4;
-        memory.copy(dst + col, src, segment * <usize>kW);
-        col += segment * <usize>kW;
+        copyRun(rowDst + <usize>(lo - c0) * 4, pixelRow + (<usize>ix0 * <usize>inC + <usize>(lo - rowStart)) * 4, <usize>(hi - lo) * 4);
         continue;
       }
-      for (let dx = 0; dx < kW; dx++) {
+      for (let dx = (lo - rowStart) / inC; dx < kW && rowStart + dx * inC < hi; dx++) {
+        const tapStart = rowStart + dx * inC;
+        const a = max(lo, tapStart), b = min(hi, tapStart + inC);
         const ix = ix0 + dx * dilationW;
-        const at = dst + col;
+        const at = rowDst + <usize>(a - c0) * 4;
         if (rowInside && ix >= 0 && ix < inW) {
-          const src = pInput + ((<usize>(n * inH + iy) * <usize>inW + <usize>ix) * <usize>inC) * 4;
-          memory.copy(at, src, segment);
+          copyRun(at, pixelRow + (<usize>ix * <usize>inC + <usize>(a - tapStart)) * 4, <usize>(b - a) * 4);
         } else {
-          memory.fill(at, 0, segment);
+          zeroRun(at, <usize>(b - a) * 4);
         }
-        col += segment;
       }
     }
-    store<f32>(dst + col, biasValue);
+    if (c1 == NB) store<f32>(rowDst + <usize>(NB - 1 - c0) * 4, biasValue);
   }
 }
 
 /** out (P×M) = A(w): the convolution of the input with w (N̄×M), bias row included. */
 export function convForward(w: usize, out: usize): void {
-  for (let row0 = 0; row0 < P; row0 += blockRows) {
-    const rows = min(blockRows, P - row0);
-    gather(row0, rows);
+  convForwardRows(w, out, 0, P);
+}
+
+/**
+ * Rows [r0, r1) of out (P×M) = A(w). Each output row is one dot product per column in the
+ * GEMM's fixed order, so any split of the rows over threads gives convForward's bits.
+ */
+export function convForwardRows(w: usize, out: usize, r0: i32, r1: i32): void {
+  for (let row0 = r0; row0 < r1; row0 += blockRows) {
+    const rows = min(blockRows, r1 - row0);
+    gather(row0, rows, 0, NB, pPatch);
     gemm(rows, M, NB, pPatch, NB, w, M, out + <usize>row0 * <usize>M * 4, M, 0, pScratch);
   }
 }
@@ -121,18 +162,29 @@ export function convForward(w: usize, out: usize): void {
  * of b is transposed (not the N̄-wide patches); outᵀ is transposed once at the end.
  */
 export function convAdjoint(b: usize, out: usize): void {
+  convAdjointRows(b, out, 0, NB);
+}
+
+/**
+ * Rows [k0, k1) of out (N̄×M) = A*(b) (kernel rows: threads split the adjoint by them). The blocks
+ * of samples are convAdjoint's whatever the range, and each entry is summed over them in the same
+ * order, so any split gives convAdjoint's bits.
+ */
+export function convAdjointRows(b: usize, out: usize, k0: i32, k1: i32): void {
+  const width = k1 - k0;
+  if (width <= 0) return;
   const outT = pPatchT + <usize>blockRows * <usize>max(NB, M) * 4;
   if (P == 0) {
-    memory.fill(out, 0, <usize>NB * <usize>M * 4);
+    memory.fill(out + <usize>k0 * <usize>M * 4, 0, <usize>width * <usize>M * 4);
     return;
   }
   for (let row0 = 0; row0 < P; row0 += blockRows) {
     const rows = min(blockRows, P - row0);
-    gather(row0, rows);
+    gather(row0, rows, k0, k1, pPatch);
     transpose(rows, M, b + <usize>row0 * <usize>M * 4, M, pPatchT, rows);
-    gemm(M, NB, rows, pPatchT, rows, pPatch, NB, outT, NB, row0 > 0 ? 1 : 0, pScratch);
+    gemm(M, width, rows, pPatchT, rows, pPatch, width, outT, width, row0 > 0 ? 1 : 0, pScratch);
   }
-  transpose(M, NB, outT, NB, out, M);
+  transpose(M, width, outT, width, out + <usize>k0 * <usize>M * 4, M);
 }
 
 /** out (N̄×N̄) = A*A, the Gram matrix of the unrolling, block by block. */
@@ -143,7 +195,7 @@ export function convGram(out: usize): void {
   }
   for (let row0 = 0; row0 < P; row0 += blockRows) {
     const rows = min(blockRows, P - row0);
-    gather(row0, rows);
+    gather(row0, rows, 0, NB, pPatch);
     transpose(rows, NB, pPatch, NB, pPatchT, rows);
     gemm(NB, NB, rows, pPatchT, rows, pPatch, NB, out, NB, row0 > 0 ? 1 : 0, pScratch);
   }

@@ -1,6 +1,7 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
 // --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these;
-// --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads)
+// --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
+// --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows)
 // Prunes the bundled CNN (models/mnist-cnn: conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 →
 // logits 10) with P = 8000 calibration digits, parallel and cascade (default γ) at several gains,
 // each next to magnitude pruning at the same per-node nonzeros; per conv layer, its output error on
@@ -20,6 +21,7 @@ const gains: (number | Record<string, number>)[] = nodeGains ? [JSON.parse(nodeG
 const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
+const threads = argAt("threads") !== undefined ? Number(argAt("threads")) : undefined;
 const load = () => loadavg().map((v) => +v.toFixed(2));
 
 const ctx = loadCnnContext();
@@ -30,7 +32,7 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers"].some((n) => argAt(n)) ? "-custom" : "";
+const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads"].some((n) => argAt(n)) ? "-custom" : "";
 const file = new URL(`./results/cnn-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}${custom}.json`, import.meta.url);
 const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.stringify({
   date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, ...extra,
@@ -38,9 +40,13 @@ const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.string
 for (const mode of modes) {
   for (const gain of gains) {
     for (const workers of mode === "parallel" ? workerCounts : [undefined]) {
-      const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${workers !== undefined ? ` workers=${workers}` : ""}${layers ? ` (only ${layers.join(", ")})` : ""}`;
+      const inThread = mode === "cascade" || workers === 0;
+      const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${workers !== undefined ? ` workers=${workers}` : ""}` +
+        `${threads !== undefined && inThread ? ` threads=${threads}` : ""}${layers ? ` (only ${layers.join(", ")})` : ""}`;
       const loadBefore = load();
-      const c = await pruneCnnAndCompare(ctx, P, label, { mode, epsilonGain: gain, layers, ...(workers !== undefined ? { workers } : {}) });
+      const c = await pruneCnnAndCompare(ctx, P, label, {
+        mode, epsilonGain: gain, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
+      });
       rows.push(c.netTrim, c.magnitude);
       comparisons.push({ label, c });
       records.push({
@@ -48,7 +54,7 @@ for (const mode of modes) {
         calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
         layers: c.result.layers.map((l) => ({
           name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
-          epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
+          epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, threads: l.info?.threads,
         })),
       });
       const where = c.result.execution.inThread ? `in this thread (${c.result.execution.reason})` : `on ${c.result.execution.workers} workers`;
@@ -90,9 +96,9 @@ console.log(`every conv layer below magnitude's output error at its nnz: ${targe
 console.log(`whole CNN with P = ${P} in ≤ 2 minutes: ${targets.twoMinutes.met ? "met" : "missed"}; fastest ${fastest.label} ${fastest.c.netTrim.timeS.toFixed(1)} s; load now ${load().join(" ")}`);
 
 // With --workers: each parallel row's time against the same row in this thread (workers=0), in this run.
-const inThread = new Map(comparisons.filter(({ c }) => c.result.execution.inThread).map(({ label, c }) => [label.replace(/ workers=\d+/, ""), c.netTrim.timeS]));
-const poolSpeedups = comparisons.filter(({ label, c }) => !c.result.execution.inThread && inThread.has(label.replace(/ workers=\d+/, ""))).map(({ label, c }) => {
-  const base = inThread.get(label.replace(/ workers=\d+/, ""))!;
+const inThread = new Map(comparisons.filter(({ c }) => c.result.execution.inThread).map(({ label, c }) => [label.replace(/ (workers|threads)=\d+/g, ""), c.netTrim.timeS]));
+const poolSpeedups = comparisons.filter(({ label, c }) => !c.result.execution.inThread && inThread.has(label.replace(/ (workers|threads)=\d+/g, ""))).map(({ label, c }) => {
+  const base = inThread.get(label.replace(/ (workers|threads)=\d+/g, ""))!;
   return { label, workers: c.result.execution.workers, timeS: c.netTrim.timeS, cpuS: c.cpuS, inThreadS: base, speedup: base / c.netTrim.timeS };
 });
 for (const p of poolSpeedups) console.log(`${p.label}: ${p.timeS.toFixed(1)} s against ${p.inThreadS.toFixed(1)} s in this thread: ${p.speedup.toFixed(2)}×`);

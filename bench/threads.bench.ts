@@ -17,6 +17,7 @@ import { workerLauncher } from "../bindings/workers/layer-threads.ts";
 import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
 import { mnistLayerProblem } from "../examples/layer-data.ts";
+import { threadRows } from "./thread-rows.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -26,7 +27,6 @@ const sizes = arg("--samples", "2000,8000").split(",").map(Number);
 const rounds = Number(arg("--rounds", "3"));
 const TURNS = 12;
 const rows: Record<string, unknown>[] = [];
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 
 for (const P of sizes) {
@@ -42,7 +42,6 @@ for (const P of sizes) {
   await solve(1); // warm-up: module compile, first-use costs
   solves.get(1)!.length = 0;
   for (let k = 0; k < rounds; k++) for (const t of k % 2 === 0 ? [1, 2] : [2, 1]) await solve(t);
-  const base = solves.get(1)![0].r;
 
   // Iterations on engines set up once.
   let zeros = 0;
@@ -70,23 +69,7 @@ for (const P of sizes) {
   }
   for (const e of engines.values()) await e.dispose();
 
-  const wall1 = median(solves.get(1)!.map((s) => s.r.info.totalMs));
-  const it1 = median(turns.get(1)!.map((s) => s.wall));
-  for (const t of [1, 2]) {
-    const ss = solves.get(t)!, ts = turns.get(t)!;
-    const wall = median(ss.map((s) => s.r.info.totalMs));
-    const it = median(ts.map((s) => s.wall));
-    rows.push({
-      P, threads: ss[0].r.info.threads, iterations: ss[0].r.info.iterations,
-      "setup ms": +median(ss.map((s) => s.r.info.setupMs)).toFixed(1),
-      "solve ms": +wall.toFixed(1), "solve speed-up": +(wall1 / wall).toFixed(2),
-      "solve CPU ms": +median(ss.map((s) => s.cpu)).toFixed(0),
-      "ms / iteration": +it.toFixed(2), "iteration speed-up": +(it1 / it).toFixed(2),
-      "CPU ms / iteration": +median(ts.map((s) => s.cpu)).toFixed(2),
-      // Same bits for any thread count: checked on every solve.
-      "same bits": ss.every((s) => s.r.info.iterations === base.info.iterations && s.r.weights.every((w, i) => Object.is(w, base.weights[i]))),
-    });
-  }
+  for (const row of threadRows(solves, turns, 2)) rows.push({ P, ...row });
 }
 console.log(`MNIST layer 1, 1 vs 2 threads: ${rounds} alternated solves, ${TURNS} turns of 5 iterations; ${availableParallelism()} hardware threads`);
 console.table(rows);

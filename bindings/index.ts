@@ -5,7 +5,8 @@ export { pruneLayerWith, openLayerSession, type LayerSession } from "./solver/pr
 export { pruneLayer } from "./workers/layer-threads.ts";
 export { pruneLayerReference } from "./reference/prune-layer-reference.ts";
 export { matrix, tensor } from "./matrix.ts";
-export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
+export { pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
+export { pruneConvLayer } from "./workers/conv-threads.ts";
 export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
 export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
 export { DEFAULTS, LIMITS, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";

@@ -41,6 +41,7 @@ interface GraphFlags {
   kappa?: number;
   maxIter?: number;
   workers?: number;
+  threads?: number;
 }
 
 /** What `net-trim prune` writes for a model graph, and `net-trim merge` of a graph plan exactly the same. */
@@ -66,6 +67,9 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
 
   // As for chains: parallel mode on min(--workers or the hardware threads, prunable layers) workers.
   const workers = flags.mode === "parallel" ? Math.min(flags.workers ?? os.availableParallelism(), prunable.length) : undefined;
+  // Layers solved in this thread (cascade, or no pool) split their iterations over the CPU threads.
+  const inThread = workers === undefined || workers <= 1;
+  const threads = inThread ? flags.threads ?? os.availableParallelism() : 1;
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
   const options: Omit<GraphPruneOptions, "onProgress" | "signal"> = {
     mode: flags.mode,
@@ -74,8 +78,9 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(threads > 1 ? { threads } : {}),
   };
-  const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : "";
+  const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
   job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());

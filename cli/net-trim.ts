@@ -56,6 +56,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const kappa = values.kappa === undefined ? undefined : parseNumber("kappa", values.kappa, "a number in (0, 1]", (x) => x > 0 && x <= 1);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], `an integer from 1 to ${LIMITS.maxIter}`, integer(1, LIMITS.maxIter));
   const workersArg = values.workers === undefined ? undefined : parseNumber("workers", values.workers, `an integer from 0 to ${LIMITS.workers}`, integer(0, LIMITS.workers));
+  const threads = values.threads === undefined ? undefined : parseNumber("threads", values.threads, `an integer from 1 to ${LIMITS.threads}`, integer(1, LIMITS.threads));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
   const reweight = reweightOf(values.reweight, values["reweight-delta"]);
   if (mode !== "cascade" && (gamma !== undefined || kappa !== undefined)) {
@@ -101,8 +102,9 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
         ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(g, { values: compactValues }) }] : []),
       ],
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
-    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg });
+    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads });
   }
+  if (threads !== undefined) throw new UsageError("--threads: model graphs only (a chain of Dense layers uses --workers)");
   const network = source.network;
   const model = source.files;
   const L = network.layers.length;

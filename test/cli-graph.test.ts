@@ -82,6 +82,22 @@ describe("net-trim prune on the bundled CNN", () => {
     expect(fs.readFileSync(path.join(one, "weights.bin")).equals(fs.readFileSync(path.join(two, "weights.bin")))).toBe(true);
   });
 
+  it("--threads: cascade on 1 thread per layer writes the same bytes as the default (the CPU threads); bad counts and chains refused", async () => {
+    const args = (out: string, extra: string[]) => ["prune", MODEL, "-c", images, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.1", "--max-iter", "200", "-q", ...extra];
+    const [one, auto] = [path.join(tmp, "threads-1"), path.join(tmp, "threads-default")];
+    expect((await run(args(one, ["--threads", "1"]))).code).toBe(0);
+    const r = await run(args(auto, ["--json"]));
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(one, "weights.bin")).equals(fs.readFileSync(path.join(auto, "weights.bin")))).toBe(true);
+    const threads = JSON.parse(fs.readFileSync(path.join(auto, "report.json"), "utf8")).layers.map((l: { info?: { threads?: number } }) => l.info?.threads);
+    if (os.availableParallelism() > 1) expect(threads.slice(0, 3)).toEqual([os.availableParallelism(), os.availableParallelism(), os.availableParallelism()]);
+    const out = path.join(tmp, "threads-refused");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--threads", "0"]), 2, "--threads", "an integer from 1 to 256");
+    const chain = path.join(ROOT, "models", "mnist-mlp", "model.json");
+    expectOneLineError(await run(["prune", chain, "-c", flat, "-o", out, "--threads", "2"]), 2, "--threads", "model graphs only");
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it("refuses what the graph path cannot do, by flag, before any work", async () => {
     const out = path.join(tmp, "refused");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", "0.2"]), 2, "--keep-per-layer", "model graphs", "--epsilon-gain");

@@ -26,22 +26,32 @@ function randomArray(seed: number, n: number): Float32Array {
   return Float32Array.from({ length: n }, () => g());
 }
 
-/** Runs the three kernels of one geometry on `backend`; returns their outputs. */
-function runKernels(backend: Backend, c: ConvCase, x: Float32Array, w: Float32Array, z: Float32Array) {
+/**
+ * Runs the three kernels of one geometry on `backend`; returns their outputs, and the forward
+ * pass and adjoint again in pieces (convForwardRows at `rowCuts`, convAdjointRows at `kernelCuts`:
+ * fractions of P and N̄), as threads split them.
+ */
+function runKernels(
+  backend: Backend, c: ConvCase, x: Float32Array, w: Float32Array, z: Float32Array, inShape = IN_SHAPE,
+  rowCuts = [1 / 3, 0.5, 0.8], kernelCuts = [0.2, 0.5, 0.55],
+) {
   const ex = backend.exports;
-  const [n, h, wd, cin] = IN_SHAPE;
+  const [n, h, wd, cin] = inShape;
   const [ho, pt] = axis(h, c.kh, c.sh, c.dh, c.padding);
   const [wo, pl] = axis(wd, c.kw, c.sw, c.dw, c.padding);
   const NB = c.kh * c.kw * cin + 1, P = n * ho * wo;
   const rows = ex.convBlockRows(NB);
-  const sizes = [x.length, rows * NB, rows * Math.max(NB, COUT) + COUT * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB];
+  const sizes = [
+    x.length, rows * NB, rows * Math.max(NB, COUT) + COUT * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB,
+    P * COUT, NB * COUT,
+  ];
   const ptr: number[] = [];
   let at = Math.ceil((ex.heapBase() >>> 0) / 64) * 64;
   for (const s of sizes) { ptr.push(at); at += Math.ceil((s * 4) / 64) * 64; }
   const need = Math.ceil(at / 65536) - backend.memory.buffer.byteLength / 65536;
   if (need > 0) backend.memory.grow(need);
   const f32 = (p: number, len: number) => new Float32Array(backend.memory.buffer, p, len);
-  const [pIn, pPatch, pPatchT, pScratch, pW, pOut, pZ, pAdj, pGram] = ptr;
+  const [pIn, pPatch, pPatchT, pScratch, pW, pOut, pZ, pAdj, pGram, pOutPieces, pAdjPieces] = ptr;
   f32(pIn, x.length).set(x);
   f32(pW, NB * COUT).set(w);
   f32(pZ, P * COUT).set(z);
@@ -49,7 +59,14 @@ function runKernels(backend: Backend, c: ConvCase, x: Float32Array, w: Float32Ar
   ex.convForward(pW, pOut);
   ex.convAdjoint(pZ, pAdj);
   ex.convGram(pGram);
-  return { forward: f32(pOut, P * COUT).slice(), adjoint: f32(pAdj, NB * COUT).slice(), gram: f32(pGram, NB * NB).slice(), P, NB };
+  const pieces = (cuts: number[], total: number) => [0, ...cuts.map((f) => Math.round(f * total)), total];
+  const rowEnds = pieces(rowCuts, P), kernelEnds = pieces(kernelCuts, NB);
+  for (let i = 1; i < rowEnds.length; i++) ex.convForwardRows(pW, pOutPieces, rowEnds[i - 1], rowEnds[i]);
+  for (let i = 1; i < kernelEnds.length; i++) ex.convAdjointRows(pZ, pAdjPieces, kernelEnds[i - 1], kernelEnds[i]);
+  return {
+    forward: f32(pOut, P * COUT).slice(), adjoint: f32(pAdj, NB * COUT).slice(), gram: f32(pGram, NB * NB).slice(), P, NB,
+    forwardPieces: f32(pOutPieces, P * COUT).slice(), adjointPieces: f32(pAdjPieces, NB * COUT).slice(),
+  };
 }
 
 describe.each([true, false])("conv kernels (SIMD build: %s)", (simd) => {
@@ -89,6 +106,9 @@ describe.each([true, false])("conv kernels (SIMD build: %s)", (simd) => {
       }
       expect(relDiff(got.adjoint, adjoint)).toBeLessThan(1e-5);
       expect(relDiff(got.gram, gram)).toBeLessThan(1e-5);
+      // In pieces (as threads split them): the whole call's bits.
+      expect(bits(got.forwardPieces)).toEqual(bits(got.forward));
+      expect(bits(got.adjointPieces)).toEqual(bits(got.adjoint));
 
       // The adjoint identity on the kernels' own outputs, summed in f64.
       let lhs = 0, rhs = 0, scale = 0;
@@ -97,6 +117,33 @@ describe.each([true, false])("conv kernels (SIMD build: %s)", (simd) => {
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-6 * scale);
     },
   );
+});
+
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
+describe.each([true, false])("conv kernels split as threads split them, several blocks of samples (SIMD build: %s)", (simd) => {
+  // N̄ = 5·5·16 + 1 = 401: 653 rows per gathered block, P = 7·10·10 = 700 rows: two blocks.
+  const inShape = [7, 14, 14, 16];
+  const c: ConvCase = { kh: 5, kw: 5, sh: 1, sw: 1, dh: 1, dw: 1, padding: "valid" };
+  const cutsOf = [
+    // Mid-block, at a block's end, mid kernel row, inside one tap's channels, the bias column alone.
+    { rows: [0.1, 653 / 700, 0.95], kernel: [17 / 401, 100 / 401, 0.5, 400 / 401] },
+    { rows: [0.5], kernel: [1 / 401, 0.5] },
+  ];
+  it.each(cutsOf)("pieces at %o give convForward's and convAdjoint's bits", async (cuts) => {
+    const backend = await instantiate(await compileModule(simd));
+    const x = randomArray(21, inShape.reduce((a, b) => a * b, 1)).map((v) => Math.max(v, 0));
+    const NB = 401, P = 700;
+    const w = randomArray(22, NB * COUT);
+    const z = randomArray(23, P * COUT);
+    const got = runKernels(backend, c, x, w, z, inShape, cuts.rows, cuts.kernel);
+    expect(got.P).toBe(P);
+    expect(bits(got.forwardPieces)).toEqual(bits(got.forward));
+    expect(bits(got.adjointPieces)).toEqual(bits(got.adjoint));
+    // And the whole calls are the convolution (so the pieces are too).
+    const expected = naiveConv(x, inShape, w.subarray(0, (NB - 1) * COUT), Array.from(w.subarray((NB - 1) * COUT), (b) => b * BIAS_VALUE), COUT, c);
+    expect(relDiff(got.forward, expected.out)).toBeLessThan(1e-5);
+  });
 });
 
 describe("the conv kernels' forward pass against TF.js conv2d", () => {

@@ -186,15 +186,18 @@ describe("the pool's conv jobs", () => {
     expectSameLayer(pooled, here);
   });
 
-  it("threads: 2 on a conv layer runs one thread, says why, and returns the one-thread bits (in this thread and as a pool job)", async () => {
+  it("threads: 2 on a conv layer: 2 threads in this thread, one (and why) as a pool job; the one-thread bits either way", async () => {
     const p = randomConvLayer(44, [3, 8, 8, 2], 3, c);
     const input = { data: p.input, shape: p.inShape }, output = { data: p.output, shape: p.outShape };
     const options = { kind: "relu" as const, epsilonGain: 0.05, ...geometry };
     const one = await pruneConvLayer(input, output, options);
     expect(one.info.threadsReason).toBeUndefined();
-    for (const r of [await pruneConvLayer(input, output, { ...options, threads: 2 }), await pool.solveConv({ input, output, options: { ...options, threads: 2 } })]) {
-      expect(r.info.threads).toBe(1);
-      expect(r.info.threadsReason).toBe("conv layers run on one thread (the convolution and its adjoint are not split over threads)");
+    const here = await pruneConvLayer(input, output, { ...options, threads: 2 });
+    const pooled = await pool.solveConv({ input, output, options: { ...options, threads: 2 } });
+    expect(here.info.threads).toBe(2);
+    expect(pooled.info.threads).toBe(1);
+    expect(pooled.info.threadsReason).toBe("only pruneConvLayer runs a conv layer on several threads (not pruneConvLayerWith or a pool job)");
+    for (const r of [here, pooled]) {
       expect(bits(r.weights)).toEqual(bits(one.weights));
       expect(r.info.iterations).toBe(one.info.iterations);
     }

@@ -7,6 +7,7 @@ import {
   compileModule, instantiate, matrix, pruneLayer, pruneLayerWith, ValidationError, type LayerOptions, type LayerResult,
 } from "../bindings/index.ts";
 import { randomLayer } from "./helpers/problems.ts";
+import { expectSameBits } from "./helpers/same-bits.ts";
 
 // A switch to make starting a worker fail (a bundle without net-trim's worker script).
 const spawnFails = vi.hoisted(() => ({ on: false }));
@@ -37,20 +38,6 @@ function solve(c: Case, extra: LayerOptions): Promise<LayerResult> {
   return pruneLayer(matrix(p.input, P, N), matrix(p.output, P, M), {
     kind: kind === "linear" ? "linear" : "relu", upperBound, sparseInput: sparse, linearForm, ...extra,
   });
-}
-
-/** The same bits: weights, bias, duals, and the statistics-driven path (iterations, residuals, ρ). */
-function expectSameBits(a: LayerResult, b: LayerResult): void {
-  const bytes = (x: Float32Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  expect(b.status).toBe(a.status);
-  expect(b.info.iterations).toBe(a.info.iterations);
-  expect(b.info.primalResidual).toBe(a.info.primalResidual);
-  expect(b.info.dualResidual).toBe(a.info.dualResidual);
-  expect(b.info.rho).toBe(a.info.rho);
-  expect(bytes(b.weights)).toEqual(bytes(a.weights));
-  expect(bytes(b.bias)).toEqual(bytes(a.bias));
-  expect(bytes(b.dual.u1)).toEqual(bytes(a.dual.u1));
-  expect(bytes(b.dual.u2)).toEqual(bytes(a.dual.u2));
 }
 
 describe("pruneLayer with threads", () => {

@@ -13,7 +13,7 @@ import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
 import type { PruneMode } from "./types.ts";
 
-const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers"];
+const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads"];
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 
@@ -25,6 +25,8 @@ interface ResolvedGraphOptions {
   layerOptions: GraphLayerOptions;
   /** Names of the nodes to prune (prunable, in the graph). */
   selected: Set<string>;
+  /** Threads of each node solved in this thread. */
+  threads: number | "auto";
 }
 
 const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g >= 0;
@@ -77,7 +79,11 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   resolveOptions(solverOptions, "options.layerOptions");
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new ValidationError("options.onProgress", "a function", options.onProgress);
   checkSignal(options.signal, "options.signal");
-  return { mode, gainOf, gamma, kappa, layerOptions, selected };
+  const threads = options.threads === undefined ? 1 : options.threads;
+  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > LIMITS.threads)) {
+    throw new ValidationError("options.threads", `"auto" or an integer from 1 to ${LIMITS.threads}`, threads);
+  }
+  return { mode, gainOf, gamma, kappa, layerOptions, selected, threads };
 }
 
 /** The calibration samples as f32 [samples, ...inputShape] row-major, and the sample count. */

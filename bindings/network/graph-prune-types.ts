@@ -28,6 +28,12 @@ export interface GraphPruneOptions {
    * same results either way). Default: min(hardware threads, pruned nodes). Cascade runs in this thread.
    */
   workers?: number;
+  /**
+   * Threads for each node solved in this thread (cascade mode, or parallel with workers: 0): the
+   * iterations of a Conv2D or Dense node split over them, with the same results ("auto": the
+   * hardware threads; depthwise channels and pool jobs run on one). Default 1.
+   */
+  threads?: number | "auto";
   /** Names of the prunable nodes to prune. Default: every Dense, Conv2D and DepthwiseConv2D node. */
   layers?: string[];
   /** `layer` counts the pruned nodes in topological order; `name` is the node. */

@@ -3,9 +3,9 @@
 // DepthwiseConv2D node by pruneDepthwiseConvLayer, each on NHWC signals; in this thread
 // (solveNode) or as the same job on a worker of the pool (solveNodeOnPool), with the same result.
 // Conv-only and Dense-only layer options go to their own solver.
-import { pruneConvLayer } from "../solver/prune-conv-layer.ts";
 import { pruneDepthwiseConvLayer, type DepthwiseResult } from "../solver/prune-depthwise-layer.ts";
-import { pruneLayer } from "../solver/prune-layer.ts";
+import { pruneConvLayer } from "../workers/conv-threads.ts";
+import { pruneLayer } from "../workers/layer-threads.ts";
 import type { LayerInfo, LayerResult, ProgressInfo, SolveStatus } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { LayerPool, PoolConvOptions, PoolLayerOptions } from "../workers/pool.ts";
@@ -84,10 +84,10 @@ function fromDepthwise(r: DepthwiseResult): NodeSolve {
   };
 }
 
-/** Solves the node's job in this thread. */
-export async function solveNode(job: NodeJob, hooks: Hooks): Promise<NodeSolve> {
-  if (job.op === "dense") return fromLayer(await pruneLayer(job.input, job.output, { ...job.options, ...hooks }));
-  if (job.op === "conv2d") return fromLayer(await pruneConvLayer(job.input, job.output, { ...job.options, ...hooks }));
+/** Solves the node's job in this thread, a Dense or Conv2D node's iterations on `threads` threads. */
+export async function solveNode(job: NodeJob, hooks: Hooks, threads: number | "auto" = 1): Promise<NodeSolve> {
+  if (job.op === "dense") return fromLayer(await pruneLayer(job.input, job.output, { ...job.options, ...hooks, threads }));
+  if (job.op === "conv2d") return fromLayer(await pruneConvLayer(job.input, job.output, { ...job.options, ...hooks, threads }));
   return fromDepthwise(await pruneDepthwiseConvLayer(job.input, job.output, { ...job.options, ...hooks }));
 }
 

@@ -6,7 +6,8 @@
 //              the original, V = W̄ᵀX̂, ε² = γ·‖(W̄ᵀX̂ − Y)_Ω‖² (κ on the final nodes).
 // Parallel mode solves the nodes on the worker pool (`workers`, default the hardware threads)
 // or, with workers: 0, one after another in this thread: the same results to the bit. Cascade
-// runs in this thread. On a chain of Dense layers it does what pruneNetwork does, to the bit.
+// runs in this thread. A node solved in this thread may split its iterations over `threads`
+// threads (the same bits again). On a chain of Dense layers it does what pruneNetwork does, to the bit.
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
@@ -132,7 +133,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     for (let k = 0; k < targets.length && !options.signal?.aborted; k++) {
       const { job, targetNorm } = prepare(k);
       const started = performance.now();
-      record(k, await solveNode(job, hooks(k)), targetNorm, performance.now() - started);
+      record(k, await solveNode(job, hooks(k), o.threads), targetNorm, performance.now() - started);
     }
   }
 

@@ -8,10 +8,16 @@ import { validateConvLayer } from "../validate-conv.ts";
 import { convBiasUnit } from "./conv-geometry.ts";
 import { convWUpdateThatFits } from "./memory-check.ts";
 import { outputStatistics, solveQueued, type Prepared } from "./prune-layer.ts";
+import type { ConvGeometry } from "./conv-geometry.ts";
+import type { AdmmEngine, LayerProblem } from "./engine.ts";
+import type { WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
 import type { LayerResult } from "../types.ts";
 
-const CONV_ONE_THREAD = "conv layers run on one thread (the convolution and its adjoint are not split over threads)";
+/** Makes a conv layer's engine: its problem (P, N, M of the unrolling), geometry and W-update. */
+type ConvEngineFactory = (problem: LayerProblem, geometry: ConvGeometry, wUpdate: WUpdate) => Promise<AdmmEngine>;
+
+const ONE_INSTANCE = "only pruneConvLayer runs a conv layer on several threads (not pruneConvLayerWith or a pool job)";
 
 /**
  * Prunes one Conv2D layer. `input` is [samples, H, W, inC] (NHWC), `output` the layer's
@@ -20,15 +26,21 @@ const CONV_ONE_THREAD = "conv layers run on one thread (the convolution and its 
  * bias is pruned like a weight (as pruneLayer does).
  */
 export async function pruneConvLayer(input: Tensor, output: Tensor, options: ConvLayerOptions): Promise<LayerResult> {
-  return solveConvLayer(input, output, options, getBackend);
+  return solveConvLayer(input, output, options, oneThread(getBackend));
 }
 
 /** pruneConvLayer on a given backend (e.g. the scalar build). */
 export async function pruneConvLayerWith(backend: Backend, input: Tensor, output: Tensor, options: ConvLayerOptions): Promise<LayerResult> {
-  return solveConvLayer(input, output, options, async () => backend);
+  return solveConvLayer(input, output, options, oneThread(async () => backend));
 }
 
-function solveConvLayer(input: unknown, output: unknown, options: unknown, backendOf: () => Promise<Backend>): Promise<LayerResult> {
+/** The single-thread engine on a backend; `reason` says why fewer threads ran than asked for. */
+export function oneThread(backendOf: () => Promise<Backend>, reason = ONE_INSTANCE): ConvEngineFactory {
+  return async (problem, g, wUpdate) => ({ ...createConvEngine(await backendOf(), problem, g, wUpdate), threadsReason: reason });
+}
+
+/** Validates, then solves on the engine `makeEngine` makes (threadsReason is dropped when one thread was asked for). */
+export function solveConvLayer(input: unknown, output: unknown, options: unknown, makeEngine: ConvEngineFactory): Promise<LayerResult> {
   // Validate synchronously, before queueing, so errors come at once and nothing runs.
   const v = validateConvLayer(input, output, options);
   const g = v.geometry;
@@ -50,8 +62,11 @@ function solveConvLayer(input: unknown, output: unknown, options: unknown, backe
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
   };
-  // The threaded phases split the products by rows of a stored design; the conv operator
-  // computes all rows in one call, and its adjoint is one running sum: one thread.
-  const oneThread = typeof o.threads === "number" && o.threads > 1 ? { threadsReason: CONV_ONE_THREAD } : {};
-  return solveQueued(prepared, o, async (problem) => ({ ...createConvEngine(await backendOf(), problem, g, wUpdate), ...oneThread }));
+  const askedForThreads = o.threads === "auto" || o.threads > 1;
+  return solveQueued(prepared, o, async (problem) => {
+    const engine = await makeEngine(problem, g, wUpdate);
+    if (askedForThreads || engine.threadsReason === undefined) return engine;
+    const { threadsReason: _r, ...rest } = engine;
+    return rest;
+  });
 }

@@ -14,12 +14,31 @@ import { FactorizationError, type AdmmEngine, type LayerProblem } from "../solve
 
 /** `problem.input` is the NHWC input tensor (not the unrolling); P, N, M are the unrolling's. */
 export function createConvEngine(backend: Backend, problem: LayerProblem, g: ConvGeometry, wUpdate: WUpdate = "factored"): AdmmEngine {
+  return setUpConvEngine(backend, problem, g, wUpdate).engine;
+}
+
+/** A conv engine set up, with where its buffers are and the arguments it gave admmConfigure and convConfigure. */
+interface ConvEngineSetup {
+  engine: AdmmEngine;
+  offsets: Record<string, number>;
+  configure: number[];
+  /** convConfigure's arguments; a thread of a threaded solve swaps in its own patch, patchT and scratch (the last three). */
+  convConfigure: number[];
+}
+
+/**
+ * Sets up a conv engine; `extraBuffers` (name → bytes) are laid out after the solve's own (a
+ * threaded engine's control block and per-thread buffers).
+ */
+export function setUpConvEngine(
+  backend: Backend, problem: LayerProblem, g: ConvGeometry, wUpdate: WUpdate, extraBuffers: Record<string, number> = {},
+): ConvEngineSetup {
   const ex = backend.exports;
   const { P, M } = problem;
   const NB = problem.N + 1;
   const blockRows = ex.convBlockRows(NB);
   const sizes = convBufferSizes(g, problem.upperBound !== undefined, ex.gemmScratchBytes(), blockRows, wUpdate, ex.admmSumsBytes(P, NB));
-  const plan = layout(ex.heapBase() >>> 0, sizes);
+  const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers });
   const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}], kernel [${g.kh}, ${g.kw}, ${g.inC}, ${g.outC}]` +
     ` and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
   const memory = backend.memory;
@@ -43,10 +62,11 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
   ex.buildMask(P * M, o.y, problem.activeThreshold, o.mask);
   ex.scale(P * M, s, o.y);
   if (problem.upperBound) ex.scale(P * M, s, o.v);
-  ex.convConfigure(
+  const convConfigure = [
     g.samples, g.inH, g.inW, g.inC, g.outH, g.outW, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padTop, g.padLeft,
     M, o.input, problem.fitBias ? u * s : 0, o.patch, o.patchT, o.scratch,
-  );
+  ];
+  ex.convConfigure(...convConfigure);
 
   if (wUpdate === "factored") {
     ex.convGram(o.gram);
@@ -58,14 +78,15 @@ export function createConvEngine(backend: Backend, problem: LayerProblem, g: Con
   }
 
   // Product mode 2: the loop's Xt·W and X·B are convForward and convAdjoint.
-  ex.admmConfigure(
+  const configure = [
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, 2,
     0, 0, 0, 0, 0, 0, 0, 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0, o.sums,
     0, // no ℓ1 weights: conv layers solve the plain ℓ1 program
-  );
+  ];
+  ex.admmConfigure(...configure);
   const engine = loopEngine(backend, problem, o, c0);
-  return wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine;
+  return { engine: wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine, offsets: o, configure, convConfigure };
 }
 
 /** CG tolerance bounds: loose while the ADMM is far off, never below what f32 CG reaches. */

@@ -47,6 +47,8 @@ export interface KernelExports {
   convBlockRows(nb: number): number;
   convForward(w: number, out: number): void;
   convAdjoint(b: number, out: number): void;
+  convForwardRows(w: number, out: number, r0: number, r1: number): void;
+  convAdjointRows(b: number, out: number, k0: number, k1: number): void;
   convGram(out: number): void;
   cgWorkBytes(n: number, p: number, nrhs: number): number;
   cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;

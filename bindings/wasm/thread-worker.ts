@@ -8,6 +8,7 @@ import type { ThreadJoin } from "./threaded-engine.ts";
 export async function serveAsThread(join: ThreadJoin, ready: () => void): Promise<void> {
   const { exports: ex } = await instantiateShared(join.module, join.memory);
   ex.admmConfigure(...join.configure);
+  if (join.convConfigure) ex.convConfigure(...join.convConfigure);
   ready();
   ex.admmServeThread(join.control, join.thread, join.gemmScratch, join.spmmScratch);
 }
