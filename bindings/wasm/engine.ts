@@ -52,8 +52,9 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   }
 
   // C̃ = X·Xᵀ + I (scaled), factored in f64, inverted once.
-  // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs).
-  if (problem.sparse) ex.spmmPacked(NB, NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
+  // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs),
+  // and then only its lower triangle is formed: all the factorisation reads.
+  if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
   else ex.gemm(NB, NB, P, o.x, P, o.xt, NB, o.gram, NB, 0, o.scratch);
   ex.gramPlusIdentity64(NB, o.gram, o.c64);
   const failed = ex.cholesky64(NB, o.c64);
