@@ -3,7 +3,8 @@
 // In one run: the setup as the solver does it now (lower-triangle Gram, blocked Cholesky and
 // inverse) and as it did before (full Gram, row-wise kernels, kept in assembly/cholesky-rowwise.ts),
 // each phase timed on the same buffers. Wall and this process's CPU time (the machine is shared).
-// Run: npm run bench:big [-- --samples 55000 --iterations 3 --no-old]. Prints a table and writes
+// Run: npm run bench:big [-- --samples 55000 --iterations 3 --no-old (setup and iterations only)].
+// Prints each row as it ends, then a table, and writes
 // bench/results/big-layer[-p<P>]-<date>.json (no suffix at the default P = 8000).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -50,7 +51,9 @@ async function timeOnce(name: string, f: () => void, samples = 1): Promise<{ tas
   });
   await bench.run();
   const r = bench.tasks[0].result as unknown as { latency?: { mean: number } };
-  return { task: name, "wall s": +((r.latency?.mean ?? NaN) / 1000).toFixed(3), "cpu s": +cpu.toFixed(3) };
+  const row = { task: name, "wall s": +((r.latency?.mean ?? NaN) / 1000).toFixed(3), "cpu s": +cpu.toFixed(3) };
+  console.log(`${row.task}: ${row["wall s"]} s wall, ${row["cpu s"]} s CPU (load ${loadavg()[0].toFixed(2)})`); // long runs: show progress
+  return row;
 }
 
 const rows: { task: string; "wall s": number; "cpu s": number }[] = [];
@@ -63,20 +66,16 @@ const iteration = await timeOnce("one ADMM iteration (sparse products)", () => e
 rows.push(iteration);
 
 // Each phase of the setup, new and old kernels, on the engine's own buffers (they are set up
-// again here; the engine is not used after this).
+// again here; the engine is not used after this). Skipped with --no-old.
 const o = setup.offsets;
-const phases: [string, () => void][] = [
+const phases: [string, () => void][] = withOld ? [
   ["  Gram, lower triangle (now)", () => ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch)],
   ["  Cholesky, blocked (now)", () => { ex.gramPlusIdentity64(NB, o.gram, o.c64); ex.cholesky64(NB, o.c64); }],
   ["  C̃⁻¹ from the factor, blocked (now)", () => ex.invertFromCholesky64(NB, o.c64, o.inv64)],
-];
-if (withOld) {
-  phases.push(
-    ["  Gram, full (before)", () => ex.spmmPacked(NB, NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch)],
-    ["  Cholesky, row-wise (before)", () => { ex.gramPlusIdentity64(NB, o.gram, o.c64); ex.cholesky64Rowwise(NB, o.c64); }],
-    ["  C̃⁻¹ from the factor, row-wise (before)", () => ex.invertFromCholesky64Rowwise(NB, o.c64, o.inv64)],
-  );
-}
+  ["  Gram, full (before)", () => ex.spmmPacked(NB, NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch)],
+  ["  Cholesky, row-wise (before)", () => { ex.gramPlusIdentity64(NB, o.gram, o.c64); ex.cholesky64Rowwise(NB, o.c64); }],
+  ["  C̃⁻¹ from the factor, row-wise (before)", () => ex.invertFromCholesky64Rowwise(NB, o.c64, o.inv64)],
+] : [];
 for (const [name, f] of phases) rows.push(await timeOnce(name, f));
 const byName = (part: string) => rows.find((r) => r.task.includes(part))!;
 const summary: Record<string, number> = {};
