@@ -1,7 +1,7 @@
 // The wasm module's export list: every public kernel, nothing else.
 export { heapBase } from "./memory-layout";
 export { gemm, gemmScratchBytes } from "./gemm";
-export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes } from "./sparse";
+export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes, gramLowerPacked } from "./sparse";
 export { transpose } from "./transpose";
 export {
   fill, copy, scale, axpy,
@@ -10,6 +10,8 @@ export {
 } from "./vector";
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
+// The row-wise kernels they replaced: the reference for tests and bench:big, not used by the solver.
+export { cholesky64Rowwise, invertFromCholesky64Rowwise } from "./cholesky-rowwise";
 export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } from "./cg";
 export {
   admmConfigure, admmSumsBytes, admmStart, admmSetRho, admmIterate, admmStat,

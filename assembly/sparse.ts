@@ -187,6 +187,26 @@ export function spmmPacked(
   }
 }
 
+/**
+ * The lower triangle (and the diagonal blocks) of the symmetric C (n×n) = S·B, with S = Bᵀ in
+ * CSR (n×k): each block of 24 columns from its own first row down, so about half of spmmPacked's
+ * work. Every entry computed is summed exactly as spmmPacked sums it (same bits); the entries
+ * above the diagonal blocks are not written. For a Gram matrix X·Xᵀ read only from its lower
+ * triangle (the Cholesky factorisation).
+ */
+export function gramLowerPacked(
+  n: i32, k: i32, rowPtr: usize, colIdx: usize, vals: usize, b: usize, ldb: i32, c: usize, ldc: i32, scratch: usize,
+): void {
+  const ldcBytes = <usize>ldc * 4;
+  for (let j0 = 0; j0 < n; j0 += SPMM_BLOCK) {
+    // The last block takes every remaining column, as spmmPacked's remainder does.
+    const width = n - j0 < 2 * SPMM_BLOCK ? n - j0 : SPMM_BLOCK;
+    spmmPacked(n - j0, width, k, rowPtr + <usize>j0 * 4, colIdx, vals, b + <usize>j0 * 4, ldb,
+      c + <usize>j0 * ldcBytes + <usize>j0 * 4, ldc, scratch);
+    if (width > SPMM_BLOCK) break;
+  }
+}
+
 function spmmBlock24(
   rows: i32, rowPtr: usize, colIdx: usize, vals: usize,
   b: usize, ldbBytes: usize, c: usize, ldcBytes: usize,

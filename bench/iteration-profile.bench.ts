@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Bench } from "tinybench";
 import { compileModule, instantiate } from "../bindings/index.ts";
 import { createWasmEngine } from "../bindings/wasm/engine.ts";
-import { bufferSizes, layout } from "../bindings/wasm/memory-plan.ts";
+import { bufferSizes, inputOverlay, layout } from "../bindings/wasm/memory-plan.ts";
 import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import type { LayerProblem } from "../bindings/solver/engine.ts";
 import { mnistLayerProblem } from "../examples/layer-data.ts";
@@ -35,7 +35,7 @@ for (const P of sizes) {
   engine.iterate(5, false);
   // The engine's buffers, from the same plan it laid out (same sizes, same base).
   const NB = pr.N + 1, M = pr.M;
-  const o = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, NB)), ex.admmSumsBytes(P, NB))).offsets;
+  const o = layout(ex.heapBase() >>> 0, bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, NB)), ex.admmSumsBytes(P, NB)), inputOverlay(problem)).offsets;
   const bench = new Bench({ iterations: 10, time: 0, warmupIterations: 2 });
   bench
     .add("whole iteration", () => engine.iterate(1, false))

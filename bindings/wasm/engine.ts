@@ -1,6 +1,6 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
 // in once, builds Xt, X (and their CSR forms), C̃⁻¹, then iterates entirely inside wasm.
-import { bufferSizes, growMemoryFor, layout } from "./memory-plan.ts";
+import { bufferSizes, growMemoryFor, inputOverlay, layout } from "./memory-plan.ts";
 import { C0_FACTOR } from "../defaults.ts";
 import type { Backend } from "./loader.ts";
 import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
@@ -23,7 +23,7 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   const { P, N, M } = problem;
   const NB = N + 1;
   const sizes = bufferSizes(problem, ex.gemmScratchBytes(), ex.spmmScratchBytes(Math.max(P, N + 1)), ex.admmSumsBytes(P, N + 1));
-  const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers });
+  const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers }, inputOverlay(problem));
   const memory = backend.memory;
   growMemoryFor(memory, plan.end, `a layer with ${P} samples, ${N} inputs and ${M} outputs`);
   const o = plan.offsets;
@@ -41,19 +41,22 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   const maxDiag = inputsAllZero && !problem.fitBias ? 0 : P * u * u;
   const c0 = maxDiag > 0 ? C0_FACTOR * Math.sqrt(maxDiag) : 1;
   const s = 1 / c0;
+  // The input is dead once Xt is built: X or the CSR copies overwrite it (inputOverlay).
   ex.buildDesign(P, N, o.input, s, problem.fitBias ? u * s : 0, o.xt);
-  ex.transpose(P, NB, o.xt, NB, o.x, P);
   ex.buildMask(P * M, o.y, problem.activeThreshold, o.mask);
   ex.scale(P * M, s, o.y);
   if (problem.upperBound) ex.scale(P * M, s, o.v);
   if (problem.sparse) {
     ex.csrFromDense(P, NB, o.xt, NB, o.xtRow, o.xtCol, o.xtVal);
-    ex.csrFromDense(NB, P, o.x, P, o.xRow, o.xCol, o.xVal);
+    ex.csrFromDenseTransposed(P, NB, o.xt, NB, o.xRow, o.xCol, o.xVal);
+  } else {
+    ex.transpose(P, NB, o.xt, NB, o.x, P);
   }
 
   // C̃ = X·Xᵀ + I (scaled), factored in f64, inverted once.
-  // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs).
-  if (problem.sparse) ex.spmmPacked(NB, NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
+  // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs),
+  // and then only its lower triangle is formed: all the factorisation reads.
+  if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
   else ex.gemm(NB, NB, P, o.x, P, o.xt, NB, o.gram, NB, 0, o.scratch);
   ex.gramPlusIdentity64(NB, o.gram, o.c64);
   const failed = ex.cholesky64(NB, o.c64);

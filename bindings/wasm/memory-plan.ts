@@ -24,7 +24,8 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
   const out = P * M * 4;
   const w = NB * M * 4;
   const sizes: Record<string, number> = {
-    input: P * N * 4, xt: P * NB * 4, x: P * NB * 4,
+    // X (features × samples) is needed dense only by the dense products; sparse ones take its CSR.
+    input: P * N * 4, xt: P * NB * 4, x: problem.sparse ? 0 : P * NB * 4,
     gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
@@ -42,20 +43,46 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
   return sizes;
 }
 
-export function layout(base: number, sizes: Record<string, number>): Plan {
+/**
+ * Buffers `over` (consecutive in the sizes' order) are first written after `name` was last read,
+ * so `name` can share their bytes: it starts where the first of them starts, and what follows
+ * the last of them starts after it ends.
+ */
+interface Overlay {
+  name: string;
+  over: string[];
+}
+
+export function layout(base: number, sizes: Record<string, number>, overlay?: Overlay): Plan {
   const offsets: Record<string, number> = {};
   let at = align(base);
+  let overlayEnd = 0;
   for (const [name, size] of Object.entries(sizes)) {
+    if (name === overlay?.name) continue;
+    if (name === overlay?.over[0]) {
+      offsets[overlay.name] = at;
+      overlayEnd = align(at + Math.max(sizes[overlay.name], 0));
+    }
     offsets[name] = at;
     at = align(at + Math.max(size, 0));
+    if (name === overlay?.over[overlay.over.length - 1]) at = Math.max(at, overlayEnd);
   }
   return { offsets, end: at };
 }
 
 /**
+ * The input [P, N] is read once, into Xt (the design with the bias column); it then shares its
+ * bytes with what is built from Xt: dense X, or the two CSR copies and their scratch.
+ */
+export function inputOverlay(problem: LayerProblem): Overlay {
+  return { name: "input", over: problem.sparse ? ["xtRow", "xtCol", "xtVal", "xRow", "xCol", "xVal", "spmmScratch"] : ["x"] };
+}
+
+/**
  * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
- * checking a whole network before any work): dense products assumed (the CSR copies are then
- * absent but the dense ones are always there), the ℓ1 weights of reweighting included, fixed
+ * checking a whole network before any work): sparse products with every input nonzero assumed
+ * (Xt and two CSR copies as big as dense ones: more than the dense products' Xt and X), the
+ * input sharing its bytes as the solve lays it out, the ℓ1 weights of reweighting included, fixed
  * scratch sizes of the kernels, 1 MiB for the module's own data.
  */
 export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean): number {
@@ -65,7 +92,7 @@ export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBoun
   } as unknown as LayerProblem;
   const gemmScratch = 2 * 1024 * 1024;
   const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96, Math.ceil(Math.max(P, N + 1) / 16) * 88);
-  return layout(1024 * 1024, sizes).end;
+  return layout(1024 * 1024, sizes, inputOverlay(problem)).end;
 }
 
 /**
