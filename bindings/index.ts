@@ -8,7 +8,7 @@ export { matrix, tensor } from "./matrix.ts";
 export { pruneConvLayer, pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
 export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
 export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
-export { DEFAULTS, LIMITS, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
+export { DEFAULTS, LIMITS, NETWORK_REWEIGHT, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
 export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
   ReweightOptions, ReweightInfo, ReweightRound,

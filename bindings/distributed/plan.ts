@@ -2,7 +2,7 @@
 // signals are computed once (the same forward pass as pruneNetwork's pool path); each layer's
 // problem is its input and target signal (content-addressed .npy files), the solver options and
 // the budget, listed in manifest.json with their SHA-256 hashes.
-import { DEFAULTS } from "../defaults.ts";
+import { DEFAULTS, NETWORK_REWEIGHT } from "../defaults.ts";
 import { ShapeError, ValidationError, WorkFolderError } from "../errors.ts";
 import { npyBytes } from "../formats/npy-write.ts";
 import { applyLayer, frobenius } from "../network/forward.ts";
@@ -12,6 +12,7 @@ import type { NetworkLayerOptions } from "../network/types.ts";
 import { checkLayerFits } from "../solver/memory-check.ts";
 import type { MatrixInput } from "../types.ts";
 import { toDenseF32 } from "../validate.ts";
+import { resolveReweight } from "../validate-reweight.ts";
 import { estimateLayerBytes } from "../wasm/memory-plan.ts";
 import {
   canonicalJson, FORMAT, FORMAT_VERSION, MANIFEST, networkHash, sha256, signalFile,
@@ -61,10 +62,13 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   const layerOptions = options.layerOptions ?? {};
   for (const [key, v] of Object.entries(layerOptions)) {
     if (DRIVER_KEYS.includes(key)) throw new ValidationError(`options.layerOptions.${key}`, "to be set by the network driver", v);
+    if (key === "reweight") continue; // {rounds, delta}: checked below
     const plain = typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
     if (!plain) throw new ValidationError(`options.layerOptions.${key}`, "a finite number, a string or a boolean (it is written to manifest.json; leave it out for the default)", v);
   }
-  return { gains, layerOptions };
+  // pruneNetwork's default reweighting, so that merge gives what pruneNetwork gives.
+  const reweight = layerOptions.reweight === undefined ? { ...NETWORK_REWEIGHT } : resolveReweight(layerOptions.reweight) ?? { rounds: 0 };
+  return { gains, layerOptions: { ...layerOptions, reweight } };
 }
 
 /**
