@@ -30,8 +30,10 @@ Options:
   --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
                              or one per (prunable) layer, e.g. 0.02,0.05,0.1
   --keep <f>                 instead of a budget: the fraction of ALL the network's weights to
-                             keep, e.g. 0.1 (or 10%), met by one gain for every layer (a search:
-                             several runs; Dense chains only)
+                             keep, e.g. 0.1 (or 10%); parallel mode allocates it across layers
+                             (each layer solved at a ladder of gains, weights removed where they
+                             cost the least logit error), cascade mode searches one gain for
+                             every layer (Dense chains only)
   --keep-per-layer <d>[,...] instead of a budget: the fraction of each layer's weights to keep,
                              e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
   --sparsity                 refused: ambiguous (it meant the fraction kept here; other pruners

@@ -132,7 +132,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
-  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (${mode === "parallel" ? "allocated across layers by a search over per-layer gains" : "one gain for every layer, searched"})`
     : density !== undefined
     ? `keeping ${[density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
@@ -181,7 +181,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     process.stdout.write(`wrote ${writtenFiles.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   }
   if (result.keep && Math.abs(result.keep.keptFraction - result.keep.target) > 0.05 * result.keep.target) {
-    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, the closest of ${result.keep.probes.length} gains tried (the target is out of reach at these samples or iterations)`);
+    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, ${result.keep.allocation === "common-gain" ? `the closest of ${result.keep.probes.length} gains tried` : `the closest the per-layer ladders reached (gains ${result.keep.gains.map((g) => +g.toPrecision(3)).join(", ")})`} (the target is out of reach at these samples or iterations)`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {
