@@ -142,7 +142,10 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
   const report = buildReport(result, {
     model: path.resolve(source.files.modelPath),
     calibration: { file: path.join(store.location, manifest.calibration.file), samples: manifest.calibration.samples, features: manifest.calibration.features, sha256: manifest.calibration.sha256 },
-    options: { mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false, jobs: manifest.layers.length, work: store.location },
+    options: {
+      mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false,
+      ...(manifest.options.layerOptions.reweight ? { reweight: manifest.options.layerOptions.reweight } : {}), jobs: manifest.layers.length, work: store.location,
+    },
     output: { dir: outDir, files: PRUNE_OUTPUT_FILES },
   });
   writeOutput(outDir, values.out, pruneOutputFiles(source.files.modelJson, result, "parallel", report));
