@@ -14,6 +14,7 @@ import { layerKind, layerReport } from "./layer-report.ts";
 import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import { finishNetworkResult } from "./network-result.ts";
 import { resolveNetworkOptions } from "./network-options.ts";
+import { sessionOptions } from "./density-search.ts";
 import type { LayerReport, NetworkOptions, NetworkResult, PerLayerKeep } from "./types.ts";
 
 const RUNG_FACTOR = Math.SQRT2;
@@ -25,12 +26,6 @@ const MAX_REFINE_PROBES = 8;
 
 /** One solved budget of one layer (the dual is dropped once the next rung has started from it). */
 type Rung = { gain: number; ms: number; result: Omit<LayerResult, "dual"> };
-
-/** Fixed when a session opens, or given to each of its solves. */
-function sessionOptions(base: LayerOptions): { fixed: LayerOptions; perSolve: LayerOptions } {
-  const { kind, fitBias, upperBound, activeThreshold, sparseInput, reweight, epsilon: _e, epsilonGain: _g, ...perSolve } = base;
-  return { fixed: { kind, fitBias, upperBound, activeThreshold, sparseInput, reweight }, perSolve };
-}
 
 const nnzOf = (r: Omit<LayerResult, "dual">) => r.info.nnz;
 

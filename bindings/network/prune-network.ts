@@ -12,7 +12,7 @@ import { resolveNetworkOptions } from "./network-options.ts";
 import { applyLayer, frobenius } from "./forward.ts";
 import { checkLayerFits } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
-import { searchDensity } from "./density-search.ts";
+import { searchDensity, sessionOptions } from "./density-search.ts";
 import { checkHasSamples, toDenseF32 } from "../validate.ts";
 import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "./network.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
@@ -73,13 +73,9 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     const base: LayerOptions = { ...layerOptions, kind: kindOf(i), fitBias: l.useBias, ...extra };
     let r: LayerResult;
     if (densities) {
-      const { epsilonGain: _g, epsilon: _e, ...fixedBase } = base;
-      const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, {
-        kind: fixedBase.kind, fitBias: fixedBase.fitBias, upperBound: fixedBase.upperBound, activeThreshold: fixedBase.activeThreshold, sparseInput: fixedBase.sparseInput,
-        reweight: fixedBase.reweight, // the session's engine holds the reweighting buffer
-      });
+      const { fixed, perSolve } = sessionOptions(base); // the session's engine holds the reweighting buffer
+      const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, fixed);
       try {
-        const { upperBound: _u, kind: _k, fitBias: _f, activeThreshold: _a, sparseInput: _s, ...perSolve } = fixedBase;
         r = await searchDensity(session, densities[i], densityTolerance, target, { ...perSolve, ...hooks(i) }, epsilonFloor);
       } finally {
         session.close();
