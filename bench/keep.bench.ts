@@ -27,6 +27,13 @@ const MODELS: Record<string, string> = {
 };
 const load = () => os.loadavg().map((v) => +v.toFixed(2));
 
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
+const file = new URL(`./results/keep${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+// Written after every run, so that a run cut short (the machine is shared) keeps what it measured.
+const save = () => writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: P, rounds, uptime: execSync("uptime").toString().trim(), runs,
+}, null, 2));
 const runs: { model: string; keep: number; allocation: string; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; loadBefore: number[]; loadAfter: number[] }[] = [];
 for (const model of modelNames) {
   if (!MODELS[model]) throw new Error(`--models: expected dropout and/or nodropout, received ${model}`);
@@ -43,6 +50,7 @@ for (const model of modelNames) {
       const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
       rows.push(netTrim, sparseGpt);
       runs.push({ model, keep, allocation, row: netTrim, sparseGpt, search: result.keep!, loadBefore, loadAfter: load() });
+      save();
       const gains = result.keep!.allocation === "per-layer" ? result.keep!.gains : [result.keep!.gain];
       console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
     }
@@ -50,10 +58,4 @@ for (const model of modelNames) {
   printRows(rows, ctx.originalAccuracy);
 }
 
-mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
-const file = new URL(`./results/keep${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({
-  date: new Date().toISOString(), node: process.version, samples: P, rounds, uptime: execSync("uptime").toString().trim(), runs,
-}, null, 2));
 console.log(`\nwrote ${file.pathname}`);
