@@ -8,7 +8,7 @@ import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import { refitNetwork } from "./refit.ts";
 import type { LayerReport, NetworkExecution, NetworkOptions, NetworkResult, PruneMode } from "./types.ts";
 
-export interface FinishedLayers {
+interface FinishedLayers {
   network: DenseNetwork;
   /** The calibration input, [P, inputSize]. */
   x: Float32Array;
