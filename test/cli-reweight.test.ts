@@ -50,7 +50,7 @@ describe("net-trim prune --reweight", () => {
         expect(nnz).toBe(l.nnzAfter);
       });
     }
-  }, 120_000);
+  }, 300_000); // three runs of the MNIST MLP
 
   it.each([
     [["--reweight=-1"], "--reweight: expected an integer from 0 to 20"],
@@ -72,7 +72,8 @@ describe("net-trim prune --reweight", () => {
 describe("net-trim prune --keep", () => {
   it("keeps the asked share of all weights (within 5%), counted on the written model", async () => {
     const out = path.join(tmp, "keep");
-    const r = await run(["prune", MODEL, "-c", calibJson, "-o", out, "--keep", "5%", "--max-iter", "300", "--json"]);
+    // Plain l1: the share is what is tested here (reweighting multiplies every rung's solves).
+    const r = await run(["prune", MODEL, "-c", calibJson, "-o", out, "--keep", "5%", "--max-iter", "300", "--reweight", "0", "--json"]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     // 100 samples against 784 inputs: the first layer keeps at most ~100 per neuron, so the share is small.
