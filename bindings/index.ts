@@ -9,7 +9,7 @@ export { pruneConvLayerWith } from "./solver/prune-conv-layer.ts";
 export { pruneConvLayer } from "./workers/conv-threads.ts";
 export { pruneDepthwiseConvLayer, pruneDepthwiseConvLayerWith, type DepthwiseResult } from "./solver/prune-depthwise-layer.ts";
 export type { Tensor, ConvGeometryOptions, ConvLayerOptions } from "./conv-types.ts";
-export { DEFAULTS, LIMITS, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
+export { DEFAULTS, LIMITS, NETWORK_REWEIGHT, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
 export type {
   Matrix, MatrixInput, LayerKind, LayerOptions, LayerResult, LayerInfo, ProgressInfo, SolveStatus, WarmStart, DualState,
   ReweightOptions, ReweightInfo, ReweightRound,
@@ -19,7 +19,7 @@ export type {
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
-  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee, KeepSearch,
+  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee, KeepSearch, CommonGainKeep, PerLayerKeep,
   LayerRefit, RefitSummary,
 } from "./network/types.ts";
 export { forward } from "./network/forward.ts";

@@ -30,8 +30,10 @@ Options:
   --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
                              or one per (prunable) layer, e.g. 0.02,0.05,0.1
   --keep <f>                 instead of a budget: the fraction of ALL the network's weights to
-                             keep, e.g. 0.1 (or 10%), met by one gain for every layer (a search:
-                             several runs; Dense chains only)
+                             keep, e.g. 0.1 (or 10%); parallel mode allocates it across layers
+                             (each layer solved at a ladder of gains, weights removed where they
+                             cost the least logit error), cascade mode searches one gain for
+                             every layer (Dense chains only)
   --keep-per-layer <d>[,...] instead of a budget: the fraction of each layer's weights to keep,
                              e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
   --sparsity                 refused: ambiguous (it meant the fraction kept here; other pruners
@@ -42,7 +44,8 @@ Options:
                              Dense chains only)
   --reweight <rounds>        iteratively reweighted l1: after each layer's solve, <rounds> more
                              solves (0-20) weighting each weight by 1/(|w| + delta), warm-started:
-                             fewer weights at the same budget (Dense chains only)
+                             fewer weights at the same budget (default 3; 0: plain l1; Dense
+                             chains only, model graphs prune plain l1)
   --reweight-delta <d>       delta of --reweight relative to the mean |w| of the kept weights
                              (default 0.1)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)

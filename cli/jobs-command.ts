@@ -171,7 +171,10 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
   const context = {
     model: path.resolve(source.kind === "graph" ? source.modelPath : source.files.modelPath),
     calibration: { file: path.join(store.location, manifest.calibration.file), samples: manifest.calibration.samples, features: manifest.calibration.features, sha256: manifest.calibration.sha256 },
-    options: { mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false, jobs: manifest.layers.length, work: store.location },
+    options: {
+      mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false,
+      ...(manifest.options.layerOptions.reweight ? { reweight: manifest.options.layerOptions.reweight } : {}), jobs: manifest.layers.length, work: store.location,
+    },
   };
   let written: string[];
   if (source.kind === "graph") {

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  DEFAULTS, encodeCompact, LIMITS, masksToJson, NetTrimError, REWEIGHT_MAX_ROUNDS, writeLayersModel,
+  encodeCompact, LIMITS, masksToJson, NetTrimError, NETWORK_REWEIGHT, REWEIGHT_MAX_ROUNDS, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
@@ -91,7 +91,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const refit = values.refit === true;
   if (source.kind === "graph") {
     if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
-    if (reweight) throw new UsageError("--reweight: only for chains of Dense layers, received a model graph");
+    if (reweight.given) throw new UsageError(`--reweight${values.reweight === undefined ? "-delta" : ""}: only for chains of Dense layers, received a model graph (its layers prune plain l1)`);
     if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
@@ -130,17 +130,17 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    ...(maxIter !== undefined || reweight ? { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight ? { reweight } : {}) } } : {}),
+    layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), reweight: { rounds: reweight.rounds, delta: reweight.delta } },
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
-  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (${mode === "parallel" ? "allocated across layers by a search over per-layer gains" : "one gain for every layer, searched"})`
     : density !== undefined
     ? `keeping ${[density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays on the work thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ""}${refit ? ", then a refit on the support" : ""}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight.rounds > 0 ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ", plain l1 (--reweight 0)"}${refit ? ", then a refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;
@@ -164,7 +164,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
       refit,
-      ...(reweight ? { reweight } : {}),
+      reweight: { rounds: reweight.rounds, delta: reweight.delta },
       ...(mode === "parallel" ? { workers: pooled ? workers : 0 } : {}),
     },
     output: { dir: outDir, files: writtenFiles },
@@ -183,7 +183,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     process.stdout.write(`wrote ${writtenFiles.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   }
   if (result.keep && Math.abs(result.keep.keptFraction - result.keep.target) > 0.05 * result.keep.target) {
-    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, the closest of ${result.keep.probes.length} gains tried (the target is out of reach at these samples or iterations)`);
+    note(`--keep ${result.keep.target}: kept ${(100 * result.keep.keptFraction).toFixed(2)}% of all weights, ${result.keep.allocation === "common-gain" ? `the closest of ${result.keep.probes.length} gains tried` : `the closest the per-layer ladders reached (gains ${result.keep.gains.map((g) => +g.toPrecision(3)).join(", ")})`} (the target is out of reach at these samples or iterations)`);
   }
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) {
@@ -246,13 +246,15 @@ main(process.argv.slice(2)).then(
   (e) => { process.exitCode = fail(e); },
 );
 
-/** --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight (undefined: none). */
-function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } | undefined {
-  if (rounds === undefined) {
-    if (delta !== undefined) throw new UsageError("--reweight-delta: only used with --reweight <rounds>, received no --reweight");
-    return undefined;
-  }
-  const r = parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
-  const d = delta === undefined ? DEFAULTS.reweightDelta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
-  return r === 0 ? undefined : { rounds: r, delta: d };
+/**
+ * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight; either left out takes
+ * pruneNetwork's default (NETWORK_REWEIGHT: 3 rounds, delta 0.1); --reweight 0 is plain l1.
+ * `given`: whether --reweight asked for rounds (model graphs refuse that; they prune plain l1).
+ */
+function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number; given: boolean } {
+  const r = rounds === undefined ? NETWORK_REWEIGHT.rounds
+    : parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
+  if (r === 0 && delta !== undefined) throw new UsageError("--reweight-delta: only used with reweighting rounds, received --reweight 0");
+  const d = delta === undefined ? NETWORK_REWEIGHT.delta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
+  return { rounds: r, delta: d, given: (rounds !== undefined && r > 0) || delta !== undefined };
 }

@@ -151,6 +151,8 @@ describe("refusals", () => {
     ["a budget in layerOptions", { layerOptions: { epsilon: 1 } }, "options.layerOptions.epsilon"],
     ["geometry in layerOptions", { layerOptions: { kernelSize: 3 } }, "options.layerOptions.kernelSize"],
     ["reweighting (Dense chains only)", { layerOptions: { reweight: { rounds: 1 } } }, "options.layerOptions.reweight"],
+    ["a whole-network keep (Dense chains only)", { keep: 0.1 }, "options.keep"],
+    ["a keep allocation (Dense chains only)", { keepAllocation: "per-layer" }, "options.keepAllocation"],
     ["an unknown option", { density: 0.1 }, "options.density"],
     ["a negative worker count", { workers: -1 }, "options.workers"],
     ["a fractional worker count", { workers: 1.5 }, "options.workers"],
@@ -162,6 +164,12 @@ describe("refusals", () => {
       expect((error as ValidationError).field).toBe(field);
     });
   }
+
+  it("keep and keepAllocation are refused as what they are (pruneNetwork's whole-network target), not as unknown names", async () => {
+    for (const options of [{ keep: 0.1 }, { keepAllocation: "per-layer" }]) {
+      await expect(pruneGraph(graph, x, options as never)).rejects.toThrow(/no whole-network keep for a model graph yet .*pruneNetwork takes keep for Dense chains/);
+    }
+  });
 
   it("samples of the wrong shape → ShapeError naming the graph input", async () => {
     await expect(pruneGraph(graph, { data: samples(4, 72), shape: [4, 6, 2, 6] })).rejects.toThrow(ShapeError);

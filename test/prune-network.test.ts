@@ -114,7 +114,8 @@ async function abortedRun(seed: number, workers: number) {
   const ctrl = new AbortController();
   const result = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
     mode: "parallel", workers, epsilonGain: 0.01, signal: ctrl.signal,
-    layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+    // Plain l1: tolerances this tight are never met, and reweighting rounds would each run to maxIter.
+    layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000, reweight: { rounds: 0 } },
     onProgress: (p) => { if (p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
   });
   return { network, result };
@@ -133,7 +134,7 @@ describe("cancellation", () => {
     const { network, input } = seededNetwork(8, [40, 80, 60, 6], 600);
     const ctrl = new AbortController();
     const r = await pruneNetwork(network, { data: input, rows: 600, cols: 40 }, {
-      mode: "cascade", epsilonGain: 0.01, signal: ctrl.signal, layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000 },
+      mode: "cascade", epsilonGain: 0.01, signal: ctrl.signal, layerOptions: { relTol: 1e-9, dualRelTol: 1e-9, maxIter: 100000, reweight: { rounds: 0 } },
       onProgress: (p) => { if (p.layer === 1 && p.phase === "solving" && (p.iteration ?? 0) >= 20) ctrl.abort(); },
     });
     expect(r.status).toBe("aborted");

@@ -2,7 +2,7 @@
 // signals are computed once (the same forward pass as pruneNetwork's pool path); each layer's
 // problem is its input and target signal (content-addressed .npy files), the solver options and
 // the budget, listed in manifest.json with their SHA-256 hashes.
-import { DEFAULTS } from "../defaults.ts";
+import { DEFAULTS, NETWORK_REWEIGHT } from "../defaults.ts";
 import { ShapeError, ValidationError, WorkFolderError } from "../errors.ts";
 import { npyBytes } from "../formats/npy-write.ts";
 import { applyLayer, frobenius } from "../network/forward.ts";
@@ -12,6 +12,7 @@ import type { NetworkLayerOptions } from "../network/types.ts";
 import { checkLayerFits } from "../solver/memory-check.ts";
 import type { MatrixInput } from "../types.ts";
 import { toDenseF32 } from "../validate.ts";
+import { resolveReweight } from "../validate-reweight.ts";
 import { estimateLayerBytes } from "../wasm/memory-plan.ts";
 import {
   canonicalJson, FORMAT, FORMAT_VERSION, MANIFEST, networkHash, sha256, signalFile,
@@ -62,8 +63,11 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   for (const [key, v] of Object.entries(layerOptions)) {
     if (DRIVER_KEYS.includes(key)) throw new ValidationError(`options.layerOptions.${key}`, "to be set by the network driver", v);
   }
-  checkPlainLayerOptions(layerOptions);
-  return { gains, layerOptions };
+  const { reweight: asked, ...plain } = layerOptions;
+  checkPlainLayerOptions(plain);
+  // pruneNetwork's default reweighting, so that merge gives what pruneNetwork gives.
+  const reweight = asked === undefined ? { ...NETWORK_REWEIGHT } : resolveReweight(asked) ?? { rounds: 0 };
+  return { gains, layerOptions: { ...layerOptions, reweight } };
 }
 
 /** A signal as the .npy file named by the hash of its bytes (one file for equal signals). */

@@ -5,6 +5,12 @@
 import type { LayerSession } from "../solver/prune-layer.ts";
 import type { LayerOptions, LayerResult } from "../types.ts";
 
+/** A layer's options split into those fixed when its session opens and those given to each solve (budgets aside). */
+export function sessionOptions(base: LayerOptions): { fixed: LayerOptions; perSolve: LayerOptions } {
+  const { kind, fitBias, upperBound, activeThreshold, sparseInput, reweight, epsilon: _e, epsilonGain: _g, ...perSolve } = base;
+  return { fixed: { kind, fitBias, upperBound, activeThreshold, sparseInput, reweight }, perSolve };
+}
+
 /** Probes at most this many budgets per layer. */
 const MAX_DENSITY_PROBES = 14;
 

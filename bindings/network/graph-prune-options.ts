@@ -33,6 +33,11 @@ const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g 
 
 export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOptions): ResolvedGraphOptions {
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ValidationError("options", "an object", options);
+  // pruneNetwork's whole-network target, named for what it is rather than as an unknown option.
+  for (const key of ["keep", "keepAllocation"]) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) throw new ValidationError(`options.${key}`, "no whole-network keep for a model graph yet (give each node a budget with epsilonGain; pruneNetwork takes keep for Dense chains)", value);
+  }
   checkOptionNames(options, "options", OPTION_NAMES);
   const mode = options.mode ?? "parallel";
   if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);

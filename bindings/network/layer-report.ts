@@ -12,7 +12,7 @@ export function layerKind(network: DenseNetwork, i: number): "relu" | "linear" {
 }
 
 /** `targetNorm` is ‖Y^(ℓ)‖_F of the signal the layer was fitted to; `ms` the time its solve took. */
-export function layerReport(layer: DenseLayerSpec, kind: "relu" | "linear", r: LayerResult, targetNorm: number, ms: number): LayerReport {
+export function layerReport(layer: DenseLayerSpec, kind: "relu" | "linear", r: Pick<LayerResult, "status" | "info">, targetNorm: number, ms: number): LayerReport {
   const nnzBefore = countNonzeros(layer.kernel) + (layer.useBias ? countNonzeros(layer.bias) : 0);
   const parameters = layer.inputs * layer.units + (layer.useBias ? layer.units : 0);
   return {

@@ -12,15 +12,15 @@ import { resolveNetworkOptions } from "./network-options.ts";
 import { applyLayer, frobenius } from "./forward.ts";
 import { checkLayerFits } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
-import { searchDensity } from "./density-search.ts";
+import { searchDensity, sessionOptions } from "./density-search.ts";
 import { checkHasSamples, toDenseF32 } from "../validate.ts";
 import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "./network.ts";
 import type { LayerOptions, LayerResult, MatrixInput, ProgressInfo } from "../types.ts";
 import { planExecution, solveOnPool } from "./execution.ts";
-import { compareSignals, theorem1, theorem2 } from "./guarantee.ts";
-import { refitNetwork } from "./refit.ts";
+import { finishNetworkResult } from "./network-result.ts";
 import { checkKeep, searchKeep } from "./keep-search.ts";
-import { countNonzeros, layerKind, layerReport } from "./layer-report.ts";
+import { allocateKeep } from "./keep-allocation.ts";
+import { layerKind, layerReport } from "./layer-report.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
 /**
@@ -36,9 +36,11 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     throw new ShapeError(`input has ${x.cols} features per sample but the network's first layer takes ${network.inputSize}`);
   }
   if (options.keep !== undefined) {
-    // The whole-network target: a search over one gain for every layer, each probe a run.
-    const keep = checkKeep(options);
-    const { keep: _k, ...rest } = options;
+    // The whole-network target: per-layer ladders and a greedy allocation (parallel), or a
+    // search over one gain for every layer, each probe a run (cascade).
+    const { keep, allocation } = checkKeep(options);
+    const { keep: _k, keepAllocation: _a, ...rest } = options;
+    if (allocation === "per-layer") return allocateKeep(network, x.data, x.rows, keep, rest);
     return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneNetwork(network, input, { ...rest, epsilonGain: gain }));
   }
   const L = network.layers.length;
@@ -71,13 +73,9 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     const base: LayerOptions = { ...layerOptions, kind: kindOf(i), fitBias: l.useBias, ...extra };
     let r: LayerResult;
     if (densities) {
-      const { epsilonGain: _g, epsilon: _e, ...fixedBase } = base;
-      const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, {
-        kind: fixedBase.kind, fitBias: fixedBase.fitBias, upperBound: fixedBase.upperBound, activeThreshold: fixedBase.activeThreshold, sparseInput: fixedBase.sparseInput,
-        reweight: fixedBase.reweight, // the session's engine holds the reweighting buffer
-      });
+      const { fixed, perSolve } = sessionOptions(base); // the session's engine holds the reweighting buffer
+      const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, fixed);
       try {
-        const { upperBound: _u, kind: _k, fitBias: _f, activeThreshold: _a, sparseInput: _s, ...perSolve } = fixedBase;
         r = await searchDensity(session, densities[i], densityTolerance, target, { ...perSolve, ...hooks(i) }, epsilonFloor);
       } finally {
         session.close();
@@ -151,34 +149,5 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     }
   }
 
-  // One behaviour on every path (pool, this thread, cascade): a run in which any layer was
-  // aborted, or that stopped before the last layer, returns the original network, never a
-  // half-pruned one; `layers` reports what each finished or aborted layer did.
-  const done = reports.filter(Boolean);
-  const complete = done.length === L && done.every((r) => r.status !== "aborted") && pruned.length === L;
-  const out: DenseNetwork = { ...network, layers: complete ? pruned : network.layers };
-  const measured = compareSignals(network, out, x.data, P);
-  const guarantee = mode === "parallel" ? theorem1(out, measured, reports) : theorem2(network, measured, reports, gamma, kappa);
-  const firstBad = done.find((r) => r.status !== "solved");
-  const status = firstBad?.status ?? (done.length === L ? "solved" : "aborted");
-  if (!refit || !complete) return { network: out, status, layers: done, guarantee, execution, timeMs: performance.now() - t0 };
-
-  // The refit: the guarantee above stays that of the Net-Trim weights; the returned ones are measured.
-  const refitStarted = performance.now();
-  options.onProgress?.({ layer: 0, layers: L, name: network.layers[0].name, phase: "refitting" });
-  const relu = network.layers.map((_, i) => kindOf(i) === "relu");
-  const refitted = refitNetwork(network.layers, pruned, x.data, P, relu);
-  const returned: DenseNetwork = { ...network, layers: refitted.layers };
-  const after = compareSignals(network, returned, x.data, P);
-  const layers = done.map((r, i) => {
-    const l = refitted.layers[i];
-    const nnzAfter = countNonzeros(l.kernel) + (l.useBias ? countNonzeros(l.bias) : 0);
-    return { ...r, nnzAfter, keptFraction: nnzAfter / r.parameters, refit: refitted.reports[i] };
-  });
-  const last = after.errors[L - 1];
-  return {
-    network: returned, status, layers, guarantee: { ...guarantee, appliesToReturnedWeights: false }, execution,
-    refit: { perLayer: after.errors, measuredError: last, relativeError: last / (after.logitsNorm || 1), timeMs: performance.now() - refitStarted },
-    timeMs: performance.now() - t0,
-  };
+  return finishNetworkResult({ network, x: x.data, P, mode, gamma, kappa, refit, reports, pruned, execution, t0, onProgress: options.onProgress });
 }

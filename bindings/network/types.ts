@@ -38,11 +38,17 @@ export interface NetworkOptions {
   refit?: boolean;
   /**
    * A whole-network target instead of a budget: the fraction of all the network's weights and
-   * biases to keep, e.g. 0.1. One error gain for every layer, found by bisection (each probe a
-   * whole run; keep-search.ts); within `densityTolerance` of the target (relative) when reached.
-   * Not with epsilonGain or density.
+   * biases to keep, e.g. 0.1, split across layers as `keepAllocation` says; within
+   * `densityTolerance` of the target (relative) when reached. Not with epsilonGain or density.
    */
   keep?: number;
+  /**
+   * How `keep` is split across layers. "per-layer" (parallel mode's default): each layer solved
+   * along a ladder of gains, then the layers that cost the least logit error per weight removed
+   * give up weights first (keep-allocation.ts). "common-gain" (cascade mode's default and only
+   * choice): one gain for every layer, bisected (keep-search.ts).
+   */
+  keepAllocation?: "per-layer" | "common-gain";
   onProgress?: (progress: NetworkProgress) => void;
   signal?: AbortSignal;
 }
@@ -116,16 +122,34 @@ export interface NetworkResult {
   refit?: RefitSummary;
   execution: NetworkExecution;
   timeMs: number;
-  /** Present with options.keep: the gain found and every probe. */
+  /** Present with options.keep: how the target was met (the gains and the search's record). */
   keep?: KeepSearch;
 }
 
-/** How options.keep was met: the target, the share of all parameters kept, the gain, the probes in order. */
-export interface KeepSearch {
+/** How options.keep was met: by one gain for every layer, or by a per-layer allocation. */
+export type KeepSearch = CommonGainKeep | PerLayerKeep;
+
+/** keepAllocation "common-gain": the target, the share of all parameters kept, the gain, the probes in order. */
+export interface CommonGainKeep {
+  allocation: "common-gain";
   target: number;
   keptFraction: number;
   gain: number;
   probes: { gain: number; keptFraction: number }[];
+}
+
+/**
+ * keepAllocation "per-layer": the gain each layer got, every layer's ladder (gain and nonzeros of
+ * each rung solved), and the greedy walk's moves with the network's kept share and relative
+ * logit error (on the calibration samples) after each.
+ */
+export interface PerLayerKeep {
+  allocation: "per-layer";
+  target: number;
+  keptFraction: number;
+  gains: number[];
+  ladders: { gain: number; nnz: number }[][];
+  steps: { layer: number; gain: number; keptFraction: number; relativeLogitError: number }[];
 }
 
 /** The guarantee of SPEC §5: measured end-to-end error against the Theorem 1/2 bound (see guarantee.ts). */

@@ -1,0 +1,61 @@
+// The whole-network target `keep` (issue 11): the per-layer allocation (ladders of gains and a
+// greedy walk on logit error, parallel mode's default) against one common gain (bisection) at
+// the same kept share, on the MNIST MLPs, each followed by SparseGPT at the per-layer nonzeros it
+// reached: kept share, test accuracy, relative logit error on the test digits, time, in one run.
+// Run: npm run bench:keep [-- --samples 2000] [-- --keep 0.15,0.1] [-- --models nodropout,dropout]
+//      [-- --rounds 3] (reweighting rounds, pruneNetwork's default 3) [-- --tag name]
+// Writes bench/results/keep-<date>.json.
+import { execSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "../examples/mnist-report.ts";
+import { MNIST_MLP_DIR } from "../examples/layer-data.ts";
+import type { KeepSearch } from "../bindings/index.ts";
+
+function argument(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const P = Number(argument("samples") ?? 2000);
+const keeps = (argument("keep") ?? "0.15,0.1").split(",").map(Number);
+const rounds = Number(argument("rounds") ?? 3);
+const modelNames = (argument("models") ?? "nodropout").split(",");
+const MODELS: Record<string, string> = {
+  dropout: MNIST_MLP_DIR,
+  nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),
+};
+const load = () => os.loadavg().map((v) => +v.toFixed(2));
+
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
+const file = new URL(`./results/keep${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
+// Written after every run, so that a run cut short (the machine is shared) keeps what it measured.
+const save = () => writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), node: process.version, samples: P, rounds, uptime: execSync("uptime").toString().trim(), runs,
+}, null, 2));
+const runs: { model: string; keep: number; allocation: string; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; loadBefore: number[]; loadAfter: number[] }[] = [];
+for (const model of modelNames) {
+  if (!MODELS[model]) throw new Error(`--models: expected dropout and/or nodropout, received ${model}`);
+  const ctx = loadContext(MODELS[model]);
+  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, ${rounds} reweighting rounds, unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
+  const rows: PrunedRow[] = [];
+  for (const keep of keeps) {
+    for (const allocation of ["common-gain", "per-layer"] as const) {
+      const label = `keep ${keep}, ${allocation}`;
+      const loadBefore = load();
+      const { netTrim, result } = await pruneAndCompare(ctx, P, label, {
+        mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions: { reweight: { rounds } },
+      });
+      const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
+      rows.push(netTrim, sparseGpt);
+      runs.push({ model, keep, allocation, row: netTrim, sparseGpt, search: result.keep!, loadBefore, loadAfter: load() });
+      save();
+      const gains = result.keep!.allocation === "per-layer" ? result.keep!.gains : [result.keep!.gain];
+      console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
+    }
+  }
+  printRows(rows, ctx.originalAccuracy);
+}
+
+console.log(`\nwrote ${file.pathname}`);
