@@ -2,7 +2,7 @@
 // (Kubernetes indexed Jobs, Slurm arrays, CI matrices, the queue runner of queue-command.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createLayerPool, isPrunable, NetTrimError, type ModelGraph } from "../bindings/index.ts";
+import { createLayerPool, DEFAULTS, isPrunable, NetTrimError, type ModelGraph } from "../bindings/index.ts";
 import {
   mergeGraphResults, mergeResults, openWorkStore, planGraph, planNetwork, readLayersModelBytes, readManifest, solveJob, solveNext, type SolveJobResult, type WorkStore,
 } from "../bindings/node/files.ts";
@@ -173,7 +173,7 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
     calibration: { file: path.join(store.location, manifest.calibration.file), samples: manifest.calibration.samples, features: manifest.calibration.features, sha256: manifest.calibration.sha256 },
     options: {
       mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false,
-      ...(manifest.options.layerOptions.reweight ? { reweight: manifest.options.layerOptions.reweight } : {}), jobs: manifest.layers.length, work: store.location,
+      ...(source.kind === "graph" ? {} : { reweight: reweightOfPlan(manifest.options.layerOptions.reweight) }), jobs: manifest.layers.length, work: store.location,
     },
   };
   let written: string[];
@@ -194,4 +194,9 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
   }
   if (!values.json) process.stdout.write(`wrote ${written.map((f) => path.join(values.out!, f)).join(", ")}\n`);
   return 0;
+}
+
+/** The plan's reweighting as prune's report.json states it (plain l1: 0 rounds). */
+function reweightOfPlan(r: { rounds?: number; delta?: number } | undefined): { rounds: number; delta: number } {
+  return { rounds: r?.rounds ?? 0, delta: r?.delta ?? DEFAULTS.reweightDelta };
 }

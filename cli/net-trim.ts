@@ -130,7 +130,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
-    layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), reweight: { rounds: reweight.rounds, delta: reweight.delta } },
+    layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight.rounds > 0 ? { reweight: { rounds: reweight.rounds, delta: reweight.delta } } : {}) },
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
@@ -140,7 +140,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays on the work thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight.rounds > 0 ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ", plain l1 (--reweight 0)"}${refit ? ", then a refit on the support" : ""}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight.rounds > 0 ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ""}${refit ? ", then a refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;
@@ -247,14 +247,14 @@ main(process.argv.slice(2)).then(
 );
 
 /**
- * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight; either left out takes
- * pruneNetwork's default (NETWORK_REWEIGHT: 3 rounds, delta 0.1); --reweight 0 is plain l1.
+ * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight. Left out: plain l1 (as
+ * pruneNetwork); --reweight alone with no delta takes NETWORK_REWEIGHT's delta 0.1.
  * `given`: whether --reweight asked for rounds (model graphs refuse that; they prune plain l1).
  */
 function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number; given: boolean } {
-  const r = rounds === undefined ? NETWORK_REWEIGHT.rounds
+  const r = rounds === undefined ? 0
     : parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
-  if (r === 0 && delta !== undefined) throw new UsageError("--reweight-delta: only used with reweighting rounds, received --reweight 0");
+  if (r === 0 && delta !== undefined) throw new UsageError(`--reweight-delta: only used with reweighting rounds (--reweight <rounds>), received ${rounds === undefined ? "no --reweight" : "--reweight 0"}`);
   const d = delta === undefined ? NETWORK_REWEIGHT.delta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
   return { rounds: r, delta: d, given: (rounds !== undefined && r > 0) || delta !== undefined };
 }

@@ -2,7 +2,7 @@
 // signals are computed once (the same forward pass as pruneNetwork's pool path); each layer's
 // problem is its input and target signal (content-addressed .npy files), the solver options and
 // the budget, listed in manifest.json with their SHA-256 hashes.
-import { DEFAULTS, NETWORK_REWEIGHT } from "../defaults.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { ShapeError, ValidationError, WorkFolderError } from "../errors.ts";
 import { npyBytes } from "../formats/npy-write.ts";
 import { applyLayer, frobenius } from "../network/forward.ts";
@@ -65,9 +65,9 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   }
   const { reweight: asked, ...plain } = layerOptions;
   checkPlainLayerOptions(plain);
-  // pruneNetwork's default reweighting, so that merge gives what pruneNetwork gives.
-  const reweight = asked === undefined ? { ...NETWORK_REWEIGHT } : resolveReweight(asked) ?? { rounds: 0 };
-  return { gains, layerOptions: { ...layerOptions, reweight } };
+  // Checked here, written to the manifest as given: the solves then get what pruneNetwork's get.
+  if (asked !== undefined) resolveReweight(asked);
+  return { gains, layerOptions };
 }
 
 /** A signal as the .npy file named by the hash of its bytes (one file for equal signals). */

@@ -1,7 +1,7 @@
 // pruneNetwork's options checked before any work, as pruneLayer checks its own (validate.ts and
 // option-checks.ts): unknown names refused with the nearest known one, every value by name,
 // and the layer options it passes on checked here rather than inside each solve (or a worker).
-import { DEFAULTS, NETWORK_REWEIGHT } from "../defaults.ts";
+import { DEFAULTS } from "../defaults.ts";
 import { ValidationError } from "../errors.ts";
 import { checkOptionNames, checkSignal } from "../option-checks.ts";
 import { resolveOptions } from "../validate.ts";
@@ -74,7 +74,7 @@ export function resolveNetworkOptions(options: unknown, layers: number): Resolve
   }
   // Here, once, before any work: not in each layer's solve, nor late in a worker.
   resolveOptions(layerOptions, "options.layerOptions");
-  // Reweighted ℓ1 unless asked otherwise ({rounds: 0}: the plain program); see NETWORK_REWEIGHT.
-  const reweight = layerOptions.reweight ?? { ...NETWORK_REWEIGHT };
-  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions: { ...layerOptions, reweight } };
+  // Plain ℓ1 unless layerOptions.reweight asks for rounds (NETWORK_REWEIGHT is the recommended
+  // setting, not the default: graphs prune plain ℓ1, and a chain must give what its graph gives).
+  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions };
 }
