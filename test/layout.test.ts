@@ -49,7 +49,9 @@ const RULES: { from: string; forbidden: string[]; why: string }[] = [
 ];
 
 /** Exports that nothing imports, kept on purpose. */
-const KEPT_EXPORTS: Record<string, string> = {};
+const KEPT_EXPORTS: Record<string, string> = {
+  "bindings/runtime/loader.ts#RuntimeModuleChoice": "the parameter type of the exported instantiateRuntime and checkModuleChoice, named in their declarations",
+};
 
 function violations(files: SourceFile[]): string[] {
   const out: string[] = [];

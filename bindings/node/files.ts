@@ -21,7 +21,7 @@ export { planGraph, type GraphPlanOptions } from "../distributed/plan-graph.ts";
 export { mergeGraphResults } from "../distributed/merge-graph.ts";
 export { openWorkStore, type WorkStore, type WorkLocation } from "../distributed/store.ts";
 export { readManifest } from "../distributed/problem.ts";
-export type { Manifest, LayerProblemEntry, NodeProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
+export type { Manifest, LayerProblemEntry, NodeProblemEntry, ProblemEntry, ResultRecord, FileRef } from "../distributed/format.ts";
 
 /** A model.json and its weight files as bytes, not yet interpreted. */
 export interface LayersModelBytes {

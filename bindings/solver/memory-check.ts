@@ -5,6 +5,8 @@ import { OutOfMemoryError } from "../errors.ts";
 import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/memory-plan.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
+// The estimates, for the network part (it reaches the solver through solver/ only).
+export { estimateConvLayerBytes, estimateLayerBytes };
 
 /** Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit. */
 export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean): void {

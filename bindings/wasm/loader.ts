@@ -68,7 +68,7 @@ export interface WasmUser {
   advice: string;
 }
 
-export const SOLVER_WASM: WasmUser = { file: FILES.simd, handOver: (kind, value) => `init({ ${kind}: ${value} })`, advice: "call init({module})" };
+const SOLVER_WASM: WasmUser = { file: FILES.simd, handOver: (kind, value) => `init({ ${kind}: ${value} })`, advice: "call init({module})" };
 
 /** The error for a build that cannot be located: no usable import.meta.url (a classic script, an edge bundle). */
 export function noImportMetaUrl(file: string, e: unknown, user: WasmUser): WasmUnavailableError {
