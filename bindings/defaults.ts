@@ -21,16 +21,16 @@ export const DEFAULTS = {
   // One thread: a threaded solve starts workers (tens of ms) and wants the cores pruneNetwork's
   // pool, or the page, may be using; ask for more where one big layer is the whole job.
   threads: 1 as number | "auto",
-  // Reweighted ℓ1 (options.reweight; pruneLayer: off unless asked, pruneNetwork: NETWORK_REWEIGHT): δ relative to the mean |w| of the nonzeros.
+  // Reweighted ℓ1 (options.reweight, off unless asked; NETWORK_REWEIGHT recommended for networks): δ relative to the mean |w| of the nonzeros.
   reweightDelta: 0.1,
 } as const;
 
 /**
- * pruneNetwork's (and the CLI's) reweighting when layerOptions.reweight is not given: 3 rounds,
- * δ = 0.1. Measured on both MNIST MLPs (README "Reweighted ℓ1"): at the same budget 3 rounds keep
- * 34–56% fewer weights than plain ℓ1 at equal or better accuracy, for 3.1–4.3× the iterations;
- * rounds beyond 3 remove 1–3% more each. `{rounds: 0}` asks for the plain ℓ1 program.
- * pruneLayer keeps the plain program (its lowerBound certifies ‖W‖₁ itself).
+ * The recommended reweighting for pruneNetwork (`layerOptions.reweight`) and the CLI
+ * (`--reweight 3`): 3 rounds, δ = 0.1. Not the default (plain ℓ1 is): graphs prune plain ℓ1, and a
+ * chain must give what its graph gives; and it costs 3.1–4.3× the iterations. Measured on both
+ * MNIST MLPs (README "Reweighted ℓ1"): at the same budget 3 rounds keep 34–56% fewer weights than
+ * plain ℓ1 at equal or better accuracy; rounds beyond 3 remove 1–3% more each.
  */
 export const NETWORK_REWEIGHT = { rounds: 3, delta: 0.1 } as const;
 
