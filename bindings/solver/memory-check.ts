@@ -7,7 +7,7 @@ import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.t
 import type { ConvGeometry } from "./conv-geometry.ts";
 import type { LayerProblem } from "./engine.ts";
 // The estimates, for the network part (it reaches the solver through solver/ only).
-export { estimateConvLayerBytes, estimateLayerBytes };
+export { estimateConvLayerBytes };
 
 /**
  * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
@@ -16,10 +16,17 @@ export { estimateConvLayerBytes, estimateLayerBytes };
 export function checkLayerFits(
   what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto",
 ): void {
+  const { chosen, bytes } = denseLayerBytes(P, N, M, hasUpperBound, wUpdate);
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
+}
+
+/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
+export function denseLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto",
+): { chosen: WUpdate; bytes: number } {
   const factored = estimateLayerBytes(P, N, M, hasUpperBound, "factored");
   const chosen = wUpdate !== "auto" ? wUpdate : factored <= WASM_MAX_BYTES ? "factored" : "cg";
-  const bytes = chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg");
-  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
+  return { chosen, bytes: chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg") };
 }
 
 /**
