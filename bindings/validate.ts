@@ -175,7 +175,7 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
     sparseInput,
     linearForm,
     threads: threads as number | "auto",
-    reweight: resolveReweight(o.reweight),
+    reweight: resolveReweight(o.reweight, `${at}.reweight`),
   };
 }
 
