@@ -3,12 +3,12 @@
 // turns in one process. Run: tsx bench/probe-adjoint-before-after.ts --before /tmp/x.wasm [--samples 2000]
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { foldBatchNorms, forwardGraph, type PrunableNode } from "../bindings/index.ts";
+import { foldBatchNorms } from "../bindings/index.ts";
 import { createThreadedEngine } from "../bindings/wasm/threaded-engine.ts";
 import { compileThreadedModule } from "../bindings/wasm/threaded-loader.ts";
 import { workerLauncher } from "../bindings/workers/layer-threads.ts";
-import { convAxis, convBiasUnit, type ConvGeometry } from "../bindings/solver/conv-geometry.ts";
-import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
+import type { AdmmEngine } from "../bindings/solver/engine.ts";
+import { cnnConvProblem } from "./cnn-conv-problem.ts";
 import { loadCnnContext } from "../examples/cnn-report.ts";
 import { PIXELS } from "../examples/mnist-data.ts";
 
@@ -22,23 +22,7 @@ const TURNS = 8, PER_TURN = 3;
 const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 const ctx = loadCnnContext();
 const { graph } = foldBatchNorms(ctx.graph);
-const node = graph.nodes.find((n) => n.name === "conv1") as PrunableNode & { op: "conv2d" };
-const inName = node.inputs[0];
-const f = forwardGraph(graph, [ctx.data.trainX.subarray(0, P * PIXELS)], P, { outputsOf: [inName], preActivationOf: ["conv1"] });
-const input = f.values.get(inName)!;
-const output = f.preActivations.get("conv1")!.map((v) => Math.max(v, 0));
-const inShape = graph.nodes.find((n) => n.name === inName)!.shape;
-const ra = convAxis(inShape[0], node.kernelSize[0], node.strides[0], node.dilation[0], node.padding);
-const ca = convAxis(inShape[1], node.kernelSize[1], node.strides[1], node.dilation[1], node.padding);
-const g: ConvGeometry = {
-  samples: P, inH: inShape[0], inW: inShape[1], inC: inShape[2], outH: ra.out, outW: ca.out, outC: node.filters,
-  kh: node.kernelSize[0], kw: node.kernelSize[1], sh: node.strides[0], sw: node.strides[1], dh: node.dilation[0], dw: node.dilation[1],
-  padTop: ra.padBefore, padLeft: ca.padBefore,
-};
-const problem: LayerProblem = {
-  P: P * g.outH * g.outW, N: g.kh * g.kw * g.inC, M: g.outC, input, output, upperBound: undefined, linear: false,
-  activeThreshold: 0, sparse: false, fitBias: true, biasUnit: convBiasUnit(input, g), designNonzeros: 0, form: "samples",
-};
+const { problem, g } = cnnConvProblem(graph, ctx.data.trainX.subarray(0, P * PIXELS), P, "conv1");
 const engines = new Map<string, AdmmEngine>([
   ["before", await createThreadedEngine(await WebAssembly.compile(readFileSync(before)), problem, 2, workerLauncher(), g)],
   ["after", await createThreadedEngine(await compileThreadedModule(), problem, 2, workerLauncher(), g)],
