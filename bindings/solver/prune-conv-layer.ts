@@ -59,6 +59,7 @@ export function solveConvLayer(input: unknown, output: unknown, options: unknown
       designNonzeros: 0, // no CSR copies in operator form
       form: "samples",
       l1Weighted: o.reweight !== undefined,
+      wUpdate,
     },
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
