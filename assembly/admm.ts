@@ -16,7 +16,8 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
-import { convAdjoint, convAdjointRows, convForward, convForwardRows } from "./conv";
+import { convAdjoint, convAdjointRowsOfTransposed, convForward, convForwardRows } from "./conv";
+import { transpose } from "./transpose";
 import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
 import { scale } from "./vector";
 import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
@@ -237,19 +238,25 @@ export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): vo
     outputPass(slabStart(s, P), slabStart(s + 1, P), isLinear, hasUpperBound, g, a, a1,
       pZ, pU1, pY, pV, pMask, pB, stats, slabSums(s, SUM_W1));
   }
+  // The conv adjoint reads B transposed: each thread transposes its own output slabs here, once,
+  // into Z⁺'s buffer (unused until phaseOutputs writes it), rather than every thread all of B.
+  if (useConv) {
+    const r0 = min(o0 * SLAB_ROWS, P), r1 = min(o1 * SLAB_ROWS, P);
+    if (r1 > r0) transpose(r1 - r0, M, pB + <usize>r0 * <usize>M * 4, M, pZnext + <usize>r0 * 4, P);
+  }
   const tau = <f32>(1.0 / rho);
   for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE, pL1Weights);
 }
 
 /**
  * D = X·B + E, thread t's share of `threads`. Stored X: weight slabs (rightSideShareStart). The
- * conv operator: an even split of D's rows (kernel rows), which convAdjointRows computes with
- * convAdjoint's bits whatever the split.
+ * conv operator: an even split of D's rows (kernel rows), which convAdjointRowsOfTransposed
+ * computes with convAdjoint's bits whatever the split, from the Bᵀ phaseShrink wrote.
  */
 export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScratch: usize): void {
   if (useConv) {
     const k0 = <i32>((<i64>NB * t) / threads), k1 = <i32>((<i64>NB * (t + 1)) / threads);
-    convAdjointRows(pB, pD, k0, k1);
+    convAdjointRowsOfTransposed(pZnext, P, pD, k0, k1); // Bᵀ, from phaseShrink
     addPass(<usize>k0 * <usize>M, <usize>k1 * <usize>M, pE, pD);
     return;
   }

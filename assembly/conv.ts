@@ -168,9 +168,22 @@ export function convAdjoint(b: usize, out: usize): void {
 /**
  * Rows [k0, k1) of out (N̄×M) = A*(b) (kernel rows: threads split the adjoint by them). The blocks
  * of samples are convAdjoint's whatever the range, and each entry is summed over them in the same
- * order, so any split gives convAdjoint's bits.
+ * order, so any split gives convAdjoint's bits. Each call transposes every block of b: a threaded
+ * caller transposes b once and calls convAdjointRowsOfTransposed instead.
  */
 export function convAdjointRows(b: usize, out: usize, k0: i32, k1: i32): void {
+  adjointRows(b, false, 0, out, k0, k1);
+}
+
+/**
+ * convAdjointRows on bᵀ (M×P, leading dimension ldbT) already transposed: the same products on
+ * the same values (the GEMM packs its operand whatever its leading dimension), so the same bits.
+ */
+export function convAdjointRowsOfTransposed(bT: usize, ldbT: i32, out: usize, k0: i32, k1: i32): void {
+  adjointRows(bT, true, ldbT, out, k0, k1);
+}
+
+function adjointRows(b: usize, transposed: bool, ldbT: i32, out: usize, k0: i32, k1: i32): void {
   const width = k1 - k0;
   if (width <= 0) return;
   const outT = pPatchT + <usize>blockRows * <usize>max(NB, M) * 4;
@@ -181,8 +194,12 @@ export function convAdjointRows(b: usize, out: usize, k0: i32, k1: i32): void {
   for (let row0 = 0; row0 < P; row0 += blockRows) {
     const rows = min(blockRows, P - row0);
     gather(row0, rows, k0, k1, pPatch);
-    transpose(rows, M, b + <usize>row0 * <usize>M * 4, M, pPatchT, rows);
-    gemm(M, width, rows, pPatchT, rows, pPatch, width, outT, width, row0 > 0 ? 1 : 0, pScratch);
+    let blockT = b + <usize>row0 * 4, ld = ldbT; // columns [row0, row0 + rows) of bᵀ
+    if (!transposed) {
+      transpose(rows, M, b + <usize>row0 * <usize>M * 4, M, pPatchT, rows);
+      blockT = pPatchT; ld = rows;
+    }
+    gemm(M, width, rows, blockT, ld, pPatch, width, outT, width, row0 > 0 ? 1 : 0, pScratch);
   }
   transpose(M, width, outT, width, out + <usize>k0 * <usize>M * 4, M);
 }

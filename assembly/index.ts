@@ -22,6 +22,6 @@ export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,
   buildDesign, buildMask, gramPlusIdentity64,
 } from "./measure";
-export { convConfigure, convBlockRows, convForward, convAdjoint, convGram, convForwardRows, convAdjointRows } from "./conv";
+export { convConfigure, convBlockRows, convForward, convAdjoint, convGram, convForwardRows, convAdjointRows, convAdjointRowsOfTransposed } from "./conv";
 export { simdBuild } from "./build-info";
 export { designByColumns64, transposeToF64, householderQr64, applyQt64 } from "./qr";

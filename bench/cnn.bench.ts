@@ -1,7 +1,8 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
 // --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these;
 // --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
-// --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows)
+// --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows; --reweight 0,3: each row once per
+// reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem)
 // Prunes the bundled CNN (models/mnist-cnn: conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 →
 // logits 10) with P = 8000 calibration digits, parallel and cascade (default γ) at several gains,
 // each next to magnitude pruning at the same per-node nonzeros; per conv layer, its output error on
@@ -9,6 +10,7 @@
 // the issue's targets met or missed, and the machine load (shared machine: timings vary).
 // Prints tables and writes bench/results/cnn-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
+import { NETWORK_REWEIGHT } from "../bindings/defaults.ts";
 import { loadavg } from "node:os";
 import { printRows, type PrunedRow } from "../examples/mnist-report.ts";
 import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare, type CnnComparison } from "../examples/cnn-report.ts";
@@ -22,6 +24,7 @@ const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
 const threads = argAt("threads") !== undefined ? Number(argAt("threads")) : undefined;
+const reweights: (number | undefined)[] = argAt("reweight")?.split(",").map(Number) ?? [undefined];
 const load = () => loadavg().map((v) => +v.toFixed(2));
 
 const ctx = loadCnnContext();
@@ -32,25 +35,28 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads"].some((n) => argAt(n)) ? "-custom" : "";
-const file = new URL(`./results/cnn-${quick ? "quick-" : ""}${new Date().toISOString().slice(0, 10)}${custom}.json`, import.meta.url);
+const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight"].some((n) => argAt(n)) ? "-custom" : "";
+const stem = argAt("name");
+const date = new Date().toISOString().slice(0, 10);
+const file = new URL(stem ? `./results/${stem}-${date}.json` : `./results/cnn-${quick ? "quick-" : ""}${date}${custom}.json`, import.meta.url);
 const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.stringify({
   date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, ...extra,
 }, null, 2));
 for (const mode of modes) {
   for (const gain of gains) {
-    for (const workers of mode === "parallel" ? workerCounts : [undefined]) {
+    for (const [workers, rounds] of (mode === "parallel" ? workerCounts : [undefined]).flatMap((w) => reweights.map((r) => [w, r] as const))) {
       const inThread = mode === "cascade" || workers === 0;
       const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${workers !== undefined ? ` workers=${workers}` : ""}` +
-        `${threads !== undefined && inThread ? ` threads=${threads}` : ""}${layers ? ` (only ${layers.join(", ")})` : ""}`;
+        `${threads !== undefined && inThread ? ` threads=${threads}` : ""}${rounds !== undefined ? ` reweight=${rounds}` : ""}${layers ? ` (only ${layers.join(", ")})` : ""}`;
       const loadBefore = load();
       const c = await pruneCnnAndCompare(ctx, P, label, {
         mode, epsilonGain: gain, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
+        ...(rounds ? { layerOptions: { reweight: { rounds, delta: NETWORK_REWEIGHT.delta } } } : {}),
       });
       rows.push(c.netTrim, c.magnitude);
       comparisons.push({ label, c });
       records.push({
-        label, mode, epsilonGain: gain, execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
+        label, mode, epsilonGain: gain, reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
         calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
         layers: c.result.layers.map((l) => ({
           name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,

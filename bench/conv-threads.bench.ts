@@ -9,14 +9,14 @@
 // Prints a table with the load average and writes bench/results/conv-threads-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
-import { foldBatchNorms, forwardGraph, pruneConvLayer, type LayerResult, type PrunableNode } from "../bindings/index.ts";
+import { foldBatchNorms, pruneConvLayer, type LayerResult } from "../bindings/index.ts";
 import { createConvEngine } from "../bindings/wasm/conv-engine.ts";
 import { getBackend } from "../bindings/wasm/loader.ts";
 import { createThreadedEngine } from "../bindings/wasm/threaded-engine.ts";
 import { compileThreadedModule } from "../bindings/wasm/threaded-loader.ts";
 import { workerLauncher } from "../bindings/workers/layer-threads.ts";
-import { convAxis, convBiasUnit, type ConvGeometry } from "../bindings/solver/conv-geometry.ts";
-import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
+import type { AdmmEngine } from "../bindings/solver/engine.ts";
+import { cnnConvProblem } from "./cnn-conv-problem.ts";
 import { loadCnnContext } from "../examples/cnn-report.ts";
 import { PIXELS } from "../examples/mnist-data.ts";
 import { threadRows } from "./thread-rows.ts";
@@ -39,19 +39,7 @@ const rows: Record<string, unknown>[] = [];
 const loadAtStart = load();
 
 for (const name of layers) {
-  const node = graph.nodes.find((n) => n.name === name) as PrunableNode & { op: "conv2d" };
-  const inName = node.inputs[0];
-  const f = forwardGraph(graph, [digits], P, { outputsOf: [inName], preActivationOf: [name] });
-  const input = f.values.get(inName)!;
-  const output = f.preActivations.get(name)!.map((v) => Math.max(v, 0)); // both conv layers are ReLU layers
-  const inShape = graph.nodes.find((n) => n.name === inName)!.shape;
-  const rowsAxis = convAxis(inShape[0], node.kernelSize[0], node.strides[0], node.dilation[0], node.padding);
-  const colsAxis = convAxis(inShape[1], node.kernelSize[1], node.strides[1], node.dilation[1], node.padding);
-  const g: ConvGeometry = {
-    samples: P, inH: inShape[0], inW: inShape[1], inC: inShape[2], outH: rowsAxis.out, outW: colsAxis.out, outC: node.filters,
-    kh: node.kernelSize[0], kw: node.kernelSize[1], sh: node.strides[0], sw: node.strides[1], dh: node.dilation[0], dw: node.dilation[1],
-    padTop: rowsAxis.padBefore, padLeft: colsAxis.padBefore,
-  };
+  const { node, input, output, inShape, g, problem } = cnnConvProblem(graph, digits, P, name);
   const options = {
     kind: "relu" as const, epsilonGain: 0.05, kernelSize: node.kernelSize, strides: node.strides, padding: node.padding, dilation: node.dilation,
   };
@@ -67,10 +55,6 @@ for (const name of layers) {
   }
 
   // Iterations on engines set up once.
-  const problem: LayerProblem = {
-    P: P * g.outH * g.outW, N: g.kh * g.kw * g.inC, M: g.outC, input, output, upperBound: undefined, linear: false,
-    activeThreshold: 0, sparse: false, fitBias: true, biasUnit: convBiasUnit(input, g), designNonzeros: 0, form: "samples",
-  };
   const engines = new Map<number, AdmmEngine>([
     [1, createConvEngine(await getBackend(), problem, g, "factored")],
     [2, await createThreadedEngine(await compileThreadedModule(), problem, 2, workerLauncher(), g)],

@@ -27,9 +27,9 @@ export const DEFAULTS = {
 } as const;
 
 /**
- * The recommended reweighting for pruneNetwork (`layerOptions.reweight`) and the CLI
- * (`--reweight 3`): 3 rounds, δ = 0.1. Not the default (plain ℓ1 is): graphs prune plain ℓ1, and a
- * chain must give what its graph gives; and it costs 3.1–4.3× the iterations. Measured on both
+ * The recommended reweighting for pruneNetwork and pruneGraph (`layerOptions.reweight`) and the
+ * CLI (`--reweight 3`): 3 rounds, δ = 0.1. Not the default (plain ℓ1 is): it costs 3.1–4.3× the
+ * iterations (the CNN: README "The CNN", reweighted). Measured on both
  * MNIST MLPs (README "Reweighted ℓ1"): at the same budget 3 rounds keep 34–56% fewer weights than
  * plain ℓ1 at equal or better accuracy; rounds beyond 3 remove 1–3% more each.
  */

@@ -107,8 +107,8 @@ export interface LayerOptions {
    * Iteratively reweighted ℓ1: after the plain solve, `rounds` more solves of the same program
    * with the objective Σ c|w|, c = κ/(|w| + δ) from the previous round's weights (warm-started
    * from its weights and duals); δ = `delta` × the mean |w| of the previous round's nonzeros
-   * (default DEFAULTS.reweightDelta). Same budget, fewer weights. Dense layers only (not
-   * pruneConvLayer). info.reweight reports every round.
+   * (default DEFAULTS.reweightDelta). Same budget, fewer weights. Dense and conv layers alike
+   * (pruneConvLayer, depthwise layers per channel). info.reweight reports every round.
    */
   reweight?: ReweightOptions;
 }

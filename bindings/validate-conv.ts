@@ -67,9 +67,6 @@ export function validateConvLayer(input: unknown, output: unknown, optionsIn: un
   if (rest.sparseInput !== undefined) {
     throw new ValidationError("options.sparseInput", "no sparseInput for a conv layer (its products are the convolution)", rest.sparseInput);
   }
-  if (rest.reweight !== undefined) {
-    throw new ValidationError("options.reweight", "no reweight for a conv layer (its solver runs the plain ℓ1 program only; prune Dense layers with it)", rest.reweight);
-  }
   if (rest.linearForm !== undefined && rest.linearForm !== "samples" && rest.linearForm !== "auto") {
     throw new ValidationError("options.linearForm", `"samples" or "auto" (a conv layer is solved in operator form on its samples)`, rest.linearForm);
   }

@@ -3,22 +3,22 @@
 import { DEFAULTS, REWEIGHT_MAX_ROUNDS } from "./defaults.ts";
 import { ValidationError } from "./errors.ts";
 
-/** {rounds, delta} with δ's default filled in; undefined when absent or 0 rounds. */
-export function resolveReweight(value: unknown): { rounds: number; delta: number } | undefined {
+/** {rounds, delta} with δ's default filled in; undefined when absent or 0 rounds. `at` names the option in errors. */
+export function resolveReweight(value: unknown, at = "options.reweight"): { rounds: number; delta: number } | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ValidationError("options.reweight", "an object {rounds, delta?}", value);
+    throw new ValidationError(at, "an object {rounds, delta?}", value);
   }
   const { rounds, delta, ...unknown } = value as Record<string, unknown>;
   for (const key of Object.keys(unknown)) {
-    throw new ValidationError(`options.reweight.${key}`, "one of rounds, delta", key);
+    throw new ValidationError(`${at}.${key}`, "one of rounds, delta", key);
   }
   if (typeof rounds !== "number" || !Number.isInteger(rounds) || rounds < 0 || rounds > REWEIGHT_MAX_ROUNDS) {
-    throw new ValidationError("options.reweight.rounds", `an integer from 0 to ${REWEIGHT_MAX_ROUNDS}`, rounds);
+    throw new ValidationError(`${at}.rounds`, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS}`, rounds);
   }
   const d = delta === undefined ? DEFAULTS.reweightDelta : delta;
   if (typeof d !== "number" || !Number.isFinite(d) || d <= 0) {
-    throw new ValidationError("options.reweight.delta", "a finite number > 0 (δ relative to the mean |w| of the nonzeros)", delta);
+    throw new ValidationError(`${at}.delta`, "a finite number > 0 (δ relative to the mean |w| of the nonzeros)", delta);
   }
   return rounds === 0 ? undefined : { rounds, delta: d };
 }

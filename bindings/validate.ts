@@ -183,7 +183,7 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
     linearForm,
     wUpdate,
     threads: threads as number | "auto",
-    reweight: resolveReweight(o.reweight),
+    reweight: resolveReweight(o.reweight, `${at}.reweight`),
   };
 }
 

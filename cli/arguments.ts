@@ -45,7 +45,7 @@ Options:
   --reweight <rounds>        iteratively reweighted l1: after each layer's solve, <rounds> more
                              solves (0-20) weighting each weight by 1/(|w| + delta), warm-started:
                              fewer weights at the same budget (default 0: plain l1; 3 is the
-                             recommended setting, at 3-4x the time; Dense chains only)
+                             recommended setting, at 3-4x the time; chains and model graphs)
   --reweight-delta <d>       delta of --reweight relative to the mean |w| of the kept weights
                              (default 0.1)
   --gamma <g>                cascade budget inflation, >= 1 (default 1.1)

@@ -42,6 +42,8 @@ interface GraphFlags {
   maxIter?: number;
   workers?: number;
   threads?: number;
+  /** --reweight / --reweight-delta: 0 rounds is plain l1. */
+  reweight: { rounds: number; delta: number };
 }
 
 /** What `net-trim prune` writes for a model graph, and `net-trim merge` of a graph plan exactly the same. */
@@ -76,12 +78,15 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
-    ...(flags.maxIter !== undefined ? { layerOptions: { maxIter: flags.maxIter } } : {}),
+    layerOptions: {
+      ...(flags.maxIter !== undefined ? { maxIter: flags.maxIter } : {}),
+      ...(flags.reweight.rounds > 0 ? { reweight: flags.reweight } : {}),
+    },
     ...(workers !== undefined ? { workers } : {}),
     ...(threads > 1 ? { threads } : {}),
   };
   const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
-  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}`);
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}${reweightNote(flags.reweight.rounds)}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: GraphResult;
@@ -98,7 +103,9 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const report = buildGraphReport(result, {
     model: job.modelPath,
     calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
-    options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000 },
+    options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000,
+      reweight: flags.reweight,
+    },
     output: { dir: job.outDir, files },
   });
   try {
@@ -115,4 +122,9 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) job.note(`${unsolved.map((l) => `${l.name} ended ${l.status}`).join(", ")} (not fully converged: the error or sparsity may be off target)`);
   return 0;
+}
+
+/** ", 3 reweighting rounds" for the progress note ("" for plain l1); the chain command says the same. */
+export function reweightNote(rounds: number): string {
+  return rounds > 0 ? `, ${rounds} reweighting round${rounds > 1 ? "s" : ""}` : "";
 }

@@ -179,7 +179,7 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
     calibration: { file: path.join(store.location, manifest.calibration.file), samples: manifest.calibration.samples, features: manifest.calibration.features, sha256: manifest.calibration.sha256 },
     options: {
       mode: "parallel", epsilonGain: manifest.options.epsilonGain, maxIter: manifest.options.layerOptions.maxIter ?? 2000, refit: false,
-      ...(source.kind === "graph" ? {} : { reweight: reweightOfPlan(manifest.options.layerOptions.reweight) }), jobs: manifest.layers.length, work: store.location,
+      reweight: manifest.options.layerOptions.reweight ?? PLAIN_L1, jobs: manifest.layers.length, work: store.location,
     },
   };
   let written: string[];
@@ -202,7 +202,5 @@ export async function mergeCommand(positionals: string[], values: Values): Promi
   return 0;
 }
 
-/** The plan's reweighting as prune's report.json states it (plain l1: 0 rounds). */
-function reweightOfPlan(r: { rounds?: number; delta?: number } | undefined): { rounds: number; delta: number } {
-  return { rounds: r?.rounds ?? 0, delta: r?.delta ?? DEFAULTS.reweightDelta };
-}
+/** A plan without reweighting, as prune's report.json states plain l1 (the manifest holds a reweighting resolved). */
+const PLAIN_L1 = { rounds: 0, delta: DEFAULTS.reweightDelta };

@@ -16,7 +16,7 @@ import {
 } from "../bindings/index.ts";
 import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
 import { queueCommand } from "./queue-command.ts";
-import { pruneGraphCommand } from "./graph-command.ts";
+import { pruneGraphCommand, reweightNote } from "./graph-command.ts";
 import { checkWritable, layersModelFiles, MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
@@ -91,7 +91,6 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   const refit = values.refit === true;
   if (source.kind === "graph") {
     if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
-    if (reweight.given) throw new UsageError(`--reweight${values.reweight === undefined ? "-delta" : ""}: only for chains of Dense layers, received a model graph (its layers prune plain l1)`);
     if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
@@ -102,7 +101,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
         ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(g, { values: compactValues }) }] : []),
       ],
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
-    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads });
+    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta } });
   }
   if (threads !== undefined) throw new UsageError("--threads: model graphs only (a chain of Dense layers uses --workers)");
   const network = source.network;
@@ -140,7 +139,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays on the work thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweight.rounds > 0 ? `, ${reweight.rounds} reweighting round${reweight.rounds > 1 ? "s" : ""}` : ""}${refit ? ", then a refit on the support" : ""}`);
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweightNote(reweight.rounds)}${refit ? ", then a refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;
@@ -249,12 +248,11 @@ main(process.argv.slice(2)).then(
 /**
  * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight. Left out: plain l1 (as
  * pruneNetwork); --reweight alone with no delta takes NETWORK_REWEIGHT's delta 0.1.
- * `given`: whether --reweight asked for rounds (model graphs refuse that; they prune plain l1).
  */
-function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number; given: boolean } {
+function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } {
   const r = rounds === undefined ? 0
     : parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
   if (r === 0 && delta !== undefined) throw new UsageError(`--reweight-delta: only used with reweighting rounds (--reweight <rounds>), received ${rounds === undefined ? "no --reweight" : "--reweight 0"}`);
   const d = delta === undefined ? NETWORK_REWEIGHT.delta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
-  return { rounds: r, delta: d, given: (rounds !== undefined && r > 0) || delta !== undefined };
+  return { rounds: r, delta: d };
 }

@@ -29,7 +29,8 @@ function randomArray(seed: number, n: number): Float32Array {
 /**
  * Runs the three kernels of one geometry on `backend`; returns their outputs, and the forward
  * pass and adjoint again in pieces (convForwardRows at `rowCuts`, convAdjointRows at `kernelCuts`:
- * fractions of P and N̄), as threads split them.
+ * fractions of P and N̄), as threads split them, and the adjoint in pieces from zᵀ
+ * (convAdjointRowsOfTransposed, as the threaded ADMM calls it).
  */
 function runKernels(
   backend: Backend, c: ConvCase, x: Float32Array, w: Float32Array, z: Float32Array, inShape = IN_SHAPE,
@@ -43,7 +44,7 @@ function runKernels(
   const rows = ex.convBlockRows(NB);
   const sizes = [
     x.length, rows * NB, rows * Math.max(NB, COUT) + COUT * NB, ex.gemmScratchBytes() / 4, NB * COUT, P * COUT, P * COUT, NB * COUT, NB * NB,
-    P * COUT, NB * COUT,
+    P * COUT, NB * COUT, P * COUT, NB * COUT,
   ];
   const ptr: number[] = [];
   let at = Math.ceil((ex.heapBase() >>> 0) / 64) * 64;
@@ -51,10 +52,12 @@ function runKernels(
   const need = Math.ceil(at / 65536) - backend.memory.buffer.byteLength / 65536;
   if (need > 0) backend.memory.grow(need);
   const f32 = (p: number, len: number) => new Float32Array(backend.memory.buffer, p, len);
-  const [pIn, pPatch, pPatchT, pScratch, pW, pOut, pZ, pAdj, pGram, pOutPieces, pAdjPieces] = ptr;
+  const [pIn, pPatch, pPatchT, pScratch, pW, pOut, pZ, pAdj, pGram, pOutPieces, pAdjPieces, pZt, pAdjOfZt] = ptr;
   f32(pIn, x.length).set(x);
   f32(pW, NB * COUT).set(w);
   f32(pZ, P * COUT).set(z);
+  const zt = f32(pZt, P * COUT);
+  for (let p = 0; p < P; p++) for (let j = 0; j < COUT; j++) zt[j * P + p] = z[p * COUT + j];
   ex.convConfigure(n, h, wd, cin, ho, wo, c.kh, c.kw, c.sh, c.sw, c.dh, c.dw, pt, pl, COUT, pIn, BIAS_VALUE, pPatch, pPatchT, pScratch);
   ex.convForward(pW, pOut);
   ex.convAdjoint(pZ, pAdj);
@@ -63,9 +66,11 @@ function runKernels(
   const rowEnds = pieces(rowCuts, P), kernelEnds = pieces(kernelCuts, NB);
   for (let i = 1; i < rowEnds.length; i++) ex.convForwardRows(pW, pOutPieces, rowEnds[i - 1], rowEnds[i]);
   for (let i = 1; i < kernelEnds.length; i++) ex.convAdjointRows(pZ, pAdjPieces, kernelEnds[i - 1], kernelEnds[i]);
+  for (let i = 1; i < kernelEnds.length; i++) ex.convAdjointRowsOfTransposed(pZt, P, pAdjOfZt, kernelEnds[i - 1], kernelEnds[i]);
   return {
     forward: f32(pOut, P * COUT).slice(), adjoint: f32(pAdj, NB * COUT).slice(), gram: f32(pGram, NB * NB).slice(), P, NB,
     forwardPieces: f32(pOutPieces, P * COUT).slice(), adjointPieces: f32(pAdjPieces, NB * COUT).slice(),
+    adjointOfTransposed: f32(pAdjOfZt, NB * COUT).slice(),
   };
 }
 
@@ -109,6 +114,7 @@ describe.each([true, false])("conv kernels (SIMD build: %s)", (simd) => {
       // In pieces (as threads split them): the whole call's bits.
       expect(bits(got.forwardPieces)).toEqual(bits(got.forward));
       expect(bits(got.adjointPieces)).toEqual(bits(got.adjoint));
+    expect(bits(got.adjointOfTransposed)).toEqual(bits(got.adjoint));
 
       // The adjoint identity on the kernels' own outputs, summed in f64.
       let lhs = 0, rhs = 0, scale = 0;
@@ -140,6 +146,7 @@ describe.each([true, false])("conv kernels split as threads split them, several 
     expect(got.P).toBe(P);
     expect(bits(got.forwardPieces)).toEqual(bits(got.forward));
     expect(bits(got.adjointPieces)).toEqual(bits(got.adjoint));
+    expect(bits(got.adjointOfTransposed)).toEqual(bits(got.adjoint));
     // And the whole calls are the convolution (so the pieces are too).
     const expected = naiveConv(x, inShape, w.subarray(0, (NB - 1) * COUT), Array.from(w.subarray((NB - 1) * COUT), (b) => b * BIAS_VALUE), COUT, c);
     expect(relDiff(got.forward, expected.out)).toBeLessThan(1e-5);

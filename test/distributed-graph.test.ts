@@ -79,6 +79,19 @@ describe("planGraph → solve → mergeGraphResults", () => {
     expectSameAsInProcess(await mergeGraphResults(mixed, work), mixedInProcess);
   }, 120_000);
 
+  it("with reweighting: the manifest holds it resolved, merged bit for bit as pruneGraph's parallel mode with reweight", async () => {
+    const options = { ...mixedOptions, layerOptions: { maxIter: 300, reweight: { rounds: 2 } } };
+    const inProcess = await pruneGraph(mixed, mixedInput, { mode: "parallel", workers: 2, ...options });
+    const work = path.join(tmp, "mixed-reweight");
+    const plan = await planGraph(mixed, mixedInput, options, work);
+    expect(plan.manifest.options.layerOptions.reweight).toEqual({ rounds: 2, delta: 0.1 });
+    for (const e of plan.manifest.layers) expect(e.solverOptions.reweight).toEqual({ rounds: 2, delta: 0.1 });
+    while (await solveNext(work));
+    const merged = await mergeGraphResults(mixed, work);
+    expectSameAsInProcess(merged, inProcess);
+    for (const l of merged.layers) for (const info of l.channels ?? [l.info!]) expect(info.reweight!.rounds.length, l.name).toBe(3);
+  }, 120_000);
+
   it("the bundled CNN on 40 digits", async () => {
     const graph = readCnn();
     const input = { data: loadMnist().trainX.slice(0, 40 * 784), shape: [40, 28, 28, 1] };

@@ -150,7 +150,7 @@ describe("refusals", () => {
     ["a layer that cannot be pruned", { layers: ["sum"] }, "options.layers"],
     ["a budget in layerOptions", { layerOptions: { epsilon: 1 } }, "options.layerOptions.epsilon"],
     ["geometry in layerOptions", { layerOptions: { kernelSize: 3 } }, "options.layerOptions.kernelSize"],
-    ["reweighting (Dense chains only)", { layerOptions: { reweight: { rounds: 1 } } }, "options.layerOptions.reweight"],
+    ["reweighting rounds out of range", { layerOptions: { reweight: { rounds: 21 } } }, "options.layerOptions.reweight.rounds"],
     ["a whole-network keep (Dense chains only)", { keep: 0.1 }, "options.keep"],
     ["a keep allocation (Dense chains only)", { keepAllocation: "per-layer" }, "options.keepAllocation"],
     ["an unknown option", { density: 0.1 }, "options.density"],

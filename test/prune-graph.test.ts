@@ -4,7 +4,7 @@
 // returned graph, and reports the end-to-end error it measures.
 import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, pruneConvLayer, pruneGraph, pruneLayer, pruneNetwork, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
-import type { DenseNetwork } from "../bindings/network/network.ts";
+import { chainGraph } from "./helpers/graphs.ts";
 import { naiveConv, type ConvCase } from "./helpers/conv.ts";
 import { gaussian, rng, seededNetwork } from "./helpers/problems.ts";
 
@@ -13,14 +13,6 @@ const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.sqrt(Array.fro
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, v) => s + v * v, 0));
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-
-function chainGraph(network: DenseNetwork): ModelGraph {
-  const specs: GraphNodeSpec[] = [{ name: "x", op: "input", inputs: [], shape: [network.inputSize] }];
-  network.layers.forEach((l, i) => specs.push({
-    name: l.name, op: "dense", inputs: [i === 0 ? "x" : network.layers[i - 1].name], units: l.units, activation: l.activation, kernel: l.kernel, bias: l.bias,
-  }));
-  return buildGraph(specs, ["x"], [network.layers[network.layers.length - 1].name]);
-}
 
 describe("on a chain of Dense layers", () => {
   const sizes = [20, 40, 30, 6], P = 300;

@@ -212,7 +212,7 @@ describe("pruneLayer({reweight})", () => {
     expect(m.outputError).toBeLessThanOrEqual(epsilon * (1 + 1e-3));
   });
 
-  it("rounds 0 is the plain solve; a session must be opened with it; conv layers refuse it", async () => {
+  it("rounds 0 is the plain solve; a session must be opened with it; a conv layer checks it as a Dense one", async () => {
     const p = randomLayer(47, 200, 20, 4);
     const plain = await pruneLayer(X(p), Y(p));
     const zero = await pruneLayer(X(p), Y(p), { reweight: { rounds: 0 } });
@@ -232,8 +232,8 @@ describe("pruneLayer({reweight})", () => {
       weighted.close();
     }
     const img = tensor(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]);
-    await expect(pruneConvLayer(img, tensor(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]), { kernelSize: 1, reweight: { rounds: 1 } } as never))
-      .rejects.toThrow("options.reweight");
+    await expect(pruneConvLayer(img, tensor(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]), { kernelSize: 1, reweight: { rounds: 1, delta: 0 } }))
+      .rejects.toThrow("options.reweight.delta");
   });
 });
 

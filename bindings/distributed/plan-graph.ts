@@ -15,7 +15,7 @@ import { calibrationSamples, checkNodeFits, nodeSolveBytes, resolveGraphOptions 
 import type { GraphLayerOptions } from "../network/graph-prune-types.ts";
 import { nodeJob } from "../network/graph-solve.ts";
 import { FORMAT, FORMAT_VERSION, graphHash, type Manifest, type NodeProblemEntry } from "./format.ts";
-import { checkPlainLayerOptions, keepSignal, problemHash, writePlan, type Plan } from "./plan.ts";
+import { keepSignal, manifestLayerOptions, problemHash, writePlan, type Plan } from "./plan.ts";
 import { openWorkStore, type WorkLocation } from "./store.ts";
 
 export interface GraphPlanOptions {
@@ -23,7 +23,7 @@ export interface GraphPlanOptions {
   mode?: "parallel";
   /** ε = gain·‖Y‖_F: one number, or one per node by name (as pruneGraph's). Default 0.05. */
   epsilonGain?: number | Record<string, number>;
-  /** As pruneGraph's layerOptions (plain values only: they are written to the manifest). */
+  /** As pruneGraph's layerOptions (plain values and reweight only: they are written to the manifest, reweight resolved). */
   layerOptions?: GraphLayerOptions;
   /** The nodes to prune (as pruneGraph's); default every prunable node. */
   layers?: string[];
@@ -50,7 +50,7 @@ export async function planGraph(graph: ModelGraph, input: Tensor | MatrixInput, 
   }
   const { replace: _r, ...pruneOptions } = options;
   const o = resolveGraphOptions(graph, { ...pruneOptions, mode: "parallel" });
-  checkPlainLayerOptions(o.layerOptions);
+  const layerOptions = manifestLayerOptions(o.layerOptions);
   const { data: x, samples } = calibrationSamples(graph, input);
   const { graph: folded } = foldBatchNorms(graph);
   const consumers = consumersOf(folded);
@@ -73,20 +73,20 @@ export async function planGraph(graph: ModelGraph, input: Tensor | MatrixInput, 
     const target = targetOf(program, original.preActivations.get(node.name)!);
     const inShape = shapeOf.get(node.inputs[0])!;
     const gain = o.gainOf(node.name);
-    const job = nodeJob(node, { input: original.values.get(node.inputs[0])!, inShape, samples, target }, program.program, { epsilonGain: gain }, o.layerOptions);
+    const job = nodeJob(node, { input: original.values.get(node.inputs[0])!, inShape, samples, target }, program.program, { epsilonGain: gain }, layerOptions);
     const shapeOfJob = (m: { rows: number; cols: number } | { shape: readonly number[] }) => ("shape" in m ? [...m.shape] : [m.rows, m.cols]);
     const targetNorm = frobenius(target);
     const entry: Omit<NodeProblemEntry, "sha256"> = {
       index, name: node.name, op: node.op, program: program.program, programReason: program.reason,
       input: keepSignal(files, job.input.data as Float32Array, shapeOfJob(job.input)), target: keepSignal(files, job.output.data as Float32Array, shapeOfJob(job.output)),
       upperBound: null, solverOptions: JSON.parse(JSON.stringify(job.options)) as NodeProblemEntry["solverOptions"],
-      targetNorm, epsilon: gain * targetNorm, memoryBytes: nodeSolveBytes(node, inShape, samples, o.layerOptions.wUpdate),
+      targetNorm, epsilon: gain * targetNorm, memoryBytes: nodeSolveBytes(node, inShape, samples, layerOptions.wUpdate),
     };
     return { ...entry, sha256: problemHash(entry, model.sha256, calibration.sha256) };
   });
   const manifest: Manifest = {
     format: FORMAT, version: FORMAT_VERSION, mode: "parallel", kind: "graph", model, calibration,
-    options: { epsilonGain: targets.map((n) => o.gainOf(n.name)), layerOptions: o.layerOptions }, layers,
+    options: { epsilonGain: targets.map((n) => o.gainOf(n.name)), layerOptions }, layers,
   };
   return { jobs: layers.length, manifest, location: store.location, written: await writePlan(store, manifest, files, options.replace === true) };
 }

@@ -62,11 +62,19 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   for (const [key, v] of Object.entries(layerOptions)) {
     if (DRIVER_KEYS.includes(key)) throw new ValidationError(`options.layerOptions.${key}`, "to be set by the network driver", v);
   }
+  return { gains, layerOptions: manifestLayerOptions(layerOptions) };
+}
+
+/**
+ * Layer options as the manifest holds them: plain values, and reweight resolved ({rounds, delta}
+ * with δ's default filled in; left out for 0 rounds), so that a reader needs no defaults and the
+ * solves get what pruneNetwork's and pruneGraph's get.
+ */
+export function manifestLayerOptions<T extends { reweight?: unknown }>(layerOptions: T): T {
   const { reweight: asked, ...plain } = layerOptions;
   checkPlainLayerOptions(plain);
-  // Checked here, written to the manifest as given: the solves then get what pruneNetwork's get.
-  if (asked !== undefined) resolveReweight(asked);
-  return { gains, layerOptions };
+  const reweight = resolveReweight(asked, "options.layerOptions.reweight");
+  return { ...plain, ...(reweight ? { reweight } : {}) } as T;
 }
 
 /** A signal as the .npy file named by the hash of its bytes (one file for equal signals). */

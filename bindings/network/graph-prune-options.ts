@@ -72,9 +72,6 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   for (const banned of DRIVER_SET) {
     if (banned in layerOptions) throw new ValidationError(`options.layerOptions.${banned}`, "to be set by the graph driver", (layerOptions as Record<string, unknown>)[banned]);
   }
-  if ((layerOptions as { reweight?: unknown }).reweight !== undefined) {
-    throw new ValidationError("options.layerOptions.reweight", "no reweight for a model graph (its conv layers solve the plain ℓ1 program; pruneNetwork reweights Dense chains)", (layerOptions as { reweight?: unknown }).reweight);
-  }
   // Checked here, once, before any work (as pruneNetwork does); wUpdate is the conv nodes' own.
   const { wUpdate, ...solverOptions } = layerOptions;
   if (wUpdate !== undefined && wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {

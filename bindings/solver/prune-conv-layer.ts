@@ -58,6 +58,7 @@ export function solveConvLayer(input: unknown, output: unknown, options: unknown
       biasUnit: convBiasUnit(v.input, g),
       designNonzeros: 0, // no CSR copies in operator form
       form: "samples",
+      l1Weighted: o.reweight !== undefined,
       wUpdate,
     },
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),

@@ -38,7 +38,7 @@ export function setUpConvEngine(
   const { P, M } = problem;
   const NB = problem.N + 1;
   const blockRows = ex.convBlockRows(NB);
-  const sizes = convBufferSizes(g, problem.upperBound !== undefined, ex.gemmScratchBytes(), blockRows, wUpdate, ex.admmSumsBytes(P, NB));
+  const sizes = convBufferSizes(g, problem.upperBound !== undefined, ex.gemmScratchBytes(), blockRows, wUpdate, ex.admmSumsBytes(P, NB), problem.l1Weighted);
   const plan = layout(ex.heapBase() >>> 0, { ...sizes, ...extraBuffers });
   const what = `a conv layer with input [${g.samples}, ${g.inH}, ${g.inW}, ${g.inC}], kernel [${g.kh}, ${g.kw}, ${g.inC}, ${g.outC}]` +
     ` and output [${g.samples}, ${g.outH}, ${g.outW}, ${g.outC}]`;
@@ -83,8 +83,9 @@ export function setUpConvEngine(
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, 2,
     0, 0, 0, 0, 0, 0, 0, 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0, o.sums,
-    0, // no ℓ1 weights: conv layers solve the plain ℓ1 program
+    problem.l1Weighted ? o.l1Weights : 0, // the ℓ1 weights of reweighting (the Dense engine's too)
   ];
+  if (problem.l1Weighted) f32(o.l1Weights, NB * M).fill(1);
   ex.admmConfigure(...configure);
   const engine = loopEngine(backend, problem, o, c0);
   return { engine: wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine, offsets: o, configure, convConfigure };

@@ -12,7 +12,7 @@ export type WUpdate = "factored" | "cg";
  * `sums` its admmSumsBytes(P, N̄) (the loop's per-slab sums).
  */
 export function convBufferSizes(
-  g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number, wUpdate: WUpdate, sums: number,
+  g: ConvGeometry, hasUpperBound: boolean, gemmScratch: number, blockRows: number, wUpdate: WUpdate, sums: number, l1Weighted = false,
 ): Record<string, number> {
   const P = g.samples * g.outH * g.outW;
   const NB = g.kh * g.kw * g.inC + 1;
@@ -30,6 +30,8 @@ export function convBufferSizes(
     y: out, v: hasUpperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
+    // The ℓ1 weights of reweighting (N̄×M), only when the solve reweights.
+    l1Weights: l1Weighted ? w : 0,
     scratch: gemmScratch, sums,
   };
 }
@@ -44,5 +46,6 @@ export function estimateConvLayerBytes(g: ConvGeometry, hasUpperBound: boolean, 
   const blockRows = Math.max(4, Math.floor((1 << 20) / (NB * 4)));
   // The loop's sums: 11 f64 per slab of 16 rows (admmSumsBytes in assembly/admm.ts).
   const sums = Math.ceil(Math.max(g.samples * g.outH * g.outW, NB) / 16) * 11 * 8;
-  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows, wUpdate, sums)).end;
+  // The ℓ1 weights counted whether or not the solve reweights: an upper estimate (as memory-plan.ts).
+  return layout(1024 * 1024, convBufferSizes(g, hasUpperBound, 2 * 1024 * 1024, blockRows, wUpdate, sums, true)).end;
 }

@@ -52,6 +52,7 @@ export interface KernelExports {
   convAdjoint(b: number, out: number): void;
   convForwardRows(w: number, out: number, r0: number, r1: number): void;
   convAdjointRows(b: number, out: number, k0: number, k1: number): void;
+  convAdjointRowsOfTransposed(bT: number, ldbT: number, out: number, k0: number, k1: number): void;
   convGram(out: number): void;
   cgWorkBytes(n: number, p: number, nrhs: number): number;
   cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;

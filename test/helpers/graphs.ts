@@ -1,5 +1,6 @@
 // Small model graphs shared by the pruneGraph tests: seeded weights, exact values for nothing.
 import { buildGraph, type GraphNodeSpec, type ModelGraph } from "../../bindings/index.ts";
+import type { DenseNetwork } from "../../bindings/network/network.ts";
 import { gaussian, rng } from "./problems.ts";
 
 function weights(seed: number, n: number, fanIn: number): Float32Array {
@@ -47,3 +48,12 @@ export const samples = (S: number, size: number, seed = 80) => {
   return new Float32Array(S * size).map(() => g());
 };
 
+
+/** A chain of Dense layers as a model graph (input "x", the layers' own names). */
+export function chainGraph(network: DenseNetwork): ModelGraph {
+  const specs: GraphNodeSpec[] = [{ name: "x", op: "input", inputs: [], shape: [network.inputSize] }];
+  network.layers.forEach((l, i) => specs.push({
+    name: l.name, op: "dense", inputs: [i === 0 ? "x" : network.layers[i - 1].name], units: l.units, activation: l.activation, kernel: l.kernel, bias: l.bias,
+  }));
+  return buildGraph(specs, ["x"], [network.layers[network.layers.length - 1].name]);
+}
