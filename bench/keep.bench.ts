@@ -4,7 +4,8 @@
 // the MNIST MLPs, plain ℓ1 and reweighted, each followed by SparseGPT at the per-layer nonzeros it
 // reached: kept share, test accuracy, relative logit error on the test digits, time, in one run.
 // Run: npm run bench:keep [-- --samples 1000] [-- --keep 0.1] [-- --models dropout,nodropout]
-//      [-- --rounds 0,3] (reweighting rounds; 0 = plain ℓ1) [-- --tag name]
+//      [-- --rounds 0,3] (reweighting rounds; 0 = plain ℓ1) [-- --max-iter 300] (per solve, both
+//      allocations alike; default the library's 2000) [-- --tag name]
 // Writes bench/results/keep[-tag]-<date>.json after every row (never overwrite an earlier file: use --tag).
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -22,6 +23,7 @@ const P = Number(argument("samples") ?? 1000);
 const keeps = (argument("keep") ?? "0.1").split(",").map(Number);
 const roundsList = (argument("rounds") ?? "0,3").split(",").map(Number);
 const modelNames = (argument("models") ?? "dropout").split(",");
+const maxIter = argument("max-iter") === undefined ? undefined : Number(argument("max-iter"));
 const MODELS: Record<string, string> = {
   dropout: MNIST_MLP_DIR,
   nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),
@@ -33,7 +35,7 @@ const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
 const file = new URL(`./results/keep${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
 // Written after every run, so that a run cut short (the machine is shared) keeps what it measured.
 const save = () => writeFileSync(file, JSON.stringify({
-  date: new Date().toISOString(), node: process.version, samples: P, uptime: execSync("uptime").toString().trim(), runs,
+  date: new Date().toISOString(), node: process.version, samples: P, maxIter, uptime: execSync("uptime").toString().trim(), runs,
 }, null, 2));
 const runs: {
   model: string; keep: number; rounds: number; allocation: string; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; solves: number; loadBefore: number[]; loadAfter: number[];
@@ -43,7 +45,7 @@ const solvesOf = (k: KeepSearch, layers: number) => (k.allocation === "common-ga
 for (const model of modelNames) {
   if (!MODELS[model]) throw new Error(`--models: expected dropout and/or nodropout, received ${model}`);
   const ctx = loadContext(MODELS[model]);
-  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
+  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, ${maxIter ?? "default"} iterations at most per solve, unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
   const rows: PrunedRow[] = [];
   for (const rounds of roundsList) {
     for (const keep of keeps) {
@@ -51,7 +53,7 @@ for (const model of modelNames) {
         const label = `keep ${keep}, ${allocation}, ${rounds > 0 ? `${rounds} reweighting rounds` : "plain l1"}`;
         const loadBefore = load();
         const { netTrim, result } = await pruneAndCompare(ctx, P, label, {
-          mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions: rounds > 0 ? { reweight: { rounds } } : {},
+          mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(rounds > 0 ? { reweight: { rounds } } : {}) },
         });
         const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
         rows.push(netTrim, sparseGpt);
