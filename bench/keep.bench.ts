@@ -1,10 +1,12 @@
-// The whole-network target `keep` (issue 11): the per-layer allocation (ladders of gains and a
-// greedy walk on logit error, parallel mode's default) against one common gain (bisection) at
-// the same kept share, on the MNIST MLPs, each followed by SparseGPT at the per-layer nonzeros it
+// The whole-network target `keep` (issue 11): the per-layer allocation (plain ℓ1 ladders of gains
+// and a greedy walk on logit error, reweighting only where the search lands; parallel mode's
+// default) against one common gain (bisection, each probe a whole run) at the same kept share, on
+// the MNIST MLPs, plain ℓ1 and reweighted, each followed by SparseGPT at the per-layer nonzeros it
 // reached: kept share, test accuracy, relative logit error on the test digits, time, in one run.
-// Run: npm run bench:keep [-- --samples 2000] [-- --keep 0.15,0.1] [-- --models nodropout,dropout]
-//      [-- --rounds 3] (reweighting rounds, pruneNetwork's default 3) [-- --tag name]
-// Writes bench/results/keep-<date>.json.
+// Run: npm run bench:keep [-- --samples 1000] [-- --keep 0.1] [-- --models dropout,nodropout]
+//      [-- --rounds 0,3] (reweighting rounds; 0 = plain ℓ1) [-- --max-iter 300] (per solve, both
+//      allocations alike; default the library's 2000) [-- --tag name]
+// Writes bench/results/keep[-tag]-<date>.json after every row (never overwrite an earlier file: use --tag).
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
@@ -17,10 +19,11 @@ function argument(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
-const P = Number(argument("samples") ?? 2000);
-const keeps = (argument("keep") ?? "0.15,0.1").split(",").map(Number);
-const rounds = Number(argument("rounds") ?? 3);
-const modelNames = (argument("models") ?? "nodropout").split(",");
+const P = Number(argument("samples") ?? 1000);
+const keeps = (argument("keep") ?? "0.1").split(",").map(Number);
+const roundsList = (argument("rounds") ?? "0,3").split(",").map(Number);
+const modelNames = (argument("models") ?? "dropout").split(",");
+const maxIter = argument("max-iter") === undefined ? undefined : Number(argument("max-iter"));
 const MODELS: Record<string, string> = {
   dropout: MNIST_MLP_DIR,
   nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),
@@ -32,27 +35,34 @@ const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
 const file = new URL(`./results/keep${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
 // Written after every run, so that a run cut short (the machine is shared) keeps what it measured.
 const save = () => writeFileSync(file, JSON.stringify({
-  date: new Date().toISOString(), node: process.version, samples: P, rounds, uptime: execSync("uptime").toString().trim(), runs,
+  date: new Date().toISOString(), node: process.version, samples: P, maxIter, uptime: execSync("uptime").toString().trim(), runs,
 }, null, 2));
-const runs: { model: string; keep: number; allocation: string; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; loadBefore: number[]; loadAfter: number[] }[] = [];
+const runs: {
+  model: string; keep: number; rounds: number; allocation: string; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; solves: number; loadBefore: number[]; loadAfter: number[];
+}[] = [];
+/** Layer solves the search made (each reweighted one is 1 + rounds ADMM solves): whole runs × layers, or rungs + probes. */
+const solvesOf = (k: KeepSearch, layers: number) => (k.allocation === "common-gain" ? k.probes.length * layers : k.ladders.reduce((s, l) => s + l.length, 0) + k.probes.length);
 for (const model of modelNames) {
   if (!MODELS[model]) throw new Error(`--models: expected dropout and/or nodropout, received ${model}`);
   const ctx = loadContext(MODELS[model]);
-  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, ${rounds} reweighting rounds, unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
+  console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, ${maxIter ?? "default"} iterations at most per solve, unpruned test accuracy ${(100 * ctx.originalAccuracy).toFixed(2)}%`);
   const rows: PrunedRow[] = [];
-  for (const keep of keeps) {
-    for (const allocation of ["common-gain", "per-layer"] as const) {
-      const label = `keep ${keep}, ${allocation}`;
-      const loadBefore = load();
-      const { netTrim, result } = await pruneAndCompare(ctx, P, label, {
-        mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions: { reweight: { rounds } },
-      });
-      const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
-      rows.push(netTrim, sparseGpt);
-      runs.push({ model, keep, allocation, row: netTrim, sparseGpt, search: result.keep!, loadBefore, loadAfter: load() });
-      save();
-      const gains = result.keep!.allocation === "per-layer" ? result.keep!.gains : [result.keep!.gain];
-      console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
+  for (const rounds of roundsList) {
+    for (const keep of keeps) {
+      for (const allocation of ["per-layer", "common-gain"] as const) {
+        const label = `keep ${keep}, ${allocation}, ${rounds > 0 ? `${rounds} reweighting rounds` : "plain l1"}`;
+        const loadBefore = load();
+        const { netTrim, result } = await pruneAndCompare(ctx, P, label, {
+          mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(rounds > 0 ? { reweight: { rounds } } : {}) },
+        });
+        const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
+        rows.push(netTrim, sparseGpt);
+        const search = result.keep!;
+        runs.push({ model, keep, rounds, allocation, row: netTrim, sparseGpt, search, solves: solvesOf(search, netTrim.nnz.length), loadBefore, loadAfter: load() });
+        save();
+        const gains = search.allocation === "per-layer" ? search.gains : [search.gain];
+        console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s (${runs.at(-1)!.solves} layer solves); SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
+      }
     }
   }
   printRows(rows, ctx.originalAccuracy);

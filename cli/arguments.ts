@@ -34,6 +34,9 @@ Options:
                              (each layer solved at a ladder of gains, weights removed where they
                              cost the least logit error), cascade mode searches one gain for
                              every layer (Dense chains only)
+  --keep-allocation <a>      how --keep is split: per-layer (parallel mode's default: the ladder
+                             search above) or common-gain (one gain for every layer, searched;
+                             cascade mode's only choice)
   --keep-per-layer <d>[,...] instead of a budget: the fraction of each layer's weights to keep,
                              e.g. 0.1 (or 10%); one value or one per layer (Dense chains only)
   --sparsity                 refused: ambiguous (it meant the fraction kept here; other pruners
@@ -117,6 +120,7 @@ const OPTIONS = {
   sparsity: { type: "string" },
   keep: { type: "string" },
   "keep-per-layer": { type: "string" },
+  "keep-allocation": { type: "string" },
   gamma: { type: "string" },
   kappa: { type: "string" },
   "max-iter": { type: "string" },
@@ -206,3 +210,14 @@ export function parseList(flag: string, text: string, what: string, ok: (x: numb
 }
 
 export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => (x: number) => Number.isInteger(x) && x >= min && x <= max;
+
+/** --keep-allocation: per-layer or common-gain, only with --keep; cascade mode refuses per-layer. */
+export function parseKeepAllocation(text: string | undefined, keep: number | undefined, mode: "parallel" | "cascade"): "per-layer" | "common-gain" | undefined {
+  if (text === undefined) return undefined;
+  if (text !== "per-layer" && text !== "common-gain") throw new UsageError(`--keep-allocation: expected per-layer or common-gain, received ${JSON.stringify(text)}`);
+  if (keep === undefined) throw new UsageError(`--keep-allocation: only with --keep (how the whole network's share is split), received --keep-allocation ${text} without --keep`);
+  if (mode === "cascade" && text === "per-layer") {
+    throw new UsageError("--keep-allocation: expected common-gain in cascade mode (its layers are solved on the pruned layers' output, so they cannot be laddered apart), received per-layer");
+  }
+  return text;
+}

@@ -18,7 +18,7 @@ import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
 import { queueCommand } from "./queue-command.ts";
 import { pruneGraphCommand, reweightNote } from "./graph-command.ts";
 import { checkWritable, layersModelFiles, MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
-import { integer, parseCommandLine, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
+import { integer, parseCommandLine, parseKeepAllocation, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
 import { pruneOutputFiles } from "./prune-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
@@ -52,6 +52,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : parseList("keep-per-layer", values["keep-per-layer"], "a fraction of weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
   const keep = values.keep === undefined ? undefined
     : parseNumber("keep", values.keep, "a fraction of all weights kept in (0, 1], e.g. 0.1 or 10%", (x) => x > 0 && x <= 1, true);
+  const keepAllocation = parseKeepAllocation(values["keep-allocation"], keep, mode);
   const gamma = values.gamma === undefined ? undefined : parseNumber("gamma", values.gamma, "a number ≥ 1", (x) => x >= 1);
   const kappa = values.kappa === undefined ? undefined : parseNumber("kappa", values.kappa, "a number in (0, 1]", (x) => x > 0 && x <= 1);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], `an integer from 1 to ${LIMITS.maxIter}`, integer(1, LIMITS.maxIter));
@@ -126,6 +127,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(density !== undefined ? { density } : {}),
     ...(keep !== undefined ? { keep } : {}),
+    ...(keepAllocation !== undefined ? { keepAllocation } : {}),
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
@@ -133,7 +135,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");
-  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (${mode === "parallel" ? "allocated across layers by a search over per-layer gains" : "one gain for every layer, searched"})`
+  const budget = keep !== undefined ? `keeping ${+(100 * keep).toPrecision(4)}% of all weights (${mode === "parallel" && keepAllocation !== "common-gain" ? "allocated across layers by a search over per-layer gains" : "one gain for every layer, searched"})`
     : density !== undefined
     ? `keeping ${[density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
@@ -159,7 +161,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     calibration: { file: path.resolve(values.calibration), samples: calib.rows, features: calib.cols },
     options: {
       mode,
-      ...(keep !== undefined ? { keep } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
+      ...(keep !== undefined ? { keep, keepAllocation: keepAllocation ?? (mode === "parallel" ? "per-layer" : "common-gain") } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
       ...(mode === "cascade" ? { gamma: gamma ?? 1.1, kappa: kappa ?? 1 } : {}),
       maxIter: maxIter ?? 2000,
       refit,

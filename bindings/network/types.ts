@@ -140,8 +140,10 @@ export interface CommonGainKeep {
 
 /**
  * keepAllocation "per-layer": the gain each layer got, every layer's ladder (gain and nonzeros of
- * each rung solved), and the greedy walk's moves with the network's kept share and relative
- * logit error (on the calibration samples) after each.
+ * each plain ℓ1 rung solved), the greedy walk's moves with the network's kept share and relative
+ * logit error (on the calibration samples, plain ℓ1 weights) after each, and the solves made
+ * after the walk with the run's own layer options (reweighted when asked) at the gains the
+ * search tried.
  */
 export interface PerLayerKeep {
   allocation: "per-layer";
@@ -150,6 +152,7 @@ export interface PerLayerKeep {
   gains: number[];
   ladders: { gain: number; nnz: number }[][];
   steps: { layer: number; gain: number; keptFraction: number; relativeLogitError: number }[];
+  probes: { layer: number; gain: number; nnz: number }[];
 }
 
 /** The guarantee of SPEC §5: measured end-to-end error against the Theorem 1/2 bound (see guarantee.ts). */

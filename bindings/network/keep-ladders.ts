@@ -1,0 +1,86 @@
+// The solves of the per-layer keep allocation (keep-allocation.ts): each layer's ladder of plain ℓ1
+// solves, gains a factor √2 apart, each rung warm-started from the one before on one session (its
+// factor kept); and the solves at chosen gains with the run's final options (reweighted ℓ1 when
+// asked), warm-started from the plain rung. Reweighting only where the allocation lands, instead
+// of at every rung, is what keeps the ladders cheap: a reweighted solve is 1 + rounds solves.
+import { openLayerSession } from "../solver/prune-layer.ts";
+import type { LayerOptions, LayerResult, ProgressInfo } from "../types.ts";
+import { sessionOptions } from "./density-search.ts";
+
+export const RUNG_FACTOR = Math.SQRT2;
+/** The ladder starts at the default gain and goes down to MIN_GAIN, up to MAX_GAIN (ε ≥ ‖Y‖: no weights). */
+const START_GAIN = 0.05, MIN_GAIN = 1e-4, MAX_GAIN = 1;
+
+/** One solved budget of one layer (with its dual, to warm-start the solves near it). */
+export interface Rung {
+  gain: number;
+  ms: number;
+  result: LayerResult;
+}
+
+export const nnzOf = (r: Rung) => r.result.info.nnz;
+
+/** One layer's program: its input and target signals (the original network's) and what its solves take. */
+export interface LayerProgram {
+  input: Float32Array;
+  target: Float32Array;
+  P: number;
+  inputs: number;
+  units: number;
+  options: LayerOptions;
+  hooks: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void };
+}
+
+/** A solve on an open session at `gain`, warm-started from `from` (its weights and dual). */
+export type RungSolver = (gain: number, from?: Rung) => Promise<Rung>;
+
+/** Runs `work` with a session on the layer (one at a time: sessions share one wasm memory). */
+export async function withSession<T>(layer: LayerProgram, options: LayerOptions, work: (solve: RungSolver) => Promise<T>): Promise<T> {
+  const { fixed, perSolve } = sessionOptions(options);
+  const session = await openLayerSession(
+    { data: layer.input, rows: layer.P, cols: layer.inputs }, { data: layer.target, rows: layer.P, cols: layer.units }, fixed,
+  );
+  const solve = async (gain: number, from?: Rung): Promise<Rung> => {
+    const started = performance.now();
+    const warm = from && from.result.status !== "numerical_error" ? from.result : undefined;
+    const warmStart = warm ? { weights: warm.weights, bias: warm.bias, dual: warm.dual } : undefined;
+    const result = await session.solve({ ...perSolve, ...layer.hooks, epsilonGain: gain, warmStart });
+    return { gain, ms: performance.now() - started, result };
+  };
+  try {
+    return await work(solve);
+  } finally {
+    session.close();
+  }
+}
+
+/** The layer's options without reweighting: the program the ladders are built on. */
+export function plainOptions(options: LayerOptions): LayerOptions {
+  const { reweight: _r, ...plain } = options;
+  return plain;
+}
+
+/**
+ * The layer's plain ℓ1 ladder, densest rung first: from START_GAIN down until the layer keeps at
+ * least `down` of its parameters (or a rung keeps no more than the one above it), then up until it keeps at most `up` of them, nothing, or the
+ * budget reaches ‖Y‖. Stops at the first aborted rung (returned last).
+ */
+export function buildLadder(layer: LayerProgram, parameters: number, down: number, up: number): Promise<Rung[]> {
+  return withSession(layer, plainOptions(layer.options), async (solve) => {
+    const share = (r: Rung) => nnzOf(r) / parameters;
+    const start = await solve(START_GAIN);
+    const rungs = [start];
+    // (A smaller budget that kept no more weights ends the way down: plain ℓ1 has found its densest.)
+    let growing = true;
+    while (growing && share(rungs[0]) < down && rungs[0].gain / RUNG_FACTOR >= MIN_GAIN && rungs[0].result.status !== "aborted") {
+      const denser = await solve(rungs[0].gain / RUNG_FACTOR, rungs[0]);
+      growing = nnzOf(denser) > nnzOf(rungs[0]);
+      rungs.unshift(denser);
+    }
+    let top = rungs[rungs.length - 1];
+    while (share(top) > up && nnzOf(top) > 0 && top.gain * RUNG_FACTOR <= MAX_GAIN * (1 + 1e-12) && top.result.status !== "aborted") {
+      rungs.push((top = await solve(top.gain * RUNG_FACTOR, top)));
+    }
+    return rungs;
+  });
+}
