@@ -89,7 +89,7 @@ export function keepSignal(files: Map<string, Uint8Array>, data: Float32Array, s
 export const problemHash = (entry: object, model: string, calibration: string) => sha256(canonicalJson({ entry, model, calibration }));
 
 /** Layer options go into manifest.json: plain values only. */
-export function checkPlainLayerOptions(layerOptions: object): void {
+function checkPlainLayerOptions(layerOptions: object): void {
   for (const [key, v] of Object.entries(layerOptions)) {
     const plain = typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v));
     if (!plain) throw new ValidationError(`options.layerOptions.${key}`, "a finite number, a string or a boolean (it is written to manifest.json; leave it out for the default)", v);
