@@ -164,6 +164,8 @@ describe("bad input", () => {
 });
 
 describe("memory", () => {
+  // 300,000 samples: layer 0's 16,000 outputs alone take 19 GB, so neither weight update fits.
+  // (With 10 samples, as before the CG update, layer 1's CG update fits: wUpdate "auto".)
   it("refuses a network whose layer cannot fit in WebAssembly memory, before any work", async () => {
     const wide = 16000;
     const network: DenseNetwork = {
@@ -173,7 +175,7 @@ describe("memory", () => {
         { name: "out", activation: "linear", kernel: new Float32Array(wide * 2), bias: new Float32Array(2), useBias: true, inputs: wide, units: 2 },
       ],
     };
-    await expect(pruneNetwork(network, { data: new Float32Array(40), rows: 10, cols: 4 }, { workers: 0 }))
-      .rejects.toThrow(/layer 1 \("out", 16000 inputs → 2 outputs\) with 10 calibration samples needs .* GiB .* limit is 4.00 GiB/);
+    await expect(pruneNetwork(network, { data: new Float32Array(4 * 300_000), rows: 300_000, cols: 4 }, { workers: 0 }))
+      .rejects.toThrow(/layer 0 \("wide", 4 inputs → 16000 outputs\) with 300000 calibration samples \(W-update: cg\) needs .* GiB .* limit is 4.00 GiB/);
   });
 });

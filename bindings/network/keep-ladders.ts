@@ -7,7 +7,7 @@ import { openLayerSession } from "../solver/prune-layer.ts";
 import type { LayerOptions, LayerResult, ProgressInfo } from "../types.ts";
 import { sessionOptions } from "./density-search.ts";
 
-export const RUNG_FACTOR = Math.SQRT2;
+const RUNG_FACTOR = Math.SQRT2;
 /** The ladder starts at the default gain and goes down to MIN_GAIN, up to MAX_GAIN (ε ≥ ‖Y‖: no weights). */
 const START_GAIN = 0.05, MIN_GAIN = 1e-4, MAX_GAIN = 1;
 
@@ -55,7 +55,7 @@ export async function withSession<T>(layer: LayerProgram, options: LayerOptions,
 }
 
 /** The layer's options without reweighting: the program the ladders are built on. */
-export function plainOptions(options: LayerOptions): LayerOptions {
+function plainOptions(options: LayerOptions): LayerOptions {
   const { reweight: _r, ...plain } = options;
   return plain;
 }
