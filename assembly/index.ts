@@ -1,7 +1,7 @@
 // The wasm module's export list: every public kernel, nothing else.
 export { heapBase } from "./memory-layout";
 export { gemm, gemmScratchBytes } from "./gemm";
-export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes, gramLowerPacked } from "./sparse";
+export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmPackedBlocked, spmmScratchBytes, gramLowerPacked } from "./sparse";
 export { transpose } from "./transpose";
 export {
   fill, copy, scale, axpy,

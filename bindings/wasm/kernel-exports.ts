@@ -11,6 +11,7 @@ export interface KernelExports {
   spmm(rows: number, n: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number): void;
   spmmScratchBytes(k: number): number;
   spmmPacked(rows: number, n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number): void;
+  spmmPackedBlocked(rows: number, n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number, kBlock: number): void;
   gramLowerPacked(n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number): void;
   sumSquares64(n: number, x: number): number;
   transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
