@@ -11,7 +11,6 @@ export interface KernelExports {
   spmm(rows: number, n: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number): void;
   spmmScratchBytes(k: number): number;
   spmmPacked(rows: number, n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number): void;
-  spmmPackedBlocked(rows: number, n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number, kBlock: number): void;
   gramLowerPacked(n: number, k: number, rowPtr: number, colIdx: number, vals: number, b: number, ldb: number, c: number, ldc: number, scratch: number): void;
   sumSquares64(n: number, x: number): number;
   transpose(rows: number, cols: number, a: number, lda: number, out: number, ldo: number): void;
@@ -19,8 +18,6 @@ export interface KernelExports {
   scale(n: number, alpha: number, x: number): void;
   cholesky64(n: number, a: number): number;
   invertFromCholesky64(n: number, l: number, out: number): void;
-  cholesky64Rowwise(n: number, a: number): number;
-  invertFromCholesky64Rowwise(n: number, l: number, out: number): void;
   f64ToF32(n: number, src: number, dst: number): void;
   admmConfigure(...args: number[]): void;
   admmSumsBytes(p: number, nb: number): number;
