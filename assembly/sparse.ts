@@ -140,24 +140,33 @@ export function spmm(
   }
 }
 
-// Rows of B per packed panel piece: 512 × 24 f32 = 48 KB. The nonzeros of a long row of S (X·B:
-// one feature over P samples) gather from all over the panel; a whole-k panel (768 KB at
-// k = P = 8000) was read from L2 and evicted by the other processes of a shared machine, and X·B
-// took twice the time of Xt·W (k = N̄ = 785, short rows hitting a small hot set) for the same flops.
+// Rows of B per packed panel piece when B is cut: 512 × 24 f32 = 48 KB. The nonzeros of a long
+// row of S (X·B: one feature over P samples) gather from all over the panel; a whole-k panel
+// (768 KB at k = P = 8000) made X·B take twice the time of Xt·W for the same flops. Cutting B
+// costs a reload and store of C's rows per piece, cheap when C's slice is small (X·B, Gram:
+// N̄ rows) and not when it is big (Xt·W: P rows, measured 1.5× slower cut), hence the limits.
 const SPMM_K_BLOCK: i32 = 512;
+const SPMM_CUT_ABOVE_K: i32 = 2 * SPMM_K_BLOCK;
+const SPMM_CUT_MAX_ROWS: i32 = 4096;
+
+/** Rows of B per packed piece for S with `rows` rows and B with k rows: k (one piece) or 512. */
+function panelHeight(rows: i32, k: i32): i32 {
+  return k > SPMM_CUT_ABOVE_K && rows <= SPMM_CUT_MAX_ROWS ? SPMM_K_BLOCK : k;
+}
 
 /**
  * Bytes of scratch spmmPacked needs when S has at most `size` rows and B at most `size` rows:
- * one packed panel piece, and when B has more rows than a piece, a cursor per row of S.
+ * one packed panel, and when B is cut into pieces, a cursor per row of S.
  */
 export function spmmScratchBytes(size: i32): i32 {
-  return min(size, SPMM_K_BLOCK) * SPMM_BLOCK * 4 + (size > SPMM_K_BLOCK ? size * 4 : 0);
+  return size * SPMM_BLOCK * 4 + (size > SPMM_CUT_ABOVE_K ? min(size, SPMM_CUT_MAX_ROWS) * 4 : 0);
 }
 
 /**
  * Same result as spmm, bit for bit, but each slice of 24 columns of B (and the remaining groups
- * of 4) is copied, 512 rows at a time, into a compact panel in `scratch` that stays in cache: the
- * nonzeros then gather whole cache lines from it instead of 1–2 partial lines per row of a wide B.
+ * of 4) is copied into a compact panel in `scratch`, cut into pieces of 512 rows when B is tall
+ * and S has few rows, so that it stays in cache: the nonzeros then gather whole cache lines from
+ * it instead of 1–2 partial lines per row of a wide B.
  */
 export function spmmPacked(
   rows: i32, n: i32, k: i32,
@@ -166,7 +175,7 @@ export function spmmPacked(
   c: usize, ldc: i32,
   scratch: usize,
 ): void {
-  spmmPackedBlocked(rows, n, k, rowPtr, colIdx, vals, b, ldb, c, ldc, scratch, SPMM_K_BLOCK);
+  spmmPackedBlocked(rows, n, k, rowPtr, colIdx, vals, b, ldb, c, ldc, scratch, panelHeight(rows, k));
 }
 
 /**

@@ -1,4 +1,4 @@
-// The sparse × dense product spmmPacked copies B into panels of at most 512 rows and keeps each
+// The sparse × dense product spmmPacked copies a tall B into panels of 512 rows and keeps each
 // sum of C in C between panels. Its bits must be those of one f32 sum per entry in ascending k
 // (what the single whole-k panel of session 5 gave): checked here against that sum written out
 // in JavaScript with Math.fround, at k across the panel edges, on the SIMD and scalar builds.
@@ -7,7 +7,7 @@ import { compileModule, instantiate, type Backend } from "../bindings/index.ts";
 import { rng } from "./helpers/problems.ts";
 import { instantiateReference, type ReferenceBackend } from "./helpers/reference-wasm.ts";
 
-const K_BLOCK = 512; // assembly/sparse.ts SPMM_K_BLOCK
+const K_BLOCK = 512; // assembly/sparse.ts SPMM_K_BLOCK: B is cut when k > 2·K_BLOCK
 const ROWS = 23;
 const N = 24 * 2 + 4 + 3; // two packed 24-column panels, a 4-column group, 3 single columns
 
@@ -85,7 +85,7 @@ describe("spmmPacked in panels of 512 rows of B", () => {
     reference = await instantiateReference();
   });
 
-  for (const k of [1, K_BLOCK - 1, K_BLOCK, K_BLOCK + 1, 3 * K_BLOCK + 5]) {
+  for (const k of [1, 2 * K_BLOCK - 1, 2 * K_BLOCK, 2 * K_BLOCK + 1, 3 * K_BLOCK + 5, 4 * K_BLOCK + 1]) {
     it(`k = ${k}: every entry is the ascending f32 sum, on both builds`, () => {
       const c = randomCase(k, k);
       const want = bits(ascendingSum(c));
@@ -100,7 +100,7 @@ describe("spmmPacked in panels of 512 rows of B", () => {
   });
 
   it("the entries are the product's values (f64 check, independent of the order)", () => {
-    const c = randomCase(K_BLOCK + 1, 3);
+    const c = randomCase(2 * K_BLOCK + 1, 3);
     const got = product(builds[0][1], c);
     let worst = 0;
     for (let i = 0; i < ROWS; i++) {
