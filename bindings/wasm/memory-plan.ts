@@ -91,7 +91,8 @@ export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBoun
     l1Weighted: true, // counted whether or not the solve reweights: an upper estimate
   } as unknown as LayerProblem;
   const gemmScratch = 2 * 1024 * 1024;
-  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 96, Math.ceil(Math.max(P, N + 1) / 16) * 88);
+  // SpMM scratch: a packed panel of ≤ max(P, N̄) rows of 96 bytes, and a 4-byte cursor per row (spmmScratchBytes).
+  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 100, Math.ceil(Math.max(P, N + 1) / 16) * 88);
   return layout(1024 * 1024, sizes, inputOverlay(problem)).end;
 }
 
