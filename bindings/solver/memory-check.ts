@@ -2,15 +2,19 @@
 // network drivers check every layer first so that nothing is solved of a network that cannot
 // be finished.
 import { OutOfMemoryError } from "../errors.ts";
-import { estimateLayerBytes, WASM_MAX_BYTES } from "../wasm/memory-plan.ts";
+import { estimateLayerBytes, WASM_MAX_BYTES, type InputSparsity } from "../wasm/memory-plan.ts";
+import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
 // The estimates, for the network part (it reaches the solver through solver/ only).
 export { estimateConvLayerBytes, estimateLayerBytes };
 
-/** Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit. */
-export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean): void {
-  const bytes = estimateLayerBytes(P, N, M, hasUpperBound);
+/**
+ * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: the
+ * plan for `input` when its sparsity is known (inputSparsity), else every input nonzero assumed.
+ */
+export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean, input?: InputSparsity): void {
+  const bytes = estimateLayerBytes(P, N, M, hasUpperBound, input);
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(what, bytes, WASM_MAX_BYTES);
 }
 
@@ -36,4 +40,20 @@ export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpp
   const bytes = chosen === "factored" ? factored : estimateConvLayerBytes(geometry, hasUpperBound, "cg");
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
   return chosen;
+}
+
+/**
+ * Whether a solve takes the sparse products: `sparseInput`, or for "auto" when at least half of
+ * the design [X, 1] (P × (N + 1), `zeros` of them zero) is zero.
+ */
+export function takesSparseProducts(zeros: number, P: number, N: number, sparseInput: "auto" | boolean): boolean {
+  const designZeroFraction = P * (N + 1) > 0 ? zeros / (P * (N + 1)) : 0;
+  return sparseInput === "auto" ? designZeroFraction >= SPARSE_INPUT_MIN_ZERO_FRACTION : sparseInput;
+}
+
+/** The sparsity of a P × N input as the solve will see it (the pre-check's view of the data). */
+export function inputSparsity(data: Float32Array, P: number, N: number, sparseInput: "auto" | boolean = "auto"): InputSparsity {
+  let zeros = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
+  return { nonzeros: data.length - zeros, sparse: takesSparseProducts(zeros, P, N, sparseInput) };
 }
