@@ -17,7 +17,7 @@
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
 import { convAdjoint, convAdjointRows, convForward, convForwardRows } from "./conv";
-import { cgSolveConv } from "./cg";
+import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
 import { scale } from "./vector";
 import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
 
@@ -64,8 +64,8 @@ let epsilon: f64 = 0; // scaled
 let rho: f64 = 1;
 let alpha: f64 = 1.6;
 
-// The W-update by conjugate gradient on conv.ts's operator, warm-started from W3 (admmUseCg):
-// for conv layers whose C̃⁻¹ is not formed.
+// The W-update by conjugate gradient, warm-started from W3 (admmUseCg): for layers whose C̃⁻¹
+// is not formed. The operator is the products' own: conv.ts's, the CSR pair or dense Xt/X.
 let useCg: bool = false;
 let pCgWork: usize = 0;
 let cgTol: f64 = 1e-3;
@@ -114,9 +114,20 @@ export function admmConfigure(
   cgIterations = 0;
 }
 
-/** Switches the W-update to CG (conv mode only), relative tolerance `tol`, at most `maxIter` steps each. */
+/** Switches the W-update to CG, relative tolerance `tol`, at most `maxIter` steps each; `work`: cgWorkBytes(N̄, P, M). */
 export function admmUseCg(work: usize, tol: f64, maxIter: i32): void {
   useCg = true; pCgWork = work; cgTol = tol; cgMaxIter = maxIter;
+}
+
+/**
+ * Solves (XXᵀ + I)·x = b (N̄×M each; x holds the start and receives the solution) by CG on the
+ * configured products' operator: the conv operator, the CSR pair, or dense Xt and X. Returns the
+ * CG steps taken. `work`: cgWorkBytes(N̄, P, M).
+ */
+export function admmCgSolve(b: usize, x: usize, tol: f64, maxIter: i32, work: usize): i32 {
+  if (useConv) return cgSolveConv(NB, P, M, b, M, x, M, tol, maxIter, work);
+  if (useSparse) return cgSolveGramCsr(NB, P, pXRow, pXCol, pXVal, pXtRow, pXtCol, pXtVal, M, b, M, x, M, tol, maxIter, work);
+  return cgSolveGram(NB, P, pX, P, pXt, NB, M, b, M, x, M, tol, maxIter, work, pScratch);
 }
 
 /** CG steps taken by the W-updates since admmConfigure. */
@@ -256,10 +267,10 @@ export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize):
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
   if (useCg) {
-    // Conv layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all
-    // of D, warm-started from W3.
+    // Layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all of D,
+    // warm-started from W3.
     memory.copy(pW3next, pW3, <usize>NB * <usize>M * 4);
-    cgIterations += cgSolveConv(NB, P, M, pD, M, pW3next, M, cgTol, cgMaxIter, pCgWork);
+    cgIterations += admmCgSolve(pD, pW3next, cgTol, cgMaxIter, pCgWork);
   } else {
     gemm(r1 - r0, M, NB, pCinv + <usize>r0 * <usize>NB * 4, NB, pD, M, pW3next + <usize>r0 * <usize>M * 4, M, 0, gemmScratch);
   }

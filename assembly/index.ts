@@ -15,7 +15,7 @@ export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } f
 export {
   admmConfigure, admmSumsBytes, admmStart, admmSetRho, admmIterate, admmStat,
   admmW2Pointer, admmW3Pointer, admmU1Pointer, admmU2Pointer, admmFreeOutputPointer,
-  productXtW, productXB, admmUseCg, admmCgIterations,
+  productXtW, productXB, admmUseCg, admmCgSolve, admmCgIterations,
 } from "./admm";
 export {
   measureOutput, dualMultiplier, measuredFitSquared, measuredOutputSquared, measuredLeakage,

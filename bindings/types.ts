@@ -90,6 +90,13 @@ export interface LayerOptions {
    */
   linearForm?: "auto" | "samples" | "reduced";
   /**
+   * How each iteration's weight update is solved: "factored" (C̃ = XXᵀ + I factored once at
+   * setup: fast iterations, (N + 1)² × 28 bytes), "cg" (conjugate gradient on the products each
+   * iteration, warm-started: no (N + 1)² matrix, slower iterations), or "auto" (default):
+   * factored when its memory plan fits, else CG. Linear layers in the reduced form ignore it.
+   */
+  wUpdate?: "auto" | "factored" | "cg";
+  /**
    * Threads for the iterations of this one layer (pruneLayer only): 1 (default), n, or 'auto'
    * (the runtime's hardware threads). More than 1 needs SharedArrayBuffer (pages: COOP/COEP
    * headers); where it is missing one thread runs and info.threadsReason says why. Same bits
@@ -199,6 +206,8 @@ export interface LayerInfo {
   sparseInput: boolean;
   /** "reduced" when a linear layer was solved on the QR factor of its design (see LayerOptions.linearForm). */
   linearForm: "samples" | "reduced";
+  /** How the weight update was solved (see LayerOptions.wUpdate). */
+  wUpdate: "factored" | "cg";
   /** Fraction of zero entries in the input. */
   inputZeroFraction: number;
   /**

@@ -11,7 +11,7 @@ import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
 export const LAYER_OPTION_NAMES: readonly string[] = [
   "kind", "fitBias", "epsilon", "epsilonGain", "upperBound", "activeThreshold", "maxIter", "timeLimitMs",
   "signal", "onProgress", "warmStart", "absTol", "relTol", "dualRelTol", "feasTol", "rho",
-  "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "threads",
+  "adaptiveRho", "alpha", "checkInterval", "sparseInput", "linearForm", "wUpdate", "threads",
   "reweight",
 ];
 
@@ -140,6 +140,13 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
   if (linearForm !== "auto" && linearForm !== "samples" && linearForm !== "reduced") {
     throw new ValidationError(`${at}.linearForm`, `"auto", "samples" or "reduced"`, linearForm);
   }
+  const wUpdate = get("wUpdate", DEFAULTS.wUpdate);
+  if (wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {
+    throw new ValidationError(`${at}.wUpdate`, `"auto", "factored" or "cg"`, wUpdate);
+  }
+  if (wUpdate === "cg" && linearForm === "reduced") {
+    throw new ValidationError(`${at}.wUpdate`, `"auto" or "factored" with linearForm "reduced" (the reduced form has no CG update)`, wUpdate);
+  }
   if (o.upperBound !== undefined && kind === "linear") {
     throw new ValidationError(`${at}.upperBound`, "no upper bound for a linear layer (it has no inactive set)", "a matrix");
   }
@@ -174,6 +181,7 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
     checkInterval: boundedInteger(get("checkInterval", DEFAULTS.checkInterval), `${at}.checkInterval`, 1, LIMITS.checkInterval, ITERATION_BOUND),
     sparseInput,
     linearForm,
+    wUpdate,
     threads: threads as number | "auto",
     reweight: resolveReweight(o.reweight),
   };

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { createLayerPool, DEFAULTS, isPrunable, NetTrimError, type ModelGraph } from "../bindings/index.ts";
 import {
-  mergeGraphResults, mergeResults, openWorkStore, planGraph, planNetwork, readLayersModelBytes, readManifest, solveJob, solveNext, type SolveJobResult, type WorkStore,
+  mergeGraphResults, mergeResults, openWorkStore, planGraph, planNetwork, readLayersModelBytes, readManifest, readOnnxModelFile, solveJob, solveNext, type SolveJobResult, type WorkStore,
 } from "../bindings/node/files.ts";
 import { integer, parseCommandLine, parseList, parseNumber, UsageError } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
@@ -36,8 +36,14 @@ export function workStoreOf(values: Values, command: string): WorkStore {
 async function copyModel(store: WorkStore, modelArg: string): Promise<void> {
   const format = modelFormatOf(modelArg);
   if (format !== "tfjs") {
-    // One file (ONNX weights in external data files are not copied: merge them with --model).
     await store.write(`model/${MODEL_FILE[format]}`, fs.readFileSync(path.resolve(modelArg)));
+    // ONNX weights in external data files: each beside the copy, under the name the model gives it.
+    if (format === "onnx") {
+      const dir = path.dirname(path.resolve(modelArg));
+      for (const location of readOnnxModelFile(modelArg).externalFiles) {
+        await store.write(`model/${location.split(path.sep).join("/")}`, fs.readFileSync(path.resolve(dir, location)));
+      }
+    }
     return;
   }
   const files = readLayersModelBytes(modelArg);

@@ -65,4 +65,25 @@ describe("net-trim plan, solve, merge on a model graph", () => {
       "expected a result for each of the 4 jobs, received none for layer 2 (\"fc1\")");
     expect(fs.existsSync(path.join(tmp, "x1"))).toBe(false);
   });
+
+  // Before: plan copied only the .onnx file, so merge without --model failed on the missing data file.
+  it("an ONNX model with external weight data: plan copies the data file, merge needs nothing but the work folder", async () => {
+    const src = path.join(tmp, "onnx-src");
+    fs.mkdirSync(src);
+    const fixtures = path.join(ROOT, "test", "fixtures", "onnx");
+    fs.copyFileSync(path.join(fixtures, "mlp-external.onnx"), path.join(src, "mlp.onnx"));
+    fs.copyFileSync(path.join(fixtures, "mlp-external.data"), path.join(src, "mlp-external.data"));
+    const x = new Float32Array(40 * 20).map((_, i) => Math.abs(Math.sin(i * 0.37)));
+    fs.writeFileSync(path.join(tmp, "calib20.npy"), npy(x, 40, 20));
+    const w = path.join(tmp, "work-external");
+    const plan = await run(["plan", path.join(src, "mlp.onnx"), "-c", path.join(tmp, "calib20.npy"), "--work", w, "--max-iter", "200", "-q"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(w, "model", "mlp-external.data")).equals(fs.readFileSync(path.join(fixtures, "mlp-external.data")))).toBe(true);
+    fs.rmSync(src, { recursive: true });
+    const solved = await run(["solve", "--work", w, "--next", "--until-done", "-q"]);
+    expect(solved.code, solved.stderr).toBe(0);
+    const merged = await run(["merge", "--work", w, "-o", path.join(tmp, "merged-external"), "-q"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(fs.existsSync(path.join(tmp, "merged-external", "model.onnx"))).toBe(true);
+  }, 120_000);
 });

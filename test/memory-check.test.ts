@@ -4,16 +4,16 @@
 // memory is allocated for these sizes.
 import { describe, expect, it } from "vitest";
 import { OutOfMemoryError } from "../bindings/errors.ts";
-import { checkLayerFits, inputSparsity } from "../bindings/solver/memory-check.ts";
+import { checkLayerFits, denseLayerBytes, inputSparsity } from "../bindings/solver/memory-check.ts";
 
 // LeNet FC1 at the paper's P = 55,000: 3136 inputs, 512 outputs.
 const P = 55_000, N = 3136, M = 512, NB = N + 1;
 const GiB = 2 ** 30;
 
-/** The refusal `checkLayerFits` throws, or undefined when the layer is accepted. */
+/** The refusal `checkLayerFits` throws for the factored W-update, or undefined when the layer is accepted. */
 function refusal(nonzeros?: number, samples = P): OutOfMemoryError | undefined {
   try {
-    checkLayerFits("LeNet FC1", samples, N, M, false, nonzeros === undefined ? undefined : { nonzeros, sparse: true });
+    checkLayerFits("LeNet FC1", samples, N, M, false, "factored", nonzeros === undefined ? undefined : { nonzeros, sparse: true });
     return undefined;
   } catch (e) {
     expect(e).toBeInstanceOf(OutOfMemoryError);
@@ -32,6 +32,13 @@ describe("checkLayerFits with the input's sparsity", () => {
 
   it("accepts it with 60% zeros (ReLU-like inputs), the plan the solve lays out", () => {
     expect(refusal(Math.round(0.4 * P * N))).toBeUndefined();
+  });
+
+  it("with \"auto\", keeps the factored W-update there instead of falling back to CG", () => {
+    expect(denseLayerBytes(P, N, M, false, "auto").chosen).toBe("cg");
+    const counted = denseLayerBytes(P, N, M, false, "auto", { nonzeros: Math.round(0.4 * P * N), sparse: true });
+    expect(counted.chosen).toBe("factored");
+    expect(counted.bytes).toBeLessThan(4 * GiB);
   });
 
   it("refuses it at P = 90,000 with 60% zeros, with the bytes needed and the limit in the error", () => {

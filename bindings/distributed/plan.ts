@@ -9,11 +9,10 @@ import { applyLayer, frobenius } from "../network/forward.ts";
 import { layerKind } from "../network/layer-report.ts";
 import { checkDenseNetwork, type DenseNetwork } from "../network/network.ts";
 import type { NetworkLayerOptions } from "../network/types.ts";
-import { checkLayerFits } from "../solver/memory-check.ts";
+import { checkLayerFits, denseLayerBytes } from "../solver/memory-check.ts";
 import type { MatrixInput } from "../types.ts";
 import { toDenseF32 } from "../validate.ts";
 import { resolveReweight } from "../validate-reweight.ts";
-import { estimateLayerBytes } from "../wasm/memory-plan.ts";
 import {
   canonicalJson, FORMAT, FORMAT_VERSION, MANIFEST, networkHash, sha256, signalFile,
   type FileRef, type LayerProblemEntry, type Manifest,
@@ -134,7 +133,7 @@ export async function planNetwork(network: DenseNetwork, input: MatrixInput, opt
       // What pruneNetwork's pool path hands the solver for this layer, field for field.
       solverOptions: { ...layerOptions, kind, fitBias: l.useBias, epsilonGain: gains[i] },
       targetNorm: norms[i], epsilon: gains[i] * norms[i],
-      memoryBytes: estimateLayerBytes(P, l.inputs, l.units, false),
+      memoryBytes: denseLayerBytes(P, l.inputs, l.units, false).bytes,
     };
     return { ...entry, sha256: problemHash(entry, model.sha256, calibration.sha256) };
   });

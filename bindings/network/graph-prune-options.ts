@@ -6,8 +6,8 @@ import { GraphError, ShapeError, ValidationError } from "../errors.ts";
 import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
 import { checkOptionNames, checkSignal } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
-import { checkLayerFits, convWUpdateThatFits } from "../solver/memory-check.ts";
-import { estimateConvLayerBytes, estimateLayerBytes } from "../solver/memory-check.ts";
+import { checkLayerFits, convWUpdateThatFits, denseLayerBytes } from "../solver/memory-check.ts";
+import { estimateConvLayerBytes } from "../solver/memory-check.ts";
 import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts";
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
 import type { PruneMode } from "./types.ts";
@@ -158,7 +158,7 @@ export function checkNodeFits(node: PrunableNode, inShape: readonly number[], sa
 export function nodeSolveBytes(node: PrunableNode, inShape: readonly number[], samples: number, wUpdate: GraphLayerOptions["wUpdate"]): number {
   if (node.op === "dense") {
     const n = inShape[inShape.length - 1];
-    return estimateLayerBytes(samples * (inShape.reduce((a, b) => a * b, 1) / n), n, node.units, false);
+    return denseLayerBytes(samples * (inShape.reduce((a, b) => a * b, 1) / n), n, node.units, false).bytes;
   }
   const g = convGeometry(node, inShape, samples);
   const chosen = convWUpdateThatFits(node.name, g, false, wUpdate ?? "auto");

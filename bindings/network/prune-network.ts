@@ -53,7 +53,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const firstInput = inputSparsity(x.data, P, network.layers[0]?.inputs ?? 0, layerOptions.sparseInput ?? "auto");
   network.layers.forEach((l, i) => {
     const what = `layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`;
-    checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0, i === 0 ? firstInput : undefined);
+    checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0, "auto", i === 0 ? firstInput : undefined);
   });
   const kindOf = (i: number) => layerKind(network, i);
   const hooks = (i: number) => ({

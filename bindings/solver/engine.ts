@@ -36,6 +36,12 @@ export interface LayerProblem {
    * setL1Weights) and solves min Σ c_ij |W̄_ij| under the same constraints.
    */
   l1Weighted?: boolean;
+  /**
+   * How the samples form's W-update solves C̃·W3⁺ = D: "factored" (default) with C̃⁻¹ formed
+   * once at setup (N̄² floats, f64 factor), or "cg": conjugate gradient on the products, no
+   * N̄×N̄ matrix at all (for layers whose factor does not fit).
+   */
+  wUpdate?: "factored" | "cg";
 }
 
 /** Sums of squares gathered on a stats iteration (scaled units). */

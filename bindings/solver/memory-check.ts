@@ -2,20 +2,46 @@
 // network drivers check every layer first so that nothing is solved of a network that cannot
 // be finished.
 import { OutOfMemoryError } from "../errors.ts";
-import { estimateLayerBytes, WASM_MAX_BYTES, type InputSparsity } from "../wasm/memory-plan.ts";
+import { estimateLayerBytes, solvePlanBytes, WASM_MAX_BYTES, type InputSparsity } from "../wasm/memory-plan.ts";
 import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
+import type { LayerProblem } from "./engine.ts";
 // The estimates, for the network part (it reaches the solver through solver/ only).
-export { estimateConvLayerBytes, estimateLayerBytes };
+export { estimateConvLayerBytes };
 
 /**
- * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: the
- * plan for `input` when its sparsity is known (inputSparsity), else every input nonzero assumed.
+ * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
+ * `wUpdate` "auto", when neither the factored nor the CG W-update's plan fits. The plans are those
+ * for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
  */
-export function checkLayerFits(what: string, P: number, N: number, M: number, hasUpperBound: boolean, input?: InputSparsity): void {
-  const bytes = estimateLayerBytes(P, N, M, hasUpperBound, input);
-  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(what, bytes, WASM_MAX_BYTES);
+export function checkLayerFits(
+  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
+): void {
+  const { chosen, bytes } = denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input);
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
+}
+
+/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
+export function denseLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
+): { chosen: WUpdate; bytes: number } {
+  const factored = estimateLayerBytes(P, N, M, hasUpperBound, "factored", input);
+  const chosen = wUpdate !== "auto" ? wUpdate : factored <= WASM_MAX_BYTES ? "factored" : "cg";
+  return { chosen, bytes: chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg", input) };
+}
+
+/**
+ * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the factored
+ * form when its plan (this problem's own nonzeros) fits, else CG. Throws OutOfMemoryError (bytes
+ * needed, limit) when the chosen form cannot fit, before anything is allocated.
+ */
+export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | WUpdate): WUpdate {
+  const factored = solvePlanBytes({ ...problem, wUpdate: "factored" });
+  const chosen = wanted !== "auto" ? wanted : factored <= WASM_MAX_BYTES ? "factored" : "cg";
+  const bytes = chosen === "factored" ? factored : solvePlanBytes({ ...problem, wUpdate: "cg" });
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
+  return chosen;
 }
 
 /**

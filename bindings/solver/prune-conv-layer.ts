@@ -58,6 +58,7 @@ export function solveConvLayer(input: unknown, output: unknown, options: unknown
       biasUnit: convBiasUnit(v.input, g),
       designNonzeros: 0, // no CSR copies in operator form
       form: "samples",
+      wUpdate,
     },
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,

@@ -3,7 +3,7 @@ import { REDUCED_FORM_MAX_ROWS, REDUCED_FORM_MIN_SAMPLES_PER_ROW } from "../defa
 import { biasUnitOf } from "./bias-unit.ts";
 import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
-import { checkWeightsFit, takesSparseProducts } from "./memory-check.ts";
+import { checkWeightsFit, layerWUpdateThatFits, takesSparseProducts } from "./memory-check.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
 import { chooseRound, countRoundNonzeros, reweightInfo, reweightRounds, type RoundOutcome } from "./reweight.ts";
 import { createEngine } from "../wasm/create-engine.ts";
@@ -93,7 +93,7 @@ export async function openLayerSession(
   return {
     async solve(options = {}) {
       if (!open) throw new ValidationError("session", "an open session", "a closed one");
-      for (const key of ["kind", "fitBias", "upperBound", "activeThreshold", "sparseInput"] as const) {
+      for (const key of ["kind", "fitBias", "upperBound", "activeThreshold", "sparseInput", "wUpdate"] as const) {
         if (options[key] !== undefined) throw new ValidationError(`options.${key}`, "to be set when the session is opened", options[key]);
       }
       const { epsilon: _e, epsilonGain: _g, ...rest } = fixed;
@@ -126,7 +126,8 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const upper = raw?.upperBound !== undefined ? toDenseF32(raw.upperBound, "options.upperBound") : undefined;
   checkShapes(input, output, upper);
   const P = input.rows, N = input.cols, M = output.cols;
-  checkWeightsFit(`a layer with ${P} samples, ${N} inputs and ${M} outputs`, N, M);
+  const what = `a layer with ${P} samples, ${N} inputs and ${M} outputs`;
+  checkWeightsFit(what, N, M);
   const linear = o.kind === "linear";
   const form = formOf(o, linear, P, N, M);
   if (o.warmStart) checkWarmStart(o.warmStart, N, M, dualRows(form, P, N));
@@ -134,15 +135,18 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   let zeros = 0;
   for (let i = 0; i < input.data.length; i++) if (input.data[i] === 0) zeros++;
   const sparse = takesSparseProducts(zeros, P, N, o.sparseInput);
+  const problem: LayerProblem = {
+    P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
+    activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,
+    biasUnit: biasUnitOf(input.data, P, N),
+    designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
+    form,
+    l1Weighted: o.reweight !== undefined,
+  };
+  // The samples form's W-update, chosen (and the memory checked) before anything is allocated.
+  if (form === "samples") problem.wUpdate = layerWUpdateThatFits(what, problem, o.wUpdate);
   return {
-    problem: {
-      P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
-      activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,
-      biasUnit: biasUnitOf(input.data, P, N),
-      designNonzeros: input.data.length - zeros + (o.fitBias ? P : 0),
-      form,
-      l1Weighted: o.reweight !== undefined,
-    },
+    problem,
     ...outputStatistics(y, upper?.data, linear, o.activeThreshold),
     zeroFraction: input.data.length > 0 ? zeros / input.data.length : 0,
   };
@@ -155,7 +159,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
  * warm-start dual of the samples form is given (a dual belongs to the form that produced it).
  */
 function formOf(o: ResolvedOptions, linear: boolean, P: number, N: number, M: number): LayerProblem["form"] {
-  if (!linear || o.linearForm === "samples") return "samples";
+  if (!linear || o.linearForm === "samples" || o.wUpdate === "cg") return "samples";
   if (o.linearForm === "reduced") {
     if (P < N + 1) throw new ValidationError("options.linearForm", `"samples" or "auto" for a layer with fewer samples than inputs + 1 (${N + 1})`, `"reduced" with ${P} samples`);
     return "reduced";

@@ -90,7 +90,7 @@ export function buildInfo(
     threads: engine.threads,
     ...(engine.threadsReason !== undefined ? { threadsReason: engine.threadsReason } : {}),
     sparseInput: base.sparse,
-    linearForm: problem.form,
+    linearForm: problem.form, wUpdate: problem.wUpdate ?? "factored",
     inputZeroFraction: base.zeroFraction,
   };
 }
@@ -117,7 +117,7 @@ export function trivialResult(problem: LayerProblem, base: Base, o: ResolvedOpti
     rho: NaN, rhoInitial: NaN, rhoUpdates: 0, epsilon: base.epsilon, l1Norm: 0, biasUnit: problem.biasUnit, lowerBound: 0,
     optimalityGap: 0, relativeGap: 0, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: Math.sqrt(out), relativeOutputError: normY > 0 ? 1 : 0, fitError: Math.sqrt(fit), leakage: leak,
-    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, threads: 1, sparseInput: base.sparse, linearForm: problem.form, inputZeroFraction: base.zeroFraction,
+    setupMs: ms, solveMs: 0, totalMs: ms, simd: false, threads: 1, sparseInput: base.sparse, linearForm: problem.form, wUpdate: problem.wUpdate ?? "factored", inputZeroFraction: base.zeroFraction,
   };
   return {
     status: "solved",
@@ -143,7 +143,7 @@ export function failedResult(
     optimalityGap: NaN, relativeGap: NaN, nnz: 0, nnzWeights: 0, nnzBias: 0, nnzPerNeuron: new Int32Array(M),
     outputError: NaN, relativeOutputError: NaN, fitError: NaN, leakage: NaN,
     setupMs: ran?.setupMs ?? ms, solveMs: ran?.ctl.solveMs ?? 0, totalMs: ms, simd: ran?.simd ?? false, threads: ran?.threads ?? 1,
-    sparseInput: base.sparse, linearForm: problem.form, inputZeroFraction: base.zeroFraction,
+    sparseInput: base.sparse, linearForm: problem.form, wUpdate: problem.wUpdate ?? "factored", inputZeroFraction: base.zeroFraction,
   };
   if (ran) Object.assign(info, { rhoInitial: ran.ctl.rhoInitial, rhoUpdates: ran.ctl.rhoUpdates });
   return {

@@ -31,6 +31,7 @@ export interface ResolvedOptions {
   checkInterval: number;
   sparseInput: "auto" | boolean;
   linearForm: "auto" | "samples" | "reduced";
+  wUpdate: "auto" | "factored" | "cg";
   threads: number | "auto";
   /** Reweighting rounds and relative δ; undefined: none. */
   reweight: { rounds: number; delta: number } | undefined;

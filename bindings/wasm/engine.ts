@@ -1,6 +1,7 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
-// in once, builds Xt, X (and their CSR forms), C̃⁻¹, then iterates entirely inside wasm.
+// in once, builds Xt, X (and their CSR forms), C̃⁻¹ (none for the CG update), then iterates entirely inside wasm.
 import { bufferSizes, growMemoryFor, inputOverlay, layout } from "./memory-plan.ts";
+import { withCgUpdate } from "./cg-update.ts";
 import { C0_FACTOR } from "../defaults.ts";
 import type { Backend } from "./loader.ts";
 import { neuronDualTerms, perNeuronDualBound } from "../solver/dual-bound.ts";
@@ -53,16 +54,19 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
     ex.transpose(P, NB, o.xt, NB, o.x, P);
   }
 
-  // C̃ = X·Xᵀ + I (scaled), factored in f64, inverted once.
+  // C̃ = X·Xᵀ + I (scaled), factored in f64, inverted once (not formed at all for the CG update).
   // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs),
   // and then only its lower triangle is formed: all the factorisation reads.
-  if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
-  else ex.gemm(NB, NB, P, o.x, P, o.xt, NB, o.gram, NB, 0, o.scratch);
-  ex.gramPlusIdentity64(NB, o.gram, o.c64);
-  const failed = ex.cholesky64(NB, o.c64);
-  if (failed !== 0) throw new FactorizationError(`Cholesky factorisation of XXᵀ/c0² + I failed at pivot ${failed - 1}`);
-  ex.invertFromCholesky64(NB, o.c64, o.inv64);
-  ex.f64ToF32(NB * NB, o.inv64, o.cinv);
+  const cg = problem.wUpdate === "cg";
+  if (!cg) {
+    if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
+    else ex.gemm(NB, NB, P, o.x, P, o.xt, NB, o.gram, NB, 0, o.scratch);
+    ex.gramPlusIdentity64(NB, o.gram, o.c64);
+    const failed = ex.cholesky64(NB, o.c64);
+    if (failed !== 0) throw new FactorizationError(`Cholesky factorisation of XXᵀ/c0² + I failed at pivot ${failed - 1}`);
+    ex.invertFromCholesky64(NB, o.c64, o.inv64);
+    ex.f64ToF32(NB * NB, o.inv64, o.cinv);
+  }
 
   const configure = [
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
@@ -72,7 +76,8 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   ];
   if (problem.l1Weighted) f32(o.l1Weights, NB * M).fill(1);
   ex.admmConfigure(...configure);
-  return { engine: loopEngine(backend, problem, o, c0), offsets: o, configure };
+  const engine = loopEngine(backend, problem, o, c0);
+  return { engine: cg ? withCgUpdate(backend, engine, P, NB, M, o) : engine, offsets: o, configure };
 }
 
 /**

@@ -54,6 +54,7 @@ export interface KernelExports {
   cgWorkBytes(n: number, p: number, nrhs: number): number;
   cgSolveConv(n: number, p: number, nrhs: number, b: number, ldb: number, x: number, ldx: number, tol: number, maxIter: number, work: number): number;
   admmUseCg(work: number, tol: number, maxIter: number): void;
+  admmCgSolve(b: number, x: number, tol: number, maxIter: number, work: number): number;
   admmCgIterations(): number;
 }
 

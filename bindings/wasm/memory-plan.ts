@@ -23,10 +23,13 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
   const nnz = problem.designNonzeros;
   const out = P * M * 4;
   const w = NB * M * 4;
+  // The factored W-update's N̄×N̄ matrices (Gram, f64 factor and inverse, f32 inverse), or CG's work.
+  const square = problem.wUpdate === "cg" ? 0 : NB * NB;
   const sizes: Record<string, number> = {
     // X (features × samples) is needed dense only by the dense products; sparse ones take its CSR.
     input: P * N * 4, xt: P * NB * 4, x: problem.sparse ? 0 : P * NB * 4,
-    gram: NB * NB * 4, c64: NB * NB * 8, inv64: NB * NB * 8, cinv: NB * NB * 4,
+    gram: square * 4, c64: square * 8, inv64: square * 8, cinv: square * 4,
+    cgWork: problem.wUpdate === "cg" ? M * 40 + (3 * NB + P) * M * 4 : 0,
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
     w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
@@ -92,15 +95,26 @@ export interface InputSparsity {
  * the bias column counted as nonzero; without, sparse products with every input nonzero (Xt and
  * two CSR copies as big as dense ones: more than the dense products' Xt and X).
  */
-export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean, input?: InputSparsity): number {
+export function estimateLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "factored" | "cg" = "factored", input?: InputSparsity,
+): number {
   const problem = {
     P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, form: "samples",
     sparse: input?.sparse ?? true, designNonzeros: input ? input.nonzeros + P : P * (N + 1),
     l1Weighted: true, // counted whether or not the solve reweights: an upper estimate
+    wUpdate,
   } as unknown as LayerProblem;
-  const gemmScratch = 2 * 1024 * 1024;
-  // SpMM scratch: a packed panel of ≤ max(P, N̄) rows of 96 bytes, and a 4-byte cursor per row (spmmScratchBytes).
-  const sizes = bufferSizes(problem, gemmScratch, Math.max(P, N + 1) * 100, Math.ceil(Math.max(P, N + 1) / 16) * 88);
+  return solvePlanBytes(problem);
+}
+
+/**
+ * The bytes one solve of `problem` lays out (its own nonzero count and W-update), with the
+ * kernels' fixed scratch sizes taken at their largest and 1 MiB for the module's own data.
+ */
+export function solvePlanBytes(problem: LayerProblem): number {
+  const k = Math.max(problem.P, problem.N + 1);
+  // SpMM scratch: a packed panel of ≤ k rows of 96 bytes, and a 4-byte cursor per row (spmmScratchBytes).
+  const sizes = bufferSizes(problem, 2 * 1024 * 1024, k * 100, Math.ceil(k / 16) * 88);
   return layout(1024 * 1024, sizes, inputOverlay(problem)).end;
 }
 

@@ -37,6 +37,9 @@ export async function pruneLayer(input: MatrixInput, output: MatrixInput, option
     if (problem.form === "reduced") {
       return { ...createEngine(await getBackend(), problem), threadsReason: "the reduced form of a linear layer runs on one thread (its iterations do not grow with the samples)" };
     }
+    if (problem.wUpdate === "cg") {
+      return { ...createEngine(await getBackend(), problem), threadsReason: "the CG weight update runs on one thread" };
+    }
     try {
       return await createThreadedEngine(module, problem, threads, workerLauncher());
     } catch (e) {

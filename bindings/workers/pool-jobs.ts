@@ -89,41 +89,28 @@ function copyOptions<O extends PoolLayerOptions | PoolConvOptions>(o: O | undefi
 
 export function prepareJob(job: LayerJob, id: number): Prepared {
   if (job === null || typeof job !== "object") throw new ValidationError("job", "an object {input, output, options?}", job);
-  const transfer: Transferable[] = [];
-  const detach = job.detach === true;
-  const options = copyOptions(job.options, transfer, detach);
+  const { input, output, options, transfer } = copyJob(job);
   return {
-    message: {
-      type: "solve",
-      id,
-      input: copyMatrix(job.input, transfer, detach) as MatrixInput,
-      output: copyMatrix(job.output, transfer, detach) as MatrixInput,
-      options,
-      aborted: false,
-      progress: false,
-    },
+    message: { type: "solve", id, input: input as MatrixInput, output: output as MatrixInput, options, aborted: false, progress: false },
     transfer,
   };
 }
 
 export function prepareConvJob(job: ConvJob, id: number, layer: "conv2d" | "depthwiseConv2d"): Prepared {
   if (job === null || typeof job !== "object") throw new ValidationError("job", "an object {input, output, options}", job);
-  const transfer: Transferable[] = [];
-  const detach = job.detach === true;
   // The worker's solver validates everything; options must at least carry the geometry.
   if (job.options === undefined) throw new ValidationError("job.options", "the layer's options (kernelSize at least)", job.options);
-  const options = copyOptions(job.options, transfer, detach)!;
+  const { input, output, options, transfer } = copyJob(job);
   return {
-    message: {
-      type: "solveConv",
-      id,
-      layer,
-      input: copyMatrix(job.input, transfer, detach) as Tensor,
-      output: copyMatrix(job.output, transfer, detach) as Tensor,
-      options,
-      aborted: false,
-      progress: false,
-    },
+    message: { type: "solveConv", id, layer, input: input as Tensor, output: output as Tensor, options: options!, aborted: false, progress: false },
     transfer,
   };
+}
+
+/** A job's input, output and options copied for posting (or detached when it asks), with the buffers to transfer. */
+function copyJob<O extends PoolLayerOptions | PoolConvOptions>(job: { input: unknown; output: unknown; options?: O; detach?: boolean }) {
+  const transfer: Transferable[] = [];
+  const detach = job.detach === true;
+  const options = copyOptions(job.options, transfer, detach);
+  return { input: copyMatrix(job.input, transfer, detach), output: copyMatrix(job.output, transfer, detach), options, transfer };
 }

@@ -91,9 +91,10 @@ const ABORT_AT_ITERATION = 30;
 export async function runCall(call: SoakCall, solve: Solve): Promise<Outcome> {
   const base = { index: call.index, kind: call.kind };
   if (call.kind === "out-of-memory") {
-    // 14,000 inputs: the Gram matrix and its factors need 4.7 GB of wasm memory; refused before growing it.
+    // 14,000 inputs: the Gram matrix and its factors need 4.7 GB of wasm memory; the factored
+    // update asked for (auto would take CG), refused before growing it.
     const x = new Float32Array(14_000).fill(0.5);
-    return refusal(base, () => solve(matrix(x, 1, 14_000), matrix(Float32Array.of(1), 1, 1), {}), "OutOfMemoryError");
+    return refusal(base, () => solve(matrix(x, 1, 14_000), matrix(Float32Array.of(1), 1, 1), { wUpdate: "factored" }), "OutOfMemoryError");
   }
   const pr = randomLayer(call.seed, call.P, call.N, call.M, { linear: call.linear, zeroInputs: call.zeroInputs });
   const input = matrix(pr.input, call.P, call.N);
