@@ -1,4 +1,5 @@
-// The wasm module's export list: every public kernel, nothing else.
+// The wasm module's export list: every public kernel, nothing else (the kernels tests and
+// benchmarks compare against are in index-reference.ts, a build that is not shipped).
 export { heapBase } from "./memory-layout";
 export { gemm, gemmScratchBytes } from "./gemm";
 export { csrCount, csrFromDense, csrFromDenseTransposed, spmm, spmmPacked, spmmScratchBytes, gramLowerPacked } from "./sparse";
@@ -10,8 +11,6 @@ export {
 } from "./vector";
 export { f32ToF64, f64ToF32 } from "./precision";
 export { cholesky64, solveCholesky64, invertFromCholesky64 } from "./cholesky";
-// The row-wise kernels they replaced: the reference for tests and bench:big, not used by the solver.
-export { cholesky64Rowwise, invertFromCholesky64Rowwise } from "./cholesky-rowwise";
 export { cgWorkBytes, cgSolveDense, cgSolveGram, cgSolveGramCsr, cgSolveConv } from "./cg";
 export {
   admmConfigure, admmSumsBytes, admmStart, admmSetRho, admmIterate, admmStat,

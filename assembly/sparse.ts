@@ -116,10 +116,10 @@ export function spmm(
   let j0 = 0;
   if (ASC_FEATURE_SIMD) {
     for (; j0 + SPMM_BLOCK <= n; j0 += SPMM_BLOCK) {
-      spmmBlock24(rows, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes);
+      spmmBlock24(rows, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes, 0, WHOLE_ROW, 0);
     }
     for (; j0 + 4 <= n; j0 += 4) {
-      spmmBlock4(rows, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes);
+      spmmBlock4(rows, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes, 0, WHOLE_ROW, 0, false);
     }
   } else {
     for (; j0 + 4 <= n; j0 += 4) {
@@ -140,16 +140,33 @@ export function spmm(
   }
 }
 
-/** Bytes of scratch spmmPacked needs for a B with k rows (one packed column panel). */
-export function spmmScratchBytes(k: i32): i32 {
-  return k * SPMM_BLOCK * 4;
+// Rows of B per packed panel piece when B is cut: 512 × 24 f32 = 48 KB. The nonzeros of a long
+// row of S (X·B: one feature over P samples) gather from all over the panel; a whole-k panel
+// (768 KB at k = P = 8000) made X·B take twice the time of Xt·W for the same flops. Cutting B
+// costs a reload and store of C's rows per piece, cheap when C's slice is small (X·B, Gram:
+// N̄ rows) and not when it is big (Xt·W: P rows, measured 1.5× slower cut), hence the limits.
+const SPMM_K_BLOCK: i32 = 512;
+const SPMM_CUT_ABOVE_K: i32 = 2 * SPMM_K_BLOCK;
+const SPMM_CUT_MAX_ROWS: i32 = 4096;
+
+/** Rows of B per packed piece for S with `rows` rows and B with k rows: k (one piece) or 512. */
+function panelHeight(rows: i32, k: i32): i32 {
+  return k > SPMM_CUT_ABOVE_K && rows <= SPMM_CUT_MAX_ROWS ? SPMM_K_BLOCK : k;
 }
 
 /**
- * Same result as spmm, but each 24-column slice of B is first copied into a
- * contiguous k×24 panel in `scratch` (spmmScratchBytes(k) bytes). The nonzeros
- * then gather whole cache lines from a compact panel instead of 1–2 partial
- * lines per row of a wide B: ~30% faster at N̄ = 785, M = 300.
+ * Bytes of scratch spmmPacked needs when S has at most `size` rows and B at most `size` rows:
+ * one packed panel, and when B is cut into pieces, a cursor per row of S.
+ */
+export function spmmScratchBytes(size: i32): i32 {
+  return size * SPMM_BLOCK * 4 + (size > SPMM_CUT_ABOVE_K ? min(size, SPMM_CUT_MAX_ROWS) * 4 : 0);
+}
+
+/**
+ * Same result as spmm, bit for bit, but each slice of 24 columns of B (and the remaining groups
+ * of 4) is copied into a compact panel in `scratch`, cut into pieces of 512 rows when B is tall
+ * and S has few rows, so that it stays in cache: the nonzeros then gather whole cache lines from
+ * it instead of 1–2 partial lines per row of a wide B.
  */
 export function spmmPacked(
   rows: i32, n: i32, k: i32,
@@ -157,6 +174,23 @@ export function spmmPacked(
   b: usize, ldb: i32,
   c: usize, ldc: i32,
   scratch: usize,
+): void {
+  spmmPackedBlocked(rows, n, k, rowPtr, colIdx, vals, b, ldb, c, ldc, scratch, panelHeight(rows, k));
+}
+
+/**
+ * spmmPacked with the panel height kBlock as a parameter, for tests and benchmarks; scratch:
+ * min(k, kBlock)·96 bytes, and rows·4 more when k > kBlock (kBlock ≥ k: the single whole-k panel
+ * of session 5). Each entry of C is summed in ascending k whatever kBlock is: the sum is stored
+ * after one piece and reloaded for the next, and an f32 store and load are exact, so every
+ * kBlock gives the same bits.
+ */
+export function spmmPackedBlocked(
+  rows: i32, n: i32, k: i32,
+  rowPtr: usize, colIdx: usize, vals: usize,
+  b: usize, ldb: i32,
+  c: usize, ldc: i32,
+  scratch: usize, kBlock: i32,
 ): void {
   if (!ASC_FEATURE_SIMD) {
     // Without SIMD the product is compute-bound; packing buys nothing.
@@ -168,23 +202,51 @@ export function spmmPacked(
   const ldcBytes = <usize>ldc * 4;
   let j0 = 0;
   for (; j0 + SPMM_BLOCK <= n; j0 += SPMM_BLOCK) {
-    let src = b + <usize>j0 * 4;
-    for (let p = 0; p < k; p++) {
-      const dst = scratch + <usize>p * (SPMM_BLOCK * 4);
-      v128.store(dst, v128.load(src), 0);
-      v128.store(dst, v128.load(src, 16), 16);
-      v128.store(dst, v128.load(src, 32), 32);
-      v128.store(dst, v128.load(src, 48), 48);
-      v128.store(dst, v128.load(src, 64), 64);
-      v128.store(dst, v128.load(src, 80), 80);
-      src += ldbBytes;
-    }
-    spmmBlock24(rows, rowPtr, colIdx, vals, scratch, SPMM_BLOCK * 4, c + <usize>j0 * 4, ldcBytes);
+    packedPanelProduct(rows, k, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes, scratch, kBlock, SPMM_VECTORS);
   }
-  // Remaining < 24 columns straight from B.
+  // Remaining columns in groups of 4, packed the same way; the last < 4 straight from B.
+  const vectors = (n - j0) >> 2;
+  if (vectors > 0) {
+    packedPanelProduct(rows, k, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldbBytes, c + <usize>j0 * 4, ldcBytes, scratch, kBlock, vectors);
+    j0 += vectors * 4;
+  }
   if (j0 < n) {
     spmm(rows, n - j0, rowPtr, colIdx, vals, b + <usize>j0 * 4, ldb, c + <usize>j0 * 4, ldc);
   }
+}
+
+/**
+ * C (rows×4·vectors) = S·B for one slice of `vectors` × 4 columns (at most 6) of B, copied kBlock
+ * rows at a time into `scratch` (rows 96 bytes apart) and multiplied from there; each row's
+ * cursor (after the panel) keeps where its nonzeros of the next piece start.
+ */
+function packedPanelProduct(
+  rows: i32, k: i32, rowPtr: usize, colIdx: usize, vals: usize,
+  b: usize, ldbBytes: usize, c: usize, ldcBytes: usize, scratch: usize, kBlock: i32, vectors: i32,
+): void {
+  const panelRow: usize = SPMM_BLOCK * 4;
+  let src = b;
+  let k0 = 0;
+  do {
+    const k1 = k - k0 <= kBlock ? k : k0 + kBlock;
+    for (let p = k0; p < k1; p++) {
+      const dst = scratch + <usize>(p - k0) * panelRow;
+      for (let q = 0; q < vectors; q++) v128.store(dst + <usize>q * 16, v128.load(src + <usize>q * 16));
+      src += ldbBytes;
+    }
+    // Shifted so that row p of B is at panel + p·96 (wasm32 addresses wrap modulo 2³²).
+    const panel = scratch - <usize>k0 * panelRow;
+    const cursor = scratch + <usize>min(k, kBlock) * panelRow;
+    const last = k1 == k ? WHOLE_ROW : k1;
+    if (vectors == SPMM_VECTORS) {
+      spmmBlock24(rows, rowPtr, colIdx, vals, panel, panelRow, c, ldcBytes, k0, last, cursor);
+    } else {
+      for (let q = 0; q < vectors; q++) {
+        spmmBlock4(rows, rowPtr, colIdx, vals, panel + <usize>q * 16, panelRow, c + <usize>q * 16, ldcBytes, k0, last, cursor, q == vectors - 1);
+      }
+    }
+    k0 = k1;
+  } while (k0 < k);
 }
 
 /**
@@ -207,18 +269,35 @@ export function gramLowerPacked(
   }
 }
 
+// spmmBlock24's k range ends at the end of each row.
+const WHOLE_ROW: i32 = i32.MAX_VALUE;
+
+/**
+ * C (rows×24) = S·B over the nonzeros of S with column < k1, from entry cursor[i] of each row i
+ * on: from zero when k0 = 0, else added to the C stored by the previous range, in the order a
+ * single pass would add them. cursor[i] is then advanced past the range (cursor = 0: no cursors,
+ * whole rows). k1 = WHOLE_ROW takes the rest of each row.
+ */
 function spmmBlock24(
   rows: i32, rowPtr: usize, colIdx: usize, vals: usize,
-  b: usize, ldbBytes: usize, c: usize, ldcBytes: usize,
+  b: usize, ldbBytes: usize, c: usize, ldcBytes: usize, k0: i32, k1: i32, cursor: usize,
 ): void {
-  let start = load<i32>(rowPtr);
+  let rowStart = load<i32>(rowPtr);
   for (let i = 0; i < rows; i++) {
-    const end = load<i32>(rowPtr + <usize>(i + 1) * 4);
+    const rowEnd = load<i32>(rowPtr + <usize>(i + 1) * 4);
+    const cRow = c + <usize>i * ldcBytes;
+    let e = k0 == 0 ? rowStart : load<i32>(cursor + <usize>i * 4);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
     let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-    for (let e = start; e < end; e++) {
+    if (k0 != 0) {
+      c0 = v128.load(cRow); c1 = v128.load(cRow, 16); c2 = v128.load(cRow, 32);
+      c3 = v128.load(cRow, 48); c4 = v128.load(cRow, 64); c5 = v128.load(cRow, 80);
+    }
+    for (; e < rowEnd; e++) {
+      const col = load<i32>(colIdx + <usize>e * 4);
+      if (col >= k1) break;
       const v = v128.load32_splat(vals + <usize>e * 4);
-      const bRow = b + <usize>load<i32>(colIdx + <usize>e * 4) * ldbBytes;
+      const bRow = b + <usize>col * ldbBytes;
       c0 = f32x4.add(c0, f32x4.mul(v, v128.load(bRow)));
       c1 = f32x4.add(c1, f32x4.mul(v, v128.load(bRow, 16)));
       c2 = f32x4.add(c2, f32x4.mul(v, v128.load(bRow, 32)));
@@ -226,27 +305,32 @@ function spmmBlock24(
       c4 = f32x4.add(c4, f32x4.mul(v, v128.load(bRow, 64)));
       c5 = f32x4.add(c5, f32x4.mul(v, v128.load(bRow, 80)));
     }
-    const cRow = c + <usize>i * ldcBytes;
+    if (k1 != WHOLE_ROW) store<i32>(cursor + <usize>i * 4, e);
     v128.store(cRow, c0); v128.store(cRow, c1, 16); v128.store(cRow, c2, 32);
     v128.store(cRow, c3, 48); v128.store(cRow, c4, 64); v128.store(cRow, c5, 80);
-    start = end;
+    rowStart = rowEnd;
   }
 }
 
+/** spmmBlock24 for 4 columns. */
 function spmmBlock4(
   rows: i32, rowPtr: usize, colIdx: usize, vals: usize,
-  b: usize, ldbBytes: usize, c: usize, ldcBytes: usize,
+  b: usize, ldbBytes: usize, c: usize, ldcBytes: usize, k0: i32, k1: i32, cursor: usize, advance: bool,
 ): void {
-  let start = load<i32>(rowPtr);
+  let rowStart = load<i32>(rowPtr);
   for (let i = 0; i < rows; i++) {
-    const end = load<i32>(rowPtr + <usize>(i + 1) * 4);
-    let acc = f32x4.splat(0);
-    for (let e = start; e < end; e++) {
-      const v = v128.load32_splat(vals + <usize>e * 4);
-      acc = f32x4.add(acc, f32x4.mul(v, v128.load(b + <usize>load<i32>(colIdx + <usize>e * 4) * ldbBytes)));
+    const rowEnd = load<i32>(rowPtr + <usize>(i + 1) * 4);
+    const cRow = c + <usize>i * ldcBytes;
+    let e = k0 == 0 ? rowStart : load<i32>(cursor + <usize>i * 4);
+    let acc = k0 == 0 ? f32x4.splat(0) : v128.load(cRow);
+    for (; e < rowEnd; e++) {
+      const col = load<i32>(colIdx + <usize>e * 4);
+      if (col >= k1) break;
+      acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(vals + <usize>e * 4), v128.load(b + <usize>col * ldbBytes)));
     }
-    v128.store(c + <usize>i * ldcBytes, acc);
-    start = end;
+    if (advance && k1 != WHOLE_ROW) store<i32>(cursor + <usize>i * 4, e);
+    v128.store(cRow, acc);
+    rowStart = rowEnd;
   }
 }
 
@@ -269,3 +353,4 @@ function spmmBlock4Scalar(
     start = end;
   }
 }
+

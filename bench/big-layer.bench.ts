@@ -14,6 +14,7 @@ import { setUpWasmEngine } from "../bindings/wasm/engine.ts";
 import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import type { LayerProblem } from "../bindings/solver/engine.ts";
 import { rng } from "../test/helpers/problems.ts";
+import { instantiateReference, type ReferenceExports } from "../test/helpers/reference-wasm.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -32,8 +33,9 @@ const problem: LayerProblem = {
   P, N, M, input, output, upperBound: undefined, linear: false, activeThreshold: 0, sparse: true, fitBias: true,
   biasUnit: biasUnitOf(input, P, N), designNonzeros: input.length - zeros + P, form: "samples",
 };
-const backend = await instantiate(await compileModule());
-const ex = backend.exports;
+// The old kernels are in the reference build (the solver's kernels and those), not the shipped one.
+const backend = withOld ? await instantiateReference() : await instantiate(await compileModule());
+const ex = backend.exports as ReferenceExports;
 const load0 = loadavg()[0];
 let peakRss = 0;
 const notePeak = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileModule, instantiate, type Backend } from "../bindings/index.ts";
 import { rng } from "./helpers/problems.ts";
+import { instantiateReference, type ReferenceBackend } from "./helpers/reference-wasm.ts";
 
 const N = 300; // several blocks of 64 and a remainder
 
@@ -23,10 +24,10 @@ function randomSpd(n: number, seed: number): Float64Array {
   return a;
 }
 
-/** Factor and invert `a` on a backend with the given kernels; returns L and (L Lᵀ)⁻¹. */
+/** Factor and invert `a` on a backend with the given kernels (row-wise: the reference build's); returns L and (L Lᵀ)⁻¹. */
 function factorAndInvert(backend: Backend, a: Float64Array, rowwise = false): { l: Float64Array; inv: Float64Array } {
   const n = Math.sqrt(a.length);
-  const ex = backend.exports;
+  const ex = (backend as ReferenceBackend).exports;
   const base = Math.ceil((ex.heapBase() >>> 0) / 64) * 64;
   const bytes = n * n * 8;
   const need = base + 2 * bytes - backend.memory.buffer.byteLength;
@@ -49,11 +50,12 @@ function differingBytes(x: Float64Array, y: Float64Array): number {
 }
 
 describe("blocked Cholesky and inverse", () => {
-  let simd: Backend, scalar: Backend;
+  let simd: Backend, scalar: Backend, reference: ReferenceBackend;
   const a = randomSpd(N, 11);
   beforeAll(async () => {
     simd = await instantiate(await compileModule(true));
     scalar = await instantiate(await compileModule(false));
+    reference = await instantiateReference();
   });
 
   it("the SIMD and scalar builds give the same bits", () => {
@@ -63,7 +65,7 @@ describe("blocked Cholesky and inverse", () => {
   });
 
   it("agrees with the row-wise kernels to rounding, and the inverse times A is I", () => {
-    const blocked = factorAndInvert(simd, a), rowwise = factorAndInvert(simd, a, true);
+    const blocked = factorAndInvert(simd, a), rowwise = factorAndInvert(reference, a, true);
     const maxAbs = (x: Float64Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const diff = (x: Float64Array, y: Float64Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
     expect(diff(blocked.l, rowwise.l)).toBeLessThan(1e-13 * maxAbs(rowwise.l));
@@ -124,5 +126,19 @@ describe("gramLowerPacked", () => {
       }
       expect(worst).toBeLessThan(1e-5);
     }
+  });
+});
+
+describe("the reference kernels", () => {
+  it("are in the reference build only, not in the shipped SIMD and scalar builds", async () => {
+    const names = (m: WebAssembly.Module) => WebAssembly.Module.exports(m).map((e) => e.name);
+    const reference = ["cholesky64Rowwise", "invertFromCholesky64Rowwise", "spmmPackedBlocked"];
+    for (const simd of [true, false]) {
+      const shipped = names(await compileModule(simd));
+      expect(shipped).toContain("cholesky64");
+      for (const name of reference) expect(shipped).not.toContain(name);
+    }
+    const ex = (await instantiateReference()).exports;
+    for (const name of reference) expect(typeof (ex as unknown as Record<string, unknown>)[name]).toBe("function");
   });
 });

@@ -27,6 +27,9 @@ const CASES: Case[] = [
   [23, 180, 25, 6, "relu+V", false],
   [24, 410, 61, 9, "linear", true],
   [25, 333, 50, 4, "linear", false],
+  // P > 1024: X·B and the Gram cut B into 512-row pieces (assembly/sparse.ts), each thread on its
+  // rows; M = 29: a 24-column panel, a group of 4 and one column.
+  [29, 1100, 30, 29, "relu", true],
 ];
 
 function solve(c: Case, extra: LayerOptions): Promise<LayerResult> {

@@ -10,7 +10,7 @@
 import { ShapeError } from "../errors.ts";
 import { resolveNetworkOptions } from "./network-options.ts";
 import { applyLayer, frobenius } from "./forward.ts";
-import { checkLayerFits } from "../solver/memory-check.ts";
+import { checkLayerFits, inputSparsity } from "../solver/memory-check.ts";
 import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
 import { searchDensity, sessionOptions } from "./density-search.ts";
 import { checkHasSamples, toDenseF32 } from "../validate.ts";
@@ -48,9 +48,12 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
 
   const P = x.rows;
   // Memory: every layer's solve must fit in WebAssembly's 4 GiB; refuse before any work.
+  // The first layer's input is the data: its plan counts its zeros, as its solve will; later
+  // layers' inputs are not known yet and are assumed without zeros.
+  const firstInput = inputSparsity(x.data, P, network.layers[0]?.inputs ?? 0, layerOptions.sparseInput ?? "auto");
   network.layers.forEach((l, i) => {
     const what = `layer ${i} ("${l.name}", ${l.inputs} inputs → ${l.units} outputs) with ${P} calibration samples`;
-    checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0);
+    checkLayerFits(what, P, l.inputs, l.units, mode === "cascade" && i > 0, "auto", i === 0 ? firstInput : undefined);
   });
   const kindOf = (i: number) => layerKind(network, i);
   const hooks = (i: number) => ({

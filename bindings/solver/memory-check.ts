@@ -2,7 +2,8 @@
 // network drivers check every layer first so that nothing is solved of a network that cannot
 // be finished.
 import { OutOfMemoryError } from "../errors.ts";
-import { estimateLayerBytes, solvePlanBytes, WASM_MAX_BYTES } from "../wasm/memory-plan.ts";
+import { estimateLayerBytes, solvePlanBytes, WASM_MAX_BYTES, type InputSparsity } from "../wasm/memory-plan.ts";
+import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
 import type { LayerProblem } from "./engine.ts";
@@ -11,22 +12,23 @@ export { estimateConvLayerBytes };
 
 /**
  * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
- * `wUpdate` "auto", when neither the factored nor the CG W-update's plan fits.
+ * `wUpdate` "auto", when neither the factored nor the CG W-update's plan fits. The plans are those
+ * for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
  */
 export function checkLayerFits(
-  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto",
+  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
 ): void {
-  const { chosen, bytes } = denseLayerBytes(P, N, M, hasUpperBound, wUpdate);
+  const { chosen, bytes } = denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input);
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
 }
 
 /** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
 export function denseLayerBytes(
-  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto",
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
 ): { chosen: WUpdate; bytes: number } {
-  const factored = estimateLayerBytes(P, N, M, hasUpperBound, "factored");
+  const factored = estimateLayerBytes(P, N, M, hasUpperBound, "factored", input);
   const chosen = wUpdate !== "auto" ? wUpdate : factored <= WASM_MAX_BYTES ? "factored" : "cg";
-  return { chosen, bytes: chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg") };
+  return { chosen, bytes: chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg", input) };
 }
 
 /**
@@ -64,4 +66,20 @@ export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpp
   const bytes = chosen === "factored" ? factored : estimateConvLayerBytes(geometry, hasUpperBound, "cg");
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
   return chosen;
+}
+
+/**
+ * Whether a solve takes the sparse products: `sparseInput`, or for "auto" when at least half of
+ * the design [X, 1] (P × (N + 1), `zeros` of them zero) is zero.
+ */
+export function takesSparseProducts(zeros: number, P: number, N: number, sparseInput: "auto" | boolean): boolean {
+  const designZeroFraction = P * (N + 1) > 0 ? zeros / (P * (N + 1)) : 0;
+  return sparseInput === "auto" ? designZeroFraction >= SPARSE_INPUT_MIN_ZERO_FRACTION : sparseInput;
+}
+
+/** The sparsity of a P × N input as the solve will see it (the pre-check's view of the data). */
+export function inputSparsity(data: Float32Array, P: number, N: number, sparseInput: "auto" | boolean = "auto"): InputSparsity {
+  let zeros = 0;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) zeros++;
+  return { nonzeros: data.length - zeros, sparse: takesSparseProducts(zeros, P, N, sparseInput) };
 }

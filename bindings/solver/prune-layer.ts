@@ -1,9 +1,9 @@
 // pruneLayer: validate, decide the edge cases, run the ADMM on an engine, report honestly.
-import { REDUCED_FORM_MAX_ROWS, REDUCED_FORM_MIN_SAMPLES_PER_ROW, SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
+import { REDUCED_FORM_MAX_ROWS, REDUCED_FORM_MIN_SAMPLES_PER_ROW } from "../defaults.ts";
 import { biasUnitOf } from "./bias-unit.ts";
 import { runAdmm } from "./controller.ts";
 import { FactorizationError, type AdmmEngine, type LayerProblem } from "./engine.ts";
-import { checkWeightsFit, layerWUpdateThatFits } from "./memory-check.ts";
+import { checkWeightsFit, layerWUpdateThatFits, takesSparseProducts } from "./memory-check.ts";
 import { buildInfo, failedResult, finalStatus, stackWeights, trivialResult } from "./result.ts";
 import { chooseRound, countRoundNonzeros, reweightInfo, reweightRounds, type RoundOutcome } from "./reweight.ts";
 import { createEngine } from "../wasm/create-engine.ts";
@@ -134,8 +134,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
   const y = output.data;
   let zeros = 0;
   for (let i = 0; i < input.data.length; i++) if (input.data[i] === 0) zeros++;
-  const designZeroFraction = P * (N + 1) > 0 ? zeros / (P * (N + 1)) : 0;
-  const sparse = o.sparseInput === "auto" ? designZeroFraction >= SPARSE_INPUT_MIN_ZERO_FRACTION : o.sparseInput;
+  const sparse = takesSparseProducts(zeros, P, N, o.sparseInput);
   const problem: LayerProblem = {
     P, N, M, input: input.data, output: y, upperBound: upper?.data, linear,
     activeThreshold: o.activeThreshold, sparse, fitBias: o.fitBias,

@@ -18,8 +18,6 @@ export interface KernelExports {
   scale(n: number, alpha: number, x: number): void;
   cholesky64(n: number, a: number): number;
   invertFromCholesky64(n: number, l: number, out: number): void;
-  cholesky64Rowwise(n: number, a: number): number;
-  invertFromCholesky64Rowwise(n: number, l: number, out: number): void;
   f64ToF32(n: number, src: number, dst: number): void;
   admmConfigure(...args: number[]): void;
   admmSumsBytes(p: number, nb: number): number;

@@ -81,16 +81,26 @@ export function inputOverlay(problem: LayerProblem): Overlay {
   return { name: "input", over: problem.sparse ? ["xtRow", "xtCol", "xtVal", "xRow", "xCol", "xVal", "spmmScratch"] : ["x"] };
 }
 
+/** A layer input as the pre-check sees it: its nonzero count, and whether the solve takes sparse products. */
+export interface InputSparsity {
+  nonzeros: number;
+  sparse: boolean;
+}
+
 /**
  * Upper estimate of the wasm memory one layer solve needs, without a backend at hand (for
- * checking a whole network before any work): sparse products with every input nonzero assumed
- * (Xt and two CSR copies as big as dense ones: more than the dense products' Xt and X), the
- * input sharing its bytes as the solve lays it out, the ℓ1 weights of reweighting included, fixed
- * scratch sizes of the kernels, 1 MiB for the module's own data.
+ * checking a whole network before any work): the input sharing its bytes as the solve lays it
+ * out, the ℓ1 weights of reweighting included, fixed scratch sizes of the kernels, 1 MiB for the
+ * module's own data. With `input` (counted from the data), the plan the solve lays out for it,
+ * the bias column counted as nonzero; without, sparse products with every input nonzero (Xt and
+ * two CSR copies as big as dense ones: more than the dense products' Xt and X).
  */
-export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "factored" | "cg" = "factored"): number {
+export function estimateLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "factored" | "cg" = "factored", input?: InputSparsity,
+): number {
   const problem = {
-    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, sparse: true, designNonzeros: P * (N + 1), form: "samples",
+    P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, form: "samples",
+    sparse: input?.sparse ?? true, designNonzeros: input ? input.nonzeros + P : P * (N + 1),
     l1Weighted: true, // counted whether or not the solve reweights: an upper estimate
     wUpdate,
   } as unknown as LayerProblem;
@@ -103,7 +113,8 @@ export function estimateLayerBytes(P: number, N: number, M: number, hasUpperBoun
  */
 export function solvePlanBytes(problem: LayerProblem): number {
   const k = Math.max(problem.P, problem.N + 1);
-  const sizes = bufferSizes(problem, 2 * 1024 * 1024, k * 96, Math.ceil(k / 16) * 88);
+  // SpMM scratch: a packed panel of ≤ k rows of 96 bytes, and a 4-byte cursor per row (spmmScratchBytes).
+  const sizes = bufferSizes(problem, 2 * 1024 * 1024, k * 100, Math.ceil(k / 16) * 88);
   return layout(1024 * 1024, sizes, inputOverlay(problem)).end;
 }
 
