@@ -1,12 +1,13 @@
 // The command line of `net-trim`: usage text, flags, and numbers read from flags with errors that
 // name the flag (exit code 2).
 import { parseArgs } from "node:util";
+import { NETWORK_REWEIGHT, REWEIGHT_MAX_ROUNDS } from "../bindings/index.ts";
 
 export const USAGE = `net-trim: prune a TF.js LayersModel with Net-Trim (convex, layer-wise)
 
 Usage:
   net-trim prune <model.json> --calibration <calib.npy|calib.json> -o <outDir> [options]
-  net-trim plan <model.json|model.onnx> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n]
+  net-trim plan <model.json|model.onnx> -c <calib.npy> --work <dir> [--epsilon-gain g] [--max-iter n] [--reweight r]
   net-trim solve --work <dir> --layer <i> | --next [--until-done]
   net-trim merge --work <dir> -o <outDir>
   net-trim queue submit --work <dir> --redis <url> [--wait] | queue work|status --redis <url>
@@ -220,4 +221,16 @@ export function parseKeepAllocation(text: string | undefined, keep: number | und
     throw new UsageError("--keep-allocation: expected common-gain in cascade mode (its layers are solved on the pruned layers' output, so they cannot be laddered apart), received per-layer");
   }
   return text;
+}
+
+/**
+ * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight. Left out: plain l1 (as
+ * pruneNetwork); --reweight alone with no delta takes NETWORK_REWEIGHT's delta 0.1.
+ */
+export function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } {
+  const r = rounds === undefined ? 0
+    : parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
+  if (r === 0 && delta !== undefined) throw new UsageError(`--reweight-delta: only used with reweighting rounds (--reweight <rounds>), received ${rounds === undefined ? "no --reweight" : "--reweight 0"}`);
+  const d = delta === undefined ? NETWORK_REWEIGHT.delta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
+  return { rounds: r, delta: d };
 }

@@ -6,7 +6,7 @@ import { createLayerPool, DEFAULTS, isPrunable, NetTrimError, type ModelGraph } 
 import {
   mergeGraphResults, mergeResults, openWorkStore, planGraph, planNetwork, readLayersModelBytes, readManifest, readOnnxModelFile, solveJob, solveNext, type SolveJobResult, type WorkStore,
 } from "../bindings/node/files.ts";
-import { integer, parseCommandLine, parseList, parseNumber, UsageError } from "./arguments.ts";
+import { integer, parseCommandLine, parseList, parseNumber, reweightOf, UsageError } from "./arguments.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
 import { listenForInterrupt } from "./interrupt.ts";
 import { MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
@@ -76,13 +76,14 @@ function graphGains(graph: ModelGraph, gains: number | number[] | undefined): nu
 // ---------------------------------------------------------------------------------------------
 
 export async function planCommand(positionals: string[], values: Values): Promise<number> {
-  only("plan", values, ["calibration", "work", "epsilon-gain", "max-iter", "samples", "force"]);
+  only("plan", values, ["calibration", "work", "epsilon-gain", "max-iter", "samples", "force", "reweight", "reweight-delta"]);
   if (positionals.length !== 1) throw new UsageError(`plan: expected one model (a TF.js model.json, an ONNX model or a .ntz file), received ${positionals.length}`);
   if (values.calibration === undefined) throw new UsageError("--calibration: expected a calibration file (.npy or .json), received nothing");
   const store = workStoreOf(values, "plan");
   const gainList = values["epsilon-gain"] === undefined ? undefined : parseList("epsilon-gain", values["epsilon-gain"], "a number ≥ 0", (x) => x >= 0);
   const maxIter = values["max-iter"] === undefined ? undefined : parseNumber("max-iter", values["max-iter"], "an integer ≥ 1", integer(1));
   const samples = values.samples === undefined ? undefined : parseNumber("samples", values.samples, "an integer ≥ 1", integer(1));
+  const reweight = reweightOf(values.reweight, values["reweight-delta"]);
 
   const source = readModelSource(positionals[0], { sparseInitializers: false });
   const calibName = path.basename(values.calibration);
@@ -91,7 +92,8 @@ export async function planCommand(positionals: string[], values: Values): Promis
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
     calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
-  const layerOptions = maxIter !== undefined ? { layerOptions: { maxIter } } : {};
+  // As prune: plain l1 unless --reweight asks for rounds; merge reads the choice from the manifest.
+  const layerOptions = { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight.rounds > 0 ? { reweight } : {}) } };
   let plan;
   if (source.kind === "graph") {
     const x = source.samplesFor(calib, calibName);

@@ -11,14 +11,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  encodeCompact, LIMITS, masksToJson, NetTrimError, NETWORK_REWEIGHT, REWEIGHT_MAX_ROUNDS, writeLayersModel,
+  encodeCompact, LIMITS, masksToJson, NetTrimError, writeLayersModel,
   type NetworkOptions, type NetworkResult, type PruneMode,
 } from "../bindings/index.ts";
 import { mergeCommand, planCommand, solveCommand } from "./jobs-command.ts";
 import { queueCommand } from "./queue-command.ts";
 import { pruneGraphCommand, reweightNote } from "./graph-command.ts";
 import { checkWritable, layersModelFiles, MODEL_FILE, modelFormatOf, readModelSource } from "./model-source.ts";
-import { integer, parseCommandLine, parseKeepAllocation, parseList, parseNumber, UsageError, USAGE } from "./arguments.ts";
+import { integer, parseCommandLine, parseKeepAllocation, parseList, parseNumber, reweightOf, UsageError, USAGE } from "./arguments.ts";
 import { writeOutput } from "./atomic-output.ts";
 import { pruneOutputFiles } from "./prune-output.ts";
 import { checkFinite, readCalibration } from "./calibration.ts";
@@ -247,14 +247,3 @@ main(process.argv.slice(2)).then(
   (e) => { process.exitCode = fail(e); },
 );
 
-/**
- * --reweight <rounds> and --reweight-delta <d> as layerOptions.reweight. Left out: plain l1 (as
- * pruneNetwork); --reweight alone with no delta takes NETWORK_REWEIGHT's delta 0.1.
- */
-function reweightOf(rounds: string | undefined, delta: string | undefined): { rounds: number; delta: number } {
-  const r = rounds === undefined ? 0
-    : parseNumber("reweight", rounds, `an integer from 0 to ${REWEIGHT_MAX_ROUNDS} (reweighting rounds)`, (x) => integer(0)(x) && x <= REWEIGHT_MAX_ROUNDS);
-  if (r === 0 && delta !== undefined) throw new UsageError(`--reweight-delta: only used with reweighting rounds (--reweight <rounds>), received ${rounds === undefined ? "no --reweight" : "--reweight 0"}`);
-  const d = delta === undefined ? NETWORK_REWEIGHT.delta : parseNumber("reweight-delta", delta, "a number > 0", (x) => x > 0);
-  return { rounds: r, delta: d };
-}

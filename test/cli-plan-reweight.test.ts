@@ -1,0 +1,49 @@
+// net-trim plan --reweight: the plan carries the reweighting resolved ({rounds, delta}) in its
+// manifest, and plan / solve / merge writes what net-trim prune --reweight writes, byte for byte.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
+import { npy } from "./helpers/npy.ts";
+import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
+
+const MODEL = path.join(ROOT, "models", "mnist-mlp", "model.json");
+let tmp: string, calib: string;
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-plan-reweight-"));
+  calib = path.join(tmp, "calib.npy");
+  fs.writeFileSync(calib, npy(loadMnist().trainX.subarray(0, 80 * PIXELS), 80, PIXELS));
+}, 60_000);
+
+afterAll(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("net-trim plan --reweight", () => {
+  it("the manifest holds the resolved reweighting; the merged files equal prune --reweight's", async () => {
+    const work = path.join(tmp, "work");
+    const common = ["--epsilon-gain", "0.1", "--max-iter", "150", "--reweight", "2", "-q"];
+    const plan = await run(["plan", MODEL, "-c", calib, "--work", work, ...common]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, "manifest.json"), "utf8"));
+    expect(manifest.options.layerOptions.reweight).toEqual({ rounds: 2, delta: 0.1 });
+    const solved = await run(["solve", "--work", work, "--next", "--until-done", "-q"]);
+    expect(solved.code, solved.stderr).toBe(0);
+    const merged = await run(["merge", "--work", work, "-o", path.join(tmp, "merged"), "-q"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const pruned = await run(["prune", MODEL, "-c", calib, "-o", path.join(tmp, "pruned"), "--workers", "2", ...common]);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    for (const f of ["model.json", "weights.bin", "masks.json"]) {
+      expect(fs.readFileSync(path.join(tmp, "merged", f)).equals(fs.readFileSync(path.join(tmp, "pruned", f))), f).toBe(true);
+    }
+    const report = JSON.parse(fs.readFileSync(path.join(tmp, "merged", "report.json"), "utf8"));
+    expect(report.options.reweight).toEqual({ rounds: 2, delta: 0.1 });
+  }, 180_000);
+
+  it("--reweight-delta without rounds is refused in one line", async () => {
+    expectOneLineError(await run(["plan", MODEL, "-c", calib, "--work", path.join(tmp, "w2"), "--reweight-delta", "0.2"]), 2,
+      "--reweight-delta: only used with reweighting rounds");
+  });
+});
