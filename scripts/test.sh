@@ -6,7 +6,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# A symlinked node_modules is an install shared with other checkouts (git worktrees): npm ci would
+# empty it under them (a fresh checkout's package-lock.json is newer than it), so it is left alone.
+if [ -L node_modules ]; then
+  [ -d node_modules ] || { echo "node_modules is a broken symlink"; exit 1; }
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund || exit 1
 fi
 if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
