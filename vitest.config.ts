@@ -6,8 +6,19 @@ import { searchForWorkspaceRoot } from "vite";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 
-// Two projects: the Node suite, and a real headless Chromium (Debian's /usr/bin/chromium, no
-// playwright download) that loads the SIMD build and solves a layer.
+// Files that keep both cores busy in the test process itself (worker pools, wasm threads): run
+// one at a time, after the rest, so they do not fight each other.
+const ALONE = [
+  "test/threads.test.ts", "test/prune-graph-pool.test.ts", "test/prune-graph-threads.test.ts",
+  "test/conv-threads.test.ts", "test/worker-pool.test.ts", "test/long-use.test.ts",
+  "test/runtimes/init-reaches-pool.test.ts",
+];
+
+// Three projects, run one after the other (sequence.groupOrder): the Node suite two files at a
+// time (vitest's default on 2 cores is one: the CLI, redis and runtime tests mostly wait on child
+// processes, which then share the cores), the pool and thread files alone, and a real headless
+// Chromium (Debian's /usr/bin/chromium, no playwright download) that loads the SIMD build and
+// solves a layer.
 export default defineConfig({
   test: {
     projects: [
@@ -15,13 +26,25 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/browser/**"],
+          exclude: ["test/browser/**", ...ALONE],
           testTimeout: 60_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: "node-alone",
+          include: ALONE,
+          testTimeout: 60_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
       {
         test: {
           name: "browser",
+          sequence: { groupOrder: 2 },
           include: ["test/browser/**/*.test.ts"],
           // Cross-origin isolated pages (SharedArrayBuffer): what pruneLayer's threads need.
           testTimeout: 60_000,

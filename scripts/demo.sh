@@ -3,6 +3,7 @@
 # bundled MNIST model and prints what it did. Extra arguments go to examples/prune-mnist.ts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
+# A symlinked node_modules is shared with other checkouts (git worktrees): npm ci would empty it under them.
+if [ ! -L node_modules ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; }; then npm ci --no-audit --no-fund; fi
 npm run --silent asbuild
 exec npx tsx examples/prune-mnist.ts "$@"

@@ -27,22 +27,22 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("net-trim prune --reweight", () => {
-  it("plain l1 by default; --reweight 3 and --reweight 2 keep fewer nonzeros, every round reported, the written model as reported", async () => {
+  it("plain l1 by default; --reweight 1 and --reweight 2 keep fewer nonzeros, every round reported, the written model as reported", async () => {
     const common = ["-c", calibJson, "--epsilon-gain", "0.1", "--workers", "0", "--json"];
     const plain = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "plain")]);
-    const byDefault = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "default"), "--reweight", "3"]);
+    const byDefault = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "default"), "--reweight", "1"]);
     const r = await run(["prune", MODEL, ...common, "-o", path.join(tmp, "rw"), "--reweight", "2", "--reweight-delta", "0.2"]);
     expect(plain.code).toBe(0);
     expect(byDefault.code).toBe(0);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout), before = JSON.parse(plain.stdout), usual = JSON.parse(byDefault.stdout);
     expect(report.options.reweight).toEqual({ rounds: 2, delta: 0.2 });
-    expect(usual.options.reweight).toEqual({ rounds: 3, delta: 0.1 });
+    expect(usual.options.reweight).toEqual({ rounds: 1, delta: 0.1 });
     expect(before.options.reweight).toEqual({ rounds: 0, delta: 0.1 });
     for (const l of before.layers) expect(l.info.reweight).toBeUndefined();
     expect(report.total.nnzAfter).toBeLessThan(before.total.nnzAfter);
     expect(usual.total.nnzAfter).toBeLessThan(before.total.nnzAfter);
-    for (const [dir, rep, rounds] of [["rw", report, 2], ["default", usual, 3]] as const) {
+    for (const [dir, rep, rounds] of [["rw", report, 2], ["default", usual, 1]] as const) {
       const written = readLayersModelDir(path.join(tmp, dir, "model.json")).network;
       rep.layers.forEach((l: { nnzAfter: number; info: { reweight: { rounds: { nnz: number }[]; returned: number } } }, i: number) => {
         expect(l.info.reweight.rounds.length).toBe(rounds + 1);

@@ -1,4 +1,4 @@
-// The command-line tool, run as a child process (node --import tsx cli/net-trim.ts) on the bundled
+// The command-line tool, run as a child process (cli/net-trim.ts bundled by helpers/cli-build.ts) on the bundled
 // MNIST model with calibration samples written to a temp dir as .npy (header built by hand per the
 // NumPy format) and as JSON.
 import * as fs from "node:fs";

@@ -58,7 +58,7 @@ const Y = (p: Problem) => matrix(p.output, p.P, p.M);
 
 describe("linear layers in the reduced form", () => {
   it.each([
-    [1, 400, 30, 5],
+    [1, 200, 30, 5],
     [2, 300, 10, 4],
     [3, 61, 30, 4], // P = 2·(N + 1) − 1: auto keeps the samples form; forced here
   ])("seed %i, P %i, N %i, M %i: same optimum as the PDHG oracle, info measured on the original samples", async (seed, P, N, M) => {

@@ -3,8 +3,8 @@
 // (ulimit -f: a real write failure late in the run), a time limit (a hang is a failure, not a stuck
 // suite), and the time from a signal to the exit.
 import { spawn } from "node:child_process";
-import * as path from "node:path";
 import { ROOT, type Run } from "./cli.ts";
+import { cliEntry } from "./cli-build.ts";
 
 export interface LimitedRun extends Run {
   timedOut: boolean;
@@ -21,7 +21,7 @@ interface Limits {
 }
 
 export function runLimited(args: string[], limits: Limits = {}): Promise<LimitedRun> {
-  const cli = [process.execPath, "--import", "tsx", path.join(ROOT, "cli", "net-trim.ts"), ...args];
+  const cli = [process.execPath, cliEntry(ROOT), ...args];
   // sh applies the limit, then exec replaces it by node: the limit holds for node and its threads.
   const [cmd, ...cmdArgs] = limits.fileSizeLimitKiB === undefined ? cli : ["/bin/sh", "-c", `ulimit -f ${limits.fileSizeLimitKiB} && exec "$0" "$@"`, ...cli];
   return new Promise((resolve, reject) => {

@@ -1,12 +1,12 @@
-// The command-line tool run as a child process (node --import tsx cli/net-trim.ts), and the
+// The command-line tool run as a child process (cli/net-trim.ts bundled by cli-build.ts), and the
 // shape every error must have.
 import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { cliEntry } from "./cli-build.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = path.join(ROOT, "cli", "net-trim.ts");
 
 export interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
@@ -15,7 +15,7 @@ export function run(args: string[], opts: { env?: Record<string, string>; onStde
   return new Promise((resolve, reject) => {
     const env = { ...process.env, ...opts.env };
     if (!opts.env?.NET_TRIM_DEBUG) delete env.NET_TRIM_DEBUG;
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliEntry(ROOT), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
     child.stderr.setEncoding("utf8").on("data", (d: string) => {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { cliEntry } from "./cli-build.ts";
 import { ROOT } from "./cli.ts";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
@@ -59,10 +60,10 @@ export async function startRedis(dir: string, options: { appendonly?: boolean } 
 const BUN = path.join(ROOT, "node_modules", ".bin", "bun");
 const CLI = path.join(ROOT, "cli", "net-trim.ts");
 
-/** The CLI under Node (with tsx) or Bun, as a long-running process whose output is collected. */
+/** The CLI under Node (bundled, cli-build.ts) or Bun (the sources), as a long-running process whose output is collected. */
 export function startCli(args: string[], runtime: "node" | "bun" = "node"): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const [command, ...pre] = runtime === "bun" ? [BUN] : [process.execPath, "--import", "tsx"];
-  const child = spawn(command, [...pre, CLI, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const [command, entry] = runtime === "bun" ? [BUN, CLI] : [process.execPath, cliEntry(ROOT)];
+  const child = spawn(command, [entry, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.setEncoding("utf8").on("data", (d: string) => { out += d; });
   child.stderr!.setEncoding("utf8").on("data", (d: string) => { out += d; });
