@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL(".", import.meta.url));
 const ALONE = [
   "test/threads.test.ts", "test/prune-graph-pool.test.ts", "test/prune-graph-threads.test.ts",
   "test/conv-threads.test.ts", "test/worker-pool.test.ts", "test/long-use.test.ts",
-  "test/runtimes/init-reaches-pool.test.ts",
+  "test/runtimes/init-reaches-pool.test.ts", "test/graph-reweight.test.ts",
 ];
 
 // Three projects, run one after the other (sequence.groupOrder): the Node suite two files at a
