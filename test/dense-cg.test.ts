@@ -45,6 +45,16 @@ describe("Dense layers with the CG weight update", () => {
     expect(Math.abs(m.l1 / oracle.objective - 1)).toBeLessThan(0.01);
   }, 120_000);
 
+  it("asked for 2 threads, the CG update runs on one and says why, with the one-thread bits", async () => {
+    const p = randomLayer(8, 150, 12, 3, { zeroInputs: 0.5 });
+    const args = [matrix(p.input, p.P, p.N), matrix(p.output, p.P, p.M)] as const;
+    const two = await pruneLayer(...args, { epsilonGain: 0.1, wUpdate: "cg", threads: 2 });
+    const one = await pruneLayer(...args, { epsilonGain: 0.1, wUpdate: "cg" });
+    expect(two.info.threads).toBe(1);
+    expect(two.info.threadsReason).toBe("the CG W-update runs on one thread (only the factored W-update is split over threads)");
+    expect(Array.from(two.weights)).toEqual(Array.from(one.weights));
+  }, 60_000);
+
   it("the default is the factored update where it fits, and says so", async () => {
     const p = randomLayer(5, 120, 10, 3);
     const r = await pruneLayer(matrix(p.input, p.P, p.N), matrix(p.output, p.P, p.M), { epsilonGain: 0.1 });

@@ -18,17 +18,26 @@ export { estimateConvLayerBytes };
 export function checkLayerFits(
   what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
 ): void {
-  const { chosen, bytes } = denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input);
-  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
+  refuseOverLimit(what, denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input));
 }
 
 /** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
 export function denseLayerBytes(
   P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
 ): { chosen: WUpdate; bytes: number } {
-  const factored = estimateLayerBytes(P, N, M, hasUpperBound, "factored", input);
-  const chosen = wUpdate !== "auto" ? wUpdate : factored <= WASM_MAX_BYTES ? "factored" : "cg";
-  return { chosen, bytes: chosen === "factored" ? factored : estimateLayerBytes(P, N, M, hasUpperBound, "cg", input) };
+  return chooseWUpdate(wUpdate, (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+}
+
+/** `wanted`, or for "auto" the factored form when its plan fits in WebAssembly memory, else CG; with the chosen plan's bytes. */
+function chooseWUpdate(wanted: "auto" | WUpdate, planBytes: (wUpdate: WUpdate) => number): { chosen: WUpdate; bytes: number } {
+  const chosen = wanted !== "auto" ? wanted : planBytes("factored") <= WASM_MAX_BYTES ? "factored" : "cg";
+  return { chosen, bytes: planBytes(chosen) };
+}
+
+/** Throws OutOfMemoryError (bytes needed, limit, the W-update named) when the chosen plan cannot fit. */
+function refuseOverLimit(what: string, { chosen, bytes }: { chosen: WUpdate; bytes: number }): WUpdate {
+  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
+  return chosen;
 }
 
 /**
@@ -37,11 +46,7 @@ export function denseLayerBytes(
  * needed, limit) when the chosen form cannot fit, before anything is allocated.
  */
 export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | WUpdate): WUpdate {
-  const factored = solvePlanBytes({ ...problem, wUpdate: "factored" });
-  const chosen = wanted !== "auto" ? wanted : factored <= WASM_MAX_BYTES ? "factored" : "cg";
-  const bytes = chosen === "factored" ? factored : solvePlanBytes({ ...problem, wUpdate: "cg" });
-  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(chosen === "cg" ? `${what} (W-update: cg)` : what, bytes, WASM_MAX_BYTES);
-  return chosen;
+  return refuseOverLimit(what, chooseWUpdate(wanted, (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
 }
 
 /**
@@ -61,11 +66,7 @@ export function checkWeightsFit(what: string, N: number, M: number): void {
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.
  */
 export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpperBound: boolean, wanted: "auto" | WUpdate = "auto"): WUpdate {
-  const factored = estimateConvLayerBytes(geometry, hasUpperBound, "factored");
-  const chosen = wanted !== "auto" ? wanted : factored <= WASM_MAX_BYTES ? "factored" : "cg";
-  const bytes = chosen === "factored" ? factored : estimateConvLayerBytes(geometry, hasUpperBound, "cg");
-  if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
-  return chosen;
+  return refuseOverLimit(what, chooseWUpdate(wanted, (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
 }
 
 /**

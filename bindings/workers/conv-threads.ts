@@ -10,10 +10,9 @@ import { compileThreadedModule, threadsUnavailable } from "../wasm/threaded-load
 import { oneThread, solveConvLayer } from "../solver/prune-conv-layer.ts";
 import type { ConvLayerOptions, Tensor } from "../conv-types.ts";
 import type { LayerResult } from "../types.ts";
-import { workerLauncher } from "./layer-threads.ts";
+import { CG_ONE_THREAD, workerLauncher } from "./layer-threads.ts";
 import { defaultPoolSize, workerSupport } from "./spawn.ts";
 
-const CG_ONE_THREAD = "the CG W-update runs on one thread (only the factored W-update is split over threads)";
 
 /**
  * Prunes one Conv2D layer. `input` is [samples, H, W, inC] (NHWC), `output` the layer's

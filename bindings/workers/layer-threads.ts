@@ -15,6 +15,9 @@ import { reviveError } from "./error-transport.ts";
 import type { FromWorker, WorkerHandle } from "./protocol.ts";
 import { defaultPoolSize, spawnLayerWorker, workerSupport } from "./spawn.ts";
 
+/** Why a solve with the CG W-update (Dense or conv) runs on one thread. */
+export const CG_ONE_THREAD = "the CG W-update runs on one thread (only the factored W-update is split over threads)";
+
 /**
  * Prunes one layer: the sparsest weights (smallest ‖W‖₁) whose response stays within ε of the
  * layer's output. `input` is [P, N] (one row per calibration sample), `output` is [P, M].
@@ -38,7 +41,7 @@ export async function pruneLayer(input: MatrixInput, output: MatrixInput, option
       return { ...createEngine(await getBackend(), problem), threadsReason: "the reduced form of a linear layer runs on one thread (its iterations do not grow with the samples)" };
     }
     if (problem.wUpdate === "cg") {
-      return { ...createEngine(await getBackend(), problem), threadsReason: "the CG weight update runs on one thread" };
+      return { ...createEngine(await getBackend(), problem), threadsReason: CG_ONE_THREAD };
     }
     try {
       return await createThreadedEngine(module, problem, threads, workerLauncher());
