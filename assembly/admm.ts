@@ -13,6 +13,11 @@
 // C̃⁻¹ = (X·Xᵀ + I)⁻¹ is formed once at setup (it does not contain ρ), so an iteration is three
 // products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
+// With fewer samples than rows (P < N̄) the Woodbury form holds K = (I + Xt·X)⁻¹ (P×P) instead
+// of C̃⁻¹ (N̄×N̄); the same W3⁺ and Z⁺ come from (admm-woodbury.ts)
+//   T = B − Xt·E,  Z⁺ = B − K·T,  U1 = B − Z⁺,  W3⁺ = X·U1 + E
+// (C̃⁻¹ = I − X·K·Xt, and Xt·C̃⁻¹·X = I − K): two products and one P×P product, so the outputs
+// come before the weights.
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
@@ -21,6 +26,7 @@ import { transpose } from "./transpose";
 import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
 import { scale } from "./vector";
 import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
+import { woodburyOutputs, woodburyRightSide, woodburyWeights } from "./admm-woodbury";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -42,7 +48,8 @@ let pXRow: usize = 0;
 let pXCol: usize = 0;
 let pXVal: usize = 0;
 
-let pCinv: usize = 0;
+let pCinv: usize = 0; // C̃⁻¹ (N̄×N̄), or K (P×P) in the Woodbury form
+let useWoodbury: bool = false;
 let pY: usize = 0;
 let pV: usize = 0;
 let pMask: usize = 0; // u8 P×M: 1 on Ω
@@ -88,6 +95,7 @@ let statU2: f64 = 0; // ‖U2‖²
 /**
  * Stores the problem's pointers and dimensions. Called once per solve, before admmStart.
  * `sparse`: 0 dense GEMM on Xt/X, 1 CSR SpMM, 2 the conv operator of conv.ts (Xt/X unused).
+ * `woodbury` nonzero: `cinv` holds K = (I + Xt·X)⁻¹ (P×P) and `d` has max(P, N̄)×M floats.
  */
 export function admmConfigure(
   p: i32, nb: i32, m: i32, linear: i32, upperBound: i32, sparse: i32,
@@ -97,7 +105,7 @@ export function admmConfigure(
   cinv: usize, y: usize, v: usize, mask: usize,
   u1: usize, b: usize, z: usize, zNext: usize,
   w3: usize, w3Next: usize, w2: usize, u2: usize, e: usize, d: usize,
-  scratch: usize, spmmScratch: usize, sums: usize, l1Weights: usize,
+  scratch: usize, spmmScratch: usize, sums: usize, l1Weights: usize, woodbury: i32,
 ): void {
   P = p; NB = nb; M = m;
   isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
@@ -111,6 +119,7 @@ export function admmConfigure(
   pSpmmScratch = spmmScratch;
   pSums = sums;
   pL1Weights = l1Weights;
+  useWoodbury = woodbury != 0 && !useConv;
   useCg = false;
   cgIterations = 0;
 }
@@ -179,9 +188,19 @@ function iterate(stats: bool): void {
   phaseBall(0, outSlabs);
   phaseShrink(0, outSlabs, 0, wSlabs, stats);
   phaseRightSide(0, 1, pScratch, pSpmmScratch);
-  phaseWeights(0, wSlabs, stats, pScratch);
-  phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
+  if (useWoodbury) {
+    phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
+    phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
+  } else {
+    phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
+    phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
+  }
   finishIteration(stats);
+}
+
+/** Whether the outputs come before the weights (the Woodbury form). */
+export function outputsFirst(): bool {
+  return useWoodbury;
 }
 
 // The phases of one iteration, each on a range of slabs (SLAB_ROWS rows of an M-wide matrix:
@@ -260,6 +279,12 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
     addPass(<usize>k0 * <usize>M, <usize>k1 * <usize>M, pE, pD);
     return;
   }
+  if (useWoodbury) {
+    const outSlabs = slabCount(P);
+    const o0 = <i32>((<i64>outSlabs * t) / threads), o1 = <i32>((<i64>outSlabs * (t + 1)) / threads);
+    woodburyRightSide(min(o0 * SLAB_ROWS, P), min(o1 * SLAB_ROWS, P), NB, M, useSparse, pXt, pXtRow, pXtCol, pXtVal, pE, pB, pD, gemmScratch, spmmScratch);
+    return;
+  }
   const s0 = rightSideShareStart(t, threads), s1 = rightSideShareStart(t + 1, threads);
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
@@ -269,11 +294,13 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
   addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
 }
 
-/** W3⁺ = C̃⁻¹·D and U2 = E − W3⁺ on weight slabs [s0, s1). */
-export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize): void {
+/** W3⁺ = C̃⁻¹·D (Woodbury: X·U1 + E) and U2 = E − W3⁺ on weight slabs [s0, s1). */
+export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize, spmmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
-  if (useCg) {
+  if (useWoodbury) {
+    woodburyWeights(r0, r1, P, M, useSparse, pX, pXRow, pXCol, pXVal, pU1, pE, pW3next, gemmScratch, spmmScratch);
+  } else if (useCg) {
     // Layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all of D,
     // warm-started from W3.
     memory.copy(pW3next, pW3, <usize>NB * <usize>M * 4);
@@ -286,12 +313,13 @@ export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize):
   }
 }
 
-/** Z⁺ = Xt·W3⁺ and U1 = B − Z⁺ on output slabs [s0, s1). */
+/** Z⁺ = Xt·W3⁺ (Woodbury: B − K·T) and U1 = B − Z⁺ on output slabs [s0, s1). */
 export function phaseOutputs(s0: i32, s1: i32, stats: bool, spmmScratch: usize, gemmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, P), r1 = min(s1 * SLAB_ROWS, P);
   if (r1 <= r0) return;
   const out = pZnext + <usize>r0 * <usize>M * 4;
-  if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
+  if (useWoodbury) woodburyOutputs(r0, r1, P, M, pCinv, pD, pB, pZnext, gemmScratch);
+  else if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
   else if (useSparse) spmmPacked(r1 - r0, M, NB, pXtRow + <usize>r0 * 4, pXtCol, pXtVal, pW3next, M, out, M, spmmScratch);
   else gemm(r1 - r0, M, NB, pXt + <usize>r0 * <usize>NB * 4, NB, pW3next, M, out, M, 0, gemmScratch);
   for (let s = s0; s < s1; s++) {

@@ -6,47 +6,56 @@ import { estimateLayerBytes, solvePlanBytes, WASM_MAX_BYTES, type InputSparsity 
 import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
-import type { LayerProblem } from "./engine.ts";
+import type { DenseWUpdate, LayerProblem } from "./engine.ts";
 // The estimates, for the network part (it reaches the solver through solver/ only).
 export { estimateConvLayerBytes };
 
 /**
  * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
- * `wUpdate` "auto", when neither the factored nor the CG W-update's plan fits. The plans are those
- * for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
+ * `wUpdate` "auto", when neither the square W-update's nor the CG W-update's plan fits. The plans
+ * are those for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
  */
 export function checkLayerFits(
-  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
+  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | DenseWUpdate = "auto", input?: InputSparsity,
 ): void {
   refuseOverLimit(what, denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input));
 }
 
-/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
-export function denseLayerBytes(
-  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
-): { chosen: WUpdate; bytes: number } {
-  return chooseWUpdate(wUpdate, (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+/**
+ * The square W-update a Dense layer takes by default: the Woodbury form (a P×P matrix) when there
+ * are fewer samples than rows N + 1, else the factored one (N̄×N̄). Both iterate with the same two
+ * products; the square one costs P²M or N̄²M an iteration, and its setup P²N̄ or N̄²P.
+ */
+export function squareWUpdate(P: number, N: number): DenseWUpdate {
+  return P < N + 1 ? "woodbury" : "factored";
 }
 
-/** `wanted`, or for "auto" the factored form when its plan fits in WebAssembly memory, else CG; with the chosen plan's bytes. */
-function chooseWUpdate(wanted: "auto" | WUpdate, planBytes: (wUpdate: WUpdate) => number): { chosen: WUpdate; bytes: number } {
-  const chosen = wanted !== "auto" ? wanted : planBytes("factored") <= WASM_MAX_BYTES ? "factored" : "cg";
+/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": the square form where it fits, else CG). */
+export function denseLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | DenseWUpdate = "auto", input?: InputSparsity,
+): { chosen: DenseWUpdate; bytes: number } {
+  return chooseWUpdate(wUpdate, squareWUpdate(P, N), (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+}
+
+/** `wanted`, or for "auto" `square` when its plan fits in WebAssembly memory, else CG; with the chosen plan's bytes. */
+function chooseWUpdate<U extends DenseWUpdate>(wanted: "auto" | U, square: U, planBytes: (wUpdate: U) => number): { chosen: U; bytes: number } {
+  const chosen = wanted !== "auto" ? wanted : planBytes(square) <= WASM_MAX_BYTES ? square : "cg" as U;
   return { chosen, bytes: planBytes(chosen) };
 }
 
 /** Throws OutOfMemoryError (bytes needed, limit, the W-update named) when the chosen plan cannot fit. */
-function refuseOverLimit(what: string, { chosen, bytes }: { chosen: WUpdate; bytes: number }): WUpdate {
+function refuseOverLimit<U extends DenseWUpdate>(what: string, { chosen, bytes }: { chosen: U; bytes: number }): U {
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
   return chosen;
 }
 
 /**
- * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the factored
- * form when its plan (this problem's own nonzeros) fits, else CG. Throws OutOfMemoryError (bytes
- * needed, limit) when the chosen form cannot fit, before anything is allocated.
+ * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the square
+ * form (squareWUpdate) when its plan (this problem's own nonzeros) fits, else CG. Throws
+ * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit, before anything is allocated.
  */
-export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | WUpdate): WUpdate {
-  return refuseOverLimit(what, chooseWUpdate(wanted, (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
+export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | DenseWUpdate): DenseWUpdate {
+  return refuseOverLimit(what, chooseWUpdate(wanted, squareWUpdate(problem.P, problem.N), (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
 }
 
 /**
@@ -66,7 +75,7 @@ export function checkWeightsFit(what: string, N: number, M: number): void {
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.
  */
 export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpperBound: boolean, wanted: "auto" | WUpdate = "auto"): WUpdate {
-  return refuseOverLimit(what, chooseWUpdate(wanted, (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
+  return refuseOverLimit(what, chooseWUpdate<WUpdate>(wanted, "factored", (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
 }
 
 /**
