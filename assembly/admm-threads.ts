@@ -15,8 +15,8 @@
 // Determinism: slabs are fixed (16 rows) whatever the thread count, each is written by one
 // thread, and every f64 sum is added over slabs in slab order: 1 or n threads, the same bits.
 import {
-  adoptState, finishIteration, outputsFirst, outputSlabCount, phaseBall, phaseOutputs, phaseRightSide, phaseShrink,
-  phaseWeights, rightSideShareStart, weightSlabCount,
+  adoptState, finishIteration, outputSlabCount, phaseBall, phaseOutputs, phaseRightSide, phaseShrink,
+  phaseWeights, phaseWoodburyK, rightSideShareStart, usesWoodbury, weightSlabCount,
 } from "./admm";
 
 const GO: usize = 0;
@@ -112,16 +112,16 @@ export function admmRunThread(control: usize, thread: i32, gemmScratch: usize, s
     barrier(control, threads, wait);
     phaseRightSide(thread, threads, gemmScratch, spmmScratch);
     barrier(control, threads, wait);
-    if (outputsFirst()) {
-      // Woodbury: W3⁺ = X·U1 + E needs every thread's U1; X's rows split as X·B's are.
-      phaseOutputs(o0, o1, withStats, spmmScratch, gemmScratch);
+    if (usesWoodbury()) {
+      // S = K·T needs every thread's T; W3⁺ = X·S + E every thread's S (X's rows split as X·B's are).
+      phaseWoodburyK(o0, o1, gemmScratch);
       barrier(control, threads, wait);
       phaseWeights(rightSideShareStart(thread, threads), rightSideShareStart(thread + 1, threads), withStats, gemmScratch, spmmScratch);
     } else {
       phaseWeights(w0, w1, withStats, gemmScratch, spmmScratch);
-      barrier(control, threads, wait);
-      phaseOutputs(o0, o1, withStats, spmmScratch, gemmScratch);
     }
+    barrier(control, threads, wait);
+    phaseOutputs(o0, o1, withStats, spmmScratch, gemmScratch);
     // The next iteration's first phase reads only this thread's own rows; the last one's
     // statistics and the caller need every thread's.
     if (last) barrier(control, threads, wait);

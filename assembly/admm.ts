@@ -14,10 +14,8 @@
 // products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
 // With fewer samples than rows (P < N̄) the Woodbury form holds K = (I + Xt·X)⁻¹ (P×P) instead
-// of C̃⁻¹ (N̄×N̄); the same W3⁺ and Z⁺ come from (admm-woodbury.ts)
-//   T = B − Xt·E,  Z⁺ = B − K·T,  U1 = B − Z⁺,  W3⁺ = X·U1 + E
-// (C̃⁻¹ = I − X·K·Xt, and Xt·C̃⁻¹·X = I − K): two products and one P×P product, so the outputs
-// come before the weights.
+// of C̃⁻¹ (N̄×N̄): C̃⁻¹ = I − X·K·Xt, so W3⁺ = X·S + E with S = K·(B − Xt·E) (admm-woodbury.ts), and
+// Z⁺ = Xt·W3⁺ as in the factored form.
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
@@ -25,8 +23,8 @@ import { convAdjoint, convAdjointRowsOfTransposed, convForward, convForwardRows 
 import { transpose } from "./transpose";
 import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
 import { scale } from "./vector";
-import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
-import { woodburyOutputs, woodburyRightSide, woodburyWeights } from "./admm-woodbury";
+import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, subtractPass, weightPass } from "./admm-passes";
+import { woodburyK, woodburyRightSide, woodburyWeights } from "./admm-woodbury";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -188,19 +186,20 @@ function iterate(stats: bool): void {
   phaseBall(0, outSlabs);
   phaseShrink(0, outSlabs, 0, wSlabs, stats);
   phaseRightSide(0, 1, pScratch, pSpmmScratch);
-  if (useWoodbury) {
-    phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
-    phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
-  } else {
-    phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
-    phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
-  }
+  if (useWoodbury) phaseWoodburyK(0, outSlabs, pScratch);
+  phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
+  phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
   finishIteration(stats);
 }
 
-/** Whether the outputs come before the weights (the Woodbury form). */
-export function outputsFirst(): bool {
+/** Whether the W-update is the Woodbury form's (its phaseWoodburyK runs between the right side and the weights). */
+export function usesWoodbury(): bool {
   return useWoodbury;
+}
+
+/** The Woodbury form's S = K·T on output slabs [s0, s1), into Z⁺'s buffer (phaseOutputs overwrites it). */
+export function phaseWoodburyK(s0: i32, s1: i32, gemmScratch: usize): void {
+  woodburyK(min(s0 * SLAB_ROWS, P), min(s1 * SLAB_ROWS, P), P, M, pCinv, pD, pZnext, gemmScratch);
 }
 
 // The phases of one iteration, each on a range of slabs (SLAB_ROWS rows of an M-wide matrix:
@@ -265,6 +264,8 @@ export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): vo
   }
   const tau = <f32>(1.0 / rho);
   for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE, pL1Weights);
+  // The Woodbury form's E − W3, into W3⁺'s buffer (phaseWeights overwrites it).
+  if (useWoodbury) subtractPass(slabStart(w0, NB), slabStart(w1, NB), pE, pW3, pW3next);
 }
 
 /**
@@ -282,7 +283,7 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
   if (useWoodbury) {
     const outSlabs = slabCount(P);
     const o0 = <i32>((<i64>outSlabs * t) / threads), o1 = <i32>((<i64>outSlabs * (t + 1)) / threads);
-    woodburyRightSide(min(o0 * SLAB_ROWS, P), min(o1 * SLAB_ROWS, P), NB, M, useSparse, pXt, pXtRow, pXtCol, pXtVal, pE, pB, pD, gemmScratch, spmmScratch);
+    woodburyRightSide(min(o0 * SLAB_ROWS, P), min(o1 * SLAB_ROWS, P), NB, M, useSparse, pXt, pXtRow, pXtCol, pXtVal, pW3next, pB, pZ, pD, gemmScratch, spmmScratch);
     return;
   }
   const s0 = rightSideShareStart(t, threads), s1 = rightSideShareStart(t + 1, threads);
@@ -294,12 +295,12 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
   addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
 }
 
-/** W3⁺ = C̃⁻¹·D (Woodbury: X·U1 + E) and U2 = E − W3⁺ on weight slabs [s0, s1). */
+/** W3⁺ = C̃⁻¹·D (Woodbury: X·S + E) and U2 = E − W3⁺ on weight slabs [s0, s1). */
 export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize, spmmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
   if (useWoodbury) {
-    woodburyWeights(r0, r1, P, M, useSparse, pX, pXRow, pXCol, pXVal, pU1, pE, pW3next, gemmScratch, spmmScratch);
+    woodburyWeights(r0, r1, P, M, useSparse, pX, pXRow, pXCol, pXVal, pZnext, pE, pW3next, gemmScratch, spmmScratch);
   } else if (useCg) {
     // Layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all of D,
     // warm-started from W3.
@@ -313,13 +314,12 @@ export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize, 
   }
 }
 
-/** Z⁺ = Xt·W3⁺ (Woodbury: B − K·T) and U1 = B − Z⁺ on output slabs [s0, s1). */
+/** Z⁺ = Xt·W3⁺ and U1 = B − Z⁺ on output slabs [s0, s1). */
 export function phaseOutputs(s0: i32, s1: i32, stats: bool, spmmScratch: usize, gemmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, P), r1 = min(s1 * SLAB_ROWS, P);
   if (r1 <= r0) return;
   const out = pZnext + <usize>r0 * <usize>M * 4;
-  if (useWoodbury) woodburyOutputs(r0, r1, P, M, pCinv, pD, pB, pZnext, gemmScratch);
-  else if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
+  if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
   else if (useSparse) spmmPacked(r1 - r0, M, NB, pXtRow + <usize>r0 * 4, pXtCol, pXtVal, pW3next, M, out, M, spmmScratch);
   else gemm(r1 - r0, M, NB, pXt + <usize>r0 * <usize>NB * 4, NB, pW3next, M, out, M, 0, gemmScratch);
   for (let s = s0; s < s1; s++) {

@@ -94,8 +94,9 @@ export interface LayerOptions {
    * setup: fast iterations, (N + 1)² × 28 bytes), "woodbury" (the same update through
    * (I + XᵀX)⁻¹, a P × P matrix: P² × 28 bytes, for fewer samples P than inputs + 1), "cg"
    * (conjugate gradient on the products each iteration, warm-started: no square matrix, slower
-   * iterations), or "auto" (default): woodbury when P < inputs + 1, else factored, when that plan
-   * fits in memory; else CG. Linear layers in the reduced form ignore it.
+   * iterations), or "auto" (default): woodbury when P ≤ (inputs + 1)/2, else factored, when
+   * that plan fits in memory; then the other square form while P < inputs + 1; else CG. Linear
+   * layers in the reduced form ignore it.
    */
   wUpdate?: "auto" | "factored" | "woodbury" | "cg";
   /**

@@ -12,7 +12,7 @@ export { estimateConvLayerBytes };
 
 /**
  * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
- * `wUpdate` "auto", when neither the square W-update's nor the CG W-update's plan fits. The plans
+ * `wUpdate` "auto", when no W-update's plan fits. The plans
  * are those for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
  */
 export function checkLayerFits(
@@ -22,24 +22,27 @@ export function checkLayerFits(
 }
 
 /**
- * The square W-update a Dense layer takes by default: the Woodbury form (a P×P matrix) when there
- * are fewer samples than rows N + 1, else the factored one (N̄×N̄). Both iterate with the same two
- * products; the square one costs P²M or N̄²M an iteration, and its setup P²N̄ or N̄²P.
+ * The W-updates "auto" tries for a Dense layer, best first; it takes the first whose plan fits.
+ * Both square forms iterate with products of Xt and X: the factored one two and an N̄²M product,
+ * the Woodbury one three and a P²M product (setup N̄²P against P²N̄), so Woodbury pays when
+ * P ≤ N̄/2 and still fits where the factored one does not while P < N̄; CG holds no square matrix.
  */
-export function squareWUpdate(P: number, N: number): DenseWUpdate {
-  return P < N + 1 ? "woodbury" : "factored";
+export function denseWUpdatePreferences(P: number, N: number): DenseWUpdate[] {
+  const rows = N + 1;
+  if (2 * P <= rows) return ["woodbury", "factored", "cg"];
+  return P < rows ? ["factored", "woodbury", "cg"] : ["factored", "cg"];
 }
 
-/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": the square form where it fits, else CG). */
+/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": denseWUpdatePreferences). */
 export function denseLayerBytes(
   P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | DenseWUpdate = "auto", input?: InputSparsity,
 ): { chosen: DenseWUpdate; bytes: number } {
-  return chooseWUpdate(wUpdate, squareWUpdate(P, N), (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+  return chooseWUpdate(wUpdate, denseWUpdatePreferences(P, N), (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
 }
 
-/** `wanted`, or for "auto" `square` when its plan fits in WebAssembly memory, else CG; with the chosen plan's bytes. */
-function chooseWUpdate<U extends DenseWUpdate>(wanted: "auto" | U, square: U, planBytes: (wUpdate: U) => number): { chosen: U; bytes: number } {
-  const chosen = wanted !== "auto" ? wanted : planBytes(square) <= WASM_MAX_BYTES ? square : "cg" as U;
+/** `wanted`, or for "auto" the first of `preferences` whose plan fits in WebAssembly memory (else the last); with the chosen plan's bytes. */
+function chooseWUpdate<U extends DenseWUpdate>(wanted: "auto" | U, preferences: U[], planBytes: (wUpdate: U) => number): { chosen: U; bytes: number } {
+  const chosen = wanted !== "auto" ? wanted : preferences.find((u) => planBytes(u) <= WASM_MAX_BYTES) ?? preferences[preferences.length - 1];
   return { chosen, bytes: planBytes(chosen) };
 }
 
@@ -50,12 +53,12 @@ function refuseOverLimit<U extends DenseWUpdate>(what: string, { chosen, bytes }
 }
 
 /**
- * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the square
- * form (squareWUpdate) when its plan (this problem's own nonzeros) fits, else CG. Throws
+ * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the first of
+ * denseWUpdatePreferences whose plan (this problem's own nonzeros) fits. Throws
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit, before anything is allocated.
  */
 export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | DenseWUpdate): DenseWUpdate {
-  return refuseOverLimit(what, chooseWUpdate(wanted, squareWUpdate(problem.P, problem.N), (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
+  return refuseOverLimit(what, chooseWUpdate(wanted, denseWUpdatePreferences(problem.P, problem.N), (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
 }
 
 /**
@@ -75,7 +78,7 @@ export function checkWeightsFit(what: string, N: number, M: number): void {
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.
  */
 export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpperBound: boolean, wanted: "auto" | WUpdate = "auto"): WUpdate {
-  return refuseOverLimit(what, chooseWUpdate<WUpdate>(wanted, "factored", (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
+  return refuseOverLimit(what, chooseWUpdate<WUpdate>(wanted, ["factored", "cg"], (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
 }
 
 /**
