@@ -2,8 +2,8 @@
 // one run. (1) MNIST layer 1 of the bundled model (784 + bias → 300) with fewer samples than rows:
 // factored against Woodbury, to the default tolerance, alternated over rounds. (2) A wide layer
 // (25,088 inputs, VGG's first FC layer's input, → 64, ReLU-like inputs 60% zero): its factor
-// (25089² × 24 B ≈ 14 GiB) cannot be held, so Woodbury against CG, each solved to the
-// default tolerance (CG: each W-update inexact, to a tolerance tied to the residuals).
+// (25089² × 24 B ≈ 14 GiB) cannot be held, so Woodbury (to the default tolerance) against CG
+// (at most --cg-iterations ADMM iterations, default 30: about 20 CG steps each here).
 // Run: npm run bench:woodbury [-- --samples 200,500 --rounds 2 --wide-samples 500 --suffix -s7].
 // Prints tables and writes bench/results/woodbury-<date><suffix>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +18,11 @@ const sizes = (argAt("samples") ?? "200,500").split(",").map(Number);
 const rounds = Number(argAt("rounds") ?? 2);
 const wideP = Number(argAt("wide-samples") ?? 500);
 const suffix = argAt("suffix") ?? "";
+const cgIterations = Number(argAt("cg-iterations") ?? 30);
+const file = `bench/results/woodbury-${new Date().toISOString().slice(0, 10)}${suffix}.json`;
+mkdirSync("bench/results", { recursive: true });
+/** Written after each part, so that a long run leaves its finished part behind. */
+const save = (parts: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, ...parts }, null, 2));
 const load = () => loadavg()[0].toFixed(1);
 /** The solve's memory plan (the bytes it lays out in WebAssembly memory), from its input's zeros. */
 function planMiB(input: Float32Array, P: number, N: number, M: number, wUpdate: "factored" | "woodbury" | "cg"): number {
@@ -53,6 +58,7 @@ for (const P of sizes) {
 }
 console.log("MNIST layer 1 (785 rows), ε = 0.05‖Y‖, one thread, default tolerance: factored against Woodbury");
 console.table(mnistRows);
+save({ mnistRows });
 
 // The wide layer: seeded ReLU-like inputs, a sparse random ReLU layer's outputs.
 function wideLayer(P: number, N: number, M: number): { input: Float32Array; output: Float32Array } {
@@ -76,15 +82,12 @@ const bench = new Bench({ iterations: 1, time: 0, warmup: false });
 for (const wUpdate of ["woodbury", "cg"] as const) {
   bench.add(wUpdate, async () => {
     const loadBefore = load();
-    const r = await pruneLayer(matrix(wide.input, wideP, WIDE_N), matrix(wide.output, wideP, WIDE_M), { epsilonGain: 0.05, wUpdate });
+    const r = await pruneLayer(matrix(wide.input, wideP, WIDE_N), matrix(wide.output, wideP, WIDE_M), { epsilonGain: 0.05, wUpdate, ...(wUpdate === "cg" ? { maxIter: cgIterations } : {}) });
     wideRows.push(row(`wide ${WIDE_N} → ${WIDE_M}, P = ${wideP}`, r, { "plan MiB": planMiB(wide.input, wideP, WIDE_N, WIDE_M, wUpdate), load: `${loadBefore} → ${load()}` }));
   });
 }
 await bench.run();
-console.log(`A wide layer (${WIDE_N} inputs; its factor cannot be held): Woodbury against CG, default tolerance`);
+console.log(`A wide layer (${WIDE_N} inputs; its factor cannot be held): Woodbury (default tolerance) against CG (≤ ${cgIterations} iterations)`);
 console.table(wideRows);
-
-mkdirSync("bench/results", { recursive: true });
-const file = `bench/results/woodbury-${new Date().toISOString().slice(0, 10)}${suffix}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, mnistRows, wideRows }, null, 2));
+save({ mnistRows, wideRows, cgIterations });
 console.log(`wrote ${file}`);
