@@ -13,9 +13,7 @@
 // C̃⁻¹ = (X·Xᵀ + I)⁻¹ is formed once at setup (it does not contain ρ), so an iteration is three
 // products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
-// With fewer samples than rows (P < N̄) the Woodbury form holds K = (I + Xt·X)⁻¹ (P×P) instead
-// of C̃⁻¹ (N̄×N̄): C̃⁻¹ = I − X·K·Xt, so W3⁺ = X·S + E with S = K·(B − Xt·E) (admm-woodbury.ts), and
-// Z⁺ = Xt·W3⁺ as in the factored form.
+// The Woodbury form (P < N̄, admm-woodbury.ts) holds K = (I + Xt·X)⁻¹ (P×P) instead of C̃⁻¹ (N̄×N̄).
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
@@ -78,17 +76,10 @@ let cgTol: f64 = 1e-3;
 let cgMaxIter: i32 = 50;
 let cgIterations: i32 = 0;
 
-// Statistics of the last iteration run with stats on (sums of squares, f64).
-let statR1: f64 = 0; // ‖W1 − Z⁺‖²
-let statR2: f64 = 0; // ‖W2 − W3⁺‖²
-let statS1: f64 = 0; // ‖Z⁺ − Z‖²
-let statS2: f64 = 0; // ‖W3⁺ − W3‖²
-let statW1: f64 = 0; // ‖W1‖²
-let statW2: f64 = 0; // ‖W2‖²
-let statZ: f64 = 0; // ‖Z⁺‖²
-let statW3: f64 = 0; // ‖W3⁺‖²
-let statU1: f64 = 0; // ‖U1‖²
-let statU2: f64 = 0; // ‖U2‖²
+// Statistics of the last iteration run with stats on (sums of squares, f64), in admmStat's order:
+// ‖W1 − Z⁺‖², ‖W2 − W3⁺‖², ‖Z⁺ − Z‖², ‖W3⁺ − W3‖², ‖W1‖², ‖W2‖², ‖Z⁺‖², ‖W3⁺‖², ‖U1‖², ‖U2‖².
+let statR1: f64 = 0, statR2: f64 = 0, statS1: f64 = 0, statS2: f64 = 0, statW1: f64 = 0;
+let statW2: f64 = 0, statZ: f64 = 0, statW3: f64 = 0, statU1: f64 = 0, statU2: f64 = 0;
 
 /**
  * Stores the problem's pointers and dimensions. Called once per solve, before admmStart.
@@ -389,16 +380,8 @@ export function rightSideShareStart(t: i32, threads: i32): i32 {
 /** Statistic k of the last stats iteration (see the stat* globals, in declaration order). */
 export function admmStat(k: i32): f64 {
   switch (k) {
-    case 0: return statR1;
-    case 1: return statR2;
-    case 2: return statS1;
-    case 3: return statS2;
-    case 4: return statW1;
-    case 5: return statW2;
-    case 6: return statZ;
-    case 7: return statW3;
-    case 8: return statU1;
-    case 9: return statU2;
+    case 0: return statR1; case 1: return statR2; case 2: return statS1; case 3: return statS2; case 4: return statW1;
+    case 5: return statW2; case 6: return statZ; case 7: return statW3; case 8: return statU1; case 9: return statU2;
     default: return rho;
   }
 }

@@ -27,7 +27,7 @@ export function checkLayerFits(
  * the Woodbury one three and a P²M product (setup N̄²P against P²N̄), so Woodbury pays when
  * P ≤ N̄/2 and still fits where the factored one does not while P < N̄; CG holds no square matrix.
  */
-export function denseWUpdatePreferences(P: number, N: number): DenseWUpdate[] {
+function denseWUpdatePreferences(P: number, N: number): DenseWUpdate[] {
   const rows = N + 1;
   if (2 * P <= rows) return ["woodbury", "factored", "cg"];
   return P < rows ? ["factored", "woodbury", "cg"] : ["factored", "cg"];
