@@ -24,6 +24,8 @@ mkdirSync("bench/results", { recursive: true });
 /** Written after each part, so that a long run leaves its finished part behind. */
 const save = (parts: Record<string, unknown>) => writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, ...parts }, null, 2));
 const load = () => loadavg()[0].toFixed(1);
+/** CPU seconds of this process since `from` (one thread: the solve's work, less sensitive to the load than wall time). */
+const cpuSeconds = (from: NodeJS.CpuUsage) => { const d = process.cpuUsage(from); return +((d.user + d.system) / 1e6).toFixed(2); };
 /** The solve's memory plan (the bytes it lays out in WebAssembly memory), from its input's zeros. */
 function planMiB(input: Float32Array, P: number, N: number, M: number, wUpdate: "factored" | "woodbury" | "cg"): number {
   let nonzeros = 0;
@@ -49,8 +51,9 @@ for (const P of sizes) {
     const loadBefore = load();
     for (const wUpdate of order) {
       bench.add(wUpdate, async () => {
+        const cpu = process.cpuUsage();
         const r = await pruneLayer(matrix(pr.input, P, pr.N), matrix(pr.output, P, pr.M), { epsilonGain: 0.05, wUpdate });
-        mnistRows.push(row(`MNIST layer 1, P = ${P}`, r, { round, "plan MiB": planMiB(pr.input, P, pr.N, pr.M, wUpdate), load: `${loadBefore} → ${load()}` }));
+        mnistRows.push(row(`MNIST layer 1, P = ${P}`, r, { round, "CPU s": cpuSeconds(cpu), "plan MiB": planMiB(pr.input, P, pr.N, pr.M, wUpdate), load: `${loadBefore} → ${load()}` }));
       });
     }
     await bench.run();
@@ -82,8 +85,9 @@ const bench = new Bench({ iterations: 1, time: 0, warmup: false });
 for (const wUpdate of ["woodbury", "cg"] as const) {
   bench.add(wUpdate, async () => {
     const loadBefore = load();
+    const cpu = process.cpuUsage();
     const r = await pruneLayer(matrix(wide.input, wideP, WIDE_N), matrix(wide.output, wideP, WIDE_M), { epsilonGain: 0.05, wUpdate, ...(wUpdate === "cg" ? { maxIter: cgIterations } : {}) });
-    wideRows.push(row(`wide ${WIDE_N} → ${WIDE_M}, P = ${wideP}`, r, { "plan MiB": planMiB(wide.input, wideP, WIDE_N, WIDE_M, wUpdate), load: `${loadBefore} → ${load()}` }));
+    wideRows.push(row(`wide ${WIDE_N} → ${WIDE_M}, P = ${wideP}`, r, { "CPU s": cpuSeconds(cpu), "plan MiB": planMiB(wide.input, wideP, WIDE_N, WIDE_M, wUpdate), load: `${loadBefore} → ${load()}` }));
   });
 }
 await bench.run();
