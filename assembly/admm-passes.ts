@@ -232,8 +232,8 @@ export function dualOutputPass(
   subtractPass(i0, i1, b, zNext, u1);
 }
 
-/** out ← x − y. */
-function subtractPass(i0: usize, i1: usize, x: usize, y: usize, out: usize): void {
+/** out ← x − y (out may be y). */
+export function subtractPass(i0: usize, i1: usize, x: usize, y: usize, out: usize): void {
   let i = i0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 4 <= i1; i += 4) {

@@ -16,7 +16,7 @@
 // thread, and every f64 sum is added over slabs in slab order: 1 or n threads, the same bits.
 import {
   adoptState, finishIteration, outputSlabCount, phaseBall, phaseOutputs, phaseRightSide, phaseShrink,
-  phaseWeights, weightSlabCount,
+  phaseWeights, phaseWoodburyK, rightSideShareStart, usesWoodbury, weightSlabCount,
 } from "./admm";
 
 const GO: usize = 0;
@@ -112,7 +112,14 @@ export function admmRunThread(control: usize, thread: i32, gemmScratch: usize, s
     barrier(control, threads, wait);
     phaseRightSide(thread, threads, gemmScratch, spmmScratch);
     barrier(control, threads, wait);
-    phaseWeights(w0, w1, withStats, gemmScratch);
+    if (usesWoodbury()) {
+      // S = K·T needs every thread's T; W3⁺ = X·S + E every thread's S (X's rows split as X·B's are).
+      phaseWoodburyK(o0, o1, gemmScratch);
+      barrier(control, threads, wait);
+      phaseWeights(rightSideShareStart(thread, threads), rightSideShareStart(thread + 1, threads), withStats, gemmScratch, spmmScratch);
+    } else {
+      phaseWeights(w0, w1, withStats, gemmScratch, spmmScratch);
+    }
     barrier(control, threads, wait);
     phaseOutputs(o0, o1, withStats, spmmScratch, gemmScratch);
     // The next iteration's first phase reads only this thread's own rows; the last one's

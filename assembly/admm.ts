@@ -13,6 +13,7 @@
 // C̃⁻¹ = (X·Xᵀ + I)⁻¹ is formed once at setup (it does not contain ρ), so an iteration is three
 // products and the streaming passes of admm-passes.ts, with no allocation and no JS↔WASM traffic.
 // JS lays out every buffer and passes the pointers once through admmConfigure.
+// The Woodbury form (P < N̄, admm-woodbury.ts) holds K = (I + Xt·X)⁻¹ (P×P) instead of C̃⁻¹ (N̄×N̄).
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
@@ -20,7 +21,8 @@ import { convAdjoint, convAdjointRowsOfTransposed, convForward, convForwardRows 
 import { transpose } from "./transpose";
 import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
 import { scale } from "./vector";
-import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, weightPass } from "./admm-passes";
+import { addPass, ballPass, dualOutputPass, dualWeightPass, outputPass, subtractPass, weightPass } from "./admm-passes";
+import { woodburyK, woodburyRightSide, woodburyWeights } from "./admm-woodbury";
 
 // Dimensions and switches.
 let P: i32 = 0;
@@ -42,7 +44,8 @@ let pXRow: usize = 0;
 let pXCol: usize = 0;
 let pXVal: usize = 0;
 
-let pCinv: usize = 0;
+let pCinv: usize = 0; // C̃⁻¹ (N̄×N̄), or K (P×P) in the Woodbury form
+let useWoodbury: bool = false;
 let pY: usize = 0;
 let pV: usize = 0;
 let pMask: usize = 0; // u8 P×M: 1 on Ω
@@ -73,21 +76,15 @@ let cgTol: f64 = 1e-3;
 let cgMaxIter: i32 = 50;
 let cgIterations: i32 = 0;
 
-// Statistics of the last iteration run with stats on (sums of squares, f64).
-let statR1: f64 = 0; // ‖W1 − Z⁺‖²
-let statR2: f64 = 0; // ‖W2 − W3⁺‖²
-let statS1: f64 = 0; // ‖Z⁺ − Z‖²
-let statS2: f64 = 0; // ‖W3⁺ − W3‖²
-let statW1: f64 = 0; // ‖W1‖²
-let statW2: f64 = 0; // ‖W2‖²
-let statZ: f64 = 0; // ‖Z⁺‖²
-let statW3: f64 = 0; // ‖W3⁺‖²
-let statU1: f64 = 0; // ‖U1‖²
-let statU2: f64 = 0; // ‖U2‖²
+// Statistics of the last iteration run with stats on (sums of squares, f64), in admmStat's order:
+// ‖W1 − Z⁺‖², ‖W2 − W3⁺‖², ‖Z⁺ − Z‖², ‖W3⁺ − W3‖², ‖W1‖², ‖W2‖², ‖Z⁺‖², ‖W3⁺‖², ‖U1‖², ‖U2‖².
+let statR1: f64 = 0, statR2: f64 = 0, statS1: f64 = 0, statS2: f64 = 0, statW1: f64 = 0;
+let statW2: f64 = 0, statZ: f64 = 0, statW3: f64 = 0, statU1: f64 = 0, statU2: f64 = 0;
 
 /**
  * Stores the problem's pointers and dimensions. Called once per solve, before admmStart.
  * `sparse`: 0 dense GEMM on Xt/X, 1 CSR SpMM, 2 the conv operator of conv.ts (Xt/X unused).
+ * `woodbury` nonzero: `cinv` holds K = (I + Xt·X)⁻¹ (P×P) and `d` has max(P, N̄)×M floats.
  */
 export function admmConfigure(
   p: i32, nb: i32, m: i32, linear: i32, upperBound: i32, sparse: i32,
@@ -97,7 +94,7 @@ export function admmConfigure(
   cinv: usize, y: usize, v: usize, mask: usize,
   u1: usize, b: usize, z: usize, zNext: usize,
   w3: usize, w3Next: usize, w2: usize, u2: usize, e: usize, d: usize,
-  scratch: usize, spmmScratch: usize, sums: usize, l1Weights: usize,
+  scratch: usize, spmmScratch: usize, sums: usize, l1Weights: usize, woodbury: i32,
 ): void {
   P = p; NB = nb; M = m;
   isLinear = linear != 0; hasUpperBound = upperBound != 0; useSparse = sparse == 1; useConv = sparse == 2;
@@ -111,6 +108,7 @@ export function admmConfigure(
   pSpmmScratch = spmmScratch;
   pSums = sums;
   pL1Weights = l1Weights;
+  useWoodbury = woodbury != 0 && !useConv;
   useCg = false;
   cgIterations = 0;
 }
@@ -179,9 +177,20 @@ function iterate(stats: bool): void {
   phaseBall(0, outSlabs);
   phaseShrink(0, outSlabs, 0, wSlabs, stats);
   phaseRightSide(0, 1, pScratch, pSpmmScratch);
-  phaseWeights(0, wSlabs, stats, pScratch);
+  if (useWoodbury) phaseWoodburyK(0, outSlabs, pScratch);
+  phaseWeights(0, wSlabs, stats, pScratch, pSpmmScratch);
   phaseOutputs(0, outSlabs, stats, pSpmmScratch, pScratch);
   finishIteration(stats);
+}
+
+/** Whether the W-update is the Woodbury form's (its phaseWoodburyK runs between the right side and the weights). */
+export function usesWoodbury(): bool {
+  return useWoodbury;
+}
+
+/** The Woodbury form's S = K·T on output slabs [s0, s1), into Z⁺'s buffer (phaseOutputs overwrites it). */
+export function phaseWoodburyK(s0: i32, s1: i32, gemmScratch: usize): void {
+  woodburyK(min(s0 * SLAB_ROWS, P), min(s1 * SLAB_ROWS, P), P, M, pCinv, pD, pZnext, gemmScratch);
 }
 
 // The phases of one iteration, each on a range of slabs (SLAB_ROWS rows of an M-wide matrix:
@@ -246,6 +255,8 @@ export function phaseShrink(o0: i32, o1: i32, w0: i32, w1: i32, stats: bool): vo
   }
   const tau = <f32>(1.0 / rho);
   for (let s = w0; s < w1; s++) weightPass(slabStart(s, NB), slabStart(s + 1, NB), tau, a, a1, pW3, pU2, pW2, pE, pL1Weights);
+  // The Woodbury form's E − W3, into W3⁺'s buffer (phaseWeights overwrites it).
+  if (useWoodbury) subtractPass(slabStart(w0, NB), slabStart(w1, NB), pE, pW3, pW3next);
 }
 
 /**
@@ -260,6 +271,12 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
     addPass(<usize>k0 * <usize>M, <usize>k1 * <usize>M, pE, pD);
     return;
   }
+  if (useWoodbury) {
+    const outSlabs = slabCount(P);
+    const o0 = <i32>((<i64>outSlabs * t) / threads), o1 = <i32>((<i64>outSlabs * (t + 1)) / threads);
+    woodburyRightSide(min(o0 * SLAB_ROWS, P), min(o1 * SLAB_ROWS, P), NB, M, useSparse, pXt, pXtRow, pXtCol, pXtVal, pW3next, pB, pZ, pD, gemmScratch, spmmScratch);
+    return;
+  }
   const s0 = rightSideShareStart(t, threads), s1 = rightSideShareStart(t + 1, threads);
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
@@ -269,11 +286,13 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
   addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
 }
 
-/** W3⁺ = C̃⁻¹·D and U2 = E − W3⁺ on weight slabs [s0, s1). */
-export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize): void {
+/** W3⁺ = C̃⁻¹·D (Woodbury: X·S + E) and U2 = E − W3⁺ on weight slabs [s0, s1). */
+export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize, spmmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
-  if (useCg) {
+  if (useWoodbury) {
+    woodburyWeights(r0, r1, P, M, useSparse, pX, pXRow, pXCol, pXVal, pZnext, pE, pW3next, gemmScratch, spmmScratch);
+  } else if (useCg) {
     // Layers without C̃⁻¹ (one thread only: the host never threads a CG solve): CG on all of D,
     // warm-started from W3.
     memory.copy(pW3next, pW3, <usize>NB * <usize>M * 4);
@@ -361,16 +380,8 @@ export function rightSideShareStart(t: i32, threads: i32): i32 {
 /** Statistic k of the last stats iteration (see the stat* globals, in declaration order). */
 export function admmStat(k: i32): f64 {
   switch (k) {
-    case 0: return statR1;
-    case 1: return statR2;
-    case 2: return statS1;
-    case 3: return statS2;
-    case 4: return statW1;
-    case 5: return statW2;
-    case 6: return statZ;
-    case 7: return statW3;
-    case 8: return statU1;
-    case 9: return statU2;
+    case 0: return statR1; case 1: return statR2; case 2: return statS1; case 3: return statS2; case 4: return statW1;
+    case 5: return statW2; case 6: return statZ; case 7: return statW3; case 8: return statU1; case 9: return statU2;
     default: return rho;
   }
 }

@@ -19,7 +19,7 @@ const load = () => loadavg()[0].toFixed(1);
 for (const P of sizes) {
   const pr = mnistLayerProblem(P);
   const results = new Map<string, { r: LayerResult; cgSteps: number }>();
-  const bench = new Bench({ iterations: 1, time: 0, warmupIterations: 0 });
+  const bench = new Bench({ iterations: 1, time: 0, warmup: false });
   for (const wUpdate of ["factored", "cg"] as const) {
     bench.add(wUpdate, async () => {
       const r = await pruneLayer(matrix(pr.input, P, pr.N), matrix(pr.output, P, pr.M), { epsilonGain: 0.05, wUpdate });

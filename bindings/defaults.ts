@@ -18,7 +18,7 @@ export const DEFAULTS = {
   checkInterval: 10,
   sparseInput: "auto" as "auto" | boolean,
   linearForm: "auto" as "auto" | "samples" | "reduced",
-  wUpdate: "auto" as "auto" | "factored" | "cg",
+  wUpdate: "auto" as "auto" | "factored" | "woodbury" | "cg",
   // One thread: a threaded solve starts workers (tens of ms) and wants the cores pruneNetwork's
   // pool, or the page, may be using; ask for more where one big layer is the whole job.
   threads: 1 as number | "auto",

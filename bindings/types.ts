@@ -91,11 +91,14 @@ export interface LayerOptions {
   linearForm?: "auto" | "samples" | "reduced";
   /**
    * How each iteration's weight update is solved: "factored" (C̃ = XXᵀ + I factored once at
-   * setup: fast iterations, (N + 1)² × 28 bytes), "cg" (conjugate gradient on the products each
-   * iteration, warm-started: no (N + 1)² matrix, slower iterations), or "auto" (default):
-   * factored when its memory plan fits, else CG. Linear layers in the reduced form ignore it.
+   * setup: fast iterations, (N + 1)² × 28 bytes), "woodbury" (the same update through
+   * (I + XᵀX)⁻¹, a P × P matrix: P² × 28 bytes, for fewer samples P than inputs + 1), "cg"
+   * (conjugate gradient on the products each iteration, warm-started: no square matrix, slower
+   * iterations), or "auto" (default): woodbury when P ≤ (inputs + 1)/2, else factored, when
+   * that plan fits in memory; then the other square form while P < inputs + 1; else CG. Linear
+   * layers in the reduced form ignore it.
    */
-  wUpdate?: "auto" | "factored" | "cg";
+  wUpdate?: "auto" | "factored" | "woodbury" | "cg";
   /**
    * Threads for the iterations of this one layer (pruneLayer only): 1 (default), n, or 'auto'
    * (the runtime's hardware threads). More than 1 needs SharedArrayBuffer (pages: COOP/COEP
@@ -207,7 +210,7 @@ export interface LayerInfo {
   /** "reduced" when a linear layer was solved on the QR factor of its design (see LayerOptions.linearForm). */
   linearForm: "samples" | "reduced";
   /** How the weight update was solved (see LayerOptions.wUpdate). */
-  wUpdate: "factored" | "cg";
+  wUpdate: "factored" | "woodbury" | "cg";
   /** Fraction of zero entries in the input. */
   inputZeroFraction: number;
   /**

@@ -141,11 +141,11 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
     throw new ValidationError(`${at}.linearForm`, `"auto", "samples" or "reduced"`, linearForm);
   }
   const wUpdate = get("wUpdate", DEFAULTS.wUpdate);
-  if (wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "cg") {
-    throw new ValidationError(`${at}.wUpdate`, `"auto", "factored" or "cg"`, wUpdate);
+  if (wUpdate !== "auto" && wUpdate !== "factored" && wUpdate !== "woodbury" && wUpdate !== "cg") {
+    throw new ValidationError(`${at}.wUpdate`, `"auto", "factored", "woodbury" or "cg"`, wUpdate);
   }
-  if (wUpdate === "cg" && linearForm === "reduced") {
-    throw new ValidationError(`${at}.wUpdate`, `"auto" or "factored" with linearForm "reduced" (the reduced form has no CG update)`, wUpdate);
+  if ((wUpdate === "cg" || wUpdate === "woodbury") && linearForm === "reduced") {
+    throw new ValidationError(`${at}.wUpdate`, `"auto" or "factored" with linearForm "reduced" (the reduced form has no ${wUpdate} update)`, wUpdate);
   }
   if (o.upperBound !== undefined && kind === "linear") {
     throw new ValidationError(`${at}.upperBound`, "no upper bound for a linear layer (it has no inactive set)", "a matrix");

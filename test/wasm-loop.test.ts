@@ -2,7 +2,8 @@
 // engines set up the same problem, start from the same ρ and take the same iterations with no
 // controller in between; W2, U1, U2, the statistics and the measurements must agree to f32
 // precision (1e-4 relative) after 1, 5, 20 and 60 iterations, on the SIMD and the scalar build, with dense and
-// sparse products, relu (with and without V) and linear layers.
+// sparse products, relu (with and without V) and linear layers; and with the Woodbury W-update
+// (K = (I + XᵀX)⁻¹, P < N̄) against the reference's factored one.
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileModule, instantiate, type Backend } from "../bindings/index.ts";
 import { createWasmEngine } from "../bindings/wasm/engine.ts";
@@ -11,14 +12,16 @@ import { biasUnitOf } from "../bindings/solver/bias-unit.ts";
 import type { AdmmEngine, LayerProblem } from "../bindings/solver/engine.ts";
 import { randomLayer, relDiff } from "./helpers/problems.ts";
 
-function problemOf(seed: number, P: number, N: number, M: number, kind: "relu" | "relu+V" | "linear", sparse: boolean): LayerProblem {
+function problemOf(
+  seed: number, P: number, N: number, M: number, kind: "relu" | "relu+V" | "linear", sparse: boolean, wUpdate: "factored" | "woodbury" = "factored",
+): LayerProblem {
   const p = randomLayer(seed, P, N, M, { linear: kind === "linear", zeroInputs: sparse ? 0.6 : 0 });
   let zeros = 0;
   for (const x of p.input) if (x === 0) zeros++;
   const upperBound = kind === "relu+V" ? p.output.map((y, i) => (y > 0 ? 0 : 0.05 * ((i % 7) - 3))) : undefined;
   return {
     P, N, M, input: p.input, output: p.output, upperBound, linear: kind === "linear", activeThreshold: 0,
-    sparse, fitBias: true, biasUnit: biasUnitOf(p.input, P, N), designNonzeros: p.input.length - zeros + P, form: "samples",
+    sparse, fitBias: true, biasUnit: biasUnitOf(p.input, P, N), designNonzeros: p.input.length - zeros + P, form: "samples", wUpdate,
   };
 }
 
@@ -42,12 +45,16 @@ describe.each([true, false])("the wasm loop (SIMD build: %s) against the referen
   });
 
   it.each([
-    [1, 120, 17, 5, "relu", false],
-    [2, 90, 33, 7, "relu", true],
-    [3, 150, 12, 3, "relu+V", false],
-    [4, 100, 21, 4, "linear", true],
-  ] as const)("seed %i: P %i, N %i, M %i, %s, sparse %s — same iterates after 1, 5, 20, 60 iterations", (seed, P, N, M, kind, sparse) => {
-    const problem = problemOf(seed, P, N, M, kind, sparse);
+    [1, 120, 17, 5, "relu", false, "factored"],
+    [2, 90, 33, 7, "relu", true, "factored"],
+    [3, 150, 12, 3, "relu+V", false, "factored"],
+    [4, 100, 21, 4, "linear", true, "factored"],
+    [5, 30, 80, 5, "relu", false, "woodbury"],
+    [6, 25, 61, 4, "relu", true, "woodbury"],
+    [7, 40, 90, 3, "relu+V", true, "woodbury"],
+    [8, 30, 70, 4, "linear", false, "woodbury"],
+  ] as const)("seed %i: P %i, N %i, M %i, %s, sparse %s, %s — same iterates after 1, 5, 20, 60 iterations", (seed, P, N, M, kind, sparse, wUpdate = "factored") => {
+    const problem = problemOf(seed, P, N, M, kind, sparse, wUpdate);
     const wasm = createWasmEngine(backend, problem);
     const ref = createReferenceEngine(problem);
     expect(wasm.simd).toBe(simd);

@@ -38,11 +38,15 @@ export interface LayerProblem {
   l1Weighted?: boolean;
   /**
    * How the samples form's W-update solves C̃·W3⁺ = D: "factored" (default) with C̃⁻¹ formed
-   * once at setup (N̄² floats, f64 factor), or "cg": conjugate gradient on the products, no
-   * N̄×N̄ matrix at all (for layers whose factor does not fit).
+   * once at setup (N̄² floats, f64 factor), "woodbury" with K = (I + Xt·X)⁻¹ formed instead (P²
+   * floats: fewer samples than rows), or "cg": conjugate gradient on the products, no square
+   * matrix at all (for layers whose factor does not fit).
    */
-  wUpdate?: "factored" | "cg";
+  wUpdate?: DenseWUpdate;
 }
+
+/** A Dense layer's W-update (conv layers have no Woodbury form: their P far exceeds N̄). */
+export type DenseWUpdate = "factored" | "woodbury" | "cg";
 
 /** Sums of squares gathered on a stats iteration (scaled units). */
 export interface IterationStats {

@@ -6,47 +6,59 @@ import { estimateLayerBytes, solvePlanBytes, WASM_MAX_BYTES, type InputSparsity 
 import { SPARSE_INPUT_MIN_ZERO_FRACTION } from "../defaults.ts";
 import { estimateConvLayerBytes, type WUpdate } from "../wasm/conv-memory-plan.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
-import type { LayerProblem } from "./engine.ts";
+import type { DenseWUpdate, LayerProblem } from "./engine.ts";
 // The estimates, for the network part (it reaches the solver through solver/ only).
 export { estimateConvLayerBytes };
 
 /**
  * Throws OutOfMemoryError (with the bytes needed and the limit) when the layer cannot fit: with
- * `wUpdate` "auto", when neither the factored nor the CG W-update's plan fits. The plans are those
- * for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
+ * `wUpdate` "auto", when no W-update's plan fits. The plans
+ * are those for `input` when its sparsity is known (inputSparsity), else every input nonzero is assumed.
  */
 export function checkLayerFits(
-  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
+  what: string, P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | DenseWUpdate = "auto", input?: InputSparsity,
 ): void {
   refuseOverLimit(what, denseLayerBytes(P, N, M, hasUpperBound, wUpdate, input));
 }
 
-/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": factored where that fits, else CG). */
-export function denseLayerBytes(
-  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | WUpdate = "auto", input?: InputSparsity,
-): { chosen: WUpdate; bytes: number } {
-  return chooseWUpdate(wUpdate, (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+/**
+ * The W-updates "auto" tries for a Dense layer, best first; it takes the first whose plan fits.
+ * Both square forms iterate with products of Xt and X: the factored one two and an N̄²M product,
+ * the Woodbury one three and a P²M product (setup N̄²P against P²N̄), so Woodbury pays when
+ * P ≤ N̄/2 and still fits where the factored one does not while P < N̄; CG holds no square matrix.
+ */
+function denseWUpdatePreferences(P: number, N: number): DenseWUpdate[] {
+  const rows = N + 1;
+  if (2 * P <= rows) return ["woodbury", "factored", "cg"];
+  return P < rows ? ["factored", "woodbury", "cg"] : ["factored", "cg"];
 }
 
-/** `wanted`, or for "auto" the factored form when its plan fits in WebAssembly memory, else CG; with the chosen plan's bytes. */
-function chooseWUpdate(wanted: "auto" | WUpdate, planBytes: (wUpdate: WUpdate) => number): { chosen: WUpdate; bytes: number } {
-  const chosen = wanted !== "auto" ? wanted : planBytes("factored") <= WASM_MAX_BYTES ? "factored" : "cg";
+/** The upper estimate of a Dense layer's solve and the W-update it takes ("auto": denseWUpdatePreferences). */
+export function denseLayerBytes(
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "auto" | DenseWUpdate = "auto", input?: InputSparsity,
+): { chosen: DenseWUpdate; bytes: number } {
+  return chooseWUpdate(wUpdate, denseWUpdatePreferences(P, N), (u) => estimateLayerBytes(P, N, M, hasUpperBound, u, input));
+}
+
+/** `wanted`, or for "auto" the first of `preferences` whose plan fits in WebAssembly memory (else the last); with the chosen plan's bytes. */
+function chooseWUpdate<U extends DenseWUpdate>(wanted: "auto" | U, preferences: U[], planBytes: (wUpdate: U) => number): { chosen: U; bytes: number } {
+  const chosen = wanted !== "auto" ? wanted : preferences.find((u) => planBytes(u) <= WASM_MAX_BYTES) ?? preferences[preferences.length - 1];
   return { chosen, bytes: planBytes(chosen) };
 }
 
 /** Throws OutOfMemoryError (bytes needed, limit, the W-update named) when the chosen plan cannot fit. */
-function refuseOverLimit(what: string, { chosen, bytes }: { chosen: WUpdate; bytes: number }): WUpdate {
+function refuseOverLimit<U extends DenseWUpdate>(what: string, { chosen, bytes }: { chosen: U; bytes: number }): U {
   if (bytes > WASM_MAX_BYTES) throw new OutOfMemoryError(`${what} (W-update: ${chosen})`, bytes, WASM_MAX_BYTES);
   return chosen;
 }
 
 /**
- * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the factored
- * form when its plan (this problem's own nonzeros) fits, else CG. Throws OutOfMemoryError (bytes
- * needed, limit) when the chosen form cannot fit, before anything is allocated.
+ * The W-update a Dense layer's samples-form solve will use: `wanted`, or for "auto" the first of
+ * denseWUpdatePreferences whose plan (this problem's own nonzeros) fits. Throws
+ * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit, before anything is allocated.
  */
-export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | WUpdate): WUpdate {
-  return refuseOverLimit(what, chooseWUpdate(wanted, (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
+export function layerWUpdateThatFits(what: string, problem: LayerProblem, wanted: "auto" | DenseWUpdate): DenseWUpdate {
+  return refuseOverLimit(what, chooseWUpdate(wanted, denseWUpdatePreferences(problem.P, problem.N), (wUpdate) => solvePlanBytes({ ...problem, wUpdate })));
 }
 
 /**
@@ -66,7 +78,7 @@ export function checkWeightsFit(what: string, N: number, M: number): void {
  * OutOfMemoryError (bytes needed, limit) when the chosen form cannot fit.
  */
 export function convWUpdateThatFits(what: string, geometry: ConvGeometry, hasUpperBound: boolean, wanted: "auto" | WUpdate = "auto"): WUpdate {
-  return refuseOverLimit(what, chooseWUpdate(wanted, (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
+  return refuseOverLimit(what, chooseWUpdate<WUpdate>(wanted, ["factored", "cg"], (u) => estimateConvLayerBytes(geometry, hasUpperBound, u)));
 }
 
 /**

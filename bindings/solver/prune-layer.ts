@@ -159,7 +159,7 @@ function prepare(inputIn: MatrixInput, outputIn: MatrixInput, raw: LayerOptions 
  * warm-start dual of the samples form is given (a dual belongs to the form that produced it).
  */
 function formOf(o: ResolvedOptions, linear: boolean, P: number, N: number, M: number): LayerProblem["form"] {
-  if (!linear || o.linearForm === "samples" || o.wUpdate === "cg") return "samples";
+  if (!linear || o.linearForm === "samples" || o.wUpdate === "cg" || o.wUpdate === "woodbury") return "samples";
   if (o.linearForm === "reduced") {
     if (P < N + 1) throw new ValidationError("options.linearForm", `"samples" or "auto" for a layer with fewer samples than inputs + 1 (${N + 1})`, `"reduced" with ${P} samples`);
     return "reduced";

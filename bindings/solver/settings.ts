@@ -31,7 +31,7 @@ export interface ResolvedOptions {
   checkInterval: number;
   sparseInput: "auto" | boolean;
   linearForm: "auto" | "samples" | "reduced";
-  wUpdate: "auto" | "factored" | "cg";
+  wUpdate: "auto" | "factored" | "woodbury" | "cg";
   threads: number | "auto";
   /** Reweighting rounds and relative δ; undefined: none. */
   reweight: { rounds: number; delta: number } | undefined;

@@ -84,6 +84,7 @@ export function setUpConvEngine(
     0, 0, 0, 0, 0, 0, 0, 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, 0, o.sums,
     problem.l1Weighted ? o.l1Weights : 0, // the ℓ1 weights of reweighting (the Dense engine's too)
+    0, // never the Woodbury form: a conv layer has far more rows P than N̄
   ];
   if (problem.l1Weighted) f32(o.l1Weights, NB * M).fill(1);
   ex.admmConfigure(...configure);

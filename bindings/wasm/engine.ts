@@ -1,5 +1,6 @@
 // The WebAssembly engine: lays out one solve's buffers in the module's memory, copies the data
-// in once, builds Xt, X (and their CSR forms), C̃⁻¹ (none for the CG update), then iterates entirely inside wasm.
+// in once, builds Xt, X (and their CSR forms), C̃⁻¹ (K = (I + XᵀX)⁻¹ in the Woodbury form, none for the CG
+// update), then iterates entirely inside wasm.
 import { bufferSizes, growMemoryFor, inputOverlay, layout } from "./memory-plan.ts";
 import { withCgUpdate } from "./cg-update.ts";
 import { C0_FACTOR } from "../defaults.ts";
@@ -50,34 +51,38 @@ export function setUpWasmEngine(backend: Backend, problem: LayerProblem, extraBu
   if (problem.sparse) {
     ex.csrFromDense(P, NB, o.xt, NB, o.xtRow, o.xtCol, o.xtVal);
     ex.csrFromDenseTransposed(P, NB, o.xt, NB, o.xRow, o.xCol, o.xVal);
-  } else {
-    ex.transpose(P, NB, o.xt, NB, o.x, P);
   }
+  const woodbury = problem.wUpdate === "woodbury";
+  if (!problem.sparse || woodbury) ex.transpose(P, NB, o.xt, NB, o.x, P);
 
-  // C̃ = X·Xᵀ + I (scaled), factored in f64, inverted once (not formed at all for the CG update).
-  // The Gram matrix skips the input's zeros when the products do (2–3× on ReLU or pixel inputs),
-  // and then only its lower triangle is formed: all the factorisation reads.
-  const cg = problem.wUpdate === "cg";
-  if (!cg) {
-    if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
+  // C̃ = X·Xᵀ + I (scaled), or in the Woodbury form Xt·X + I (P×P), factored in f64, inverted
+  // once (not formed at all for the CG update). The Gram matrix skips the input's zeros when the
+  // products do (2–3× on ReLU or pixel inputs), and then only its lower triangle is formed: all
+  // the factorisation reads.
+  if (problem.wUpdate !== "cg") {
+    const n = woodbury ? P : NB;
+    if (woodbury) {
+      if (problem.sparse) ex.gramLowerPacked(P, NB, o.xtRow, o.xtCol, o.xtVal, o.x, P, o.gram, P, o.spmmScratch);
+      else ex.gemm(P, P, NB, o.xt, NB, o.x, P, o.gram, P, 0, o.scratch);
+    } else if (problem.sparse) ex.gramLowerPacked(NB, P, o.xRow, o.xCol, o.xVal, o.xt, NB, o.gram, NB, o.spmmScratch);
     else ex.gemm(NB, NB, P, o.x, P, o.xt, NB, o.gram, NB, 0, o.scratch);
-    ex.gramPlusIdentity64(NB, o.gram, o.c64);
-    const failed = ex.cholesky64(NB, o.c64);
-    if (failed !== 0) throw new FactorizationError(`Cholesky factorisation of XXᵀ/c0² + I failed at pivot ${failed - 1}`);
-    ex.invertFromCholesky64(NB, o.c64, o.inv64);
-    ex.f64ToF32(NB * NB, o.inv64, o.cinv);
+    ex.gramPlusIdentity64(n, o.gram, o.c64);
+    const failed = ex.cholesky64(n, o.c64);
+    if (failed !== 0) throw new FactorizationError(`Cholesky factorisation of ${woodbury ? "XᵀX" : "XXᵀ"}/c0² + I failed at pivot ${failed - 1}`);
+    ex.invertFromCholesky64(n, o.c64, o.inv64);
+    ex.f64ToF32(n * n, o.inv64, o.cinv);
   }
 
   const configure = [
     P, NB, M, problem.linear ? 1 : 0, problem.upperBound ? 1 : 0, problem.sparse ? 1 : 0,
     o.xt, o.x, o.xtRow ?? 0, o.xtCol ?? 0, o.xtVal ?? 0, o.xRow ?? 0, o.xCol ?? 0, o.xVal ?? 0,
     o.cinv, o.y, o.v, o.mask, o.u1, o.b, o.z, o.zNext, o.w3, o.w3Next, o.w2, o.u2, o.e, o.d, o.scratch, o.spmmScratch ?? 0, o.sums,
-    problem.l1Weighted ? o.l1Weights : 0,
+    problem.l1Weighted ? o.l1Weights : 0, woodbury ? 1 : 0,
   ];
   if (problem.l1Weighted) f32(o.l1Weights, NB * M).fill(1);
   ex.admmConfigure(...configure);
   const engine = loopEngine(backend, problem, o, c0);
-  return { engine: cg ? withCgUpdate(backend, engine, P, NB, M, o) : engine, offsets: o, configure };
+  return { engine: problem.wUpdate === "cg" ? withCgUpdate(backend, engine, P, NB, M, o) : engine, offsets: o, configure };
 }
 
 /**
@@ -144,8 +149,14 @@ export function loopEngine(backend: Backend, problem: LayerProblem, o: Record<st
     leastSquares() {
       // Fixed by the data: the controller asks for the first ρ, the status for infeasibility.
       if (ridge) return ridge;
-      ex.productXB(o.y, o.d);
-      ex.gemm(NB, M, NB, o.cinv, NB, o.d, M, o.e, M, 0, o.scratch);
+      if (problem.wUpdate === "woodbury") {
+        // C̃⁻¹·X·Y = X·K·Y (K = (I + XᵀX)⁻¹: the push-through identity).
+        ex.gemm(P, M, P, o.cinv, P, o.y, M, o.d, M, 0, o.scratch);
+        ex.productXB(o.d, o.e);
+      } else {
+        ex.productXB(o.y, o.d);
+        ex.gemm(NB, M, NB, o.cinv, NB, o.d, M, o.e, M, 0, o.scratch);
+      }
       const n = NB * M;
       let l1 = 0;
       for (const v of f32(o.e, n)) l1 += Math.abs(v);

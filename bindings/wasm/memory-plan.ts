@@ -1,7 +1,7 @@
 // The memory plan of one wasm solve: every buffer's size and its aligned offset, and an
 // estimate of the total for checking a whole network before any work.
 import { OutOfMemoryError } from "../errors.ts";
-import type { LayerProblem } from "../solver/engine.ts";
+import type { DenseWUpdate, LayerProblem } from "../solver/engine.ts";
 
 /** WebAssembly memory can address at most 4 GiB (65536 pages of 64 KiB). */
 export const WASM_MAX_BYTES = 65536 * 65536;
@@ -23,16 +23,20 @@ export function bufferSizes(problem: LayerProblem, gemmScratch: number, spmmScra
   const nnz = problem.designNonzeros;
   const out = P * M * 4;
   const w = NB * M * 4;
-  // The factored W-update's N̄×N̄ matrices (Gram, f64 factor and inverse, f32 inverse), or CG's work.
-  const square = problem.wUpdate === "cg" ? 0 : NB * NB;
+  // The factored W-update's N̄×N̄ matrices (Gram, f64 factor and inverse, f32 inverse), the
+  // Woodbury form's P×P ones, or CG's work.
+  const woodbury = problem.wUpdate === "woodbury";
+  const square = problem.wUpdate === "cg" ? 0 : woodbury ? P * P : NB * NB;
   const sizes: Record<string, number> = {
-    // X (features × samples) is needed dense only by the dense products; sparse ones take its CSR.
-    input: P * N * 4, xt: P * NB * 4, x: problem.sparse ? 0 : P * NB * 4,
+    // X (features × samples) is needed dense by the dense products, and by the Woodbury form's
+    // setup (Xt·X); the sparse products take its CSR.
+    input: P * N * 4, xt: P * NB * 4, x: problem.sparse && !woodbury ? 0 : P * NB * 4,
     gram: square * 4, c64: square * 8, inv64: square * 8, cinv: square * 4,
     cgWork: problem.wUpdate === "cg" ? M * 40 + (3 * NB + P) * M * 4 : 0,
     y: out, v: problem.upperBound ? out : 0, mask: P * M,
     u1: out, u1Saved: out, b: out, z: out, zNext: out,
-    w3: w, w3Next: w, w2: w, u2: w, e: w, d: w,
+    // D holds the Woodbury form's T (P×M) instead of X·B + E.
+    w3: w, w3Next: w, w2: w, u2: w, e: w, d: woodbury ? Math.max(P, NB) * M * 4 : w,
     scratch: gemmScratch, sums,
     // Reweighted ℓ1 only: the per-weight ℓ1 weights c (threshold c/ρ).
     l1Weights: problem.l1Weighted ? w : 0,
@@ -96,7 +100,7 @@ export interface InputSparsity {
  * two CSR copies as big as dense ones: more than the dense products' Xt and X).
  */
 export function estimateLayerBytes(
-  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: "factored" | "cg" = "factored", input?: InputSparsity,
+  P: number, N: number, M: number, hasUpperBound: boolean, wUpdate: DenseWUpdate = "factored", input?: InputSparsity,
 ): number {
   const problem = {
     P, N, M, upperBound: hasUpperBound ? new Float32Array(0) : undefined, form: "samples",

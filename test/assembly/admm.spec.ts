@@ -55,7 +55,7 @@ class Case {
     admmConfigure(P, NB, M, linear ? 1 : 0, withV ? 1 : 0, sparse ? 1 : 0, this.xt, this.x,
       this.xtRow, this.xtCol, this.xtVal, this.xRow, this.xCol, this.xVal,
       this.cinv, this.y, this.v, this.mask, this.u1, this.b, this.z, this.zn,
-      this.w3, this.w3n, this.w2, this.u2, this.e, this.d, this.scratch, this.spmm, this.sums, 0);
+      this.w3, this.w3n, this.w2, this.u2, this.e, this.d, this.scratch, this.spmm, this.sums, 0, 0);
   }
 
   /** Z = Xt·W (f64) of a reference weight matrix. */
