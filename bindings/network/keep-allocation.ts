@@ -214,7 +214,8 @@ export async function allocateKeep(
     ...result,
     keep: {
       allocation: "per-layer", target: keep, keptFraction: kept / total, gains: finals.map((r) => r.gain),
-      ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps: stepsOf(path), rewalk: stepsOf(rewalk), probes,
+      ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps: stepsOf(path), probes,
+      rewalk: rewalk.map((s) => ({ gains: s.chosen.map((c, i) => ladders[i][c].gain), keptFraction: s.kept / total, relativeLogitError: s.error })),
     },
   };
 }
