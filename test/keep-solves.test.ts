@@ -6,7 +6,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { LayerResult } from "../bindings/types.ts";
 
-interface Call { units: number; gain: number; reweighted: boolean; admmSolves: number; weights: Float32Array; bias: Float32Array }
+interface Call { units: number; gain: number; reweighted: boolean; admmSolves: number; weights: Float32Array; bias: Float32Array; warm?: Float32Array }
 const calls: Call[] = [];
 vi.mock("../bindings/solver/prune-layer.ts", async (importOriginal) => {
   const original = await importOriginal<typeof import("../bindings/solver/prune-layer.ts")>();
@@ -20,7 +20,9 @@ vi.mock("../bindings/solver/prune-layer.ts", async (importOriginal) => {
         solve: async (options?: Parameters<typeof session.solve>[0]) => {
           const r: LayerResult = await session.solve(options);
           const rounds = r.info.reweight?.rounds.length;
-          calls.push({ units, gain: options!.epsilonGain!, reweighted: rounds !== undefined, admmSolves: rounds ?? 1, weights: r.weights, bias: r.bias });
+          calls.push({
+            units, gain: options!.epsilonGain!, reweighted: rounds !== undefined, admmSolves: rounds ?? 1, weights: r.weights, bias: r.bias, warm: options!.warmStart?.weights as Float32Array | undefined,
+          });
           return r;
         },
       };
@@ -73,6 +75,18 @@ describe("pruneNetwork({keep}) per layer, reweighted: reweighting only where the
     const bisection = reweighted.filter((c) => !onLadder(c));
     expect(new Set(bisection.map(layerOf)).size).toBeLessThanOrEqual(1);
     expect(bisection.length).toBeLessThanOrEqual(8);
+    // Each reweighted solve at a rung started from a reweighted solve made before it at the
+    // neighbouring rung of its layer (the denser first), or else from the plain rung.
+    const rungOf = (c: Call) => keep.ladders[layerOf(c)].findIndex((rung) => rung.gain === c.gain);
+    let continued = 0;
+    for (const c of atRungs) {
+      const earlier = atRungs.slice(0, atRungs.indexOf(c)).filter((e) => layerOf(e) === layerOf(c));
+      const neighbour = [-1, 1].map((d) => earlier.find((e) => rungOf(e) === rungOf(c) + d)).find((e) => e !== undefined);
+      const plain = calls.find((p) => !p.reweighted && layerOf(p) === layerOf(c) && p.gain === c.gain)!;
+      expect(c.warm).toBe((neighbour ?? plain).weights);
+      if (neighbour) continued++;
+    }
+    expect(continued).toBeGreaterThan(0);
     const solveAt = (i: number, gain: number) => {
       const c = atRungs.find((a) => layerOf(a) === i && a.gain === gain);
       if (!c) throw new Error(`layer ${i} at gain ${gain}: never reweighted, but the re-walk used it`);
