@@ -44,7 +44,7 @@ const save = () => writeFileSync(file, JSON.stringify({
   date: new Date().toISOString(), node: process.version, samples: P, maxIter, uptime: execSync("uptime").toString().trim(), runs,
 }, null, 2));
 const runs: {
-  model: string; keep: number; rounds: number; allocation: string; walk?: KeepWalk; row: PrunedRow; sparseGpt: PrunedRow; search: KeepSearch; solves: number; loadBefore: number[]; loadAfter: number[];
+  model: string; keep: number; rounds: number; allocation: string; walk?: KeepWalk; row: PrunedRow; cpuS: number; sparseGpt: PrunedRow; search: KeepSearch; solves: number; loadBefore: number[]; loadAfter: number[];
 }[] = [];
 /** Layer solves the search made (each reweighted one is 1 + rounds ADMM solves): whole runs × layers, or rungs + probes. */
 const solvesOf = (k: KeepSearch, layers: number) => (k.allocation === "common-gain" ? k.probes.length * layers : k.ladders.reduce((s, l) => s + l.length, 0) + k.probes.length);
@@ -61,18 +61,23 @@ for (const model of modelNames) {
       for (const { allocation, walk } of variants) {
         const label = `keep ${keep}, ${allocation}${walk ? ` (${walk})` : ""}, ${rounds > 0 ? `${rounds} reweighting rounds` : "plain l1"}`;
         const loadBefore = load();
+        // CPU time of this process (the solves run in this thread): less disturbed by the shared
+        // machine's load than the wall time, which the row's time is.
+        const cpuBefore = process.cpuUsage();
         const layerOptions = { ...(maxIter !== undefined ? { maxIter } : {}), ...(rounds > 0 ? { reweight: { rounds } } : {}) };
         const prune = walk && ((network: typeof ctx.network, x: { data: Float32Array; rows: number }, options: NetworkOptions) => allocateKeep(network, x.data, x.rows, keep, options, walk));
         const { netTrim, result } = walk
           ? await pruneAndCompare(ctx, P, label, { mode: "parallel", workers: 0, layerOptions }, prune)
           : await pruneAndCompare(ctx, P, label, { mode: "parallel", keep, keepAllocation: allocation, workers: 0, layerOptions });
+        const { user, system } = process.cpuUsage(cpuBefore);
+        const cpuS = (user + system) / 1e6;
         const [sparseGpt] = baselineRows(ctx, P, label, netTrim.nnz);
         rows.push(netTrim, sparseGpt);
         const search = result.keep!;
-        runs.push({ model, keep, rounds, allocation, walk, row: netTrim, sparseGpt, search, solves: solvesOf(search, netTrim.nnz.length), loadBefore, loadAfter: load() });
+        runs.push({ model, keep, rounds, allocation, walk, row: netTrim, cpuS, sparseGpt, search, solves: solvesOf(search, netTrim.nnz.length), loadBefore, loadAfter: load() });
         save();
         const gains = search.allocation === "per-layer" ? search.gains : [search.gain];
-        console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s (${runs.at(-1)!.solves} layer solves); SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
+        console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}% (${netTrim.nnz.join(" / ")}), gains ${gains.map((g) => +g.toPrecision(3)).join(", ")}, ${(100 * netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s, CPU ${cpuS.toFixed(1)} s (${runs.at(-1)!.solves} layer solves); SparseGPT ${(100 * sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)}; load ${load().join(" ")}`);
       }
     }
   }
