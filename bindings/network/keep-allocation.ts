@@ -38,11 +38,12 @@ const MAX_REFINE_PROBES = 8;
 
 /**
  * How the allocation reaches reweighted weights (the benchmark compares them; the library uses the
- * default): "local-rewalk" (steps 1–5 above), "plain-path" (session 6: steps 1–3 and 5, no
- * re-walk), "every-rung" (session 5: every rung of the ladders solved with reweighting and the
+ * default): "local-rewalk" (steps 1–5 above), "continued" (steps 1–3 and 5: no re-walk, the
+ * reweighted solves warm-started as in step 3), "plain-path" (session 6: steps 1–3 and 5, every
+ * reweighted solve warm-started from its plain rung), "every-rung" (session 5: every rung of the ladders solved with reweighting and the
  * walk on those, 1 + rounds solves a rung). Without reweighting all three are the plain walk.
  */
-export type KeepWalk = "local-rewalk" | "plain-path" | "every-rung";
+export type KeepWalk = "local-rewalk" | "continued" | "plain-path" | "every-rung";
 
 export async function allocateKeep(
   network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "local-rewalk",
@@ -53,6 +54,7 @@ export async function allocateKeep(
   const reweighting = (layerOptions.reweight?.rounds ?? 0) > 0;
   // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
   const laddersFinal = !reweighting || mode === "every-rung";
+  const continued = mode === "local-rewalk" || mode === "continued";
   const kinds = network.layers.map((_, i) => layerKind(network, i));
   const parameters = network.layers.map((l) => l.inputs * l.units + (l.useBias ? l.units : 0));
   const total = parameters.reduce((s, v) => s + v, 0);
@@ -106,7 +108,7 @@ export async function allocateKeep(
   const probes: PerLayerKeep["probes"] = [];
   const finalRungs = ladders.map(() => new Map<number, Rung>());
   const warmFor = (i: number, c: number): Rung =>
-    (mode === "local-rewalk" ? finalRungs[i].get(c - 1) ?? finalRungs[i].get(c + 1) : undefined) ?? ladders[i][c];
+    (continued ? finalRungs[i].get(c - 1) ?? finalRungs[i].get(c + 1) : undefined) ?? ladders[i][c];
   let stoppedAt: LayerReport[] | undefined;
   const finalRung = async (i: number, c: number): Promise<Rung | undefined> => {
     if (laddersFinal) return ladders[i][c];
@@ -190,7 +192,7 @@ export async function allocateKeep(
     const below = lower.rungs;
     const others = lower.kept - nnzOf(below[i]);
     let low = below[i].gain, high = upper.rungs[i].gain;
-    let from = mode === "local-rewalk" ? below[i] : ladders[i][lower.chosen[i]];
+    let from = continued ? below[i] : ladders[i][lower.chosen[i]];
     let best = { rung: finals[i], kept };
     const stopped = await withSession(programs[i], programs[i].options, async (solve) => {
       for (let probe = 0; probe < MAX_REFINE_PROBES && Math.abs(best.kept - target) > tolerance * target; probe++) {
