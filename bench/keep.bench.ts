@@ -6,8 +6,8 @@
 // Run: npm run bench:keep [-- --samples 1000] [-- --keep 0.1] [-- --models dropout,nodropout]
 //      [-- --rounds 0,3] (reweighting rounds; 0 = plain ℓ1) [-- --max-iter 300] (per solve, both
 //      allocations alike; default the library's 2000) [-- --tag name]
-//      [-- --allocations per-layer,common-gain] [-- --walks local-rewalk] (per-layer with reweighting:
-//      which of allocateKeep's schemes, KeepWalk, e.g. every-rung,plain-path,local-rewalk to compare
+//      [-- --allocations per-layer,common-gain] [-- --walks continued] (per-layer with reweighting:
+//      which of allocateKeep's schemes, KeepWalk, e.g. every-rung,plain-path,continued to compare
 //      session 5's, session 6's and the default in one run)
 // Writes bench/results/keep[-tag]-<date>.json after every row (never overwrite an earlier file: use --tag).
 import { execSync } from "node:child_process";
@@ -29,7 +29,7 @@ const roundsList = (argument("rounds") ?? "0,3").split(",").map(Number);
 const modelNames = (argument("models") ?? "dropout").split(",");
 const maxIter = argument("max-iter") === undefined ? undefined : Number(argument("max-iter"));
 const allocations = (argument("allocations") ?? "per-layer,common-gain").split(",") as ("per-layer" | "common-gain")[];
-const walks = (argument("walks") ?? "local-rewalk").split(",") as KeepWalk[];
+const walks = (argument("walks") ?? "continued").split(",") as KeepWalk[];
 const MODELS: Record<string, string> = {
   dropout: MNIST_MLP_DIR,
   nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),

@@ -5,6 +5,7 @@
 // solves each one ran are read from its result (1 plain, 1 + rounds reweighted).
 import { describe, expect, it, vi } from "vitest";
 import type { LayerResult } from "../bindings/types.ts";
+import type { PerLayerKeep } from "../bindings/network/types.ts";
 
 interface Call { units: number; gain: number; reweighted: boolean; admmSolves: number; weights: Float32Array; bias: Float32Array; warm?: Float32Array }
 const calls: Call[] = [];
@@ -36,13 +37,33 @@ const { norm, signals } = await import("./helpers/naive-forward.ts");
 
 const P = 300;
 const { network, input } = seededNetwork(61, [30, 20, 10, 4], P);
-const run = async () => {
+const { allocateKeep } = await import("../bindings/network/keep-allocation.ts");
+/** pruneNetwork({keep: 0.15}) reweighted, or allocateKeep with one of its schemes (the re-walk is not the default). */
+const run = async (walk?: "local-rewalk") => {
   calls.length = 0;
-  const r = await pruneNetwork(network, matrix(input, P, 30), { keep: 0.15, workers: 0, layerOptions: { reweight: NETWORK_REWEIGHT } });
+  const options = { workers: 0, layerOptions: { reweight: NETWORK_REWEIGHT } };
+  const r = walk ? await allocateKeep(network, input, P, 0.15, options, walk) : await pruneNetwork(network, matrix(input, P, 30), { keep: 0.15, ...options });
   if (r.keep?.allocation !== "per-layer") throw new Error("expected the per-layer allocation");
   return { r, keep: r.keep, calls: [...calls] };
 };
 const nonzeros = (c: Call) => [...c.weights, ...c.bias].filter((v) => v !== 0).length;
+
+/** Each reweighted solve at a rung started from a reweighted solve made before it at the
+ * neighbouring rung of its layer (the denser first), or else from the plain rung; returns how many had such a neighbour. */
+function checkWarmStarts(keep: PerLayerKeep, calls: Call[]): number {
+  const layerOf = (c: Call) => network.layers.findIndex((l) => l.units === c.units);
+  const rungOf = (c: Call) => keep.ladders[layerOf(c)].findIndex((rung) => rung.gain === c.gain);
+  const atRungs = calls.filter((c) => c.reweighted && rungOf(c) >= 0);
+  let continued = 0;
+  for (const c of atRungs) {
+    const earlier = atRungs.slice(0, atRungs.indexOf(c)).filter((e) => layerOf(e) === layerOf(c));
+    const neighbour = [-1, 1].map((d) => earlier.find((e) => rungOf(e) === rungOf(c) + d)).find((e) => e !== undefined);
+    const plain = calls.find((p) => !p.reweighted && layerOf(p) === layerOf(c) && p.gain === c.gain)!;
+    expect(c.warm).toBe((neighbour ?? plain).weights);
+    if (neighbour) continued++;
+  }
+  return continued;
+}
 
 describe("pruneNetwork({keep}) per layer, reweighted: reweighting only where the search lands", () => {
   it("builds plain ladders, reweights a few states, and runs fewer ADMM solves than reweighting every rung would", async () => {
@@ -58,13 +79,15 @@ describe("pruneNetwork({keep}) per layer, reweighted: reweighting only where the
     // The returned layers are reweighted solves, and the share is met on them.
     for (const l of r.layers) expect(l.info.reweight!.rounds.length).toBeGreaterThan(1);
     expect(Math.abs(keep.keptFraction - 0.15)).toBeLessThanOrEqual(0.05 * 0.15);
+    // Every reweighted solve started from a reweighted neighbour made before it, or its plain rung.
+    expect(checkWarmStarts(keep, calls)).toBeGreaterThan(0);
     // Reweighting every rung (the previous scheme) would have run 1 + rounds solves per rung.
     const admm = calls.reduce((s, c) => s + c.admmSolves, 0);
     expect(admm).toBeLessThan(0.6 * rungs * (1 + NETWORK_REWEIGHT.rounds));
   });
 
   it("walks again on the reweighted solves: each rung reweighted once, every state's count and error recomputed from them, every move the least error per weight removed", async () => {
-    const { r, keep, calls } = await run();
+    const { r, keep, calls } = await run("local-rewalk");
     const layerOf = (c: Call) => network.layers.findIndex((l) => l.units === c.units);
     const onLadder = (c: Call) => keep.ladders[layerOf(c)].some((rung) => rung.gain === c.gain);
     const reweighted = calls.filter((c) => c.reweighted);
@@ -75,18 +98,7 @@ describe("pruneNetwork({keep}) per layer, reweighted: reweighting only where the
     const bisection = reweighted.filter((c) => !onLadder(c));
     expect(new Set(bisection.map(layerOf)).size).toBeLessThanOrEqual(1);
     expect(bisection.length).toBeLessThanOrEqual(8);
-    // Each reweighted solve at a rung started from a reweighted solve made before it at the
-    // neighbouring rung of its layer (the denser first), or else from the plain rung.
-    const rungOf = (c: Call) => keep.ladders[layerOf(c)].findIndex((rung) => rung.gain === c.gain);
-    let continued = 0;
-    for (const c of atRungs) {
-      const earlier = atRungs.slice(0, atRungs.indexOf(c)).filter((e) => layerOf(e) === layerOf(c));
-      const neighbour = [-1, 1].map((d) => earlier.find((e) => rungOf(e) === rungOf(c) + d)).find((e) => e !== undefined);
-      const plain = calls.find((p) => !p.reweighted && layerOf(p) === layerOf(c) && p.gain === c.gain)!;
-      expect(c.warm).toBe((neighbour ?? plain).weights);
-      if (neighbour) continued++;
-    }
-    expect(continued).toBeGreaterThan(0);
+    expect(checkWarmStarts(keep, calls)).toBeGreaterThan(0);
     const solveAt = (i: number, gain: number) => {
       const c = atRungs.find((a) => layerOf(a) === i && a.gain === gain);
       if (!c) throw new Error(`layer ${i} at gain ${gain}: never reweighted, but the re-walk used it`);

@@ -7,13 +7,13 @@
 //     layer whose next rung adds the least measured logit error (on the calibration samples) per
 //     weight removed, until the network keeps at most `keep` of its parameters: a path of states.
 //  3. Each layer is solved with the run's own options (reweighted ℓ1 when asked) only at the
-//     states the search visits. Reweighting removes weights, so the kept share of a state falls
-//     below its plain count: the search moves back along the path (denser states) until the
-//     reweighted shares of two neighbouring states bracket `keep`.
-//  4. The plain walk ranked its moves by the plain weights' errors and counts, not the
-//     reweighted ones: from one rung denser in every layer than the bracket's lower state, the
-//     walk runs again on the reweighted solves (the re-walk; a rung is reweighted when the walk
-//     first needs it).
+//     states the search visits, warm-started from a reweighted solve of a neighbouring rung when
+//     there is one. Reweighting removes weights, so the kept share of a state falls below its
+//     plain count: the search moves back along the path (denser states) until the reweighted
+//     shares of two neighbouring states bracket `keep`.
+//  4. (Only in the "local-rewalk" scheme, below.) From one rung denser in every layer than the
+//     bracket's lower state, the walk runs again on the reweighted solves' counts and errors (the
+//     re-walk; a rung is reweighted when the walk first needs it).
 //  5. The gain of the layer whose last move crosses `keep` is bisected.
 // Every layer's result is an ordinary solve at its own gain: its budget and certificate hold.
 import type { ProgressInfo } from "../types.ts";
@@ -38,15 +38,16 @@ const MAX_REFINE_PROBES = 8;
 
 /**
  * How the allocation reaches reweighted weights (the benchmark compares them; the library uses the
- * default): "local-rewalk" (steps 1–5 above), "continued" (steps 1–3 and 5: no re-walk, the
- * reweighted solves warm-started as in step 3), "plain-path" (session 6: steps 1–3 and 5, every
- * reweighted solve warm-started from its plain rung), "every-rung" (session 5: every rung of the ladders solved with reweighting and the
- * walk on those, 1 + rounds solves a rung). Without reweighting all three are the plain walk.
+ * default): "continued" (steps 1–3 and 5 above), "local-rewalk" (steps 1–5: measured, it came
+ * back to the same state in every row, at more solves), "plain-path" (session 6: steps 1–3 and 5,
+ * every reweighted solve warm-started from its plain rung), "every-rung" (session 5: every rung
+ * of the ladders solved with reweighting and the walk on those, 1 + rounds solves a rung).
+ * Without reweighting all four are the plain walk.
  */
 export type KeepWalk = "local-rewalk" | "continued" | "plain-path" | "every-rung";
 
 export async function allocateKeep(
-  network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "local-rewalk",
+  network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "continued",
 ): Promise<NetworkResult> {
   const t0 = performance.now();
   const L = network.layers.length;
@@ -100,8 +101,8 @@ export async function allocateKeep(
   }));
 
   // 3. The states' final weights: the ladders' rungs, or each layer solved again with reweighting
-  // at the rung's gain (solved once per layer and rung). Warm start: the plain rung; with the
-  // re-walk, a reweighted solve of the neighbouring rung when there is one (the denser first), as
+  // at the rung's gain (solved once per layer and rung). Warm start: a reweighted solve of the
+  // neighbouring rung when there is one (the denser first), else the plain rung (session 6: always), as
   // when every rung is reweighted up the ladder: within the iterations a solve gets, one started
   // from reweighted weights ends sparser and, on the MNIST MLP, more accurate than one started
   // from the plain rung (bench:keep, README).
