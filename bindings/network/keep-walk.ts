@@ -26,7 +26,7 @@ export interface WalkNetwork {
 }
 
 /** Rung c of layer i as this walk sees it; undefined when its solve was aborted (the walk stops). */
-export type RungAt = (i: number, c: number) => Promise<Rung | undefined>;
+type RungAt = (i: number, c: number) => Promise<Rung | undefined>;
 
 /**
  * The walk's path, from `start` (its first state) to the first state that keeps at most `target`,
