@@ -7,7 +7,7 @@
 //      [-- --rounds 0,3] (reweighting rounds; 0 = plain ℓ1) [-- --max-iter 300] (per solve, both
 //      allocations alike; default the library's 2000) [-- --tag name]
 //      [-- --allocations per-layer,common-gain] [-- --walks continued] (per-layer with reweighting:
-//      which of allocateKeep's schemes, KeepWalk, e.g. every-rung,plain-path,continued to compare
+//      which of allocateKeep's schemes, KEEP_WALKS: every-rung,plain-path,continued to compare
 //      session 5's, session 6's and the default in one run)
 // Writes bench/results/keep[-tag]-<date>.json after every row (never overwrite an earlier file: use --tag).
 import { execSync } from "node:child_process";
@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "../examples/mnist-report.ts";
 import { MNIST_MLP_DIR } from "../examples/layer-data.ts";
 import type { KeepSearch, NetworkOptions } from "../bindings/index.ts";
-import { allocateKeep, type KeepWalk } from "../bindings/network/keep-allocation.ts";
+import { allocateKeep, KEEP_WALKS, type KeepWalk } from "../bindings/network/keep-allocation.ts";
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,6 +30,8 @@ const modelNames = (argument("models") ?? "dropout").split(",");
 const maxIter = argument("max-iter") === undefined ? undefined : Number(argument("max-iter"));
 const allocations = (argument("allocations") ?? "per-layer,common-gain").split(",") as ("per-layer" | "common-gain")[];
 const walks = (argument("walks") ?? "continued").split(",") as KeepWalk[];
+const unknownWalk = walks.find((w) => !KEEP_WALKS.includes(w));
+if (unknownWalk) throw new Error(`--walks: expected some of ${KEEP_WALKS.join(", ")}, received ${unknownWalk}`);
 const MODELS: Record<string, string> = {
   dropout: MNIST_MLP_DIR,
   nodropout: path.join(path.dirname(MNIST_MLP_DIR), "mnist-mlp-nodropout"),

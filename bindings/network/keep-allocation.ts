@@ -11,10 +11,7 @@
 //     there is one. Reweighting removes weights, so the kept share of a state falls below its
 //     plain count: the search moves back along the path (denser states) until the reweighted
 //     shares of two neighbouring states bracket `keep`.
-//  4. (Only in the "local-rewalk" scheme, below.) From one rung denser in every layer than the
-//     bracket's lower state, the walk runs again on the reweighted solves' counts and errors (the
-//     re-walk; a rung is reweighted when the walk first needs it).
-//  5. The gain of the layer whose last move crosses `keep` is bisected.
+//  4. The gain of the layer whose last move crosses `keep` is bisected.
 // Every layer's result is an ordinary solve at its own gain: its budget and certificate hold.
 import type { ProgressInfo } from "../types.ts";
 import { applyLayer, frobenius } from "./forward.ts";
@@ -37,14 +34,14 @@ const REWEIGHTED_SHARE = 0.4, MAX_DOWN_SHARE = 0.9;
 const MAX_REFINE_PROBES = 8;
 
 /**
- * How the allocation reaches reweighted weights (the benchmark compares them; the library uses the
- * default): "continued" (steps 1–3 and 5 above), "local-rewalk" (steps 1–5: measured, it came
- * back to the same state in every row, at more solves), "plain-path" (session 6: steps 1–3 and 5,
- * every reweighted solve warm-started from its plain rung), "every-rung" (session 5: every rung
- * of the ladders solved with reweighting and the walk on those, 1 + rounds solves a rung).
- * Without reweighting all four are the plain walk.
+ * How the allocation reaches reweighted weights (the library uses the default; bench:keep compares
+ * it with the earlier sessions' schemes): "continued" (steps 1–4 above), "plain-path" (session 6:
+ * the same, every reweighted solve warm-started from its plain rung), "every-rung" (session 5:
+ * every rung of the ladders solved with reweighting and the walk on those, 1 + rounds solves a
+ * rung). Without reweighting all three are the plain walk.
  */
-export type KeepWalk = "local-rewalk" | "continued" | "plain-path" | "every-rung";
+export const KEEP_WALKS = ["continued", "plain-path", "every-rung"] as const;
+export type KeepWalk = (typeof KEEP_WALKS)[number];
 
 export async function allocateKeep(
   network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "continued",
@@ -55,7 +52,7 @@ export async function allocateKeep(
   const reweighting = (layerOptions.reweight?.rounds ?? 0) > 0;
   // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
   const laddersFinal = !reweighting || mode === "every-rung";
-  const continued = mode === "local-rewalk" || mode === "continued";
+  const continued = mode === "continued";
   const kinds = network.layers.map((_, i) => layerKind(network, i));
   const parameters = network.layers.map((l) => l.inputs * l.units + (l.useBias ? l.units : 0));
   const total = parameters.reduce((s, v) => s + v, 0);
@@ -93,9 +90,7 @@ export async function allocateKeep(
 
   // 2. The walk on plain counts and measured logit error: a path of states.
   const net: WalkNetwork = { network, x, P, relu: kinds.map((k) => k === "relu"), original };
-  const rungCounts = ladders.map((l) => l.length);
-  const onLadder = (i: number, c: number) => Promise.resolve(ladders[i][c]);
-  const path = (await walk(net, rungCounts, onLadder, new Array<number>(L).fill(0), target))!;
+  const path = walk(net, ladders, target);
   const stepsOf = (states: WalkState[]): PerLayerKeep["steps"] => states.slice(1).map((s) => ({
     layer: s.moved, gain: ladders[s.moved][s.chosen[s.moved]].gain, keptFraction: s.kept / total, relativeLogitError: s.error,
   }));
@@ -164,30 +159,14 @@ export async function allocateKeep(
     if (t === 0 && lo < 0) break; // the densest state already keeps less than the target
   }
   // The two neighbouring states that bracket the target: the moved layer's gain is bisected between them.
-  let lower = lo >= 0 ? { chosen: path[lo].chosen, ...evaluated.get(lo)! } : undefined;
-  let upper = hi === lo + 1 && evaluated.has(hi) ? { chosen: path[hi].chosen, moved: path[hi].moved, ...evaluated.get(hi)! } : undefined;
-  let rewalk: WalkState[] = [];
-
-  // 4. The re-walk: one rung denser in every layer than the bracket's lower state, walk again on
-  // the reweighted solves' counts and errors (each rung reweighted when the walk first needs it).
-  if (mode === "local-rewalk" && !laddersFinal && lower) {
-    const denser = lower.chosen.map((c) => Math.max(0, c - 1));
-    const corner = await finalsOf(denser);
-    if (!corner) return aborted(stoppedAt!);
-    const walked = await walk(net, rungCounts, finalRung, corner.kept >= target ? denser : lower.chosen, target);
-    if (!walked) return aborted(stoppedAt!);
-    rewalk = walked;
-    const end = walked[walked.length - 1], before = walked[Math.max(0, walked.length - 2)];
-    const at = async (s: WalkState) => ({ ...s, ...(await finalsOf(s.chosen))! }); // cached: no solve
-    lower = end.kept >= target ? await at(end) : await at(before);
-    upper = end.kept < target && walked.length > 1 ? await at(end) : undefined;
-  }
+  const lower = lo >= 0 ? { chosen: path[lo].chosen, ...evaluated.get(lo)! } : undefined;
+  const upper = hi === lo + 1 && evaluated.has(hi) ? { chosen: path[hi].chosen, moved: path[hi].moved, ...evaluated.get(hi)! } : undefined;
   const candidates = [lower, upper].filter((s) => s !== undefined);
   const closest = candidates.reduce((a, b) => (Math.abs(b.kept - target) < Math.abs(a.kept - target) ? b : a));
   let finals = [...closest.rungs];
   let kept = closest.kept;
 
-  // 5. Between lower and upper one layer moved a rung: bisect its gain to land within the tolerance.
+  // 4. Between lower and upper one layer moved a rung: bisect its gain to land within the tolerance.
   if (lower && upper && Math.abs(kept - target) > tolerance * target) {
     const i = upper.moved;
     const below = lower.rungs;
@@ -224,7 +203,6 @@ export async function allocateKeep(
     keep: {
       allocation: "per-layer", target: keep, keptFraction: kept / total, gains: finals.map((r) => r.gain),
       ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps: stepsOf(path), probes,
-      rewalk: rewalk.map((s) => ({ gains: s.chosen.map((c, i) => ladders[i][c].gain), keptFraction: s.kept / total, relativeLogitError: s.error })),
     },
   };
 }

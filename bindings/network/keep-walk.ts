@@ -1,9 +1,6 @@
-// The greedy walk of the per-layer keep allocation (keep-allocation.ts): from a starting state
-// (one rung per layer), move step by step the one layer whose next rung adds the least measured
-// logit error (on the calibration samples) per weight removed, until the network keeps at most
-// the target. It walks the plain ℓ1 ladders from their densest rungs, and, with reweighting, walks
-// again near the state the search landed on, on the reweighted solves at the ladders' gains (the
-// re-walk): the plain weights' errors and counts rank the layers' moves differently.
+// The greedy walk of the per-layer keep allocation (keep-allocation.ts): from the ladders' densest
+// rungs, move step by step the one layer whose next rung adds the least measured logit error (on
+// the calibration samples) per weight removed, until the network keeps at most the target.
 import { applyLayer, distance, frobenius } from "./forward.ts";
 import { nnzOf, type Rung } from "./keep-ladders.ts";
 import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
@@ -25,25 +22,18 @@ export interface WalkNetwork {
   original: Float32Array[];
 }
 
-/** Rung c of layer i as this walk sees it; undefined when its solve was aborted (the walk stops). */
-type RungAt = (i: number, c: number) => Promise<Rung | undefined>;
-
 /**
- * The walk's path, from `start` (its first state) to the first state that keeps at most `target`,
- * or to where no layer has a rung left that keeps fewer weights. Undefined if a solve was aborted.
- * A layer's next rung is the first above its current one that keeps fewer weights (ℓ1 counts are
- * not strictly monotone in the gain), so every move removes weights; ties keep the lower layer.
+ * The walk's path along `ladders` (every layer's rungs, densest first), from the densest rungs to
+ * the first state that keeps at most `target`, or to where no layer has a rung left that keeps
+ * fewer weights. A layer's next rung is the first above its current one that keeps fewer weights
+ * (ℓ1 counts are not strictly monotone in the gain), so every move removes weights; ties keep the
+ * lower layer.
  */
-export async function walk(net: WalkNetwork, rungs: number[], rungAt: RungAt, start: number[], target: number): Promise<WalkState[] | undefined> {
+export function walk(net: WalkNetwork, ladders: Rung[][], target: number): WalkState[] {
   const { network, x, P, relu, original } = net;
   const L = network.layers.length;
   const logitsNorm = frobenius(original[L - 1]) || 1;
-  const current: Rung[] = [];
-  for (let i = 0; i < L; i++) {
-    const r = await rungAt(i, start[i]);
-    if (!r) return undefined;
-    current.push(r);
-  }
+  const current = ladders.map((rungs) => rungs[0]);
   const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
   // Layers i.. of the current state with layer i's rung replaced by `rung`, from the signals `from`.
   const forwardFrom = (i: number, rung: Rung, from: Float32Array[]): Float32Array[] => {
@@ -54,15 +44,14 @@ export async function walk(net: WalkNetwork, rungs: number[], rungAt: RungAt, st
   };
   const errorOf = (signals: Float32Array[]) => distance(signals[signals.length - 1], original[L - 1]) / logitsNorm;
   let signals = forwardFrom(0, current[0], []);
-  const path: WalkState[] = [{ chosen: [...start], kept: current.reduce((s, r) => s + nnzOf(r), 0), moved: -1, error: errorOf(signals) }];
+  const path: WalkState[] = [{ chosen: new Array<number>(L).fill(0), kept: current.reduce((s, r) => s + nnzOf(r), 0), moved: -1, error: errorOf(signals) }];
   while (path[path.length - 1].kept > target) {
     const state = path[path.length - 1];
     let best: { i: number; j: number; rung: Rung; ratio: number; error: number; signals: Float32Array[] } | undefined;
     for (let i = 0; i < L; i++) {
       let next: { j: number; rung: Rung } | undefined;
-      for (let j = state.chosen[i] + 1; j < rungs[i] && !next; j++) {
-        const rung = await rungAt(i, j);
-        if (!rung) return undefined;
+      for (let j = state.chosen[i] + 1; j < ladders[i].length && !next; j++) {
+        const rung = ladders[i][j];
         if (nnzOf(rung) < nnzOf(current[i])) next = { j, rung };
       }
       if (!next) continue;

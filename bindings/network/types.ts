@@ -141,10 +141,9 @@ export interface CommonGainKeep {
 /**
  * keepAllocation "per-layer": the gain each layer got, every layer's ladder (gain and nonzeros of
  * each plain ℓ1 rung solved), the greedy walk's moves with the network's kept share and relative
- * logit error (on the calibration samples, plain ℓ1 weights) after each, the re-walk's states
- * (its start first: every layer's gain, the kept share and the relative logit error on the
- * reweighted solves; empty without reweighting), and the solves made after the walk with the
- * run's own layer options (reweighted when asked) at the gains the search and the re-walk tried.
+ * logit error (on the calibration samples, plain ℓ1 weights) after each, and the solves made
+ * after the walk with the run's own layer options (reweighted when asked) at the gains the
+ * search tried.
  */
 export interface PerLayerKeep {
   allocation: "per-layer";
@@ -153,7 +152,6 @@ export interface PerLayerKeep {
   gains: number[];
   ladders: { gain: number; nnz: number }[][];
   steps: { layer: number; gain: number; keptFraction: number; relativeLogitError: number }[];
-  rewalk: { gains: number[]; keptFraction: number; relativeLogitError: number }[];
   probes: { layer: number; gain: number; nnz: number }[];
 }
 
