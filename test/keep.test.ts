@@ -4,6 +4,7 @@
 // budget recomputed from the returned weights; refusals.
 import { describe, expect, it } from "vitest";
 import { matrix, NETWORK_REWEIGHT, pruneNetwork, ValidationError, type DenseNetwork } from "../bindings/index.ts";
+import { norm, signals } from "./helpers/naive-forward.ts";
 import { seededNetwork } from "./helpers/problems.ts";
 
 const keptShare = (n: DenseNetwork) => {
@@ -13,30 +14,6 @@ const keptShare = (n: DenseNetwork) => {
     all += l.kernel.length + l.bias.length;
   }
   return nnz / all;
-};
-
-/** Every layer's output, by naive loops (f64), on `x` [P, inputSize] (relu where the layer says so). */
-function signals(network: DenseNetwork, x: Float32Array, P: number): Float64Array[] {
-  const out: Float64Array[] = [];
-  let s: ArrayLike<number> = x;
-  network.layers.forEach((l) => {
-    const y = new Float64Array(P * l.units);
-    for (let p = 0; p < P; p++) {
-      for (let j = 0; j < l.units; j++) {
-        let a = l.bias[j];
-        for (let i = 0; i < l.inputs; i++) a += s[p * l.inputs + i] * l.kernel[i * l.units + j];
-        y[p * l.units + j] = l.activation === "relu" && a < 0 ? 0 : a;
-      }
-    }
-    out.push(y);
-    s = y;
-  });
-  return out;
-}
-const norm = (a: ArrayLike<number>, b?: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - (b ? b[i] : 0)) ** 2;
-  return Math.sqrt(s);
 };
 
 describe("pruneNetwork({keep}) allocated per layer (parallel mode's default)", () => {

@@ -3,17 +3,20 @@
 // relative budget (keep-search.ts).
 //  1. Each layer is solved on the original network's signals, as in parallel mode, along a ladder
 //     of plain ℓ1 solves (keep-ladders.ts).
-//  2. A greedy walk starts from the densest rungs and moves, step by step, the one layer whose
-//     next rung adds the least measured logit error (on the calibration samples) per weight
-//     removed, until the network keeps at most `keep` of its parameters: a path of states.
+//  2. A greedy walk (keep-walk.ts) starts from the densest rungs and moves, step by step, the one
+//     layer whose next rung adds the least measured logit error (on the calibration samples) per
+//     weight removed, until the network keeps at most `keep` of its parameters: a path of states.
 //  3. Each layer is solved with the run's own options (reweighted ℓ1 when asked) only at the
-//     states the search visits. Reweighting removes weights, so the kept share of a state falls
-//     below its plain count: the search moves back along the path (denser states) until the
-//     reweighted share brackets `keep`, then bisects the gain of the layer whose move crosses it.
+//     states the search visits, warm-started from a reweighted solve of a neighbouring rung when
+//     there is one. Reweighting removes weights, so the kept share of a state falls below its
+//     plain count: the search moves back along the path (denser states) until the reweighted
+//     shares of two neighbouring states bracket `keep`.
+//  4. The gain of the layer whose last move crosses `keep` is bisected.
 // Every layer's result is an ordinary solve at its own gain: its budget and certificate hold.
-import type { LayerResult, ProgressInfo } from "../types.ts";
-import { applyLayer, distance, frobenius } from "./forward.ts";
-import { buildLadder, nnzOf, withSession, type LayerProgram, type Rung } from "./keep-ladders.ts";
+import type { ProgressInfo } from "../types.ts";
+import { applyLayer, frobenius } from "./forward.ts";
+import { buildLadder, nnzOf, plainOptions, withSession, type LayerProgram, type Rung } from "./keep-ladders.ts";
+import { walk, type WalkNetwork, type WalkState } from "./keep-walk.ts";
 import { layerKind, layerReport } from "./layer-report.ts";
 import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import { finishNetworkResult } from "./network-result.ts";
@@ -30,18 +33,26 @@ const LADDER_FLOOR = 0.25;
 const REWEIGHTED_SHARE = 0.4, MAX_DOWN_SHARE = 0.9;
 const MAX_REFINE_PROBES = 8;
 
-/** One state of the walk: every layer's rung, the plain count kept, the layer moved to reach it. */
-interface State {
-  chosen: number[];
-  kept: number;
-  moved: number;
-}
+/**
+ * How the allocation reaches reweighted weights (the library uses the default; bench:keep compares
+ * it with the earlier sessions' schemes): "continued" (steps 1–4 above), "plain-path" (session 6:
+ * the same, every reweighted solve warm-started from its plain rung), "every-rung" (session 5:
+ * every rung of the ladders solved with reweighting and the walk on those, 1 + rounds solves a
+ * rung). Without reweighting all three are the plain walk.
+ */
+export const KEEP_WALKS = ["continued", "plain-path", "every-rung"] as const;
+export type KeepWalk = (typeof KEEP_WALKS)[number];
 
-export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions): Promise<NetworkResult> {
+export async function allocateKeep(
+  network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "continued",
+): Promise<NetworkResult> {
   const t0 = performance.now();
   const L = network.layers.length;
   const { gamma, kappa, refit, densityTolerance: tolerance, layerOptions } = resolveNetworkOptions(options, L);
   const reweighting = (layerOptions.reweight?.rounds ?? 0) > 0;
+  // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
+  const laddersFinal = !reweighting || mode === "every-rung";
+  const continued = mode === "continued";
   const kinds = network.layers.map((_, i) => layerKind(network, i));
   const parameters = network.layers.map((l) => l.inputs * l.units + (l.useBias ? l.units : 0));
   const total = parameters.reduce((s, v) => s + v, 0);
@@ -65,82 +76,58 @@ export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: nu
     finishNetworkResult({ network, x, P, mode: "parallel", gamma, kappa, refit, reports, pruned: [], execution, t0 });
   const isAborted = (r: Rung) => r.result.status === "aborted";
 
-  // 1. The plain ladders, one layer at a time (sessions share one wasm memory).
-  const down = reweighting ? Math.min(MAX_DOWN_SHARE, keep / REWEIGHTED_SHARE) : keep;
+  // 1. The ladders, one layer at a time (sessions share one wasm memory).
+  const down = laddersFinal ? keep : Math.min(MAX_DOWN_SHARE, keep / REWEIGHTED_SHARE);
   const ladders: Rung[][] = [];
   for (let i = 0; i < L; i++) {
-    const rungs = await buildLadder(programs[i], parameters[i], down, LADDER_FLOOR * keep);
+    const ladderOptions = laddersFinal ? programs[i].options : plainOptions(programs[i].options);
+    const rungs = await buildLadder(programs[i], ladderOptions, parameters[i], down, LADDER_FLOOR * keep);
     const stopped = rungs.find(isAborted);
     if (stopped) return aborted([...ladders.map((r, j) => report(j, r[0])), report(i, stopped)]);
     ladders.push(rungs);
   }
   const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
 
-  // 2. The walk on plain counts and measured logit error. signals[i]: the current state's output of layer i.
-  const logitsNorm = frobenius(original[L - 1]) || 1;
-  let chosen = new Array<number>(L).fill(0);
-  const forwardFrom = (i: number, rung: Rung, from: Float32Array[]): Float32Array[] => {
-    const out: Float32Array[] = [];
-    let s = i === 0 ? x : from[i - 1];
-    for (let k = i; k < L; k++) out.push((s = applyLayer(specOf(k, k === i ? rung : ladders[k][chosen[k]]), s, P, kinds[k] === "relu")));
-    return out;
-  };
-  let signals = forwardFrom(0, ladders[0][0], []);
-  let error = distance(signals[L - 1], original[L - 1]) / logitsNorm;
-  // A layer's next rung: the first above its current one that keeps fewer weights (plain ℓ1's
-  // counts are not strictly monotone in the gain), so every move removes weights.
-  const nextRung = (i: number): number | undefined => {
-    for (let j = chosen[i] + 1; j < ladders[i].length; j++) if (nnzOf(ladders[i][j]) < nnzOf(ladders[i][chosen[i]])) return j;
-    return undefined;
-  };
-  const path: State[] = [{ chosen, kept: ladders.reduce((s, rungs) => s + nnzOf(rungs[0]), 0), moved: -1 }];
-  const steps: PerLayerKeep["steps"] = [];
-  while (path[path.length - 1].kept > target) {
-    let best: { i: number; j: number; ratio: number; error: number; signals: Float32Array[] } | undefined;
-    for (let i = 0; i < L; i++) {
-      const j = nextRung(i);
-      if (j === undefined) continue;
-      const tail = forwardFrom(i, ladders[i][j], signals);
-      const e = distance(tail[tail.length - 1], original[L - 1]) / logitsNorm;
-      // Error added per weight removed.
-      const ratio = (e - error) / (nnzOf(ladders[i][chosen[i]]) - nnzOf(ladders[i][j]));
-      if (!best || ratio < best.ratio) best = { i, j, ratio, error: e, signals: tail };
-    }
-    if (!best) break; // every ladder at its top: as few weights as the ladders go
-    const { i, j } = best;
-    const kept = path[path.length - 1].kept + nnzOf(ladders[i][j]) - nnzOf(ladders[i][chosen[i]]);
-    chosen = chosen.map((c, k) => (k === i ? j : c));
-    path.push({ chosen, kept, moved: i });
-    signals = [...signals.slice(0, i), ...best.signals];
-    error = best.error;
-    steps.push({ layer: i, gain: ladders[i][chosen[i]].gain, keptFraction: kept / total, relativeLogitError: error });
-  }
+  // 2. The walk on plain counts and measured logit error: a path of states.
+  const net: WalkNetwork = { network, x, P, relu: kinds.map((k) => k === "relu"), original };
+  const path = walk(net, ladders, target);
+  const stepsOf = (states: WalkState[]): PerLayerKeep["steps"] => states.slice(1).map((s) => ({
+    layer: s.moved, gain: ladders[s.moved][s.chosen[s.moved]].gain, keptFraction: s.kept / total, relativeLogitError: s.error,
+  }));
 
-  // 3. The states' final weights: the plain rungs, or each layer solved again with reweighting at
-  // the rung's gain (warm-started from the rung; solved once per layer and rung).
+  // 3. The states' final weights: the ladders' rungs, or each layer solved again with reweighting
+  // at the rung's gain (solved once per layer and rung). Warm start: a reweighted solve of the
+  // neighbouring rung when there is one (the denser first), else the plain rung (session 6: always), as
+  // when every rung is reweighted up the ladder: within the iterations a solve gets, one started
+  // from reweighted weights ends sparser and, on the MNIST MLP, more accurate than one started
+  // from the plain rung (bench:keep, README).
   const probes: PerLayerKeep["probes"] = [];
   const finalRungs = ladders.map(() => new Map<number, Rung>());
-  const finalSolve = (i: number, c: number): Promise<Rung> => withSession(programs[i], programs[i].options, async (solve) => {
-    const r = await solve(ladders[i][c].gain, ladders[i][c]);
-    probes.push({ layer: i, gain: r.gain, nnz: nnzOf(r) });
-    return r;
-  });
+  const warmFor = (i: number, c: number): Rung =>
+    (continued ? finalRungs[i].get(c - 1) ?? finalRungs[i].get(c + 1) : undefined) ?? ladders[i][c];
   let stoppedAt: LayerReport[] | undefined;
-  const finalsOf = async (state: State): Promise<Rung[] | undefined> => {
-    if (!reweighting) return state.chosen.map((c, i) => ladders[i][c]);
-    for (let i = 0; i < L; i++) {
-      const c = state.chosen[i];
-      if (finalRungs[i].has(c)) continue;
-      const r = await finalSolve(i, c);
+  const finalRung = async (i: number, c: number): Promise<Rung | undefined> => {
+    if (laddersFinal) return ladders[i][c];
+    if (!finalRungs[i].has(c)) {
+      const r = await withSession(programs[i], programs[i].options, (solve) => solve(ladders[i][c].gain, warmFor(i, c)));
+      probes.push({ layer: i, gain: r.gain, nnz: nnzOf(r) });
       if (isAborted(r)) {
-        stoppedAt = state.chosen.map((cj, j) => report(j, j === i ? r : ladders[j][cj]));
+        stoppedAt = ladders.map((rungs, j) => report(j, j === i ? r : rungs[0]));
         return undefined;
       }
       finalRungs[i].set(c, r);
     }
-    return state.chosen.map((c, i) => finalRungs[i].get(c)!);
+    return finalRungs[i].get(c);
   };
-  const keptOf = (rungs: Rung[]) => rungs.reduce((s, r) => s + nnzOf(r), 0);
+  const finalsOf = async (chosen: number[]): Promise<{ rungs: Rung[]; kept: number } | undefined> => {
+    const rungs: Rung[] = [];
+    for (let i = 0; i < L; i++) {
+      const r = await finalRung(i, chosen[i]);
+      if (!r) return undefined;
+      rungs.push(r);
+    }
+    return { rungs, kept: rungs.reduce((s, r) => s + nnzOf(r), 0) };
+  };
 
   // The search along the path: lo the sparsest state known to keep ≥ target, hi the densest known
   // below it. The first guess scales the plain counts by the last state's reweighted/plain ratio.
@@ -148,9 +135,9 @@ export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: nu
   const evaluated = new Map<number, { rungs: Rung[]; kept: number }>();
   const evaluate = async (t: number) => {
     if (!evaluated.has(t)) {
-      const rungs = await finalsOf(path[t]);
-      if (!rungs) return undefined;
-      evaluated.set(t, { rungs, kept: keptOf(rungs) });
+      const finals = await finalsOf(path[t].chosen);
+      if (!finals) return undefined;
+      evaluated.set(t, finals);
     }
     return evaluated.get(t)!;
   };
@@ -171,18 +158,21 @@ export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: nu
     else hi = t;
     if (t === 0 && lo < 0) break; // the densest state already keeps less than the target
   }
-  const bracket = [lo, hi].filter((t) => t >= 0 && t <= S && evaluated.has(t));
-  const closest = bracket.reduce((a, b) => (Math.abs(evaluated.get(b)!.kept - target) < Math.abs(evaluated.get(a)!.kept - target) ? b : a));
-  const finals = [...evaluated.get(closest)!.rungs];
-  let kept = evaluated.get(closest)!.kept;
+  // The two neighbouring states that bracket the target: the moved layer's gain is bisected between them.
+  const lower = lo >= 0 ? { chosen: path[lo].chosen, ...evaluated.get(lo)! } : undefined;
+  const upper = hi === lo + 1 && evaluated.has(hi) ? { chosen: path[hi].chosen, moved: path[hi].moved, ...evaluated.get(hi)! } : undefined;
+  const candidates = [lower, upper].filter((s) => s !== undefined);
+  const closest = candidates.reduce((a, b) => (Math.abs(b.kept - target) < Math.abs(a.kept - target) ? b : a));
+  let finals = [...closest.rungs];
+  let kept = closest.kept;
 
-  // 4. Between lo and hi one layer moved a rung: bisect its gain to land within the tolerance.
-  if (lo >= 0 && hi === lo + 1 && Math.abs(kept - target) > tolerance * target) {
-    const i = path[hi].moved;
-    const below = evaluated.get(lo)!.rungs;
-    const others = evaluated.get(lo)!.kept - nnzOf(below[i]);
-    let low = below[i].gain, high = evaluated.get(hi)!.rungs[i].gain;
-    let from = ladders[i][path[lo].chosen[i]];
+  // 4. Between lower and upper one layer moved a rung: bisect its gain to land within the tolerance.
+  if (lower && upper && Math.abs(kept - target) > tolerance * target) {
+    const i = upper.moved;
+    const below = lower.rungs;
+    const others = lower.kept - nnzOf(below[i]);
+    let low = below[i].gain, high = upper.rungs[i].gain;
+    let from = continued ? below[i] : ladders[i][lower.chosen[i]];
     let best = { rung: finals[i], kept };
     const stopped = await withSession(programs[i], programs[i].options, async (solve) => {
       for (let probe = 0; probe < MAX_REFINE_PROBES && Math.abs(best.kept - target) > tolerance * target; probe++) {
@@ -199,8 +189,8 @@ export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: nu
       return undefined;
     });
     if (stopped) return aborted(below.map((r, j) => report(j, j === i ? stopped : r)));
-    // The other layers are the same in both states (cached per layer and rung).
-    finals[i] = best.rung;
+    // The other layers are the same in both states.
+    finals = below.map((r, j) => (j === i ? best.rung : r));
     kept = best.kept;
   }
 
@@ -212,7 +202,7 @@ export async function allocateKeep(network: DenseNetwork, x: Float32Array, P: nu
     ...result,
     keep: {
       allocation: "per-layer", target: keep, keptFraction: kept / total, gains: finals.map((r) => r.gain),
-      ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps, probes,
+      ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps: stepsOf(path), probes,
     },
   };
 }

@@ -55,18 +55,18 @@ export async function withSession<T>(layer: LayerProgram, options: LayerOptions,
 }
 
 /** The layer's options without reweighting: the program the ladders are built on. */
-function plainOptions(options: LayerOptions): LayerOptions {
+export function plainOptions(options: LayerOptions): LayerOptions {
   const { reweight: _r, ...plain } = options;
   return plain;
 }
 
 /**
- * The layer's plain ℓ1 ladder, densest rung first: from START_GAIN down until the layer keeps at
+ * The layer's ladder with `options` (plain ℓ1, or the run's own to reweight every rung), densest rung first: from START_GAIN down until the layer keeps at
  * least `down` of its parameters (or a rung keeps no more than the one above it), then up until it keeps at most `up` of them, nothing, or the
  * budget reaches ‖Y‖. Stops at the first aborted rung (returned last).
  */
-export function buildLadder(layer: LayerProgram, parameters: number, down: number, up: number): Promise<Rung[]> {
-  return withSession(layer, plainOptions(layer.options), async (solve) => {
+export function buildLadder(layer: LayerProgram, options: LayerOptions, parameters: number, down: number, up: number): Promise<Rung[]> {
+  return withSession(layer, options, async (solve) => {
     const share = (r: Rung) => nnzOf(r) / parameters;
     const start = await solve(START_GAIN);
     const rungs = [start];

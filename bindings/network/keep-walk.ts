@@ -1,0 +1,71 @@
+// The greedy walk of the per-layer keep allocation (keep-allocation.ts): from the ladders' densest
+// rungs, move step by step the one layer whose next rung adds the least measured logit error (on
+// the calibration samples) per weight removed, until the network keeps at most the target.
+import { applyLayer, distance, frobenius } from "./forward.ts";
+import { nnzOf, type Rung } from "./keep-ladders.ts";
+import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
+
+/** One state of a walk: every layer's rung (index in its ladder), the count kept, the layer moved to reach it, the relative logit error. */
+export interface WalkState {
+  chosen: number[];
+  kept: number;
+  moved: number;
+  error: number;
+}
+
+/** The network and the original signals of every layer on the calibration samples x [P, inputs]. */
+export interface WalkNetwork {
+  network: DenseNetwork;
+  x: Float32Array;
+  P: number;
+  relu: boolean[];
+  original: Float32Array[];
+}
+
+/**
+ * The walk's path along `ladders` (every layer's rungs, densest first), from the densest rungs to
+ * the first state that keeps at most `target`, or to where no layer has a rung left that keeps
+ * fewer weights. A layer's next rung is the first above its current one that keeps fewer weights
+ * (ℓ1 counts are not strictly monotone in the gain), so every move removes weights; ties keep the
+ * lower layer.
+ */
+export function walk(net: WalkNetwork, ladders: Rung[][], target: number): WalkState[] {
+  const { network, x, P, relu, original } = net;
+  const L = network.layers.length;
+  const logitsNorm = frobenius(original[L - 1]) || 1;
+  const current = ladders.map((rungs) => rungs[0]);
+  const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
+  // Layers i.. of the current state with layer i's rung replaced by `rung`, from the signals `from`.
+  const forwardFrom = (i: number, rung: Rung, from: Float32Array[]): Float32Array[] => {
+    const out: Float32Array[] = [];
+    let s = i === 0 ? x : from[i - 1];
+    for (let k = i; k < L; k++) out.push((s = applyLayer(specOf(k, k === i ? rung : current[k]), s, P, relu[k])));
+    return out;
+  };
+  const errorOf = (signals: Float32Array[]) => distance(signals[signals.length - 1], original[L - 1]) / logitsNorm;
+  let signals = forwardFrom(0, current[0], []);
+  const path: WalkState[] = [{ chosen: new Array<number>(L).fill(0), kept: current.reduce((s, r) => s + nnzOf(r), 0), moved: -1, error: errorOf(signals) }];
+  while (path[path.length - 1].kept > target) {
+    const state = path[path.length - 1];
+    let best: { i: number; j: number; rung: Rung; ratio: number; error: number; signals: Float32Array[] } | undefined;
+    for (let i = 0; i < L; i++) {
+      let next: { j: number; rung: Rung } | undefined;
+      for (let j = state.chosen[i] + 1; j < ladders[i].length && !next; j++) {
+        const rung = ladders[i][j];
+        if (nnzOf(rung) < nnzOf(current[i])) next = { j, rung };
+      }
+      if (!next) continue;
+      const tail = forwardFrom(i, next.rung, signals);
+      const error = errorOf(tail);
+      // Error added per weight removed.
+      const ratio = (error - state.error) / (nnzOf(current[i]) - nnzOf(next.rung));
+      if (!best || ratio < best.ratio) best = { i, ...next, ratio, error, signals: tail };
+    }
+    if (!best) break; // every ladder at its top: as few weights as the ladders go
+    const { i, j, rung } = best;
+    path.push({ chosen: state.chosen.map((c, k) => (k === i ? j : c)), kept: state.kept + nnzOf(rung) - nnzOf(current[i]), moved: i, error: best.error });
+    current[i] = rung;
+    signals = [...signals.slice(0, i), ...best.signals];
+  }
+  return path;
+}
