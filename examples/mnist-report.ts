@@ -71,10 +71,12 @@ function rowOf(ctx: MnistContext, method: string, network: DenseNetwork, nnz: nu
 }
 
 /** Net-Trim with `options` on the first `samples` training digits, and magnitude pruning at the same per-layer nnz. */
-export async function pruneAndCompare(ctx: MnistContext, samples: number, label: string, options: NetworkOptions): Promise<{ netTrim: PrunedRow; magnitude: PrunedRow; result: NetworkResult }> {
+export async function pruneAndCompare(
+  ctx: MnistContext, samples: number, label: string, options: NetworkOptions, prune: typeof pruneNetwork = pruneNetwork,
+): Promise<{ netTrim: PrunedRow; magnitude: PrunedRow; result: NetworkResult }> {
   const calibration = ctx.data.trainX.subarray(0, samples * PIXELS);
   const started = performance.now();
-  const result = await pruneNetwork(ctx.network, { data: calibration, rows: samples, cols: PIXELS }, options);
+  const result = await prune(ctx.network, { data: calibration, rows: samples, cols: PIXELS }, options);
   const timeS = (performance.now() - started) / 1000;
   const nnz = result.layers.map((l) => l.nnzAfter);
   const netTrim = rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result);
