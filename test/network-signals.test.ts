@@ -6,21 +6,13 @@ import { applyLayer, applyPrunedLayer } from "../bindings/network/forward.ts";
 import { compareSignals } from "../bindings/network/guarantee.ts";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
 import type { DenseLayerSpec, DenseNetwork } from "../bindings/network/network.ts";
-import { forward, gaussian, rng, seededNetwork } from "./helpers/problems.ts";
+import { forward, gaussian, networkSignals, rng, seededNetwork } from "./helpers/problems.ts";
 
 const P = 300;
 const sizes = [20, 40, 30, 6];
 
 /** Every layer's output of `network` on `input`, and ‖a − b‖_F, with the helpers' own loops. */
-function signals(network: DenseNetwork, input: Float32Array): Float32Array[] {
-  const out: Float32Array[] = [];
-  let s = input;
-  network.layers.forEach((l, i) => {
-    s = forward(s, l.kernel, l.bias, P, l.inputs, l.units, i < network.layers.length - 1);
-    out.push(s);
-  });
-  return out;
-}
+const signals = (network: DenseNetwork, input: Float32Array) => networkSignals(network, input, P);
 const dist = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
 
 /** A layer with ~85% zero weights, one all-zero input row and one all-zero output column. */
