@@ -23,6 +23,9 @@ import { allocateKeep } from "./keep-allocation.ts";
 import { layerKind, layerReport } from "./layer-report.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
+/** The most bytes of layer outputs a run in this thread keeps for its end-to-end measurement. */
+const KEPT_SIGNALS_MAX_BYTES = 256 * 2 ** 20;
+
 /**
  * Prunes a chain of Dense layers (ReLU hidden layers, linear last layer) on calibration samples
  * `input` ([P, inputSize], one row per sample).
@@ -93,10 +96,13 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
 
   // Signals are computed layer by layer; every layer's output (the original network's, and in
   // cascade the pruned one's) is kept for the end-to-end measurement, which would otherwise run
-  // the layers again (P·Σ units f32 each: 13 MB for the MNIST MLP at P = 8000).
+  // the layers again (P·Σ units f32 each: 13 MB for the MNIST MLP at P = 8000), unless that is
+  // more than KEPT_SIGNALS_MAX_BYTES: then at most one original and one pruned signal are held.
   let pruned: DenseLayerSpec[];
   const originalSignals: Float32Array[] = [];
   const prunedSignals: Float32Array[] = [];
+  const units = network.layers.reduce((n, l) => n + l.units, 0);
+  const keepSignals = 4 * P * units * (mode === "cascade" ? 2 : 1) <= KEPT_SIGNALS_MAX_BYTES;
   const execution = await planExecution(mode, densities !== undefined, options.workers, L);
   const workers = execution.workers;
   if (mode === "parallel" && workers > 1) {
@@ -119,7 +125,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     let xin = x.data;
     for (let i = 0; i < L && !options.signal?.aborted; i++) {
       const y = applyLayer(network.layers[i], xin, P, kindOf(i) === "relu");
-      originalSignals.push(y);
+      if (keepSignals) originalSignals.push(y);
       await solveOne(i, xin, y, { epsilonGain: gains[i] });
       xin = y;
     }
@@ -134,7 +140,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const l = network.layers[i];
       const relu = kindOf(i) === "relu";
       const y = applyLayer(l, xOrig, P, relu);
-      originalSignals.push(y);
+      if (keepSignals) originalSignals.push(y);
       let r: LayerResult;
       if (i === 0) {
         r = await solveOne(i, xHat, y, { epsilonGain: gains[0] });
@@ -151,7 +157,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const spec = { ...l, kernel: r.weights, bias: r.bias };
       pruned.push(spec);
       xHat = applyLayer(spec, xHat, P, relu);
-      prunedSignals.push(xHat);
+      if (keepSignals) prunedSignals.push(xHat);
       xOrig = y;
       if (options.signal?.aborted) break;
     }
