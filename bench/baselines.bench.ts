@@ -104,7 +104,7 @@ for (const model of modelNames) {
         ...(l.info.reweight ? { reweightNnz: l.info.reweight.rounds.map((r) => r.nnz), reweightIterations: l.info.reweight.rounds.map((r) => r.iterations) } : {}),
       })),
     });
-    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s (${(netTrim.timeS / sparseGpt.timeS).toFixed(1)}×); iterations ${result.layers.map((l) => l.iterations).join("/")}; load ${load.toFixed(1)}`);
+    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s (${(netTrim.timeS / sparseGpt.timeS).toFixed(1)}×; CPU ${netTrim.cpuS?.toFixed(1)} s against ${sparseGpt.cpuS?.toFixed(1)} s, ${(netTrim.cpuS! / sparseGpt.cpuS!).toFixed(1)}×); iterations ${result.layers.map((l) => l.iterations).join("/")}; load ${load.toFixed(1)}`);
   }
   printRows(rows, ctx.originalAccuracy);
 }
