@@ -6,6 +6,8 @@
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
 //      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
 //      [-- --tag name] (added to the results file's name)
+//      [-- --compare-with DIR] (every row twice, alternating which goes first: pruneNetwork of the
+//      net-trim copy in DIR, e.g. an earlier commit's files, labelled "old", and this one's)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
 // calibration digits (default 8000), each Net-Trim row of the sweep (quick: 2 rows per model;
 // full: parallel and cascade gains spanning ~60% to ~5% kept) is followed by the three baselines
@@ -15,9 +17,10 @@
 // by row, for Net-Trim and for Net-Trim + refit. Writes bench/results/baselines-<sweep>-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { loadavg } from "node:os";
 import { baselineRows, loadContext, printRows, pruneAndCompare, refitRow, type PrunedRow } from "../examples/mnist-report.ts";
 import { MNIST_MLP_DIR } from "../examples/layer-data.ts";
-import type { NetworkOptions } from "../bindings/index.ts";
+import { pruneNetwork, type NetworkOptions } from "../bindings/index.ts";
 
 function argument(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,6 +57,16 @@ const configs: [string, NetworkOptions][] = [
   ...SWEEPS[sweep].parallel.flatMap((g) => withRounds(`parallel g=${g}`, { mode: "parallel", epsilonGain: g })),
   ...SWEEPS[sweep].cascade.flatMap((g) => withRounds(`cascade g=${g}`, { mode: "cascade", epsilonGain: g })),
 ];
+// --compare-with: each row with the other copy's pruneNetwork too, alternately before and after this one's.
+const compareWith = argument("compare-with");
+const oldPrune: typeof pruneNetwork | undefined = compareWith === undefined
+  ? undefined
+  : (await import(path.resolve(compareWith, "bindings/index.ts"))).pruneNetwork;
+const runs: [string, NetworkOptions, typeof pruneNetwork][] = configs.flatMap(([label, options], k) => {
+  if (!oldPrune) return [[label, options, pruneNetwork]];
+  const pair: [string, NetworkOptions, typeof pruneNetwork][] = [[`${label} old`, options, oldPrune], [label, options, pruneNetwork]];
+  return k % 2 === 0 ? pair : pair.reverse();
+});
 
 interface Comparison {
   model: string;
@@ -63,7 +76,10 @@ interface Comparison {
   sparseGpt: PrunedRow;
   wanda: PrunedRow;
   magnitude: PrunedRow;
-  layers: { name: string; status: string; nnzAfter: number; parameters: number; relativeError: number; iterations: number; timeMs: number; reweightNnz?: number[] }[];
+  /** 1-minute load average before the row and after its baselines. */
+  loadBefore: number;
+  loadAfter: number;
+  layers: { name: string; status: string; nnzAfter: number; parameters: number; relativeError: number; iterations: number; timeMs: number; reweightNnz?: number[]; reweightIterations?: number[] }[];
 }
 
 const points = (a: number) => 100 * a;
@@ -75,19 +91,20 @@ for (const model of modelNames) {
   originals[model] = ctx.originalAccuracy;
   console.log(`\n# ${model}: MNIST 784-300-100-10, ${P} calibration digits, unpruned test accuracy ${points(ctx.originalAccuracy).toFixed(2)}%`);
   const rows: PrunedRow[] = [];
-  for (const [label, options] of configs) {
-    const { netTrim, result } = await pruneAndCompare(ctx, P, label, options);
+  for (const [label, options, prune] of runs) {
+    const load = loadavg()[0];
+    const { netTrim, result } = await pruneAndCompare(ctx, P, label, options, prune);
     const refit = refitRow(ctx, P, label, result, netTrim.timeS);
     const [sparseGpt, wanda, magnitude] = baselineRows(ctx, P, label, netTrim.nnz);
     rows.push(netTrim, refit, sparseGpt, wanda, magnitude);
     comparisons.push({
-      model, label, netTrim, refit, sparseGpt, wanda, magnitude,
+      model, label, netTrim, refit, sparseGpt, wanda, magnitude, loadBefore: load, loadAfter: loadavg()[0],
       layers: result.layers.map((l) => ({
         name: l.name, status: l.status, nnzAfter: l.nnzAfter, parameters: l.parameters, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
-        ...(l.info.reweight ? { reweightNnz: l.info.reweight.rounds.map((r) => r.nnz) } : {}),
+        ...(l.info.reweight ? { reweightNnz: l.info.reweight.rounds.map((r) => r.nnz), reweightIterations: l.info.reweight.rounds.map((r) => r.iterations) } : {}),
       })),
     });
-    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s`);
+    console.log(`${label}: kept ${netTrim.keptPercent.toFixed(2)}%, Net-Trim ${points(netTrim.testAccuracy).toFixed(2)}% / ${netTrim.relativeLogitError.toFixed(4)} in ${netTrim.timeS.toFixed(1)} s; + refit ${points(refit.testAccuracy).toFixed(2)}% / ${refit.relativeLogitError.toFixed(4)} in ${refit.timeS.toFixed(1)} s; SparseGPT ${points(sparseGpt.testAccuracy).toFixed(2)}% / ${sparseGpt.relativeLogitError.toFixed(4)} in ${sparseGpt.timeS.toFixed(1)} s (${(netTrim.timeS / sparseGpt.timeS).toFixed(1)}×; CPU ${netTrim.cpuS?.toFixed(1)} s against ${sparseGpt.cpuS?.toFixed(1)} s, ${(netTrim.cpuS! / sparseGpt.cpuS!).toFixed(1)}×); iterations ${result.layers.map((l) => l.iterations).join("/")}; load ${load.toFixed(1)}`);
   }
   printRows(rows, ctx.originalAccuracy);
 }
@@ -132,7 +149,7 @@ const only = modelNames.length === 1 ? `-${modelNames[0]}` : "";
 const tag = argument("tag") === undefined ? "" : `-${argument("tag")}`;
 const file = new URL(`./results/baselines-${sweep}${only}${tag}-${new Date().toISOString().slice(0, 10)}.json`, import.meta.url);
 writeFileSync(file, JSON.stringify({
-  date: new Date().toISOString(), node: process.version, samples: P, sweep, reweightRounds, delta: delta ?? "default",
+  date: new Date().toISOString(), node: process.version, samples: P, sweep, reweightRounds, delta: delta ?? "default", compareWith,
   originalAccuracy: originals, comparisons, verdicts, overall,
 }, null, 2));
 console.log(`\nwrote ${file.pathname}`);

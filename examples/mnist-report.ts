@@ -49,9 +49,17 @@ export interface PrunedRow {
   testAccuracy: number;
   relativeLogitError: number;
   timeS: number;
+  /** CPU seconds of the whole process over the run (every thread; Node only): what the load does not change. */
+  cpuS?: number;
   status: string;
   /** End-to-end logit error on the calibration data and its Theorem 1/2 bound (absolute). */
   guarantee?: { measured: number; bound: number; holds: boolean };
+}
+
+/** User + system CPU seconds of this process, all threads (NaN where there is no process.cpuUsage). */
+function cpuSeconds(): number {
+  const usage = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process?.cpuUsage?.();
+  return usage ? (usage.user + usage.system) / 1e6 : NaN;
 }
 
 function totalParameters(network: DenseNetwork): number {
@@ -70,18 +78,23 @@ function rowOf(ctx: MnistContext, method: string, network: DenseNetwork, nnz: nu
   };
 }
 
-/** Net-Trim with `options` on the first `samples` training digits, and magnitude pruning at the same per-layer nnz. */
-/** `prune`: pruneNetwork, or a benchmark's own call of one of its steps (e.g. the keep allocation with a scheme). */
+/**
+ * Net-Trim with `options` on the first `samples` training digits, and magnitude pruning at the same
+ * per-layer nnz. `prune`: pruneNetwork, or a benchmark's own call of one of its steps (e.g. the
+ * keep allocation with a scheme).
+ */
 export async function pruneAndCompare(
   ctx: MnistContext, samples: number, label: string, options: NetworkOptions,
   prune: (network: DenseNetwork, x: { data: Float32Array; rows: number; cols: number }, options: NetworkOptions) => Promise<NetworkResult> = pruneNetwork,
 ): Promise<{ netTrim: PrunedRow; magnitude: PrunedRow; result: NetworkResult }> {
   const calibration = ctx.data.trainX.subarray(0, samples * PIXELS);
   const started = performance.now();
+  const cpu = cpuSeconds();
   const result = await prune(ctx.network, { data: calibration, rows: samples, cols: PIXELS }, options);
   const timeS = (performance.now() - started) / 1000;
+  const cpuS = cpuSeconds() - cpu;
   const nnz = result.layers.map((l) => l.nnzAfter);
-  const netTrim = rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result);
+  const netTrim = { ...rowOf(ctx, `Net-Trim ${label}`, result.network, nnz, timeS, result.status, result), cpuS };
   const magnitude = rowOf(ctx, `magnitude, same nnz as ${label}`, magnitudePrune(ctx.network, nnz), nnz, 0, "-");
   return { netTrim, magnitude, result };
 }
@@ -109,10 +122,12 @@ export function baselineRows(ctx: MnistContext, samples: number, label: string, 
   const calibration = { data: ctx.data.trainX.subarray(0, samples * PIXELS), rows: samples, cols: PIXELS };
   return BASELINES.map(([name, prune]) => {
     const started = performance.now();
+    const cpu = cpuSeconds();
     const pruned = prune(ctx.network, calibration, nnz);
     const timeS = (performance.now() - started) / 1000;
+    const cpuS = cpuSeconds() - cpu;
     const reached = pruned.layers.map((l) => [...l.kernel, ...l.bias].filter((v) => v !== 0).length);
-    return rowOf(ctx, `${name}, same nnz as ${label}`, pruned, reached, timeS, reached.every((k, i) => k === nnz[i]) ? "-" : "counts missed");
+    return { ...rowOf(ctx, `${name}, same nnz as ${label}`, pruned, reached, timeS, reached.every((k, i) => k === nnz[i]) ? "-" : "counts missed"), cpuS };
   });
 }
 

@@ -3,22 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { pruneNetwork } from "../bindings/network/prune-network.ts";
 import type { DenseNetwork } from "../bindings/network/network.ts";
-import { biasUnit, forward, seededNetwork, spectralNorm } from "./helpers/problems.ts";
+import { biasUnit, forward, networkSignals, seededNetwork, spectralNorm } from "./helpers/problems.ts";
 
 
 
 const sizes = [20, 40, 30, 6];
 const P = 300;
 
-function signals(network: DenseNetwork, input: Float32Array) {
-  const out: Float32Array[] = [];
-  let s = input;
-  network.layers.forEach((l, i) => {
-    s = forward(s, l.kernel, l.bias, P, l.inputs, l.units, i < network.layers.length - 1);
-    out.push(s);
-  });
-  return out;
-}
+const signals = (network: DenseNetwork, input: Float32Array) => networkSignals(network, input, P);
 
 const dist = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0));
 

@@ -1,7 +1,7 @@
 // The guarantee of SPEC §5: the pruned network's measured end-to-end error on the calibration
 // data against the Theorem 1 (parallel) or Theorem 2 (cascade) bound, computed from measured
 // per-layer quantities.
-import { applyLayer, distance, frobenius, spectralNorm } from "./forward.ts";
+import { applyLayer, applyPrunedLayer, distance, frobenius, spectralNorm } from "./forward.ts";
 import type { DenseNetwork } from "./network.ts";
 import type { Guarantee, LayerReport } from "./types.ts";
 
@@ -14,16 +14,22 @@ interface SignalComparison {
   logitsNorm: number;
 }
 
-/** Runs both networks side by side on the calibration input, two signals at a time. */
-export function compareSignals(original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number, originalOutputs?: readonly Float32Array[]): SignalComparison {
+/**
+ * Runs both networks side by side on the calibration input, two signals at a time. Either
+ * network's layer outputs, when the caller has them already (a plan's signals, or those a run
+ * computed on the way): the same values, without running the layers again.
+ */
+export function compareSignals(
+  original: DenseNetwork, pruned: DenseNetwork, x: Float32Array, P: number,
+  originalOutputs?: readonly Float32Array[], prunedOutputs?: readonly Float32Array[],
+): SignalComparison {
   const L = original.layers.length;
   let o = x, q = x;
   const errors: number[] = [], inactive: number[] = [];
   for (let i = 0; i < L; i++) {
     const relu = i < L - 1 && original.layers[i].activation === "relu";
-    // The original network's layer outputs, when the caller has them already (a plan's signals): the same values.
     o = originalOutputs ? originalOutputs[i] : applyLayer(original.layers[i], o, P, relu);
-    q = applyLayer(pruned.layers[i], q, P, relu);
+    q = prunedOutputs ? prunedOutputs[i] : applyPrunedLayer(pruned.layers[i], q, P, relu);
     errors.push(distance(q, o));
     let off = 0;
     for (let k = 0; k < o.length; k++) if (!(o[k] > 0)) off++;

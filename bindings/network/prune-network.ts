@@ -23,6 +23,9 @@ import { allocateKeep } from "./keep-allocation.ts";
 import { layerKind, layerReport } from "./layer-report.ts";
 import type { LayerReport, NetworkOptions, NetworkResult } from "./types.ts";
 
+/** The most bytes of layer outputs a run in this thread keeps for its end-to-end measurement. */
+const KEPT_SIGNALS_MAX_BYTES = 256 * 2 ** 20;
+
 /**
  * Prunes a chain of Dense layers (ReLU hidden layers, linear last layer) on calibration samples
  * `input` ([P, inputSize], one row per sample).
@@ -91,14 +94,19 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     return r;
   };
 
-  // Signals are computed layer by layer and dropped when no longer needed: at most the input,
-  // one original and one pruned signal are held, except on the worker pool, where every layer
-  // runs at once and needs its own input and output.
+  // Signals are computed layer by layer; every layer's output (the original network's, and in
+  // cascade the pruned one's) is kept for the end-to-end measurement, which would otherwise run
+  // the layers again (P·Σ units f32 each: 13 MB for the MNIST MLP at P = 8000), unless that is
+  // more than KEPT_SIGNALS_MAX_BYTES: then at most one original and one pruned signal are held.
   let pruned: DenseLayerSpec[];
+  const originalSignals: Float32Array[] = [];
+  const prunedSignals: Float32Array[] = [];
+  const units = network.layers.reduce((n, l) => n + l.units, 0);
+  const keepSignals = 4 * P * units * (mode === "cascade" ? 2 : 1) <= KEPT_SIGNALS_MAX_BYTES;
   const execution = await planExecution(mode, densities !== undefined, options.workers, L);
   const workers = execution.workers;
   if (mode === "parallel" && workers > 1) {
-    const original: Float32Array[] = [];
+    const original = originalSignals;
     let s = x.data;
     for (let i = 0; i < L; i++) {
       s = applyLayer(network.layers[i], s, P, kindOf(i) === "relu");
@@ -117,6 +125,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     let xin = x.data;
     for (let i = 0; i < L && !options.signal?.aborted; i++) {
       const y = applyLayer(network.layers[i], xin, P, kindOf(i) === "relu");
+      if (keepSignals) originalSignals.push(y);
       await solveOne(i, xin, y, { epsilonGain: gains[i] });
       xin = y;
     }
@@ -131,6 +140,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const l = network.layers[i];
       const relu = kindOf(i) === "relu";
       const y = applyLayer(l, xOrig, P, relu);
+      if (keepSignals) originalSignals.push(y);
       let r: LayerResult;
       if (i === 0) {
         r = await solveOne(i, xHat, y, { epsilonGain: gains[0] });
@@ -147,10 +157,14 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const spec = { ...l, kernel: r.weights, bias: r.bias };
       pruned.push(spec);
       xHat = applyLayer(spec, xHat, P, relu);
+      if (keepSignals) prunedSignals.push(xHat);
       xOrig = y;
       if (options.signal?.aborted) break;
     }
   }
 
-  return finishNetworkResult({ network, x: x.data, P, mode, gamma, kappa, refit, reports, pruned, execution, t0, onProgress: options.onProgress });
+  return finishNetworkResult({
+    network, x: x.data, P, mode, gamma, kappa, refit, reports, pruned, execution, t0, onProgress: options.onProgress,
+    signals: { original: originalSignals, pruned: mode === "cascade" ? prunedSignals : undefined },
+  });
 }

@@ -137,3 +137,14 @@ export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return top > 0 ? worst / top : worst;
 }
+
+/** Every layer's output of `network` on `input` ([P, inputSize]), relu on all but the last, with forward above. */
+export function networkSignals(network: DenseNetwork, input: Float32Array, P: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  let s = input;
+  network.layers.forEach((l, i) => {
+    s = forward(s, l.kernel, l.bias, P, l.inputs, l.units, i < network.layers.length - 1);
+    out.push(s);
+  });
+  return out;
+}
