@@ -44,3 +44,18 @@ export function loadMnist(): MnistSplit {
   }
   return { trainX, trainLabels, testX, testLabels };
 }
+
+/**
+ * The split with every `n`-th test digit only (the demo's --quick): the test set is stored digit by
+ * digit, 200 of each, so every n-th keeps 200/n of each digit. The training digits stay as they are.
+ */
+export function everyNthTestDigit(split: MnistSplit, n: number): MnistSplit {
+  const rows = Math.ceil(split.testLabels.length / n);
+  const testX = new Float32Array(rows * PIXELS);
+  const testLabels = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    testX.set(split.testX.subarray(r * n * PIXELS, (r * n + 1) * PIXELS), r * PIXELS);
+    testLabels[r] = split.testLabels[r * n];
+  }
+  return { ...split, testX, testLabels };
+}

@@ -18,10 +18,9 @@ export interface MnistContext {
   originalAccuracy: number;
 }
 
-/** The bundled model (or the MLP in `dir`, e.g. models/mnist-mlp-nodropout) and the fixed split. */
-export function loadContext(dir: string = MNIST_MLP_DIR): MnistContext {
+/** The bundled model (or the MLP in `dir`, e.g. models/mnist-mlp-nodropout) and the fixed split (or `data`). */
+export function loadContext(dir: string = MNIST_MLP_DIR, data: MnistSplit = loadMnist()): MnistContext {
   const { network } = readLayersModelDir(`${dir}/model.json`);
-  const data = loadMnist();
   const logits = logitsOf(network, data.testX, data.testLabels.length);
   return { network, data, originalTestLogits: logits, originalAccuracy: accuracy(logits, data.testLabels) };
 }

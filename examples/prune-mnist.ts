@@ -2,10 +2,12 @@
 // print what it did, next to magnitude pruning at the same per-layer nonzeros: first the MLP
 // (models/mnist-mlp, 784-300-100-10, dropout-trained; reweighted ℓ1, pruneNetwork's default, and
 // plain ℓ1, with SparseGPT and Wanda at the same per-layer nonzeros), then the CNN (models/mnist-cnn, conv layers included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
-// written there as a TF.js LayersModel (<dir>/cnn-parallel/, <dir>/cnn-cascade/).
+// written there as a TF.js LayersModel (<dir>/cnn-parallel/, <dir>/cnn-cascade/). --quick (what the
+// test runs): 150 calibration digits unless --samples says otherwise, and every 4th test digit (500).
 import { NETWORK_REWEIGHT, writeLayersModelGraph, type NetworkProgress } from "../bindings/index.ts";
 import { writeLayersModelDir } from "../bindings/node/files.ts";
 import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare } from "./cnn-report.ts";
+import { everyNthTestDigit, loadMnist } from "./mnist-data.ts";
 import { baselineRows, loadContext, printRows, pruneAndCompare, type PrunedRow } from "./mnist-report.ts";
 
 function arg(name: string, fallback: number): number {
@@ -15,7 +17,8 @@ function arg(name: string, fallback: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a positive number, received ${process.argv[i + 1]}`);
   return v;
 }
-const samples = arg("samples", 2000);
+const quick = process.argv.includes("--quick");
+const samples = arg("samples", quick ? 150 : 2000);
 const parallelGain = arg("parallel-gain", 0.05);
 const cascadeGain = arg("cascade-gain", 0.03);
 const cnnParallelGain = arg("cnn-parallel-gain", 0.05);
@@ -29,9 +32,10 @@ function progress(p: NetworkProgress): void {
   process.stderr.write(`\r  ${text.padEnd(60)}`);
 }
 
-const ctx = loadContext();
+const ctx = loadContext(undefined, quick ? everyNthTestDigit(loadMnist(), 4) : loadMnist());
+const testDigits = `${ctx.data.testLabels.length} held-out digits${quick ? " (every 4th: --quick)" : ""}`;
 console.log(`net-trim: pruning models/mnist-mlp (${ctx.network.inputSize}-${ctx.network.layers.map((l) => l.units).join("-")}) on ${samples} training digits;`);
-console.log(`test set: 2000 held-out digits, accuracy before pruning ${(100 * ctx.originalAccuracy).toFixed(2)}%\n`);
+console.log(`test set: ${testDigits}, accuracy before pruning ${(100 * ctx.originalAccuracy).toFixed(2)}%\n`);
 
 const rows: PrunedRow[] = [];
 const guarantees: string[] = [];
@@ -62,7 +66,7 @@ for (const line of guarantees) console.log(line);
 // The CNN: conv layers pruned by the operator-form conv solver, in this thread.
 const cnn = loadCnnContext(ctx.data);
 console.log(`\nnet-trim: pruning models/mnist-cnn (conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 → logits 10) on ${samples} training digits;`);
-console.log(`test set: the same 2000 held-out digits, accuracy before pruning ${(100 * cnn.originalAccuracy).toFixed(2)}%\n`);
+console.log(`test set: the same ${testDigits}, accuracy before pruning ${(100 * cnn.originalAccuracy).toFixed(2)}%\n`);
 const cnnRows: PrunedRow[] = [];
 for (const [mode, gain] of [["parallel", cnnParallelGain], ["cascade", cnnCascadeGain]] as const) {
   const label = `${mode}, gain ${gain}`;

@@ -76,6 +76,8 @@ read -r vp vf < <(node -e '
 ' "$json")
 if [ "$rc" != 0 ] && [ "$vf" = 0 ]; then vf=1; fi
 passed=$((passed + vp)); failed=$((failed + vf))
+# TEST_REPORT_JSON=path keeps vitest's JSON report (per-file durations) for timing the suite.
+if [ -n "${TEST_REPORT_JSON:-}" ]; then cp "$json" "$TEST_REPORT_JSON"; fi
 rm -f "$log" "$json"
 
 echo "$passed passed, $failed failed"

@@ -23,4 +23,4 @@ it("a 54-million-sample layer runs with its buffers above 2 GiB, and reports hon
   for (let i = 0; i < P; i++) if (y[i] > 0) fit += (w * x[i] + b - y[i]) ** 2;
   expect(Number.isFinite(r.info.fitError)).toBe(true);
   expect(Math.abs(Math.sqrt(fit) - r.info.fitError)).toBeLessThan(1e-3 * r.info.fitError);
-}, 120_000);
+}, 300_000); // 83 s at load 12, 143 s (over the former 120 s limit) beside the demo at load 10

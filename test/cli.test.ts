@@ -1,6 +1,7 @@
 // The command-line tool, run as a child process (cli/net-trim.ts bundled by helpers/cli-build.ts) on the bundled
-// MNIST model with calibration samples written to a temp dir as .npy (header built by hand per the
-// NumPy format) and as JSON.
+// MNIST model (and, where its size does not matter, on its last two layers: helpers/small-mlp.ts)
+// with calibration samples written to a temp dir as .npy (header built by hand per the NumPy
+// format) and as JSON.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
 import { npy } from "./helpers/npy.ts";
 import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
+import { SMALL_MLP_INPUTS, writeSmallMlp, type SmallMlp } from "./helpers/small-mlp.ts";
 import { forward, parseLayersModel, type DenseNetwork } from "../bindings/index.ts";
 import { readLayersModelDir } from "../bindings/node/files.ts";
 
@@ -24,8 +26,10 @@ const nnzOf = (n: DenseNetwork) => n.layers.reduce((s, l) => s + nonzeros(l.kern
 
 let tmp: string;
 let calibNpy: string; // 300 training digits, float32
-let calibration: Float32Array; // the first 200 of them (the prune below uses --samples 200)
-let calibJson: string; // 100 training digits
+let calibration: Float32Array; // the first 100 of them (the prune below uses --samples 100)
+const SAMPLES = 100;
+let small: SmallMlp; // for speed, the bundled model's last two layers (300-100-10) on 200 rows of hidden1 activations (a float64 .npy)
+let smallJson: string; // the first 100 of those rows
 const original = readLayersModelDir(MODEL).network;
 
 beforeAll(() => {
@@ -33,10 +37,11 @@ beforeAll(() => {
   const { trainX } = loadMnist();
   calibNpy = path.join(tmp, "calib.npy");
   fs.writeFileSync(calibNpy, npy(trainX.subarray(0, 300 * PIXELS), 300, PIXELS));
-  calibration = trainX.slice(0, 200 * PIXELS);
-  calibJson = path.join(tmp, "calib.json");
-  const rows = Array.from({ length: 100 }, (_, r) => Array.from(trainX.subarray(r * PIXELS, (r + 1) * PIXELS)));
-  fs.writeFileSync(calibJson, JSON.stringify(rows));
+  calibration = trainX.slice(0, SAMPLES * PIXELS);
+  small = writeSmallMlp(path.join(tmp, "small"), 200, "float64");
+  smallJson = path.join(tmp, "small.json");
+  const rows = Array.from({ length: 100 }, (_, r) => Array.from(small.activations.subarray(r * SMALL_MLP_INPUTS, (r + 1) * SMALL_MLP_INPUTS)));
+  fs.writeFileSync(smallJson, JSON.stringify(rows));
 });
 
 afterAll(() => {
@@ -46,7 +51,7 @@ afterAll(() => {
 describe("net-trim prune", () => {
   it("prunes the bundled model from a .npy file and writes model.json, weights.bin, masks.json, report.json", async () => {
     const out = path.join(tmp, "parallel", "nested"); // created if missing
-    const r = await run(["prune", MODEL, "--calibration", calibNpy, "-o", out, "--samples", "200", "--max-iter", "200", "--epsilon-gain", "0.02,0.05,0.1"]);
+    const r = await run(["prune", MODEL, "--calibration", calibNpy, "-o", out, "--samples", String(SAMPLES), "--max-iter", "200", "--epsilon-gain", "0.02,0.05,0.1"]);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.readdirSync(out).sort()).toEqual(["masks.json", "model.json", "report.json", "weights.bin"]);
 
@@ -79,15 +84,15 @@ describe("net-trim prune", () => {
     // report.json: per-layer rows, totals, the guarantee and the options.
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
     expect(report.options).toMatchObject({ mode: "parallel", epsilonGain: [0.02, 0.05, 0.1], maxIter: 200 });
-    expect(report.calibration).toMatchObject({ samples: 200, features: 784 });
+    expect(report.calibration).toMatchObject({ samples: SAMPLES, features: 784 });
     expect(report.layers).toHaveLength(3);
-    // Each layer's error recomputed here, on the original signals of the 200 samples (parallel mode).
-    const originalSignals = [calibration, ...forward(original, calibration, 200)];
+    // Each layer's error recomputed here, on the original signals of the 100 samples (parallel mode).
+    const originalSignals = [calibration, ...forward(original, calibration, SAMPLES)];
     const frob = (a: Float32Array) => Math.sqrt(a.reduce((s, v) => s + v * v, 0));
     report.layers.forEach((row: Record<string, number | string>, i: number) => {
       const l = pruned.layers[i];
       const single = { ...original, inputSize: original.layers[i].inputs, layers: [l], outputActivation: undefined };
-      const out1 = forward(single, originalSignals[i], 200)[0];
+      const out1 = forward(single, originalSignals[i], SAMPLES)[0];
       const target = originalSignals[i + 1];
       const relErr = frob(out1.map((v, k) => v - target[k])) / frob(target);
       expect(row.relativeError as number).toBeCloseTo(relErr, 4);
@@ -103,7 +108,7 @@ describe("net-trim prune", () => {
     expect(report.total.nnzAfter).toBe(nnzOf(pruned));
     expect(report.guarantee.theorem).toBe("Theorem 1 (parallel)");
     // The end-to-end logit error, recomputed from the written model.
-    const logitsBefore = originalSignals[3], logitsAfter = forward(pruned, calibration, 200)[2];
+    const logitsBefore = originalSignals[3], logitsAfter = forward(pruned, calibration, SAMPLES)[2];
     const endToEnd = frob(logitsAfter.map((v, k) => v - logitsBefore[k]));
     expect(report.guarantee.measuredError).toBeCloseTo(endToEnd, 2);
     expect(endToEnd).toBeLessThanOrEqual(report.guarantee.bound);
@@ -112,39 +117,22 @@ describe("net-trim prune", () => {
 
   it("cascade mode from a JSON calibration file, --json prints report.json, --quiet silences stderr", async () => {
     const out = path.join(tmp, "cascade");
-    const r = await run(["prune", MODEL, "-c", calibJson, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.03", "--gamma", "1.2", "--max-iter", "300", "--json", "--quiet"]);
+    const r = await run(["prune", small.model, "-c", smallJson, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.03", "--gamma", "1.2", "--max-iter", "300", "--json", "--quiet"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe("");
     const printed = JSON.parse(r.stdout);
     expect(printed).toEqual(JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")));
     expect(printed.options).toMatchObject({ mode: "cascade", epsilonGain: 0.03, gamma: 1.2, kappa: 1 });
-    expect(printed.calibration).toMatchObject({ samples: 100, features: 784 });
+    expect(printed.calibration).toMatchObject({ samples: 100, features: SMALL_MLP_INPUTS });
     expect(printed.guarantee.theorem).toBe("Theorem 2 (cascade)");
-    expect(printed.layers.map((l: { name: string }) => l.name)).toEqual(["hidden1", "hidden2", "logits"]);
+    expect(printed.layers.map((l: { name: string }) => l.name)).toEqual(["hidden2", "logits"]);
     expect(nnzOf(readModel(out))).toBe(printed.total.nnzAfter);
     expect(printed.total.nnzAfter).toBeLessThan(printed.total.nnzBefore);
   });
 
   it("--keep-per-layer maps to the density target; refuses to overwrite without --force", async () => {
-    // A small model for speed: the bundled model's last two layers (300-100-10), calibrated on
-    // the first layer's activations.
-    const dir = path.join(tmp, "small");
-    fs.mkdirSync(dir);
-    const mj = JSON.parse(fs.readFileSync(MODEL, "utf8"));
-    const dense = mj.modelTopology.config.layers.filter((l: { class_name: string }) => l.class_name === "Dense");
-    dense[1].config.batch_input_shape = [null, 300];
-    mj.modelTopology.config.layers = [dense[1], dense[2]];
-    mj.weightsManifest = [{ paths: ["w.bin"], weights: mj.weightsManifest[0].weights.slice(2) }];
-    fs.writeFileSync(path.join(dir, "model.json"), JSON.stringify(mj));
-    const [, h2, lo] = original.layers;
-    fs.writeFileSync(path.join(dir, "w.bin"), Buffer.concat([h2.kernel, h2.bias, lo.kernel, lo.bias].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))));
-    const { trainX } = loadMnist();
-    const act = forward(original, trainX.subarray(0, 200 * PIXELS), 200)[0];
-    const calib = path.join(tmp, "act.npy");
-    fs.writeFileSync(calib, npy(Float64Array.from(act), 200, 300)); // float64 .npy too
-
     const out = path.join(tmp, "sparsity");
-    const args = ["prune", path.join(dir, "model.json"), "-c", calib, "-o", out, "--keep-per-layer", "0.2,30%", "--max-iter", "300", "-q"];
+    const args = ["prune", small.model, "-c", small.calibration, "-o", out, "--keep-per-layer", "0.2,30%", "--max-iter", "300", "-q"];
     const r = await run(args);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
