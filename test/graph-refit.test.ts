@@ -12,31 +12,10 @@ import { ValidationError } from "../bindings/errors.ts";
 import { axis, im2col, naiveConv, randomConvLayer, type ConvCase } from "./helpers/conv.ts";
 import { chainGraph, mixedGraph, samples } from "./helpers/graphs.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
+import { gaussSolve } from "./helpers/gauss-solve.ts";
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const count = (...arrays: (ArrayLike<number> | null)[]) => arrays.reduce((c, a) => c + (a ? Array.from(a).filter((v) => v !== 0).length : 0), 0);
-
-/** Solves A·w = r (k×k) by Gaussian elimination with partial pivoting, in f64. */
-function gaussSolve(a: number[][], r: number[]): number[] {
-  const k = r.length;
-  const m = a.map((row, i) => [...row, r[i]]);
-  for (let c = 0; c < k; c++) {
-    let p = c;
-    for (let i = c + 1; i < k; i++) if (Math.abs(m[i][c]) > Math.abs(m[p][c])) p = i;
-    [m[c], m[p]] = [m[p], m[c]];
-    for (let i = c + 1; i < k; i++) {
-      const f = m[i][c] / m[c][c];
-      for (let j = c; j <= k; j++) m[i][j] -= f * m[c][j];
-    }
-  }
-  const w = new Array<number>(k).fill(0);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = m[i][k];
-    for (let j = i + 1; j < k; j++) s -= m[i][j] * w[j];
-    w[i] = s / m[i][i];
-  }
-  return w;
-}
 
 /** A sparse conv node (bias of filter 0 zero), a partly zero input, and a noisy target from other weights. */
 function convCase(seed: number, inShape: number[], cout: number, c: ConvCase) {
