@@ -150,6 +150,17 @@ describe("pruneGraph refit", () => {
     expect(r.layers.find((l) => l.name === "a")!.refit!.relativeError).toBeCloseTo(Math.sqrt(sq / norm), 5);
   });
 
+  it("on the worker pool: the same refitted bits as in this thread (the calibration input survives the pool's hand-over)", async () => {
+    const here = await pruneGraph(graph, input, { ...options, refit: true });
+    const pool = await pruneGraph(graph, { data: x.slice(), shape: [S, 6, 6, 2] }, { ...options, workers: 2, refit: true });
+    expect(pool.execution.workers).toBe(2);
+    here.graph.nodes.forEach((n, i) => {
+      const m = pool.graph.nodes[i];
+      if (isPrunable(n) && isPrunable(m)) expect(bits(m.kernel), n.name).toEqual(bits(n.kernel));
+    });
+    expect(pool.outputError).toEqual(here.outputError);
+  });
+
   it("a Dense chain refitted as a graph gives pruneNetwork's refit, bit for bit", async () => {
     const sizes = [10, 8, 6, 4], P = 40;
     const { network, input: xs } = seededNetwork(11, sizes, P);
