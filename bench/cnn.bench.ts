@@ -1,5 +1,5 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
-// --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these;
+// --node-gains '{"conv1":0.05,"fc1":0.1}': per-node budgets instead, several separated by ";"; --layers conv2,fc1,logits: prune only these;
 // --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
 // --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows; --reweight 0,3: each row once per
 // reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem;
@@ -20,7 +20,7 @@ const quick = process.argv.includes("--quick");
 const argAt = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : undefined; };
 const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
 const nodeGains = argAt("node-gains");
-const gains: (number | Record<string, number>)[] = nodeGains ? [JSON.parse(nodeGains)] : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+const gains: (number | Record<string, number>)[] = nodeGains ? nodeGains.split(";").map((g) => JSON.parse(g)) : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
 const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
