@@ -1,8 +1,9 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
-// --node-gains '{"conv1":0.05,"fc1":0.1}': one per-node budget instead; --layers conv2,fc1,logits: prune only these;
+// --node-gains '{"conv1":0.05,"fc1":0.1}': per-node budgets instead, several separated by ";"; --layers conv2,fc1,logits: prune only these;
 // --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
 // --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows; --reweight 0,3: each row once per
-// reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem)
+// reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem;
+// --refit: each row also refitted on its support, what pruneGraph's refit: true does, as a second row from the same solve)
 // Prunes the bundled CNN (models/mnist-cnn: conv 6@5×5 → pool → conv 16@5×5 → pool → dense 120 →
 // logits 10) with P = 8000 calibration digits, parallel and cascade (default γ) at several gains,
 // each next to magnitude pruning at the same per-node nonzeros; per conv layer, its output error on
@@ -13,18 +14,19 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { NETWORK_REWEIGHT } from "../bindings/defaults.ts";
 import { loadavg } from "node:os";
 import { printRows, type PrunedRow } from "../examples/mnist-report.ts";
-import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare, type CnnComparison } from "../examples/cnn-report.ts";
+import { cnnLayerTable, convErrorTable, loadCnnContext, pruneCnnAndCompare, refitCnnAndCompare, type CnnComparison } from "../examples/cnn-report.ts";
 
 const quick = process.argv.includes("--quick");
 const argAt = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : undefined; };
 const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
 const nodeGains = argAt("node-gains");
-const gains: (number | Record<string, number>)[] = nodeGains ? [JSON.parse(nodeGains)] : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+const gains: (number | Record<string, number>)[] = nodeGains ? nodeGains.split(";").map((g) => JSON.parse(g)) : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
 const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
 const threads = argAt("threads") !== undefined ? Number(argAt("threads")) : undefined;
 const reweights: (number | undefined)[] = argAt("reweight")?.split(",").map(Number) ?? [undefined];
+const refit = process.argv.includes("--refit");
 const load = () => loadavg().map((v) => +v.toFixed(2));
 
 const ctx = loadCnnContext();
@@ -35,7 +37,7 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight"].some((n) => argAt(n)) ? "-custom" : "";
+const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight"].some((n) => argAt(n)) || refit ? "-custom" : "";
 const stem = argAt("name");
 const date = new Date().toISOString().slice(0, 10);
 const file = new URL(stem ? `./results/${stem}-${date}.json` : `./results/cnn-${quick ? "quick-" : ""}${date}${custom}.json`, import.meta.url);
@@ -53,20 +55,25 @@ for (const mode of modes) {
         mode, epsilonGain: gain, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
         ...(rounds ? { layerOptions: { reweight: { rounds, delta: NETWORK_REWEIGHT.delta } } } : {}),
       });
-      rows.push(c.netTrim, c.magnitude);
-      comparisons.push({ label, c });
-      records.push({
-        label, mode, epsilonGain: gain, reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
-        calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
-        layers: c.result.layers.map((l) => ({
-          name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
-          epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, threads: l.info?.threads,
-        })),
-      });
-      const where = c.result.execution.inThread ? `in this thread (${c.result.execution.reason})` : `on ${c.result.execution.workers} workers`;
-      console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s ${where} (CPU ${c.cpuS.toFixed(1)} s), kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), load ${loadBefore.join(" ")} → ${load().join(" ")}`);
-      console.table(cnnLayerTable(c.result));
-      console.table(convErrorTable(c.convErrors));
+      const record = (label: string, c: CnnComparison) => {
+        rows.push(c.netTrim, c.magnitude);
+        comparisons.push({ label, c });
+        records.push({
+          label, mode, epsilonGain: gain, reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, refit: c.result.refit ?? null,
+          execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
+          calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
+          layers: c.result.layers.map((l) => ({
+            name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, keptFraction: l.keptFraction,
+            epsilon: l.epsilon, relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs, threads: l.info?.threads, refit: l.refit,
+          })),
+        });
+        const where = c.result.execution.inThread ? `in this thread (${c.result.execution.reason})` : `on ${c.result.execution.workers} workers`;
+        console.log(`\n${label}: ${c.netTrim.timeS.toFixed(1)} s ${where} (CPU ${c.cpuS.toFixed(1)} s), kept ${c.netTrim.keptPercent.toFixed(2)}%, test acc ${(100 * c.netTrim.testAccuracy).toFixed(2)}% (magnitude ${(100 * c.magnitude.testAccuracy).toFixed(2)}%), rel. logit error ${c.netTrim.relativeLogitError.toFixed(4)}, load ${loadBefore.join(" ")} → ${load().join(" ")}`);
+        console.table(cnnLayerTable(c.result));
+        console.table(convErrorTable(c.convErrors));
+      };
+      record(label, c);
+      if (refit) record(`${label} refit`, refitCnnAndCompare(ctx, P, `${label} refit`, c));
       save({ complete: false });
     }
   }

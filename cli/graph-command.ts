@@ -44,6 +44,8 @@ interface GraphFlags {
   threads?: number;
   /** --reweight / --reweight-delta: 0 rounds is plain l1. */
   reweight: { rounds: number; delta: number };
+  /** --refit: the kept weights of Dense and Conv2D nodes refitted on their support after pruning. */
+  refit: boolean;
 }
 
 /** What `net-trim prune` writes for a model graph, and `net-trim merge` of a graph plan exactly the same. */
@@ -84,9 +86,10 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     },
     ...(workers !== undefined ? { workers } : {}),
     ...(threads > 1 ? { threads } : {}),
+    ...(flags.refit ? { refit: true } : {}),
   };
   const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
-  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}${reweightNote(flags.reweight.rounds)}`);
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}${reweightNote(flags.reweight.rounds)}${flags.refit ? ", then the refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: GraphResult;
@@ -104,7 +107,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     model: job.modelPath,
     calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
     options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000,
-      reweight: flags.reweight,
+      reweight: flags.reweight, refit: flags.refit,
     },
     output: { dir: job.outDir, files },
   });

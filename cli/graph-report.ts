@@ -17,6 +17,7 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
     foldedBatchNorms: result.foldedBatchNorms,
     outputError: result.outputError,
     execution: result.execution,
+    ...(result.refit ? { refit: result.refit } : {}),
     timeMs: result.timeMs,
   };
 }
@@ -24,16 +25,19 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
 type GraphReport = ReturnType<typeof buildGraphReport>;
 
 export function formatGraphTable(report: GraphReport): string {
-  const header = ["layer", "op", "program", "status", "nnz before → after", "kept %", "rel. error", "iterations", "time"];
+  const refitted = report.refit !== undefined;
+  const header = ["layer", "op", "program", "status", "nnz before → after", "kept %", "rel. error", "iterations", "time", ...(refitted ? ["after refit"] : [])];
   const rows = report.layers.map((l) => [
     l.name, l.op, l.program, l.status, `${l.nnzBefore} → ${l.nnzAfter}`, (100 * l.keptFraction).toFixed(1),
     l.relativeError.toFixed(4), String(l.iterations), `${(l.timeMs / 1000).toFixed(2)} s`,
+    ...(refitted ? [l.refit ? l.refit.relativeError.toFixed(4) : "not refitted"] : []),
   ]);
   const t = report.total;
   return [
-    ...textTable(header, rows, [false, false, false, false, true, true, true, true, true]), "",
+    ...textTable(header, rows, [false, false, false, false, true, true, true, true, true, ...(refitted ? [true] : [])]), "",
+    ...(refitted ? ["rel. error: the Net-Trim weights on the input each was solved with (within its budget); after refit: the returned weights on the refitted graph's input", ""] : []),
     `total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`,
-    `measured end-to-end error on the calibration samples: ${report.outputError.measured.toPrecision(4)} (relative ${report.outputError.relative.toFixed(4)})` +
+    `measured end-to-end error on the calibration samples${refitted ? " (the returned, refitted graph)" : ""}: ${report.outputError.measured.toPrecision(4)} (relative ${report.outputError.relative.toFixed(4)})` +
       (report.foldedBatchNorms.length > 0 ? `; ${report.foldedBatchNorms.length} BatchNorm layers folded into the layer before them` : ""),
   ].join("\n");
 }

@@ -91,7 +91,6 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   const refit = values.refit === true;
   if (source.kind === "graph") {
-    if (refit) throw new UsageError("--refit: only for chains of Dense layers, received a model graph");
     if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
@@ -102,7 +101,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
         ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(g, { values: compactValues }) }] : []),
       ],
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
-    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta } });
+    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta }, refit });
   }
   if (threads !== undefined) throw new UsageError("--threads: model graphs only (a chain of Dense layers uses --workers)");
   const network = source.network;

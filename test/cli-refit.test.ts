@@ -1,15 +1,15 @@
 // net-trim prune --refit: the refit on the support from the command line (the bundled MNIST
 // model's last two layers, helpers/small-mlp.ts: the checks hold for any Dense chain, and this
-// one solves in a fraction of the time), the written model's numbers recomputed here, and
-// --refit refused on a model graph.
+// one solves in a fraction of the time), the written model's numbers recomputed here; the
+// bundled CNN (a model graph) refitted too.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
-import { expectOneLineError, ROOT, run } from "./helpers/cli.ts";
+import { ROOT, run } from "./helpers/cli.ts";
 import { writeSmallMlp } from "./helpers/small-mlp.ts";
-import { forward, type DenseNetwork } from "../bindings/index.ts";
+import { forward, forwardGraph, isPrunable, parseLayersModelGraph, type DenseNetwork, type ModelGraph } from "../bindings/index.ts";
 import { readLayersModelDir } from "../bindings/node/files.ts";
 
 const CNN = path.join(ROOT, "models", "mnist-cnn", "model.json");
@@ -22,9 +22,10 @@ let tmp: string;
 let calibJson: string; // digits, for the CNN
 let MODEL: string, calibNpy: string;
 let calibration: Float32Array; // the small model's calibration rows
+let digits: Float32Array; // the CNN's
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "net-trim-cli-refit-"));
-  const digits = loadMnist().trainX.slice(0, SAMPLES * PIXELS);
+  digits = loadMnist().trainX.slice(0, SAMPLES * PIXELS);
   calibJson = path.join(tmp, "calib.json");
   fs.writeFileSync(calibJson, JSON.stringify(Array.from({ length: SAMPLES }, (_, r) => Array.from(digits.subarray(r * PIXELS, (r + 1) * PIXELS)))));
   ({ model: MODEL, calibration: calibNpy, activations: calibration } = writeSmallMlp(path.join(tmp, "small"), SAMPLES));
@@ -64,8 +65,33 @@ describe("net-trim prune --refit", () => {
     expect(error(after)).toBeLessThan(error(before));
   }, 180_000); // two runs of the 300-100-10 MLP
 
-  it("is refused on a model graph, naming the flag (exit 2)", async () => {
-    const r = await run(["prune", CNN, "-c", calibJson, "-o", path.join(tmp, "cnn"), "--refit"]);
-    expectOneLineError(r, 2, "--refit: only for chains of Dense layers");
-  });
+  it("refits a model graph (the bundled CNN): the plain run's zeros kept, nnz and output error of the written model, the table's refit column", async () => {
+    const plainDir = path.join(tmp, "cnn-plain"), refitDir = path.join(tmp, "cnn-refit");
+    const common = ["-c", calibJson, "--epsilon-gain", "0.2", "--max-iter", "300", "--workers", "0", "--threads", "1", "--quiet"];
+    const plain = await run(["prune", CNN, ...common, "-o", plainDir, "--json"]);
+    expect(plain.code, plain.stderr).toBe(0);
+    const r = await run(["prune", CNN, ...common, "-o", refitDir, "--refit"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("after refit");
+    const report = JSON.parse(fs.readFileSync(path.join(refitDir, "report.json"), "utf8"));
+    expect(report.options.refit).toBe(true);
+    expect(JSON.parse(plain.stdout).options.refit).toBe(false);
+    const graphOf = (dir: string) => {
+      const bytes = fs.readFileSync(path.join(dir, "weights.bin"));
+      return parseLayersModelGraph(JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8")), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    };
+    const original = graphOf(path.dirname(CNN)), before = graphOf(plainDir), after = graphOf(refitDir);
+    for (const l of report.layers) {
+      const a = after.nodes.find((n) => n.name === l.name)!, b = before.nodes.find((n) => n.name === l.name)!;
+      if (!isPrunable(a) || !isPrunable(b)) throw new Error(`${l.name} is not prunable`);
+      a.kernel.forEach((v, k) => { if (b.kernel[k] === 0) expect(v, l.name).toBe(0); });
+      expect(l.nnzAfter, l.name).toBe(nonzeros(a.kernel) + nonzeros(a.bias!));
+      expect(l.refit.relativeError, l.name).toBeLessThanOrEqual(l.refit.unrefittedRelativeError);
+    }
+    const logits = (g: ModelGraph) => forwardGraph(g, [digits], SAMPLES).outputs[0];
+    const reference = logits(original);
+    const error = (g: ModelGraph) => frob(logits(g).map((v, k) => v - reference[k])) / frob(reference);
+    expect(report.outputError.relative).toBeCloseTo(error(after), 4);
+    expect(error(after)).toBeLessThan(error(before));
+  }, 180_000); // two runs of the CNN on 100 digits
 });

@@ -8,28 +8,7 @@ import { refitLayer, REFIT_DAMPENING, REFIT_ROUNDS } from "../bindings/network/r
 import { ValidationError } from "../bindings/errors.ts";
 import type { DenseLayerSpec, DenseNetwork } from "../bindings/network/network.ts";
 import { forward, gaussian, rng, seededNetwork } from "./helpers/problems.ts";
-
-/** Solves A·w = r (k×k, row-major) by Gaussian elimination with partial pivoting, in f64. */
-function gaussSolve(a: number[][], r: number[]): number[] {
-  const k = r.length;
-  const m = a.map((row, i) => [...row, r[i]]);
-  for (let c = 0; c < k; c++) {
-    let p = c;
-    for (let i = c + 1; i < k; i++) if (Math.abs(m[i][c]) > Math.abs(m[p][c])) p = i;
-    [m[c], m[p]] = [m[p], m[c]];
-    for (let i = c + 1; i < k; i++) {
-      const f = m[i][c] / m[c][c];
-      for (let j = c; j <= k; j++) m[i][j] -= f * m[c][j];
-    }
-  }
-  const w = new Array<number>(k).fill(0);
-  for (let i = k - 1; i >= 0; i--) {
-    let s = m[i][k];
-    for (let j = i + 1; j < k; j++) s -= m[i][j] * w[j];
-    w[i] = s / m[i][i];
-  }
-  return w;
-}
+import { gaussSolve } from "./helpers/gauss-solve.ts";
 
 /** A sparse layer (some biases zero), Gaussian inputs with input 3 dead, and a noisy target. */
 function seededLayer(seed: number, P: number, N: number, M: number) {

@@ -5,6 +5,7 @@ import type { ModelGraph, PrunableNode } from "./graph/types.ts";
 import { distance, frobenius } from "./forward.ts";
 import type { GraphLayerReport, GraphOutputError, GraphResult, NodeProgram } from "./graph-prune-types.ts";
 import type { NodeSolve } from "./graph-solve.ts";
+import type { LayerRefit } from "./types.ts";
 
 const countNonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
 
@@ -17,6 +18,14 @@ export function graphLayerReport(node: PrunableNode, program: NodeProgram, r: No
     epsilon: r.epsilon, relativeError: r.outputError / (targetNorm || 1), iterations: r.iterations,
     timeMs, ...(r.info ? { info: r.info } : { channels: r.channels }),
   };
+}
+
+/** A node's report after the refit: its nonzeros counted on the returned graph's weights, and the refit's own report. */
+export function withRefit(report: GraphLayerReport, returned: ModelGraph, refit: LayerRefit | undefined): GraphLayerReport {
+  if (!refit) return report;
+  const node = returned.nodes.find((n) => n.name === report.name) as PrunableNode;
+  const nnzAfter = countNonzeros(node.kernel) + countNonzeros(node.bias);
+  return { ...report, nnzAfter, keptFraction: nnzAfter / report.parameters, refit };
 }
 
 /** The returned graph against the user's original (unfolded) graph, output by output, on the calibration samples. */

@@ -12,7 +12,7 @@ import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
 import type { PruneMode } from "./types.ts";
 
-const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads"];
+const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads", "refit"];
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 
@@ -26,6 +26,7 @@ interface ResolvedGraphOptions {
   selected: Set<string>;
   /** Threads of each node solved in this thread. */
   threads: number | "auto";
+  refit: boolean;
 }
 
 const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g >= 0;
@@ -84,7 +85,9 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > LIMITS.threads)) {
     throw new ValidationError("options.threads", `"auto" or an integer from 1 to ${LIMITS.threads}`, threads);
   }
-  return { mode, gainOf, gamma, kappa, layerOptions, selected, threads };
+  const refit = options.refit ?? false;
+  if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
+  return { mode, gainOf, gamma, kappa, layerOptions, selected, threads, refit };
 }
 
 /** The calibration samples as f32 [samples, ...inputShape] row-major, and the sample count. */

@@ -2,7 +2,7 @@
 import type { LayerInfo, SolveStatus } from "../types.ts";
 import type { FoldedBatchNorm } from "./graph/fold-batchnorm.ts";
 import type { ModelGraph, PrunableNode } from "./graph/types.ts";
-import type { NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
+import type { LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
 
 /**
  * Passed to every layer solve. Dense-only settings (sparseInput, linearForm) reach the Dense
@@ -36,6 +36,13 @@ export interface GraphPruneOptions {
   threads?: number | "auto";
   /** Names of the prunable nodes to prune. Default: every Dense, Conv2D and DepthwiseConv2D node. */
   layers?: string[];
+  /**
+   * After the nodes are pruned (either mode): refit the kept weights of every pruned Dense and
+   * Conv2D node by least squares, node after node, toward the original graph's signals; the zeros
+   * stay (graph-refit.ts). Each node's budget ε and solve report stay those of the weights before
+   * the refit; nnzAfter, keptFraction and outputError are measured on the returned weights. Default false.
+   */
+  refit?: boolean;
   /** `layer` counts the pruned nodes in topological order; `name` is the node. */
   onProgress?: (progress: NetworkProgress) => void;
   signal?: AbortSignal;
@@ -72,6 +79,8 @@ export interface GraphLayerReport {
   info?: LayerInfo;
   /** Each channel's info (DepthwiseConv2D nodes: one problem per input channel). */
   channels?: LayerInfo[];
+  /** Present when options.refit refitted this node (Dense and Conv2D nodes). */
+  refit?: LayerRefit;
 }
 
 export interface GraphOutputError {
@@ -92,5 +101,7 @@ export interface GraphResult {
   /** Measured on the calibration samples, the returned graph against the original (unfolded) one. */
   outputError: { measured: number; relative: number; perOutput: GraphOutputError[] };
   execution: NetworkExecution;
+  /** Present when options.refit ran: its time (outputError above is the refitted graph's). */
+  refit?: { timeMs: number };
   timeMs: number;
 }

@@ -8,6 +8,7 @@
 // or, with workers: 0, one after another in this thread: the same results to the bit. Cascade
 // runs in this thread. A node solved in this thread may split its iterations over `threads`
 // threads (the same bits again). On a chain of Dense layers it does what pruneNetwork does, to the bit.
+// With `refit`, the kept weights are then refitted by least squares (graph-refit.ts).
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
@@ -20,7 +21,8 @@ import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type No
 import { planExecution } from "./execution.ts";
 import { createLayerPool } from "../workers/pool.ts";
 import { frobenius } from "./forward.ts";
-import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
+import { graphLayerReport, graphOutputError, withRefit } from "./graph-node-report.ts";
+import { refitGraph } from "./graph-refit.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
@@ -140,12 +142,22 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   // As pruneNetwork: a run that was aborted or stopped early returns the original graph, never a half-pruned one.
   const done = reports.filter(Boolean); // (every() would skip the holes of an aborted pool run)
   const complete = done.length === targets.length && done.every((r) => r.status !== "aborted");
-  const out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
+  let out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
   const firstBad = done.find((r) => r.status !== "solved");
+  let layers = done, refit: GraphResult["refit"];
+  if (o.refit && complete) {
+    const started = performance.now();
+    options.onProgress?.({ layer: 0, layers: targets.length, name: targets[0].name, phase: "refitting" });
+    const r = refitGraph(folded, out, x, samples, targets.map((n) => n.name));
+    out = r.graph;
+    layers = done.map((l) => withRefit(l, out, r.reports.get(l.name)));
+    refit = { timeMs: performance.now() - started };
+  }
   return {
     graph: out,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
-    layers: done,
+    layers,
+    ...(refit ? { refit } : {}),
     foldedBatchNorms: complete ? foldedBatchNorms : [],
     outputError: graphOutputError(graph, complete ? out : undefined, x, samples),
     execution,
