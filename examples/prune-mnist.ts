@@ -1,7 +1,7 @@
 // The main job on built-in data: prune the bundled MNIST models in parallel and cascade mode and
 // print what it did, next to magnitude pruning at the same per-layer nonzeros: first the MLP
-// (models/mnist-mlp, 784-300-100-10, dropout-trained; reweighted ℓ1, pruneNetwork's default, and
-// plain ℓ1, with SparseGPT and Wanda at the same per-layer nonzeros), then the CNN (models/mnist-cnn, conv layers included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
+// (models/mnist-mlp, 784-300-100-10, dropout-trained; reweighted ℓ1, the recommended setting, and
+// plain ℓ1, pruneNetwork's default, with SparseGPT and Wanda at the same per-layer nonzeros), then the CNN (models/mnist-cnn, conv layers included). Run: npm run demo [-- --samples 2000 --out dir]; with --out, each pruned CNN is
 // written there as a TF.js LayersModel (<dir>/cnn-parallel/, <dir>/cnn-cascade/). --quick (what the
 // test runs): 150 calibration digits unless --samples says otherwise, and every 4th test digit (500).
 import { NETWORK_REWEIGHT, writeLayersModelGraph, type NetworkProgress } from "../bindings/index.ts";
