@@ -1,7 +1,7 @@
 // The greedy walk of the per-layer keep allocation (keep-allocation.ts): from the ladders' densest
 // rungs, move step by step the one layer whose next rung adds the least measured logit error (on
 // the calibration samples) per weight removed, until the network keeps at most the target.
-import { applyLayer, distance, frobenius } from "./forward.ts";
+import { applyPrunedLayer, distance, frobenius } from "./forward.ts";
 import { nnzOf, type Rung } from "./keep-ladders.ts";
 import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 
@@ -35,11 +35,12 @@ export function walk(net: WalkNetwork, ladders: Rung[][], target: number): WalkS
   const logitsNorm = frobenius(original[L - 1]) || 1;
   const current = ladders.map((rungs) => rungs[0]);
   const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
-  // Layers i.. of the current state with layer i's rung replaced by `rung`, from the signals `from`.
+  // Layers i.. of the current state with layer i's rung replaced by `rung`, from the signals `from`
+  // (the rungs' kernels are sparse: their zeros are skipped, with applyLayer's values).
   const forwardFrom = (i: number, rung: Rung, from: Float32Array[]): Float32Array[] => {
     const out: Float32Array[] = [];
     let s = i === 0 ? x : from[i - 1];
-    for (let k = i; k < L; k++) out.push((s = applyLayer(specOf(k, k === i ? rung : current[k]), s, P, relu[k])));
+    for (let k = i; k < L; k++) out.push((s = applyPrunedLayer(specOf(k, k === i ? rung : current[k]), s, P, relu[k])));
     return out;
   };
   const errorOf = (signals: Float32Array[]) => distance(signals[signals.length - 1], original[L - 1]) / logitsNorm;
