@@ -5,7 +5,7 @@
 //      without rw=, asks for 0 rounds explicitly, as pruneNetwork's default does; --sweep reweight:
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
 //      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
-//      [-- --tag name] (added to the results file's name)
+//      [-- --tag name] (added to the results file's name) [-- --threads 1,2] (pruneNetwork's threads)
 //      [-- --compare-with DIR] (every row twice, alternating which goes first: pruneNetwork of the
 //      net-trim copy in DIR, e.g. an earlier commit's files, labelled "old", and this one's)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
@@ -53,10 +53,15 @@ if (argument("gains") !== undefined || argument("cascade-gains") !== undefined) 
 // Every row says its rounds (the plain row asks for 0, pruneNetwork's default, explicitly).
 const withRounds = (label: string, options: NetworkOptions): [string, NetworkOptions][] => reweightRounds.map((rounds) =>
   rounds === 0 ? [label, { ...options, layerOptions: { reweight: { rounds: 0 } } }] : [`${label} rw=${rounds}`, { ...options, layerOptions: { reweight: { rounds, delta } } }]);
+// --threads 1,2: each row once per count (pruneNetwork's `threads`: the layers solved in this
+// thread split their iterations; the same weights), labelled t=n when more than one is asked for.
+const threadCounts = (argument("threads") ?? "1").split(",").map(Number);
+const withThreads = (label: string, options: NetworkOptions): [string, NetworkOptions][] => threadCounts.map((threads) =>
+  [threadCounts.length > 1 ? `${label} t=${threads}` : label, threads === 1 ? options : { ...options, threads }]);
 const configs: [string, NetworkOptions][] = [
   ...SWEEPS[sweep].parallel.flatMap((g) => withRounds(`parallel g=${g}`, { mode: "parallel", epsilonGain: g })),
   ...SWEEPS[sweep].cascade.flatMap((g) => withRounds(`cascade g=${g}`, { mode: "cascade", epsilonGain: g })),
-];
+].flatMap(([label, options]) => withThreads(label, options));
 // --compare-with: each row with the other copy's pruneNetwork too, alternately before and after this one's.
 const compareWith = argument("compare-with");
 const oldPrune: typeof pruneNetwork | undefined = compareWith === undefined

@@ -1,6 +1,7 @@
 // The checks every options object of the public API shares (pruneLayer, pruneConvLayer,
 // pruneNetwork, pruneGraph, the worker pool): known names only, with the nearest known name
 // suggested; integers within stated bounds; one rule for what counts as an AbortSignal.
+import { LIMITS } from "./defaults.ts";
 import { ValidationError } from "./errors.ts";
 
 /** Refuses any own key of `options` that is not in `known`, naming it and the nearest known name. */
@@ -66,4 +67,12 @@ function editDistance(a: string, b: string): number {
     }
   }
   return rows[a.length][b.length];
+}
+
+/** A thread count: "auto" (the hardware threads) or an integer from 1 to LIMITS.threads. */
+export function checkThreads(value: unknown, field: string): number | "auto" {
+  if (value !== "auto" && (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > LIMITS.threads)) {
+    throw new ValidationError(field, `"auto" or an integer from 1 to ${LIMITS.threads}`, value);
+  }
+  return value;
 }

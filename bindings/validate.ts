@@ -2,7 +2,7 @@
 // modified: data is read, and copied only where a Float32Array must be made.
 import { NonFiniteError, ShapeError, ValidationError } from "./errors.ts";
 import { DEFAULTS, LIMITS } from "./defaults.ts";
-import { boundedInteger, checkOptionNames, checkSignal } from "./option-checks.ts";
+import { boundedInteger, checkOptionNames, checkSignal, checkThreads } from "./option-checks.ts";
 import { resolveReweight } from "./validate-reweight.ts";
 import type { DenseF32, ResolvedOptions } from "./solver/settings.ts";
 import type { LayerOptions, Matrix, WarmStart } from "./types.ts";
@@ -154,10 +154,7 @@ export function resolveOptions(options: unknown, at = "options"): ResolvedOption
   if (typeof timeLimitMs !== "number" || Number.isNaN(timeLimitMs) || timeLimitMs <= 0) {
     throw new ValidationError(`${at}.timeLimitMs`, "a number > 0 (Infinity for none)", timeLimitMs);
   }
-  const threads = get("threads", DEFAULTS.threads);
-  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > LIMITS.threads)) {
-    throw new ValidationError(`${at}.threads`, `"auto" or an integer from 1 to ${LIMITS.threads}`, threads);
-  }
+  const threads = checkThreads(get("threads", DEFAULTS.threads), `${at}.threads`);
   const fitBias = get("fitBias", DEFAULTS.fitBias);
   if (typeof fitBias !== "boolean") throw new ValidationError(`${at}.fitBias`, "true or false", fitBias);
   return {

@@ -58,9 +58,9 @@ Options:
   --workers <n>              parallel mode: layers solved at once on worker threads
                              (0: in this thread; default: min(CPU threads, layers); chains
                              and model graphs alike)
-  --threads <n>              model graphs: threads for each layer solved in this thread
-                             (cascade, or --workers 0/1): its iterations split over them, the
-                             same results (default: the CPU threads there; pool workers run one)
+  --threads <n>              threads for each layer solved in this thread (cascade, or
+                             --workers 0/1): its iterations split over them, the same results
+                             (default: the CPU threads there; pool workers run one)
   --samples <n>              use only the first n calibration samples
   --force                    overwrite a model.json (model.onnx) already in the output directory
   --sparse-initializers      ONNX: store pruned kernels as sparse_initializer (smaller file)

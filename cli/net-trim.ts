@@ -103,7 +103,6 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
     }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta }, refit });
   }
-  if (threads !== undefined) throw new UsageError("--threads: model graphs only (a chain of Dense layers uses --workers)");
   const network = source.network;
   const model = source.files;
   const L = network.layers.length;
@@ -119,6 +118,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     }
   }
   const workers = mode === "parallel" ? Math.min(workersArg ?? os.availableParallelism(), L) : undefined;
+  // As for graphs: layers solved in this thread (cascade, or no pool) split their iterations over the CPU threads.
+  const layerThreads = workers === undefined || workers <= 1 ? threads ?? os.availableParallelism() : 1;
 
   const sink = progressSink(quiet, maxIter ?? 2000);
   const options: Omit<NetworkOptions, "onProgress" | "signal"> = {
@@ -130,6 +131,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(gamma !== undefined ? { gamma } : {}),
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(layerThreads > 1 ? { threads: layerThreads } : {}),
     layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight.rounds > 0 ? { reweight: { rounds: reweight.rounds, delta: reweight.delta } } : {}) },
     ...(refit ? { refit } : {}),
   };
@@ -140,7 +142,8 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     : `epsilon gain ${[epsilonGain ?? 0.05].flat().join(",")}`;
   // The pool runs budget solves only (the density search stays on the work thread).
   const pooled = workers !== undefined && workers > 1 && density === undefined;
-  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${pooled ? ` on ${workers} workers` : ""}, ${budget}${reweightNote(reweight.rounds)}${refit ? ", then a refit on the support" : ""}`);
+  const split = pooled ? ` on ${workers} workers` : layerThreads > 1 ? `, ${layerThreads} threads per layer` : "";
+  note(`pruning ${modelArg} (${shape}, ${L} Dense layers) on ${calib.rows} samples, ${mode}${split}, ${budget}${reweightNote(reweight.rounds)}${refit ? ", then a refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: NetworkResult;

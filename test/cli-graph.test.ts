@@ -87,7 +87,7 @@ describe("net-trim prune on the bundled CNN", () => {
     expect(fs.readFileSync(path.join(one, "weights.bin")).equals(fs.readFileSync(path.join(two, "weights.bin")))).toBe(true);
   });
 
-  it("--threads: cascade on 1 thread per layer writes the same bytes as the default (the CPU threads); bad counts and chains refused", async () => {
+  it("--threads: cascade on 1 thread per layer writes the same bytes as the default (the CPU threads); bad counts refused", async () => {
     const args = (out: string, extra: string[]) => ["prune", MODEL, "-c", images, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.1", "--max-iter", "200", "-q", ...extra];
     const [one, auto] = [path.join(tmp, "threads-1"), path.join(tmp, "cascade")];
     expect((await run(args(one, ["--threads", "1"]))).code).toBe(0);
@@ -98,9 +98,21 @@ describe("net-trim prune on the bundled CNN", () => {
     if (os.availableParallelism() > 1) expect(threads.slice(0, 3)).toEqual([os.availableParallelism(), os.availableParallelism(), os.availableParallelism()]);
     const out = path.join(tmp, "threads-refused");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--threads", "0"]), 2, "--threads", "an integer from 1 to 256");
-    const chain = path.join(ROOT, "models", "mnist-mlp", "model.json");
-    expectOneLineError(await run(["prune", chain, "-c", flat, "-o", out, "--threads", "2"]), 2, "--threads", "model graphs only");
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it("--threads on a chain of Dense layers: cascade on 2 threads per layer writes the bytes of 1", async () => {
+    const chain = path.join(ROOT, "models", "mnist-mlp", "model.json");
+    const args = (out: string, n: string) => ["prune", chain, "-c", flat, "-o", out, "--mode", "cascade", "--epsilon-gain", "0.1", "--max-iter", "200", "-q", "--threads", n];
+    const [one, two] = [path.join(tmp, "chain-threads-1"), path.join(tmp, "chain-threads-2")];
+    for (const [out, n] of [[one, "1"], [two, "2"]]) {
+      const r = await run(args(out, n));
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(fs.readFileSync(path.join(one, "weights.bin")).equals(fs.readFileSync(path.join(two, "weights.bin")))).toBe(true);
+    const threadsOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")).layers.map((l: { info?: { threads?: number } }) => l.info?.threads);
+    expect(threadsOf(one)).toEqual([1, 1, 1]);
+    expect(threadsOf(two).slice(0, 2)).toEqual([2, 2]);
   });
 
   it("refuses what the graph path cannot do, by flag, before any work", async () => {

@@ -92,7 +92,7 @@ describe("pruneLayer with threads", () => {
     const backend = await instantiate(await compileModule());
     const r = await pruneLayerWith(backend, matrix(p.input, 120, 12), matrix(p.output, 120, 3), { threads: 2 });
     expect(r.info.threads).toBe(1);
-    expect(r.info.threadsReason).toContain("only pruneLayer runs a layer on several threads");
+    expect(r.info.threadsReason).toContain("only pruneLayer and the network drivers' solves in this thread run a layer on several threads");
   });
 
   it("runs one thread, and says why, when a worker cannot start", async () => {

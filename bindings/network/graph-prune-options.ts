@@ -4,7 +4,7 @@
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { GraphError, ShapeError, ValidationError } from "../errors.ts";
 import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
-import { checkOptionNames, checkSignal } from "../option-checks.ts";
+import { checkOptionNames, checkSignal, checkThreads } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
 import { checkLayerFits, convWUpdateThatFits, denseLayerBytes } from "../solver/memory-check.ts";
 import { estimateConvLayerBytes } from "../solver/memory-check.ts";
@@ -81,10 +81,7 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   resolveOptions(solverOptions, "options.layerOptions");
   if (options.onProgress !== undefined && typeof options.onProgress !== "function") throw new ValidationError("options.onProgress", "a function", options.onProgress);
   checkSignal(options.signal, "options.signal");
-  const threads = options.threads === undefined ? 1 : options.threads;
-  if (threads !== "auto" && (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > LIMITS.threads)) {
-    throw new ValidationError("options.threads", `"auto" or an integer from 1 to ${LIMITS.threads}`, threads);
-  }
+  const threads = checkThreads(options.threads === undefined ? 1 : options.threads, "options.threads");
   const refit = options.refit ?? false;
   if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
   return { mode, gainOf, gamma, kappa, layerOptions, selected, threads, refit };

@@ -48,7 +48,7 @@ export async function allocateKeep(
 ): Promise<NetworkResult> {
   const t0 = performance.now();
   const L = network.layers.length;
-  const { gamma, kappa, refit, densityTolerance: tolerance, layerOptions } = resolveNetworkOptions(options, L);
+  const { gamma, kappa, refit, densityTolerance: tolerance, threads, layerOptions } = resolveNetworkOptions(options, L);
   const reweighting = (layerOptions.reweight?.rounds ?? 0) > 0;
   // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
   const laddersFinal = !reweighting || mode === "every-rung";
@@ -62,7 +62,7 @@ export async function allocateKeep(
   for (let i = 0, s = x; i < L; i++) original.push((s = applyLayer(network.layers[i], s, P, kinds[i] === "relu")));
   const programs: LayerProgram[] = network.layers.map((l, i) => ({
     input: i === 0 ? x : original[i - 1], target: original[i], P, inputs: l.inputs, units: l.units,
-    options: { ...layerOptions, kind: kinds[i], fitBias: l.useBias },
+    options: { ...layerOptions, kind: kinds[i], fitBias: l.useBias, threads },
     hooks: {
       signal: options.signal,
       onProgress: options.onProgress

@@ -3,15 +3,15 @@
 // and the layer options it passes on checked here rather than inside each solve (or a worker).
 import { DEFAULTS } from "../defaults.ts";
 import { ValidationError } from "../errors.ts";
-import { checkOptionNames, checkSignal } from "../option-checks.ts";
+import { checkOptionNames, checkSignal, checkThreads } from "../option-checks.ts";
 import { resolveOptions } from "../validate.ts";
 import type { NetworkLayerOptions, NetworkOptions, PruneMode } from "./types.ts";
 
 const OPTION_NAMES = [
-  "mode", "epsilonGain", "density", "densityTolerance", "gamma", "kappa", "layerOptions", "workers", "refit", "onProgress", "signal",
+  "mode", "epsilonGain", "density", "densityTolerance", "gamma", "kappa", "layerOptions", "workers", "threads", "refit", "onProgress", "signal",
 ];
 /** Set per layer by the driver, not by the user. */
-const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart"];
+const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "threads"];
 
 interface ResolvedNetworkOptions {
   mode: PruneMode;
@@ -23,6 +23,8 @@ interface ResolvedNetworkOptions {
   gamma: number;
   kappa: number;
   refit: boolean;
+  /** Threads for each layer solved in this thread (options.threads). */
+  threads: number | "auto";
   layerOptions: NetworkLayerOptions;
 }
 
@@ -63,6 +65,7 @@ export function resolveNetworkOptions(options: unknown, layers: number): Resolve
   if (typeof kappa !== "number" || !(kappa > 0 && kappa <= 1)) throw new ValidationError("options.kappa", "a number in (0, 1]", kappa);
   const refit = o.refit ?? false;
   if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
+  const threads = checkThreads(o.threads === undefined ? 1 : o.threads, "options.threads");
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") throw new ValidationError("options.onProgress", "a function", o.onProgress);
   checkSignal(o.signal, "options.signal");
   const layerOptions = o.layerOptions ?? {};
@@ -77,5 +80,5 @@ export function resolveNetworkOptions(options: unknown, layers: number): Resolve
   // Plain ℓ1 unless layerOptions.reweight asks for rounds (NETWORK_REWEIGHT is the recommended
   // setting, not the default: it costs 3–4× the iterations). pruneGraph does the same, so a
   // chain gives what its graph gives either way.
-  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions };
+  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, threads, layerOptions };
 }

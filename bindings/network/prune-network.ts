@@ -11,7 +11,8 @@ import { ShapeError } from "../errors.ts";
 import { resolveNetworkOptions } from "./network-options.ts";
 import { applyLayer, frobenius } from "./forward.ts";
 import { checkLayerFits, inputSparsity } from "../solver/memory-check.ts";
-import { openLayerSession, pruneLayer } from "../solver/prune-layer.ts";
+import { openLayerSession } from "../solver/prune-layer.ts";
+import { pruneLayer } from "../workers/layer-threads.ts";
 import { searchDensity, sessionOptions } from "./density-search.ts";
 import { checkHasSamples, toDenseF32 } from "../validate.ts";
 import { checkDenseNetwork, type DenseLayerSpec, type DenseNetwork } from "./network.ts";
@@ -47,7 +48,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneNetwork(network, input, { ...rest, epsilonGain: gain }));
   }
   const L = network.layers.length;
-  const { mode, gains, densities, densityTolerance, gamma, kappa, refit, layerOptions } = resolveNetworkOptions(options, L);
+  const { mode, gains, densities, densityTolerance, gamma, kappa, refit, threads, layerOptions } = resolveNetworkOptions(options, L);
 
   const P = x.rows;
   // Memory: every layer's solve must fit in WebAssembly's 4 GiB; refuse before any work.
@@ -76,7 +77,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
   const solveOne = async (i: number, xin: Float32Array, target: Float32Array, extra: LayerOptions, epsilonFloor = 0) => {
     const l = network.layers[i];
     const started = performance.now();
-    const base: LayerOptions = { ...layerOptions, kind: kindOf(i), fitBias: l.useBias, ...extra };
+    const base: LayerOptions = { ...layerOptions, kind: kindOf(i), fitBias: l.useBias, threads, ...extra };
     let r: LayerResult;
     if (densities) {
       const { fixed, perSolve } = sessionOptions(base); // the session's engine holds the reweighting buffer
@@ -115,7 +116,7 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
     await solveOnPool(workers, L, (i) => ({
       input: { data: i === 0 ? x.data : original[i - 1], rows: P, cols: network.layers[i].inputs },
       output: { data: original[i], rows: P, cols: network.layers[i].units },
-      options: { ...layerOptions, kind: kindOf(i), fitBias: network.layers[i].useBias, epsilonGain: gains[i] },
+      options: { ...layerOptions, kind: kindOf(i), fitBias: network.layers[i].useBias, epsilonGain: gains[i], threads },
     }), hooks, (i, r, ms) => {
       results[i] = r;
       report(i, r, original[i], ms);

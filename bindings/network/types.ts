@@ -31,6 +31,13 @@ export interface NetworkOptions {
   /** Parallel mode: workers to run layers at once (0: in this thread, one after another). Default: min(hardware threads, layers). */
   workers?: number;
   /**
+   * Threads for each layer solved in this thread (cascade mode, or parallel with workers: 0): its
+   * iterations split over them, with the same results ("auto": the hardware threads). The density
+   * search's and the per-layer keep allocation's sessions, and pool jobs, run on one (each layer's
+   * info.threadsReason says so). Default 1.
+   */
+  threads?: number | "auto";
+  /**
    * After the layers are pruned (either mode): refit each layer's kept weights by least squares,
    * layer by layer, toward the original network's signals; the zeros stay (see refit.ts).
    * The Theorem 1/2 guarantee is then for the weights before the refit. Default false.

@@ -264,7 +264,7 @@ async function solvePrepared(
     info.relativeGap = objective > 0 ? info.optimalityGap / objective : 0;
   }
   if (typeof o.threads === "number" && o.threads > info.threads && info.threadsReason === undefined) {
-    info.threadsReason = "only pruneLayer runs a layer on several threads (not pruneLayerWith, sessions or pruneNetwork)";
+    info.threadsReason = "only pruneLayer and the network drivers' solves in this thread run a layer on several threads (not pruneLayerWith, sessions or pool jobs)";
   }
   return {
     status,
