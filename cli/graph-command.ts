@@ -37,6 +37,9 @@ interface GraphFlags {
   mode: PruneMode;
   epsilonGain?: number | number[];
   density?: number | number[];
+  /** --keep: the fraction of all pruned weights kept, one gain for every layer searched. */
+  keep?: number;
+  keepAllocation?: "per-layer" | "common-gain";
   gamma?: number;
   kappa?: number;
   maxIter?: number;
@@ -57,17 +60,27 @@ export function graphOutputFiles(modelOutput: ModelFiles, result: GraphResult, m
   ];
 }
 
+/** One value for every prunable layer, or one per prunable layer in graph order (as a record by name). */
+function perNode(flag: string, value: number | number[] | undefined, prunable: string[]): number | Record<string, number> | undefined {
+  if (value === undefined) return undefined;
+  const values = [value].flat();
+  if (values.length !== 1 && values.length !== prunable.length) {
+    throw new UsageError(`--${flag}: expected one value or one per prunable layer (${prunable.length}: ${prunable.join(", ")}), received ${values.length} values`);
+  }
+  return values.length === 1 ? values[0] : Object.fromEntries(prunable.map((name, i) => [name, values[i]]));
+}
+
 export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
-  if (flags.density !== undefined) {
-    throw new UsageError("--keep-per-layer: not available for model graphs (conv or functional models) yet: use --epsilon-gain");
+  if (flags.keepAllocation === "per-layer") {
+    throw new UsageError("--keep-allocation: expected common-gain for a model graph (the per-layer allocation walks a chain of Dense layers), received per-layer");
   }
   const prunable = job.graph.nodes.filter((n) => n.op === "dense" || n.op === "conv2d" || n.op === "depthwiseConv2d").map((n) => n.name);
-  const gains = flags.epsilonGain === undefined ? undefined : [flags.epsilonGain].flat();
-  if (gains && gains.length !== 1 && gains.length !== prunable.length) {
-    throw new UsageError(`--epsilon-gain: expected one value or one per prunable layer (${prunable.length}: ${prunable.join(", ")}), received ${gains.length} values`);
-  }
-  const epsilonGain = gains === undefined ? undefined
-    : gains.length === 1 ? gains[0] : Object.fromEntries(prunable.map((name, i) => [name, gains[i]]));
+  const epsilonGain = perNode("epsilon-gain", flags.epsilonGain, prunable);
+  const density = perNode("keep-per-layer", flags.density, prunable);
+  const gains = flags.epsilonGain === undefined ? [0.05] : [flags.epsilonGain].flat();
+  const budget = flags.keep !== undefined ? `keeping ${+(100 * flags.keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+    : flags.density !== undefined ? `keeping ${[flags.density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(flags.density) ? "the layers'" : "each layer's"} weights`
+    : `epsilon gain ${gains.join(",")}`;
 
   // As for chains: parallel mode on min(--workers or the hardware threads, prunable layers) workers.
   const workers = flags.mode === "parallel" ? Math.min(flags.workers ?? os.availableParallelism(), prunable.length) : undefined;
@@ -78,6 +91,8 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const options: Omit<GraphPruneOptions, "onProgress" | "signal"> = {
     mode: flags.mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
+    ...(density !== undefined ? { density } : {}),
+    ...(flags.keep !== undefined ? { keep: flags.keep } : {}),
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     layerOptions: {
@@ -88,8 +103,9 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(threads > 1 ? { threads } : {}),
     ...(flags.refit ? { refit: true } : {}),
   };
-  const pooled = workers !== undefined && workers > 1 ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
-  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, epsilon gain ${(gains ?? [0.05]).join(",")}${reweightNote(flags.reweight.rounds)}${flags.refit ? ", then the refit on the support" : ""}`);
+  // The density search runs on the work thread (pruneGraph solves its nodes there).
+  const pooled = workers !== undefined && workers > 1 && density === undefined ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
+  job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, ${budget}${reweightNote(flags.reweight.rounds)}${flags.refit ? ", then the refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
   let result: GraphResult;
@@ -106,11 +122,13 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
   const report = buildGraphReport(result, {
     model: job.modelPath,
     calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
-    options: { mode: flags.mode, epsilonGain: epsilonGain ?? 0.05, ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000,
+    options: { mode: flags.mode,
+      ...(flags.keep !== undefined ? { keep: flags.keep, keepAllocation: "common-gain" } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
+      ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000,
       reweight: flags.reweight, refit: flags.refit,
     },
     output: { dir: job.outDir, files },
-  });
+  }, density);
   try {
     writeOutput(job.outDir, job.outArg, graphOutputFiles(job.modelOutput, result, flags.mode, report));
   } finally {
@@ -122,9 +140,25 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     process.stdout.write(formatGraphTable(report) + "\n");
     process.stdout.write(`wrote ${files.map((f) => path.join(job.outArg, f)).join(", ")}\n`);
   }
+  const missed = missedTargets(result, density);
+  if (missed) job.note(missed);
   const unsolved = result.layers.filter((l) => l.status !== "solved");
   if (unsolved.length > 0) job.note(`${unsolved.map((l) => `${l.name} ended ${l.status}`).join(", ")} (not fully converged: the error or sparsity may be off target)`);
   return 0;
+}
+
+/** A note when --keep or --keep-per-layer ended outside the 5% tolerance (the reached values are in the table and report). */
+function missedTargets(result: GraphResult, density: number | Record<string, number> | undefined): string | undefined {
+  const k = result.keep;
+  if (k && Math.abs(k.keptFraction - k.target) > 0.05 * k.target) {
+    return `--keep ${k.target}: kept ${(100 * k.keptFraction).toFixed(2)}% of all weights, the closest of ${k.probes.length} gains tried (the target is out of reach at these samples or iterations)`;
+  }
+  if (density === undefined) return undefined;
+  const off = result.layers.filter((l) => {
+    const d = typeof density === "number" ? density : density[l.name];
+    return Math.abs(l.keptFraction - d) > 0.05 * d;
+  });
+  return off.length > 0 ? `--keep-per-layer: ${off.map((l) => `${l.name} kept ${(100 * l.keptFraction).toFixed(2)}%`).join(", ")}, the closest the search reached (the target is out of reach at these samples or iterations)` : undefined;
 }
 
 /** ", 3 reweighting rounds" for the progress note ("" for plain l1); the chain command says the same. */

@@ -91,7 +91,6 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
   }
   const refit = values.refit === true;
   if (source.kind === "graph") {
-    if (keep !== undefined) throw new UsageError("--keep: only for chains of Dense layers, received a model graph (use --epsilon-gain)");
     const samplesOfGraph = source.samplesFor(calib, calibName);
     checkFinite(samplesOfGraph, calibName);
     return pruneGraphCommand({
@@ -101,7 +100,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
         ...(alsoCompact ? [{ name: MODEL_FILE.compact, contents: () => encodeCompact(g, { values: compactValues }) }] : []),
       ],
       calib: samplesOfGraph, calibName, calibFile: values.calibration, outDir, outArg: values.out, quiet, note, json: values.json === true,
-    }, { mode, epsilonGain, density, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta }, refit });
+    }, { mode, epsilonGain, density, keep, keepAllocation, gamma, kappa, maxIter, workers: workersArg, threads, reweight: { rounds: reweight.rounds, delta: reweight.delta }, refit });
   }
   const network = source.network;
   const model = source.files;

@@ -3,7 +3,7 @@
 // entry for the linear one), times κ on the final nodes. The original weights then stay feasible.
 
 /** ‖(V − Y)_Ω‖_F, summed in index order (as pruneNetwork does: the same bits on a Dense chain). */
-function floorOf(v: Float32Array, y: Float32Array, relu: boolean): number {
+export function cascadeFloor(v: Float32Array, y: Float32Array, relu: boolean): number {
   let sq = 0;
   for (let k = 0; k < v.length; k++) if (!relu || y[k] > 0) sq += (v[k] - y[k]) ** 2;
   return Math.sqrt(sq);
@@ -11,7 +11,7 @@ function floorOf(v: Float32Array, y: Float32Array, relu: boolean): number {
 
 /** ε = √γ·‖(V − Y)_Ω‖·(κ on a final node), the expression pruneNetwork uses. */
 export function cascadeEpsilon(v: Float32Array, y: Float32Array, relu: boolean, gamma: number, kappa: number, final: boolean): number {
-  return Math.sqrt(gamma) * floorOf(v, y, relu) * (final ? kappa : 1);
+  return Math.sqrt(gamma) * cascadeFloor(v, y, relu) * (final ? kappa : 1);
 }
 
 /**

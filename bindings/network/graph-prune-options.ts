@@ -10,15 +10,19 @@ import { checkLayerFits, convWUpdateThatFits, denseLayerBytes } from "../solver/
 import { estimateConvLayerBytes } from "../solver/memory-check.ts";
 import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts";
 import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.ts";
-import type { PruneMode } from "./types.ts";
+import type { NetworkOptions, PruneMode } from "./types.ts";
+import { checkKeep } from "./keep-search.ts";
 
-const OPTION_NAMES = ["mode", "epsilonGain", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads", "refit"];
+const OPTION_NAMES = ["mode", "epsilonGain", "density", "densityTolerance", "keep", "keepAllocation", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads", "refit"];
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 
 interface ResolvedGraphOptions {
   mode: PruneMode;
   gainOf: (node: string) => number;
+  /** Each pruned node's target density, when the density search runs. */
+  densityOf: ((node: string) => number) | undefined;
+  densityTolerance: number;
   gamma: number;
   kappa: number;
   layerOptions: GraphLayerOptions;
@@ -33,11 +37,6 @@ const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g 
 
 export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOptions): ResolvedGraphOptions {
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ValidationError("options", "an object", options);
-  // pruneNetwork's whole-network target, named for what it is rather than as an unknown option.
-  for (const key of ["keep", "keepAllocation"]) {
-    const value = (options as Record<string, unknown>)[key];
-    if (value !== undefined) throw new ValidationError(`options.${key}`, "no whole-network keep for a model graph yet (give each node a budget with epsilonGain; pruneNetwork takes keep for Dense chains)", value);
-  }
   checkOptionNames(options, "options", OPTION_NAMES);
   const mode = options.mode ?? "parallel";
   if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);
@@ -64,6 +63,9 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   } else {
     throw new ValidationError("options.epsilonGain", "a finite number ≥ 0, or {nodeName: gain}", gain);
   }
+  const densityOf = checkDensity(options, selected);
+  const densityTolerance = options.densityTolerance ?? 0.05;
+  if (!isGain(densityTolerance)) throw new ValidationError("options.densityTolerance", "a finite number ≥ 0", densityTolerance);
   const gamma = options.gamma ?? 1.1;
   if (typeof gamma !== "number" || !(gamma >= 1) || !Number.isFinite(gamma)) throw new ValidationError("options.gamma", "a finite number ≥ 1", gamma);
   const kappa = options.kappa ?? 1;
@@ -84,7 +86,43 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   const threads = checkThreads(options.threads === undefined ? 1 : options.threads, "options.threads");
   const refit = options.refit ?? false;
   if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
-  return { mode, gainOf, gamma, kappa, layerOptions, selected, threads, refit };
+  return { mode, gainOf, densityOf, densityTolerance, gamma, kappa, layerOptions, selected, threads, refit };
+}
+
+const isDensity = (d: unknown) => typeof d === "number" && d > 0 && d <= 1;
+
+/** options.density: one fraction, or one per pruned node by name (every one named). */
+function checkDensity(options: GraphPruneOptions, selected: Set<string>): ((node: string) => number) | undefined {
+  const density = options.density;
+  if (density === undefined) return undefined;
+  if (options.epsilonGain !== undefined) throw new ValidationError("options.density", "either density or epsilonGain, not both", density);
+  if (typeof density === "number") {
+    if (!isDensity(density)) throw new ValidationError("options.density", "a fraction in (0, 1], or one per pruned node by name", density);
+    return () => density;
+  }
+  if (density === null || typeof density !== "object" || Array.isArray(density)) {
+    throw new ValidationError("options.density", "a fraction in (0, 1], or {nodeName: fraction} for every pruned node", density);
+  }
+  for (const [name, d] of Object.entries(density)) {
+    if (!selected.has(name)) throw new ValidationError(`options.density["${name}"]`, `a node that is pruned (${[...selected].join(", ")})`, "a node name");
+    if (!isDensity(d)) throw new ValidationError(`options.density["${name}"]`, "a fraction in (0, 1]", d);
+  }
+  for (const name of selected) {
+    if (!(name in density)) throw new ValidationError(`options.density["${name}"]`, "a fraction in (0, 1] for every pruned node", undefined);
+  }
+  return (node) => density[node];
+}
+
+/**
+ * options.keep on a graph: checked as pruneNetwork checks it (not with epsilonGain or density),
+ * with "common-gain" the default and only allocation in both modes.
+ */
+export function checkGraphKeep(options: GraphPruneOptions): number {
+  const allocation = options.keepAllocation ?? "common-gain";
+  if (allocation !== "common-gain") {
+    throw new ValidationError("options.keepAllocation", `"common-gain" on a model graph (the per-layer allocation walks a chain of Dense layers: pruneNetwork takes it)`, allocation);
+  }
+  return checkKeep({ ...options, keepAllocation: allocation } as NetworkOptions).keep;
 }
 
 /** The calibration samples as f32 [samples, ...inputShape] row-major, and the sample count. */

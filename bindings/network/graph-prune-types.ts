@@ -2,7 +2,7 @@
 import type { LayerInfo, SolveStatus } from "../types.ts";
 import type { FoldedBatchNorm } from "./graph/fold-batchnorm.ts";
 import type { ModelGraph, PrunableNode } from "./graph/types.ts";
-import type { LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
+import type { CommonGainKeep, LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
 
 /**
  * Passed to every layer solve. Dense-only settings (sparseInput, linearForm) reach the Dense
@@ -18,6 +18,26 @@ export interface GraphPruneOptions {
    * node changes). One number, or one per prunable node by name (nodes not named get 0.05).
    */
   epsilonGain?: number | Record<string, number>;
+  /**
+   * Instead of a budget: the fraction of each pruned node's parameters (bias included) to keep,
+   * e.g. 0.1; one number, or one per pruned node by name (every pruned node named). Each node's ε
+   * is searched as pruneNetwork's density search does (graph-density.ts: Dense and Conv2D nodes on
+   * a session, warm-started; a DepthwiseConv2D node over its whole ε, each probe solved cold), above
+   * the cascade floor ‖(W̄ ⊛ X̂ − Y)_Ω‖ in cascade mode. In this thread. Not with epsilonGain or keep.
+   */
+  density?: number | Record<string, number>;
+  /** Relative tolerance on the reached density and keep. Default 0.05. */
+  densityTolerance?: number;
+  /**
+   * Instead of a budget: the fraction of the pruned nodes' parameters (all Dense, Conv2D and
+   * DepthwiseConv2D nodes, or those `layers` names; biases included) to keep, e.g. 0.1, reached by
+   * one error gain for every node, bisected (keep-search.ts, pruneNetwork's common-gain search;
+   * each probe a whole run). Within densityTolerance of the target (relative) when reached. Not with
+   * epsilonGain or density.
+   */
+  keep?: number;
+  /** "common-gain", the only allocation on a graph (pruneNetwork's per-layer one walks a Dense chain). */
+  keepAllocation?: "common-gain";
   /** Cascade budget inflation γ ≥ 1. Default 1.1. */
   gamma?: number;
   /** Cascade factor κ ∈ (0, 1] on the budget of the final prunable nodes (no prunable node after them). Default 1. */
@@ -101,6 +121,8 @@ export interface GraphResult {
   /** Measured on the calibration samples, the returned graph against the original (unfolded) one. */
   outputError: { measured: number; relative: number; perOutput: GraphOutputError[] };
   execution: NetworkExecution;
+  /** Present with options.keep: the target, the share kept, the gain and the search's probes. */
+  keep?: CommonGainKeep;
   /** Present when options.refit ran: its time (outputError above is the refitted graph's). */
   refit?: { timeMs: number };
   timeMs: number;

@@ -38,7 +38,7 @@ export interface NodeSolve {
   channels?: LayerInfo[];
 }
 
-interface Hooks {
+export interface Hooks {
   signal?: AbortSignal;
   onProgress?: (p: ProgressInfo) => void;
 }
@@ -70,11 +70,11 @@ export function nodeJob(node: PrunableNode, s: NodeSignals, kind: "relu" | "line
   return { op: node.op, input: { data: s.input, shape: [s.samples, ...s.inShape] }, output: { data: s.target, shape: outShape }, options };
 }
 
-function fromLayer(r: LayerResult): NodeSolve {
+export function fromLayer(r: LayerResult): NodeSolve {
   return { ...r, epsilon: r.info.epsilon, outputError: r.info.outputError, nnz: r.info.nnz, iterations: r.info.iterations };
 }
 
-function fromDepthwise(r: DepthwiseResult): NodeSolve {
+export function fromDepthwise(r: DepthwiseResult): NodeSolve {
   const channels = r.channels.map((c) => c.info);
   return {
     status: r.status, weights: r.weights, bias: r.bias, nnz: r.nnz, outputError: r.outputError, channels,

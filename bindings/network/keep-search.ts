@@ -1,12 +1,15 @@
 // The whole-network target `keep` (pruneNetwork({keep: 0.1}): 10% of all the network's weights
-// and biases kept), keepAllocation "common-gain": one error gain for every layer, found by
-// bisection (cascade mode's way; parallel mode allocates per layer, keep-allocation.ts). The kept share falls as
+// and biases kept; pruneGraph's: of its pruned nodes'), keepAllocation "common-gain": one error
+// gain for every layer, found by bisection (cascade mode's way; parallel mode allocates per layer, keep-allocation.ts). The kept share falls as
 // the gain grows, so a geometric bisection on the gain converges; each probe is a whole
 // pruneNetwork run at that gain. The allocation across layers is therefore the one an equal
 // relative error per layer gives (each layer keeps what its budget needs), not a search over
 // per-layer shares.
 import { ValidationError } from "../errors.ts";
 import type { CommonGainKeep, NetworkOptions, NetworkResult } from "./types.ts";
+
+/** What the search reads of a run (pruneNetwork's or pruneGraph's result): every pruned layer's count. */
+export type KeepRun = Pick<NetworkResult, "status"> & { layers: { nnzAfter: number; parameters: number }[] };
 
 /** Probes at most this many gains. */
 const MAX_KEEP_PROBES = 12;
@@ -32,12 +35,12 @@ export function checkKeep(options: NetworkOptions): { keep: number; allocation: 
  * share of all parameters is within `tolerance`·keep of `keep` or MAX_KEEP_PROBES ran, and
  * returns the run closest to the target (in share kept) with the search's record.
  */
-export async function searchKeep(
-  keep: number, tolerance: number, run: (gain: number) => Promise<NetworkResult>,
-): Promise<NetworkResult & { keep: CommonGainKeep }> {
+export async function searchKeep<R extends KeepRun>(
+  keep: number, tolerance: number, run: (gain: number) => Promise<R>,
+): Promise<R & { keep: CommonGainKeep }> {
   let low = 1e-4, high = 1, gain = 0.05;
   const probes: CommonGainKeep["probes"] = [];
-  let best: { result: NetworkResult; gain: number; kept: number } | undefined;
+  let best: { result: R; gain: number; kept: number } | undefined;
   for (let probe = 0; probe < MAX_KEEP_PROBES; probe++) {
     const result = await run(gain);
     if (result.status === "aborted") return { ...result, keep: { allocation: "common-gain", target: keep, keptFraction: NaN, gain, probes } };

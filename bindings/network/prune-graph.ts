@@ -8,14 +8,17 @@
 // or, with workers: 0, one after another in this thread: the same results to the bit. Cascade
 // runs in this thread. A node solved in this thread may split its iterations over `threads`
 // threads (the same bits again). On a chain of Dense layers it does what pruneNetwork does, to the bit.
-// With `refit`, the kept weights are then refitted by least squares (graph-refit.ts).
+// With `refit`, the kept weights are then refitted by least squares (graph-refit.ts). Instead of
+// epsilon gains: a density per node (graph-density.ts) or a whole-graph keep (keep-search.ts).
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
 import { forwardGraph } from "./graph/forward-graph.ts";
 import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "./graph/types.ts";
-import { cascadeEpsilon, depthwiseCascadeEpsilon } from "./graph-cascade-budget.ts";
-import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
+import { cascadeEpsilon, cascadeFloor, depthwiseCascadeEpsilon } from "./graph-cascade-budget.ts";
+import { calibrationSamples, checkGraphKeep, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
+import { solveNodeToDensity } from "./graph-density.ts";
+import { searchKeep } from "./keep-search.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
 import { planExecution } from "./execution.ts";
@@ -64,9 +67,15 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   if (!graph || !Array.isArray(graph.nodes) || !Array.isArray(graph.inputs) || !Array.isArray(graph.outputs)) {
     throw new ValidationError("graph", "a ModelGraph (see buildGraph)", graph);
   }
+  if (options !== null && typeof options === "object" && options.keep !== undefined) {
+    // The whole-network target: one gain for every node, bisected, each probe a run (as pruneNetwork's common-gain keep).
+    const keep = checkGraphKeep(options);
+    const { keep: _k, keepAllocation: _a, ...rest } = options;
+    return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneGraph(graph, input, { ...rest, epsilonGain: gain }));
+  }
   const o = resolveGraphOptions(graph, options);
   const { data: x, samples } = calibrationSamples(graph, input);
-  const execution = await planExecution(o.mode, false, options.workers, [...o.selected].length);
+  const execution = await planExecution(o.mode, o.densityOf !== undefined, options.workers, [...o.selected].length);
   const { graph: folded, folded: foldedBatchNorms } = foldBatchNorms(graph);
   const consumers = consumersOf(folded);
   const shapeOf = new Map(folded.nodes.map((n) => [n.name, n.shape]));
@@ -89,14 +98,18 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   const changed = new Set<string>(); // nodes whose output differs from the original's (cascade only)
   const current = () => buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
 
-  /** Node k's solve as data, and the norm of its target (taken now: a pool job may detach the target). */
-  const prepare = (k: number): { job: NodeJob; targetNorm: number } => {
+  /**
+   * Node k's solve as data, the norm of its target (taken now: a pool job may detach the target) and
+   * the floor of its density search (cascade, input changed: the smallest ε at which the original
+   * weights are feasible, as pruneNetwork's search starts from).
+   */
+  const prepare = (k: number): { job: NodeJob; targetNorm: number; floor: number } => {
     const node = targets[k];
     const program = programs.get(node.name)!;
     const relu = program.program === "relu";
     const target = targetOf(program, original.preActivations.get(node.name)!);
     const inName = node.inputs[0];
-    let signals: NodeSignals, budget: Budget;
+    let signals: NodeSignals, budget: Budget, floor = 0;
     if (!changed.has(inName)) {
       signals = { input: original.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target };
       budget = { epsilonGain: o.gainOf(node.name) };
@@ -105,15 +118,19 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
       const v = f.preActivations.get(node.name)!; // the original weights on the pruned input
       signals = { input: f.values.get(inName)!, inShape: shapeOf.get(inName)!, samples, target, ...(relu ? { upperBound: v } : {}) };
       const isFinal = final.has(node.name);
+      const channels = shapeOf.get(inName)![2];
       budget = {
         epsilon: node.op === "depthwiseConv2d"
-          ? depthwiseCascadeEpsilon(v, target, relu, shapeOf.get(inName)![2], node.depthMultiplier, o.gamma, o.kappa, isFinal)
+          ? depthwiseCascadeEpsilon(v, target, relu, channels, node.depthMultiplier, o.gamma, o.kappa, isFinal)
           : cascadeEpsilon(v, target, relu, o.gamma, o.kappa, isFinal),
       };
+      if (o.densityOf) {
+        floor = node.op === "depthwiseConv2d" ? depthwiseCascadeEpsilon(v, target, relu, channels, node.depthMultiplier, 1, 1, false) : cascadeFloor(v, target, relu);
+      }
     }
     original.preActivations.delete(node.name);
     if (lastUse.get(inName) === k) original.values.delete(inName);
-    return { job: nodeJob(node, signals, program.program, budget, o.layerOptions), targetNorm: frobenius(target) };
+    return { job: nodeJob(node, signals, program.program, budget, o.layerOptions), targetNorm: frobenius(target), floor };
   };
   const hooks = (k: number) => ({
     signal: options.signal,
@@ -133,9 +150,12 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     if (!options.signal?.aborted) await solveAllOnPool(execution.workers, targets.map((_, k) => prepare(k)), x, hooks, record, options.signal);
   } else {
     for (let k = 0; k < targets.length && !options.signal?.aborted; k++) {
-      const { job, targetNorm } = prepare(k);
+      const { job, targetNorm, floor } = prepare(k);
       const started = performance.now();
-      record(k, await solveNode(job, hooks(k), o.threads), targetNorm, performance.now() - started);
+      const r = o.densityOf
+        ? await solveNodeToDensity(job, o.densityOf(targets[k].name), o.densityTolerance, floor, hooks(k), o.threads)
+        : await solveNode(job, hooks(k), o.threads);
+      record(k, r, targetNorm, performance.now() - started);
     }
   }
 

@@ -7,7 +7,7 @@ import { getBackend, type Backend } from "../wasm/loader.ts";
 import { validateConvLayer } from "../validate-conv.ts";
 import { convBiasUnit } from "./conv-geometry.ts";
 import { convWUpdateThatFits } from "./memory-check.ts";
-import { outputStatistics, solveQueued, type Prepared } from "./prune-layer.ts";
+import { openPreparedSession, outputStatistics, solveQueued, type LayerSession, type Prepared } from "./prune-layer.ts";
 import type { ConvGeometry } from "./conv-geometry.ts";
 import type { AdmmEngine, LayerProblem } from "./engine.ts";
 import type { WUpdate } from "../wasm/conv-memory-plan.ts";
@@ -42,6 +42,30 @@ export function oneThread(backendOf: () => Promise<Backend>, reason = ONE_INSTAN
 /** Validates, then solves on the engine `makeEngine` makes (threadsReason is dropped when one thread was asked for). */
 export function solveConvLayer(input: unknown, output: unknown, options: unknown, makeEngine: ConvEngineFactory): Promise<LayerResult> {
   // Validate synchronously, before queueing, so errors come at once and nothing runs.
+  const { prepared, options: o, geometry: g, wUpdate } = prepareConvLayer(input, output, options);
+  const askedForThreads = o.threads === "auto" || o.threads > 1;
+  return solveQueued(prepared, o, async (problem) => {
+    const engine = await makeEngine(problem, g, wUpdate);
+    if (askedForThreads || engine.threadsReason === undefined) return engine;
+    const { threadsReason: _r, ...rest } = engine;
+    return rest;
+  });
+}
+
+/**
+ * A conv layer kept set up between solves (pruneNetwork's density search does the same for Dense
+ * layers, openLayerSession): the geometry, kind, fitBias, upperBound, activeThreshold, reweight and
+ * wUpdate are fixed by `options`; each solve takes the rest (budget, tolerances, warm start). One thread.
+ */
+export async function openConvSession(input: Tensor, output: Tensor, options: ConvLayerOptions): Promise<LayerSession> {
+  const { prepared, geometry, wUpdate } = prepareConvLayer(input, output, options);
+  const { kernelSize: _k, strides: _s, padding: _p, dilation: _d, wUpdate: _w, upperBound: _u, ...layer } = options;
+  const engine = oneThread(getBackend, "a session solves on one thread");
+  return openPreparedSession(prepared, { ...layer, sparseInput: false }, (problem) => engine(problem, geometry, wUpdate));
+}
+
+/** The validated conv problem as the Dense controller takes it, its resolved options, geometry and W-update. */
+function prepareConvLayer(input: unknown, output: unknown, options: unknown) {
   const v = validateConvLayer(input, output, options);
   const g = v.geometry;
   const o = v.options;
@@ -64,11 +88,5 @@ export function solveConvLayer(input: unknown, output: unknown, options: unknown
     ...outputStatistics(v.output, v.upperBound, linear, o.activeThreshold),
     zeroFraction: v.input.length > 0 ? zeros / v.input.length : 0,
   };
-  const askedForThreads = o.threads === "auto" || o.threads > 1;
-  return solveQueued(prepared, o, async (problem) => {
-    const engine = await makeEngine(problem, g, wUpdate);
-    if (askedForThreads || engine.threadsReason === undefined) return engine;
-    const { threadsReason: _r, ...rest } = engine;
-    return rest;
-  });
+  return { prepared, options: o, geometry: g, wUpdate };
 }

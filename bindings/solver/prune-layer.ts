@@ -14,7 +14,7 @@ import { ValidationError } from "../errors.ts";
 import type { LayerOptions, LayerResult, MatrixInput } from "../types.ts";
 
 /** How the engine is made: the default WebAssembly backend, a given one, or another engine (the reference). */
-type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>;
+export type EngineFactory = (problem: LayerProblem) => AdmmEngine | Promise<AdmmEngine>;
 
 /**
  * Prunes one layer: the sparsest weights (smallest ‖W‖₁) whose response stays within ε of the
@@ -87,6 +87,15 @@ export async function openLayerSession(
   const fixedOptions = resolveOptions(fixed);
   const prepared = prepare(inputIn, outputIn, fixed, fixedOptions);
   const factory = makeEngine ?? (async (problem: LayerProblem) => createEngine(await getBackend(), problem));
+  return openPreparedSession(prepared, fixed, factory);
+}
+
+/**
+ * A session on a validated problem (pruneLayer's, or a conv layer's in operator form): `fixed`
+ * holds the LayerOptions it was prepared with, the engine `makeEngine` makes is kept between solves.
+ */
+export async function openPreparedSession(prepared: Prepared, fixed: LayerOptions, makeEngine: EngineFactory): Promise<LayerSession> {
+  const factory = makeEngine;
   const release = await acquire();
   const engines = engineCache(prepared, factory);
   let open = true;

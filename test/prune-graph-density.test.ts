@@ -1,0 +1,203 @@
+// pruneGraph's density and keep targets: on a Dense chain they give what pruneNetwork gives, bit
+// for bit; on a small CNN (Conv2D, DepthwiseConv2D, Dense) the kept fractions, counted here on the
+// returned weights, are within the tolerance of the targets in both modes; bad values are refused by name.
+import { describe, expect, it } from "vitest";
+import { buildGraph, forwardGraph, pruneGraph, pruneLayer, pruneNetwork, ValidationError, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
+import { chainGraph, conv } from "./helpers/graphs.ts";
+import { gaussian, seededNetwork } from "./helpers/problems.ts";
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+const nonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
+
+/** Nonzeros and parameters (kernel + bias) of a prunable node of `graph`, counted here. */
+function counted(graph: ModelGraph, name: string): { nnz: number; parameters: number } {
+  const n = graph.nodes.find((m) => m.name === name)!;
+  if (n.op !== "conv2d" && n.op !== "dense" && n.op !== "depthwiseConv2d") throw new Error(`${name} is not prunable`);
+  return { nnz: nonzeros(n.kernel) + nonzeros(n.bias), parameters: n.kernel.length + (n.bias ? n.bias.length : 0) };
+}
+
+/** conv 3×3 (2 → 6, relu) → depthwise 3×3 ×2 (relu) → conv 1×1 (12 → 8, linear) → ReLU → flatten → dense (→ 4 logits). */
+function smallCnn(): ModelGraph {
+  const g = gaussian(91);
+  const dense: GraphNodeSpec = {
+    name: "logits", op: "dense", inputs: ["flat"], units: 4, activation: "linear",
+    kernel: new Float32Array(4 * 4 * 8 * 4).map(() => g() / 8), bias: new Float32Array(4).map(() => 0.1 * g()),
+  };
+  return buildGraph([
+    { name: "x", op: "input", inputs: [], shape: [6, 6, 2] },
+    conv("c1", "x", 2, 6, 3, "relu", 92),
+    {
+      name: "dw", op: "depthwiseConv2d", inputs: ["c1"], depthMultiplier: 2, kernelSize: [3, 3], strides: [1, 1], padding: "valid", dilation: [1, 1],
+      activation: "relu", kernel: new Float32Array(9 * 6 * 2).map(() => g() / 3), bias: new Float32Array(12).map(() => 0.1 * g()),
+    },
+    conv("c2", "dw", 12, 8, 1, "linear", 93),
+    { name: "r2", op: "activation", inputs: ["c2"], activation: "relu" },
+    { name: "flat", op: "flatten", inputs: ["r2"] },
+    dense,
+  ], ["x"], ["logits"]);
+}
+const S = 24;
+/** Smooth images (three latent factors a sample): neighbouring pixels and channels correlated, as in real data. */
+function smoothImages(seed: number): Float32Array {
+  const g = gaussian(seed);
+  const x = new Float32Array(S * 72);
+  for (let s = 0; s < S; s++) {
+    const a = [g(), g(), g()], phase = [g(), g(), g()];
+    for (let h = 0; h < 6; h++) for (let w = 0; w < 6; w++) for (let c = 0; c < 2; c++) {
+      let v = 0;
+      for (let k = 0; k < 3; k++) v += a[k] * Math.cos((k + 1) * 0.4 * h + phase[k] + c) * Math.sin((k + 1) * 0.3 * w + phase[k]);
+      x[((s * 6 + h) * 6 + w) * 2 + c] = v;
+    }
+  }
+  return x;
+}
+const cnnInput = () => ({ data: smoothImages(94), shape: [S, 6, 6, 2] });
+const PRUNED = ["c1", "dw", "c2", "logits"];
+
+describe("on a chain of Dense layers, density and keep give what pruneNetwork gives, bit for bit", () => {
+  const sizes = [20, 40, 30, 6], P = 300;
+  const cases = [
+    ["parallel", { density: [0.3, 0.5, 0.7] }, { density: { dense1: 0.3, dense2: 0.5, dense3: 0.7 } }],
+    ["cascade", { density: 0.4 }, { density: 0.4 }],
+    ["parallel", { keep: 0.3, keepAllocation: "common-gain" }, { keep: 0.3 }],
+    ["cascade", { keep: 0.5 }, { keep: 0.5 }],
+  ] as const;
+  it.each(cases)("%s %j", async (mode, netOptions, graphOptions) => {
+    const { network, input } = seededNetwork(12, sizes, P);
+    const net = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { mode, ...netOptions, workers: 0 });
+    const r = await pruneGraph(chainGraph(network), { data: input, shape: [P, sizes[0]] }, { mode, ...graphOptions, workers: 0 });
+    expect(r.status).toBe(net.status);
+    net.network.layers.forEach((l, i) => {
+      const node = r.graph.nodes.find((n) => n.name === l.name)!;
+      if (node.op !== "dense") throw new Error("not dense");
+      expect(bits(node.kernel)).toEqual(bits(l.kernel));
+      expect(bits(node.bias!)).toEqual(bits(l.bias));
+      expect(r.layers[i].epsilon).toBe(net.layers[i].epsilon);
+      expect(r.layers[i].iterations).toBe(net.layers[i].iterations);
+    });
+    if ("keep" in graphOptions) {
+      expect(r.keep).toEqual(net.keep);
+    } else {
+      expect(r.keep).toBeUndefined();
+    }
+  });
+});
+
+/**
+ * The cascade floor of node `name` of the returned graph, recomputed here: ‖(V − Y)_Ω‖ with V the
+ * ORIGINAL weights on the pruned graph's input (a depthwise node: the worst channel's ratio times
+ * ‖Y‖, the smallest ε at which every channel's original weights stay feasible), and ‖Y‖.
+ */
+function cascadeFloor(original: ModelGraph, pruned: ModelGraph, x: Float32Array, name: string, relu: boolean): { floor: number; normY: number } {
+  const node = original.nodes.find((n) => n.name === name)!;
+  const withOriginal = buildGraph(pruned.nodes.map((n) => (n.name === name ? node : n)), pruned.inputs, pruned.outputs);
+  const pre = forwardGraph(original, [x], S, { preActivationOf: [name] }).preActivations.get(name)!;
+  const y = relu ? pre.map((v) => Math.max(v, 0)) : pre;
+  const v = forwardGraph(withOriginal, [x], S, { preActivationOf: [name] }).preActivations.get(name)!;
+  const width = node.shape[node.shape.length - 1], multiplier = node.op === "depthwiseConv2d" ? node.depthMultiplier : width;
+  const channels = width / multiplier;
+  const floors = new Array(channels).fill(0), norms = new Array(channels).fill(0);
+  for (let k = 0; k < y.length; k++) {
+    const c = Math.floor((k % width) / multiplier);
+    norms[c] += y[k] ** 2;
+    if (!relu || y[k] > 0) floors[c] += (v[k] - y[k]) ** 2;
+  }
+  const normY = Math.sqrt(norms.reduce((a, b) => a + b, 0));
+  const floor = node.op === "depthwiseConv2d"
+    ? Math.max(...floors.map((f, c) => (norms[c] > 0 ? Math.sqrt(f / norms[c]) : 0))) * normY
+    : Math.sqrt(floors.reduce((a, b) => a + b, 0));
+  return { floor, normY };
+}
+
+describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
+  const tolerance = 0.1;
+  it("parallel: each node's kept fraction, counted on the returned weights, is within the tolerance of its target", async () => {
+    const targets: Record<string, number> = { c1: 0.4, dw: 0.5, c2: 0.3, logits: 0.2 };
+    const r = await pruneGraph(smallCnn(), cnnInput(), { density: targets, densityTolerance: tolerance, layerOptions: { maxIter: 1500 } });
+    expect(r.layers.map((l) => l.name)).toEqual(PRUNED);
+    for (const name of PRUNED) {
+      const { nnz, parameters } = counted(r.graph, name);
+      expect(r.layers.find((l) => l.name === name)!.nnzAfter).toBe(nnz);
+      expect(Math.abs(nnz / parameters - targets[name]), name).toBeLessThanOrEqual(tolerance * targets[name]);
+    }
+    expect(r.execution.inThread).toBe(true);
+  });
+
+  it("cascade: each node within the tolerance of its target, or sparser and out of reach at the floor (recomputed here)", async () => {
+    // The floor: the budget at which the original weights are feasible on the pruned input. Once the
+    // nodes before it are pruned, a node may keep less than its target even there (the logits here:
+    // 24 samples, 128 inputs).
+    const targets: Record<string, number> = { c1: 0.6, dw: 0.6, c2: 0.4, logits: 0.15 };
+    const graph = smallCnn(), input = cnnInput();
+    const r = await pruneGraph(graph, input, { mode: "cascade", density: targets, densityTolerance: tolerance, layerOptions: { maxIter: 1500 } });
+    let met = 0;
+    for (const name of PRUNED) {
+      const { nnz, parameters } = counted(r.graph, name);
+      const report = r.layers.find((l) => l.name === name)!;
+      expect(report.nnzAfter).toBe(nnz);
+      if (name === "c1") {
+        expect(report.epsilon).toBeGreaterThan(0); // fed the calibration data: no floor
+      } else {
+        const { floor, normY } = cascadeFloor(graph, r.graph, input.data, name, report.program === "relu");
+        expect(report.epsilon, name).toBeGreaterThanOrEqual(floor * (1 - 1e-6));
+        if (Math.abs(nnz / parameters - targets[name]) > tolerance * targets[name]) {
+          // Out of reach: the logits solved here at the search's lowest budget (floor + 1e-4·‖Y‖) keep less than the target too.
+          expect(name).toBe("logits");
+          expect(nnz / parameters).toBeLessThan(targets[name]);
+          const flat = forwardGraph(r.graph, [input.data], S, { outputsOf: ["flat"] }).values.get("flat")!;
+          const y = forwardGraph(graph, [input.data], S).outputs[0];
+          const lowest = await pruneLayer({ data: flat, rows: S, cols: 128 }, { data: y, rows: S, cols: 4 }, { kind: "linear", epsilon: floor + 1e-4 * normY, maxIter: 1500 });
+          expect(lowest.info.nnz / parameters).toBeLessThan((1 - tolerance) * targets[name]);
+          continue;
+        }
+      }
+      expect(Math.abs(nnz / parameters - targets[name]), name).toBeLessThanOrEqual(tolerance * targets[name]);
+      met++;
+    }
+    expect(met).toBeGreaterThanOrEqual(3);
+  });
+
+  it("keep: the share of all pruned weights (conv nodes counted), counted on the returned weights, is within the tolerance", async () => {
+    const keep = 0.35, tolerance = 0.1;
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, densityTolerance: tolerance, workers: 0, layerOptions: { maxIter: 1500 } });
+    let nnz = 0, parameters = 0;
+    for (const name of PRUNED) {
+      const c = counted(r.graph, name);
+      nnz += c.nnz;
+      parameters += c.parameters;
+    }
+    expect(Math.abs(nnz / parameters - keep)).toBeLessThanOrEqual(tolerance * keep);
+    expect(r.keep!.keptFraction).toBeCloseTo(nnz / parameters, 12);
+    expect(r.keep!.allocation).toBe("common-gain");
+    // The conv nodes are pruned too (the share is not met by the Dense node alone).
+    for (const name of ["c1", "c2", "dw"]) expect(r.layers.find((l) => l.name === name)!.nnzAfter).toBeLessThan(r.layers.find((l) => l.name === name)!.nnzBefore);
+  });
+
+  it("refuses bad density and keep values by name, before any work, and leaves the options untouched", async () => {
+    const graph = smallCnn();
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ density: 0 }, "options.density", "(0, 1]"],
+      [{ density: 1.5 }, "options.density", "(0, 1]"],
+      [{ density: "0.3" }, "options.density", "(0, 1]"],
+      [{ density: [0.3, 0.3, 0.3, 0.3] }, "options.density", "{nodeName: fraction}"],
+      [{ density: { c1: 0.3, dw: 0.3, c2: 0.3, logits: 0.3, nope: 0.3 } }, `options.density["nope"]`, "a node that is pruned"],
+      [{ density: { c1: 0.3, dw: 0.3, c2: 0.3 } }, `options.density["logits"]`, "every pruned node"],
+      [{ density: { c1: 0.3, dw: -1, c2: 0.3, logits: 0.3 } }, `options.density["dw"]`, "(0, 1]"],
+      [{ density: 0.3, epsilonGain: 0.1 }, "options.density", "not both"],
+      [{ density: 0.3, densityTolerance: -1 }, "options.densityTolerance", "≥ 0"],
+      [{ keep: 0 }, "options.keep", "(0, 1]"],
+      [{ keep: 2 }, "options.keep", "(0, 1]"],
+      [{ keep: 0.2, density: 0.3 }, "options.density", "keep sets every layer's budget"],
+      [{ keep: 0.2, epsilonGain: 0.1 }, "options.epsilonGain", "keep sets every layer's budget"],
+      [{ keep: 0.2, keepAllocation: "per-layer" }, "options.keepAllocation", "common-gain"],
+    ];
+    for (const [options, field, expected] of cases) {
+      const copy = structuredClone(options);
+      const e = await pruneGraph(graph, cnnInput(), options).then(() => undefined, (err: unknown) => err);
+      expect(e, JSON.stringify(options)).toBeInstanceOf(ValidationError);
+      expect((e as ValidationError).field).toBe(field);
+      expect((e as ValidationError).message).toContain(expected);
+      expect(options).toEqual(copy);
+    }
+  });
+});
