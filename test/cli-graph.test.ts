@@ -117,8 +117,9 @@ describe("net-trim prune on the bundled CNN", () => {
 
   it("refuses what the graph path cannot do, by flag, before any work", async () => {
     const out = path.join(tmp, "refused");
-    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", "0.2"]), 2, "--keep-per-layer", "model graphs", "--epsilon-gain");
-    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.2"]), 2, "--keep", "Dense layers", "--epsilon-gain");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.2", "--keep-allocation", "per-layer"]), 2, "--keep-allocation", "common-gain for a model graph", "received per-layer");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", "0.2,0.3"]), 2,
+      "--keep-per-layer", "one per prunable layer (4: conv1, conv2, fc1, logits)", "received 2");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--epsilon-gain", "0.1,0.2"]), 2,
       "--epsilon-gain", "one per prunable layer (4: conv1, conv2, fc1, logits)", "received 2");
     const wrong = path.join(tmp, "wrong.npy");
@@ -128,6 +129,42 @@ describe("net-trim prune on the bundled CNN", () => {
     fs.writeFileSync(nchw, npyOfShape(x.subarray(0, 4 * PIXELS), [4, 1, 28, 28]));
     expectOneLineError(await run(["prune", MODEL, "-c", nchw, "-o", out]), 1, "[1, 28, 28]", "[28, 28, 1]");
     expect(fs.existsSync(out)).toBe(false);
+  });
+});
+
+describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)", () => {
+  const TOLERANCE = 0.05; // pruneGraph's default densityTolerance, which the CLI uses
+  const countedLayers = (dir: string) => readGraph(dir).nodes.flatMap((n) =>
+    n.op === "conv2d" || n.op === "dense" ? [{ name: n.name, nnz: nonzeros(n.kernel) + nonzeros(n.bias), parameters: n.kernel.length + (n.bias ? n.bias.length : 0) }] : []);
+
+  it("--keep-per-layer: every layer's kept fraction, counted in the written weights, within the tolerance; the report and table say the targets", async () => {
+    const out = path.join(tmp, "keep-per-layer");
+    const targets = [0.5, 0.3, 0.08, 0.2];
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", targets.join(","), "--max-iter", "200"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+    expect(report.options.density).toEqual({ conv1: 0.5, conv2: 0.3, fc1: 0.08, logits: 0.2 });
+    countedLayers(out).forEach((l, i) => {
+      expect(report.layers[i].nnzAfter).toBe(l.nnz);
+      expect(report.layers[i].targetKeptFraction).toBe(targets[i]);
+      expect(Math.abs(l.nnz / l.parameters - targets[i]), l.name).toBeLessThanOrEqual(TOLERANCE * targets[i]);
+    });
+    expect(r.stdout).toContain("target %");
+    expect(r.stderr).toContain("keeping 50%,30%,8%,20% of the layers' weights");
+  });
+
+  it("--keep: the share of all weights kept, counted in the written weights, within the tolerance and in the report", async () => {
+    const out = path.join(tmp, "keep");
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.1", "--max-iter", "200", "--workers", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+    const layers = countedLayers(out);
+    const share = layers.reduce((a, l) => a + l.nnz, 0) / layers.reduce((a, l) => a + l.parameters, 0);
+    expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(TOLERANCE * 0.1);
+    expect(report.keep.keptFraction).toBeCloseTo(share, 12);
+    expect(report.keep.allocation).toBe("common-gain");
+    expect(report.options).toMatchObject({ keep: 0.1, keepAllocation: "common-gain" });
+    expect(r.stdout).toContain(`${(100 * share).toFixed(2)}% kept at one gain for every layer`);
   });
 });
 

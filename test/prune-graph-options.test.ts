@@ -151,9 +151,11 @@ describe("refusals", () => {
     ["a budget in layerOptions", { layerOptions: { epsilon: 1 } }, "options.layerOptions.epsilon"],
     ["geometry in layerOptions", { layerOptions: { kernelSize: 3 } }, "options.layerOptions.kernelSize"],
     ["reweighting rounds out of range", { layerOptions: { reweight: { rounds: 21 } } }, "options.layerOptions.reweight.rounds"],
-    ["a whole-network keep (Dense chains only)", { keep: 0.1 }, "options.keep"],
-    ["a keep allocation (Dense chains only)", { keepAllocation: "per-layer" }, "options.keepAllocation"],
-    ["an unknown option", { density: 0.1 }, "options.density"],
+    ["a whole-network keep out of range", { keep: 1.1 }, "options.keep"],
+    ["the per-layer keep allocation (Dense chains only)", { keep: 0.1, keepAllocation: "per-layer" }, "options.keepAllocation"],
+    ["a keep allocation without keep", { keepAllocation: "common-gain" }, "options.keepAllocation"],
+    ["a density out of range", { density: 0 }, "options.density"],
+    ["an unknown option", { densty: 0.1 }, "options.densty"],
     ["a negative worker count", { workers: -1 }, "options.workers"],
     ["a fractional worker count", { workers: 1.5 }, "options.workers"],
   ];
@@ -165,10 +167,8 @@ describe("refusals", () => {
     });
   }
 
-  it("keep and keepAllocation are refused as what they are (pruneNetwork's whole-network target), not as unknown names", async () => {
-    for (const options of [{ keep: 0.1 }, { keepAllocation: "per-layer" }]) {
-      await expect(pruneGraph(graph, x, options as never)).rejects.toThrow(/no whole-network keep for a model graph yet .*pruneNetwork takes keep for Dense chains/);
-    }
+  it("the per-layer keep allocation is refused as what it is (pruneNetwork's, for Dense chains), not as an unknown value", async () => {
+    await expect(pruneGraph(graph, x, { keep: 0.1, keepAllocation: "per-layer" } as never)).rejects.toThrow(/"common-gain" on a model graph .*pruneNetwork takes it/);
   });
 
   it("samples of the wrong shape → ShapeError naming the graph input", async () => {

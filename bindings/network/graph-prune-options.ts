@@ -13,7 +13,7 @@ import type { GraphLayerOptions, GraphPruneOptions } from "./graph-prune-types.t
 import type { NetworkOptions, PruneMode } from "./types.ts";
 import { checkKeep } from "./keep-search.ts";
 
-const OPTION_NAMES = ["mode", "epsilonGain", "density", "densityTolerance", "keep", "keepAllocation", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads", "refit"];
+const OPTION_NAMES = ["mode", "epsilonGain", "density", "densityTolerance", "gamma", "kappa", "layerOptions", "layers", "onProgress", "signal", "workers", "threads", "refit"];
 /** Set by the driver per node, not by the user. */
 const DRIVER_SET = ["kind", "epsilon", "epsilonGain", "upperBound", "fitBias", "signal", "onProgress", "warmStart", "kernelSize", "strides", "padding", "dilation"];
 
@@ -37,6 +37,8 @@ const isGain = (g: unknown) => typeof g === "number" && Number.isFinite(g) && g 
 
 export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOptions): ResolvedGraphOptions {
   if (options === null || typeof options !== "object" || Array.isArray(options)) throw new ValidationError("options", "an object", options);
+  // pruneGraph takes keep (with keepAllocation) apart, before these options (checkGraphKeep).
+  if (options.keepAllocation !== undefined) throw new ValidationError("options.keepAllocation", "only with options.keep (how the whole graph's share is reached)", options.keepAllocation);
   checkOptionNames(options, "options", OPTION_NAMES);
   const mode = options.mode ?? "parallel";
   if (mode !== "parallel" && mode !== "cascade") throw new ValidationError("options.mode", `"parallel" or "cascade"`, mode);
