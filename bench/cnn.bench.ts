@@ -1,5 +1,6 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
-// --node-gains '{"conv1":0.05,"fc1":0.1}': per-node budgets instead, several separated by ";"; --layers conv2,fc1,logits: prune only these;
+// --node-gains '{"conv1":0.05,"fc1":0.1}': per-node budgets instead, several separated by ";"; --keep 0.1,0.05: the share of
+// all weights kept instead (one gain searched); --density '0.3;{"conv1":0.5,"conv2":0.3,"fc1":0.05,"logits":0.2}': per node; --layers conv2,fc1,logits: prune only these;
 // --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
 // --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows; --reweight 0,3: each row once per
 // reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem;
@@ -21,6 +22,12 @@ const argAt = (name: string) => { const i = process.argv.indexOf(`--${name}`); r
 const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
 const nodeGains = argAt("node-gains");
 const gains: (number | Record<string, number>)[] = nodeGains ? nodeGains.split(";").map((g) => JSON.parse(g)) : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
+// --keep 0.1,0.05 (the share of all weights, one gain searched) or --density '0.3;{"conv1":0.5,...}' (per node, searched) instead of gains.
+type Budget = { epsilonGain: number | Record<string, number> } | { keep: number } | { density: number | Record<string, number> };
+const budgets: Budget[] = argAt("keep") ? argAt("keep")!.split(",").map((k) => ({ keep: Number(k) }))
+  : argAt("density") ? argAt("density")!.split(";").map((d) => ({ density: JSON.parse(d) }))
+  : gains.map((g) => ({ epsilonGain: g }));
+const budgetLabel = (b: Budget) => "keep" in b ? `keep=${b.keep}` : "density" in b ? `density=${JSON.stringify(b.density)}` : `g=${typeof b.epsilonGain === "number" ? b.epsilonGain : JSON.stringify(b.epsilonGain)}`;
 const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
@@ -37,7 +44,7 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = ["gains", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight"].some((n) => argAt(n)) || refit ? "-custom" : "";
+const custom = ["gains", "keep", "density", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight"].some((n) => argAt(n)) || refit ? "-custom" : "";
 const stem = argAt("name");
 const date = new Date().toISOString().slice(0, 10);
 const file = new URL(stem ? `./results/${stem}-${date}.json` : `./results/cnn-${quick ? "quick-" : ""}${date}${custom}.json`, import.meta.url);
@@ -45,21 +52,21 @@ const save = (extra: Record<string, unknown>) => writeFileSync(file, JSON.string
   date: new Date().toISOString(), node: process.version, samples: P, originalAccuracy: ctx.originalAccuracy, records, ...extra,
 }, null, 2));
 for (const mode of modes) {
-  for (const gain of gains) {
+  for (const budget of budgets) {
     for (const [workers, rounds] of (mode === "parallel" ? workerCounts : [undefined]).flatMap((w) => reweights.map((r) => [w, r] as const))) {
       const inThread = mode === "cascade" || workers === 0;
-      const label = `${mode} g=${typeof gain === "number" ? gain : JSON.stringify(gain)}${workers !== undefined ? ` workers=${workers}` : ""}` +
+      const label = `${mode} ${budgetLabel(budget)}${workers !== undefined ? ` workers=${workers}` : ""}` +
         `${threads !== undefined && inThread ? ` threads=${threads}` : ""}${rounds !== undefined ? ` reweight=${rounds}` : ""}${layers ? ` (only ${layers.join(", ")})` : ""}`;
       const loadBefore = load();
       const c = await pruneCnnAndCompare(ctx, P, label, {
-        mode, epsilonGain: gain, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
+        mode, ...budget, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
         ...(rounds ? { layerOptions: { reweight: { rounds, delta: NETWORK_REWEIGHT.delta } } } : {}),
       });
       const record = (label: string, c: CnnComparison) => {
         rows.push(c.netTrim, c.magnitude);
         comparisons.push({ label, c });
         records.push({
-          label, mode, epsilonGain: gain, reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, refit: c.result.refit ?? null,
+          label, mode, ...budget, keepReached: c.result.keep ?? null, reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, refit: c.result.refit ?? null,
           execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
           calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
           layers: c.result.layers.map((l) => ({
