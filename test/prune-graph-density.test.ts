@@ -3,10 +3,9 @@
 // returned weights, are within the tolerance of the targets in both modes; bad values are refused by name.
 import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, pruneDepthwiseConvLayer, pruneGraph, pruneLayer, pruneNetwork, ValidationError, type GraphNodeSpec, type GraphPruneOptions, type ModelGraph, type NetworkOptions } from "../bindings/index.ts";
-import { chainGraph, conv } from "./helpers/graphs.ts";
+import { chainGraph, conv, expectChainBits } from "./helpers/graphs.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
 
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 const nonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
 
 /** Nonzeros and parameters (kernel + bias) of a prunable node of `graph`, counted here. */
@@ -67,14 +66,7 @@ describe("on a chain of Dense layers, density and keep give what pruneNetwork gi
     const net = await pruneNetwork(network, { data: input, rows: P, cols: sizes[0] }, { mode, ...netOptions, workers: 0 });
     const r = await pruneGraph(chainGraph(network), { data: input, shape: [P, sizes[0]] }, { mode, ...graphOptions, workers: 0 });
     expect(r.status).toBe(net.status);
-    net.network.layers.forEach((l, i) => {
-      const node = r.graph.nodes.find((n) => n.name === l.name)!;
-      if (node.op !== "dense") throw new Error("not dense");
-      expect(bits(node.kernel)).toEqual(bits(l.kernel));
-      expect(bits(node.bias!)).toEqual(bits(l.bias));
-      expect(r.layers[i].epsilon).toBe(net.layers[i].epsilon);
-      expect(r.layers[i].iterations).toBe(net.layers[i].iterations);
-    });
+    expectChainBits(r, net);
     if (graphOptions.keep !== undefined) {
       expect(r.keep).toEqual(net.keep);
     } else {

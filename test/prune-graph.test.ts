@@ -4,7 +4,7 @@
 // returned graph, and reports the end-to-end error it measures.
 import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, pruneConvLayer, pruneGraph, pruneLayer, pruneNetwork, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
-import { chainGraph } from "./helpers/graphs.ts";
+import { chainGraph, expectChainBits } from "./helpers/graphs.ts";
 import { naiveConv, type ConvCase } from "./helpers/conv.ts";
 import { gaussian, rng, seededNetwork } from "./helpers/problems.ts";
 
@@ -26,15 +26,7 @@ describe("on a chain of Dense layers", () => {
       expect(net.status).toBe("solved");
       expect(r.status).toBe("solved");
       expect(r.layers.map((l) => l.program)).toEqual(["relu", "relu", "linear"]);
-      net.network.layers.forEach((l, i) => {
-        const node = r.graph.nodes.find((n) => n.name === l.name)!;
-        if (node.op !== "dense") throw new Error("not dense");
-        expect(bits(node.kernel)).toEqual(bits(l.kernel));
-        expect(bits(node.bias!)).toEqual(bits(l.bias));
-        expect(r.layers[i].epsilon).toBe(net.layers[i].epsilon);
-        expect(r.layers[i].iterations).toBe(net.layers[i].iterations);
-        expect(r.layers[i].nnzAfter).toBe(net.layers[i].nnzAfter);
-      });
+      expectChainBits(r, net);
       // The same end-to-end error as pruneNetwork's measured one.
       expect(r.outputError.measured).toBeCloseTo(net.guarantee.measuredError, 9);
       expect(r.execution.inThread).toBe(true);

@@ -1,5 +1,6 @@
 // Small model graphs shared by the pruneGraph tests: seeded weights, exact values for nothing.
-import { buildGraph, type GraphNodeSpec, type ModelGraph } from "../../bindings/index.ts";
+import { expect } from "vitest";
+import { buildGraph, type GraphNodeSpec, type GraphResult, type ModelGraph, type NetworkResult } from "../../bindings/index.ts";
 import type { DenseNetwork } from "../../bindings/network/network.ts";
 import { gaussian, rng } from "./problems.ts";
 
@@ -56,4 +57,19 @@ export function chainGraph(network: DenseNetwork): ModelGraph {
     name: l.name, op: "dense", inputs: [i === 0 ? "x" : network.layers[i - 1].name], units: l.units, activation: l.activation, kernel: l.kernel, bias: l.bias,
   }));
   return buildGraph(specs, ["x"], [network.layers[network.layers.length - 1].name]);
+}
+
+const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+
+/** pruneGraph's result on chainGraph(network) is pruneNetwork's, bit for bit: weights, biases, budgets, iterations, nonzeros. */
+export function expectChainBits(graphResult: GraphResult, networkResult: NetworkResult): void {
+  networkResult.network.layers.forEach((l, i) => {
+    const node = graphResult.graph.nodes.find((n) => n.name === l.name)!;
+    if (node.op !== "dense") throw new Error("not dense");
+    expect(bits(node.kernel)).toEqual(bits(l.kernel));
+    expect(bits(node.bias!)).toEqual(bits(l.bias));
+    expect(graphResult.layers[i].epsilon).toBe(networkResult.layers[i].epsilon);
+    expect(graphResult.layers[i].iterations).toBe(networkResult.layers[i].iterations);
+    expect(graphResult.layers[i].nnzAfter).toBe(networkResult.layers[i].nnzAfter);
+  });
 }
