@@ -1,176 +1,171 @@
-// The refit on the support for a Conv2D node (refit.ts does it for Dense layers; same problem,
-// same ridge, same free targets on Ω^c): every filter's kept taps (and its bias, when kept) refitted
-// by least squares toward the target z, every other weight exactly zero. All filters share one
-// design matrix, the im2col of the input (one row per sample and output pixel, one column per tap),
-// so its Gram X̄ᵀX̄ over the taps any filter keeps is accumulated once, in f64, patch by patch,
-// and so is X̄ᵀT for a target T: the im2col itself is never materialised (conv1 of the bundled
-// CNN has 4.6 M patches at P = 8000). Each filter then solves on its own rows and columns.
+// The refit on the support for Conv2D and DepthwiseConv2D nodes (refit.ts for the idea,
+// refit-units.ts for the solve they share with the Dense refit). A conv's design is the im2col
+// of its input: one row per sample and output pixel (a patch), one column per kernel tap, the
+// bias's column of ones last. Conv2D: one design for all filters, over the taps some filter keeps.
+// DepthwiseConv2D: one small design per input channel, over that channel's taps, shared by its
+// depth-multiplier outputs. The Gram is accumulated patch by patch in f64 and a unit's rows are
+// gathered a block of patches at a time: the im2col itself is never materialised (conv1 of the
+// bundled CNN has 4.6 M patches at P = 8000).
 import { window1D } from "./graph/shapes.ts";
-import { conv2dForward } from "./graph/ops-conv.ts";
-import type { Conv2DNode } from "./graph/types.ts";
-import { factorDamped, REFIT_DAMPENING, REFIT_ROUNDS, solveFactored } from "./refit.ts";
+import type { Conv2DNode, DepthwiseConv2DNode } from "./graph/types.ts";
+import { refitUnits, type RefitDesign, type RefitUnit, type UnitRows } from "./refit-units.ts";
 
-/** Column of each tap ([kh, kw, inC] order) in the refit's design: −1 when no filter keeps it. */
-interface Design {
-  column: Int32Array;
-  /** Taps kept by some filter, then the bias column when some filter keeps its bias. */
-  n: number;
-  /** The bias's column, or −1. */
-  biasColumn: number;
+/** Patches gathered at a time for one unit's rows. */
+const BLOCK_PATCHES = 4096;
+
+/** Where a node's windows fall on its input ([rows, H, W, C] NHWC). */
+interface Windows {
+  rows: number; H: number; W: number; C: number; oh: number; ow: number;
+  sh: number; sw: number; padTop: number; padLeft: number;
 }
 
-function designOf(node: Conv2DNode, taps: number): Design {
-  const F = node.filters;
-  const column = new Int32Array(taps).fill(-1);
-  let n = 0;
-  for (let t = 0; t < taps; t++) {
-    for (let f = 0; f < F; f++) if (node.kernel[t * F + f] !== 0) { column[t] = n++; break; }
-  }
-  const biasColumn = node.bias && node.bias.some((b) => b !== 0) ? n++ : -1;
-  return { column, n, biasColumn };
+function windowsOf(node: Conv2DNode | DepthwiseConv2DNode, rows: number, inShape: readonly number[]): Windows {
+  const [H, W, C] = inShape;
+  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dw] = node.dilation;
+  return {
+    rows, H, W, C, oh: node.shape[0], ow: node.shape[1], sh, sw,
+    padTop: window1D(H, kh, sh, dh, node.padding).padBefore,
+    padLeft: window1D(W, kw, sw, dw, node.padding).padBefore,
+  };
+}
+
+/** A design's taps: tap j reads input pixel (oy·sh − padTop + dy[j], ox·sw − padLeft + dx[j]), channel ch[j]. */
+interface Taps { dy: Int32Array; dx: Int32Array; ch: Int32Array }
+
+/** Tap (ky, kx, channel) of the node as offsets in its input. */
+function tapOf(node: Conv2DNode | DepthwiseConv2DNode, ky: number, kx: number, channel: number) {
+  return { dy: ky * node.dilation[0], dx: kx * node.dilation[1], ch: channel };
+}
+
+function tapsOf(list: { dy: number; dx: number; ch: number }[]): Taps {
+  return { dy: Int32Array.from(list, (t) => t.dy), dx: Int32Array.from(list, (t) => t.dx), ch: Int32Array.from(list, (t) => t.ch) };
 }
 
 /**
- * Calls `visit(patch, index, value, count)` for every output pixel of every sample (patch = its
- * row in the output, [rows, oh, ow]) with the nonzero entries of its im2col row restricted to the
- * design's columns, in increasing column order, the bias's 1 last.
+ * Calls visit(patch, oy, ox, base) for every patch in [from, to), patch = (p·oh + oy)·ow + ox,
+ * base = the offset of sample p in x.
  */
-function forEachPatch(
-  node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design,
-  visit: (patch: number, index: Int32Array, value: Float64Array, count: number) => void,
-): void {
-  const [H, W, C] = inShape;
-  const [oh, ow] = node.shape;
-  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dw] = node.dilation;
-  const padTop = window1D(H, kh, sh, dh, node.padding).padBefore;
-  const padLeft = window1D(W, kw, sw, dw, node.padding).padBefore;
-  const index = new Int32Array(d.n);
-  const value = new Float64Array(d.n);
-  let patch = 0;
-  for (let p = 0; p < rows; p++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++, patch++) {
-        let count = 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky * dh;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx * dw;
-            if (ix < 0 || ix >= W) continue;
-            const xo = ((p * H + iy) * W + ix) * C, to = (ky * kw + kx) * C;
-            for (let c = 0; c < C; c++) {
-              const v = x[xo + c], col = d.column[to + c];
-              if (v !== 0 && col >= 0) { index[count] = col; value[count++] = v; }
-            }
-          }
-        }
-        if (d.biasColumn >= 0) { index[count] = d.biasColumn; value[count++] = 1; }
-        visit(patch, index, value, count);
-      }
-    }
+function forPatches(g: Windows, from: number, to: number, visit: (patch: number, iy0: number, ix0: number, base: number) => void): void {
+  const perSample = g.oh * g.ow, sampleSize = g.H * g.W * g.C;
+  for (let patch = from; patch < to; patch++) {
+    const p = Math.floor(patch / perSample), pixel = patch - p * perSample;
+    const oy = Math.floor(pixel / g.ow), ox = pixel - oy * g.ow;
+    visit(patch, oy * g.sh - g.padTop, ox * g.sw - g.padLeft, p * sampleSize);
   }
 }
 
-/** X̄ᵀX̄ over the design's columns ([n, n] row-major, f64), X̄ the im2col of x. */
-function convGram(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design): Float64Array {
-  const n = d.n;
-  const g = new Float64Array(n * n);
-  forEachPatch(node, x, rows, inShape, d, (_, index, value, count) => {
-    for (let a = 0; a < count; a++) {
-      const row = index[a] * n, va = value[a];
-      for (let b = a; b < count; b++) g[row + index[b]] += va * value[b];
-    }
-  });
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j];
-  return g;
+/** Input value of tap j at the patch whose window starts at (iy0, ix0) (0 in the padding). */
+function tapValue(g: Windows, x: Float32Array, taps: Taps, j: number, iy0: number, ix0: number, base: number): number {
+  const iy = iy0 + taps.dy[j], ix = ix0 + taps.dx[j];
+  return iy < 0 || iy >= g.H || ix < 0 || ix >= g.W ? 0 : x[base + (iy * g.W + ix) * g.C + taps.ch[j]];
 }
 
-/** X̄ᵀT ([n, filters] row-major, f64) for a target T [rows·oh·ow, filters]. */
-function convCross(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design, t: ArrayLike<number>): Float64Array {
-  const F = node.filters;
-  const r = new Float64Array(d.n * F);
-  forEachPatch(node, x, rows, inShape, d, (patch, index, value, count) => {
-    const to = patch * F;
+/** The patch design over `taps` (columns 0..T−1, then the bias's column T when `withBias`): its Gram, and a unit's rows in blocks. */
+function patchDesign(g: Windows, x: Float32Array, taps: Taps, withBias: boolean, units: RefitUnit[]): RefitDesign {
+  const T = taps.dy.length, n = T + (withBias ? 1 : 0), rows = g.rows * g.oh * g.ow;
+  const gram = new Float64Array(n * n);
+  const index = new Int32Array(n), value = new Float64Array(n);
+  forPatches(g, 0, rows, (_, iy0, ix0, base) => {
+    let count = 0;
+    for (let j = 0; j < T; j++) {
+      const v = tapValue(g, x, taps, j, iy0, ix0, base);
+      if (v !== 0) { index[count] = j; value[count++] = v; }
+    }
+    if (withBias) { index[count] = T; value[count++] = 1; }
     for (let a = 0; a < count; a++) {
-      const ro = index[a] * F, va = value[a];
-      for (let f = 0; f < F; f++) r[ro + f] += va * t[to + f];
+      const row = index[a] * n, va = value[a];
+      for (let b = a; b < count; b++) gram[row + index[b]] += va * value[b];
     }
   });
-  return r;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) gram[j * n + i] = gram[i * n + j];
+  const rowsOf = ({ columns }: RefitUnit): UnitRows => {
+    const k = columns.length;
+    const block = new Float64Array(Math.min(BLOCK_PATCHES, rows) * k);
+    return (visit) => {
+      for (let first = 0; first < rows; first += BLOCK_PATCHES) {
+        const to = Math.min(first + BLOCK_PATCHES, rows);
+        forPatches(g, first, to, (patch, iy0, ix0, base) => {
+          const ro = (patch - first) * k;
+          for (let s = 0; s < k; s++) block[ro + s] = columns[s] === T ? 1 : tapValue(g, x, taps, columns[s], iy0, ix0, base);
+        });
+        visit(block, first, to - first);
+      }
+    };
+  };
+  return { rows, gram, n, units, rowsOf };
 }
 
 /**
  * The refit of Conv2D node `node` (its zeros are the support) on input `x` ([rows, ...inShape])
- * toward its pre-activation target `z` ([rows, oh, ow, filters]): per filter
- *   min ‖(X̄_S w − z)_Ω‖² + ‖(X̄_S w)₊ on Ω^c‖² + δ‖w‖²   (relu; else ‖X̄_S w − z‖² + δ‖w‖²),
- * δ = λ·mean diagonal of X̄_SᵀX̄_S, by the alternation of refitLayer: the solve with t = z, or the
- * node's own weights if their objective is lower, then `rounds` − 1 times t = min(X̄_S w, 0) on Ω^c
- * and solve again (one factorization per filter). Returns the f32 kernel and bias (null when the
- * node has none); a filter whose kept inputs are zero on every patch gets zero weights.
+ * toward its pre-activation target `z` ([rows, oh, ow, filters]): each filter's kept taps and
+ * bias by refitUnits on the im2col restricted to the taps some filter keeps. Returns the f32
+ * kernel and bias (null when the node has none); a filter whose kept inputs are zero on every
+ * patch gets zero weights.
  */
-export function refitConvNode(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean, rounds = REFIT_ROUNDS, lambda = REFIT_DAMPENING): { kernel: Float32Array; bias: Float32Array | null } {
-  const F = node.filters, taps = node.kernel.length / F;
-  const d = designOf(node, taps);
-  const gram = convGram(node, x, rows, inShape, d);
-  // Per filter: its columns, and its damped normal matrix factored once (null: nothing to fit).
-  const filters = Array.from({ length: F }, (_, f) => {
-    const cols: number[] = [], taps_: number[] = [];
-    for (let t = 0; t < taps; t++) if (node.kernel[t * F + f] !== 0) { cols.push(d.column[t]); taps_.push(t); }
-    const withBias = !!node.bias && node.bias[f] !== 0;
-    if (withBias) cols.push(d.biasColumn);
-    const k = cols.length;
-    const a = new Float64Array(k * k);
-    for (let s = 0; s < k; s++) for (let u = 0; u < k; u++) a[s * k + u] = gram[cols[s] * d.n + cols[u]];
-    const delta = k > 0 ? factorDamped(a, k, lambda) : 0;
-    return { cols, taps: taps_, withBias, k, a, delta };
+export function refitConvNode(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean): { kernel: Float32Array; bias: Float32Array | null } {
+  const F = node.filters, C = inShape[2], [kh, kw] = node.kernelSize;
+  const column = new Int32Array(kh * kw * C).fill(-1); // tap (ky·kw + kx)·C + c → its design column
+  const list: { dy: number; dx: number; ch: number }[] = [];
+  for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) for (let c = 0; c < C; c++) {
+    const t = (ky * kw + kx) * C + c;
+    for (let f = 0; f < F; f++) if (node.kernel[t * F + f] !== 0) { column[t] = list.length; list.push(tapOf(node, ky, kx, c)); break; }
+  }
+  const T = list.length, bias = node.bias;
+  const units = Array.from({ length: F }, (_, f): RefitUnit => {
+    const kept: number[] = [], own: number[] = [];
+    column.forEach((j, t) => { if (node.kernel[t * F + f] !== 0) { kept.push(j); own.push(node.kernel[t * F + f]); } });
+    if (bias && bias[f] !== 0) { kept.push(T); own.push(bias[f]); }
+    return { columns: Int32Array.from(kept), channel: f, own: Float64Array.from(own) };
   });
-  /** The weights that solve every filter's normal equations for the target t. */
-  const solve = (t: ArrayLike<number>) => {
-    const r = convCross(node, x, rows, inShape, d, t);
-    const kernel = new Float32Array(node.kernel.length);
-    const bias = node.bias ? new Float32Array(F) : null;
-    for (let f = 0; f < F; f++) {
-      const { cols, taps: kept, withBias, k, a, delta } = filters[f];
-      if (delta === 0) continue; // no kept input is ever nonzero: the filter's weights are zero
-      const w = solveFactored(a, Float64Array.from(cols, (c) => r[c * F + f]), k);
-      kept.forEach((tap, s) => { kernel[tap * F + f] = w[s]; });
-      if (withBias) bias![f] = w[k - 1];
+  const withBias = units.some((u) => u.columns[u.columns.length - 1] === T);
+  const design = patchDesign(windowsOf(node, rows, inShape), x, tapsOf(list), withBias, units);
+  const solved = refitUnits(design, z, F, relu);
+  const kernel = new Float32Array(node.kernel.length);
+  const newBias = bias ? new Float32Array(F) : null;
+  units.forEach(({ columns }, f) => {
+    const w = solved[f];
+    if (!w) return;
+    let s = 0;
+    column.forEach((j, t) => { if (node.kernel[t * F + f] !== 0) kernel[t * F + f] = w[s++]; });
+    if (s < columns.length) newBias![f] = w[s];
+  });
+  return { kernel, bias: newBias };
+}
+
+/**
+ * The refit of DepthwiseConv2D node `node` on input `x` ([rows, ...inShape]) toward its
+ * pre-activation target `z` ([rows, oh, ow, inC·multiplier]): per input channel c, one design
+ * over c's taps (those some output c·multiplier + m keeps) and each of its outputs' kept taps and
+ * bias by refitUnits. Returns the f32 kernel ([kh, kw, inC, multiplier]) and bias.
+ */
+export function refitDepthwiseNode(node: DepthwiseConv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean): { kernel: Float32Array; bias: Float32Array | null } {
+  const C = inShape[2], m = node.depthMultiplier, [kh, kw] = node.kernelSize, bias = node.bias;
+  const g = windowsOf(node, rows, inShape);
+  const kernel = new Float32Array(node.kernel.length);
+  const newBias = bias ? new Float32Array(C * m) : null;
+  const at = (t: number, c: number, j: number) => (t * C + c) * m + j; // kernel index of tap t = ky·kw + kx
+  for (let c = 0; c < C; c++) {
+    const column = new Int32Array(kh * kw).fill(-1);
+    const list: { dy: number; dx: number; ch: number }[] = [];
+    for (let t = 0; t < kh * kw; t++) {
+      for (let j = 0; j < m; j++) if (node.kernel[at(t, c, j)] !== 0) { column[t] = list.length; list.push(tapOf(node, Math.floor(t / kw), t % kw, c)); break; }
     }
-    return { kernel, bias };
-  };
-  let best = solve(z);
-  if (!relu) return best;
-  /** Each filter's objective at these weights (measured on their f32 values), and their outputs. */
-  const objectives = (w: { kernel: Float32Array; bias: Float32Array | null }) => {
-    const out = conv2dForward({ ...node, ...w }, x, rows, inShape);
-    const f64 = new Float64Array(F);
-    for (let i = 0; i < out.length; i++) {
-      const zi = z[i], v = out[i];
-      f64[i % F] += zi > 0 ? (v - zi) ** 2 : v > 0 ? v * v : 0;
-    }
-    for (let f = 0; f < F; f++) {
-      let sq = 0;
-      for (const tap of filters[f].taps) sq += w.kernel[tap * F + f] ** 2;
-      if (filters[f].withBias) sq += w.bias![f] ** 2;
-      f64[f] += filters[f].delta * sq;
-    }
-    return { f64, out };
-  };
-  // Per filter, the lower of the first solve and the node's own weights, then the alternation.
-  const own = { kernel: node.kernel, bias: node.bias };
-  const mine = objectives(own), solved = objectives(best);
-  let out = solved.out;
-  for (let f = 0; f < F; f++) {
-    if (!(mine.f64[f] < solved.f64[f])) continue;
-    for (const tap of filters[f].taps) best.kernel[tap * F + f] = own.kernel[tap * F + f];
-    if (filters[f].withBias) best.bias![f] = own.bias![f];
-    for (let i = f; i < out.length; i += F) out[i] = mine.out[i];
+    const T = list.length;
+    const units = Array.from({ length: m }, (_, j): RefitUnit => {
+      const kept: number[] = [], own: number[] = [];
+      column.forEach((col, t) => { if (node.kernel[at(t, c, j)] !== 0) { kept.push(col); own.push(node.kernel[at(t, c, j)]); } });
+      if (bias && bias[c * m + j] !== 0) { kept.push(T); own.push(bias[c * m + j]); }
+      return { columns: Int32Array.from(kept), channel: c * m + j, own: Float64Array.from(own) };
+    });
+    const withBias = units.some((u) => u.columns[u.columns.length - 1] === T);
+    const solved = refitUnits(patchDesign(g, x, tapsOf(list), withBias, units), z, C * m, relu);
+    units.forEach(({ columns }, j) => {
+      const w = solved[j];
+      if (!w) return;
+      let s = 0;
+      for (let t = 0; t < kh * kw; t++) if (node.kernel[at(t, c, j)] !== 0) kernel[at(t, c, j)] = w[s++];
+      if (s < columns.length) newBias![c * m + j] = w[s];
+    });
   }
-  for (let round = 1; round < rounds; round++) {
-    const t = new Float32Array(z.length);
-    for (let i = 0; i < t.length; i++) t[i] = z[i] > 0 ? z[i] : Math.min(out[i], 0);
-    best = solve(t);
-    if (round + 1 < rounds) out = conv2dForward({ ...node, ...best }, x, rows, inShape);
-  }
-  return best;
+  return { kernel, bias: newBias };
 }
