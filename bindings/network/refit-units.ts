@@ -23,8 +23,11 @@ export interface RefitUnit {
   own: Float64Array;
 }
 
-/** The rows of X̄_S for one unit, in order, in blocks ([count, k] row-major, k = its columns). */
-export type UnitRows = (visit: (block: Float64Array, first: number, count: number) => void) => void;
+/**
+ * The rows of X̄_S for one unit, in order, in blocks ([count, k] row-major, k = its columns). A
+ * row whose `skip` entry is 1 is not read by the visitor: a design may leave it ungathered.
+ */
+export type UnitRows = (visit: (block: Float64Array, first: number, count: number) => void, skip?: Uint8Array) => void;
 
 export interface RefitDesign {
   /** Rows of the design. */
@@ -87,6 +90,8 @@ function addRow(r: Float64Array, block: Float64Array, at: number, k: number, t: 
  */
 export function refitUnits(design: RefitDesign, z: Float32Array, channels: number, relu: boolean, rounds = REFIT_ROUNDS, lambda = REFIT_DAMPENING): (Float64Array | null)[] {
   const { gram, n } = design;
+  // Which rows a pass does not read: those of Ω^c (the fixed side of a relu unit), or of Ω (the free side).
+  const offOmega = new Uint8Array(relu ? design.rows : 0), onOmega = new Uint8Array(relu ? design.rows : 0);
   return design.units.map((unit) => {
     const { columns, channel: c } = unit, k = columns.length;
     if (k === 0) return null;
@@ -98,13 +103,17 @@ export function refitUnits(design: RefitDesign, z: Float32Array, channels: numbe
     const delta = factorDamped(a, k, lambda);
     if (delta === 0) return null;
     const rows = design.rowsOf(unit);
+    for (let p = 0; p < offOmega.length; p++) {
+      offOmega[p] = z[p * channels + c] > 0 ? 0 : 1;
+      onOmega[p] = 1 - offOmega[p];
+    }
     const fixedSide = new Float64Array(k);
     rows((block, first, count) => {
       for (let q = 0; q < count; q++) {
         const zp = z[(first + q) * channels + c];
         if (zp !== 0 && (zp > 0 || !relu)) addRow(fixedSide, block, q * k, k, zp);
       }
-    });
+    }, relu ? offOmega : undefined);
     /** The solve whose free target on a row of Ω^c is target(its z, its row). */
     const solveWith = (target: (zp: number, block: Float64Array, at: number) => number) => {
       const r = Float64Array.from(fixedSide);
@@ -116,7 +125,7 @@ export function refitUnits(design: RefitDesign, z: Float32Array, channels: numbe
             const t = target(zp, block, q * k);
             if (t !== 0) addRow(r, block, q * k, k, t);
           }
-        });
+        }, onOmega);
       }
       return solveFactored(a, r, k);
     };
