@@ -41,7 +41,7 @@ export interface RefitDesign {
 }
 
 /** A + δI = UᵀU (row-major k×k, overwritten by U), δ = λ·mean diagonal; returns δ (0: A is zero, not factored). */
-export function factorDamped(a: Float64Array, k: number, lambda: number): number {
+function factorDamped(a: Float64Array, k: number, lambda: number): number {
   let mean = 0;
   for (let i = 0; i < k; i++) mean += a[i * k + i] / k;
   const delta = lambda * mean;
@@ -52,7 +52,7 @@ export function factorDamped(a: Float64Array, k: number, lambda: number): number
 }
 
 /** UᵀU w = r: Uᵀy = r forward, then U w = y backward. */
-export function solveFactored(u: Float64Array, r: Float64Array, k: number): Float64Array {
+function solveFactored(u: Float64Array, r: Float64Array, k: number): Float64Array {
   const y = Float64Array.from(r);
   for (let i = 0; i < k; i++) {
     let s = y[i];

@@ -21,7 +21,7 @@ export { REFIT_DAMPENING, REFIT_ROUNDS };
  * the zero inputs skipped; a unit's rows X̄_S gathered once into one block (P·k values, reused
  * across the units: a 1×1 conv on a 1×1 image needs no patches).
  */
-export function denseDesign(layer: DenseLayerSpec, x: Float32Array, P: number): RefitDesign {
+function denseDesign(layer: DenseLayerSpec, x: Float32Array, P: number): RefitDesign {
   const N = layer.inputs, M = layer.units;
   const units: RefitUnit[] = [];
   let widest = 0;
