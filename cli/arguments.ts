@@ -45,7 +45,7 @@ Options:
   --refit                    after pruning, refit each layer's kept weights by least squares
                              toward the original network's signals (zeros stay zeros; the
                              Theorem 1/2 bound is then that of the weights before the refit;
-                             model graphs: Dense and Conv2D layers, not depthwise)
+                             model graphs: Dense, Conv2D and DepthwiseConv2D layers)
   --reweight <rounds>        iteratively reweighted l1: after each layer's solve, <rounds> more
                              solves (0-20) weighting each weight by 1/(|w| + delta), warm-started:
                              fewer weights at the same budget (default 0: plain l1; 3 is the

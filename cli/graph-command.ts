@@ -47,7 +47,7 @@ interface GraphFlags {
   threads?: number;
   /** --reweight / --reweight-delta: 0 rounds is plain l1. */
   reweight: { rounds: number; delta: number };
-  /** --refit: the kept weights of Dense and Conv2D nodes refitted on their support after pruning. */
+  /** --refit: the kept weights of Dense, Conv2D and DepthwiseConv2D nodes refitted on their support after pruning. */
   refit: boolean;
 }
 

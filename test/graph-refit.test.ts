@@ -1,14 +1,16 @@
 // The refit on the support for model graphs: a Conv2D node's least squares (accumulated patch by
 // patch, never an im2col) against the test's own normal equations on a materialised im2col; its
 // zeros kept; the ReLU form's objective below the un-refitted weights'; pruneGraph's `refit` on a
-// graph of every kind of node (zeros kept, nnz and output error measured on the returned graph,
-// same bits twice), a Dense chain giving pruneNetwork's refit bits, and a bad option refused by name.
+// graph of every kind of node, the depthwise one included (zeros kept, nnz and output error measured
+// on the returned graph, same bits twice), a Dense chain giving pruneNetwork's refit bits, the
+// guards of refitGraph, and a bad option refused by name. The depthwise solve: depthwise-refit.test.ts.
 import { describe, expect, it } from "vitest";
 import { forwardGraph, isPrunable, pruneGraph, pruneNetwork, type ModelGraph } from "../bindings/index.ts";
 import type { Conv2DNode } from "../bindings/network/graph/types.ts";
 import { refitConvNode } from "../bindings/network/conv-refit.ts";
 import { REFIT_DAMPENING } from "../bindings/network/refit.ts";
-import { ValidationError } from "../bindings/errors.ts";
+import { GraphError, ValidationError } from "../bindings/errors.ts";
+import { refitGraph } from "../bindings/network/graph-refit.ts";
 import { axis, im2col, naiveConv, randomConvLayer, type ConvCase } from "./helpers/conv.ts";
 import { chainGraph, mixedGraph, samples } from "./helpers/graphs.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
@@ -122,13 +124,9 @@ describe("pruneGraph refit", () => {
       expect(bits(m.kernel), n.name).toEqual(bits(n.kernel));
       const report = refit.layers.find((l) => l.name === n.name)!;
       expect(report.nnzAfter, n.name).toBe(count(n.kernel, n.bias));
-      if (n.op === "depthwiseConv2d") {
-        expect(report.refit).toBeUndefined();
-        expect(bits(n.kernel)).toEqual(bits(p.kernel)); // not refitted
-      } else {
-        expect(report.refit!.relativeError, n.name).toBeLessThanOrEqual(report.refit!.unrefittedRelativeError + 1e-6);
-        expect(bits(n.kernel), n.name).not.toEqual(bits(p.kernel)); // refitted
-      }
+      // Every prunable node is refitted, the depthwise one too.
+      expect(report.refit!.relativeError, n.name).toBeLessThanOrEqual(report.refit!.unrefittedRelativeError + 1e-6);
+      expect(bits(n.kernel), n.name).not.toEqual(bits(p.kernel));
     });
     const outputOf = (g: ModelGraph) => forwardGraph(g, [x], S).outputs[0];
     const original = outputOf(graph), returned = outputOf(refit.graph);
@@ -178,5 +176,28 @@ describe("pruneGraph refit", () => {
   it("refuses a refit that is not a boolean, by name", async () => {
     await expect(pruneGraph(graph, input, { ...options, refit: 1 as unknown as boolean })).rejects.toThrow(ValidationError);
     await expect(pruneGraph(graph, input, { ...options, refit: 1 as unknown as boolean })).rejects.toThrow(/options\.refit/);
+  });
+});
+
+describe("refitGraph's guards", () => {
+  const S = 4;
+  const graph = mixedGraph();
+  const x = samples(S, 72);
+  const without = (name: string) => ({ ...graph, nodes: graph.nodes.filter((n) => n.name !== name) });
+  const shortKernel = { ...graph, nodes: graph.nodes.map((n) => (n.name === "e" && n.op === "dense" ? { ...n, kernel: n.kernel.subarray(1) } : n)) };
+  const noBias = { ...graph, nodes: graph.nodes.map((n) => (n.name === "a" && n.op === "conv2d" ? { ...n, bias: null } : n)) };
+
+  it("refuses a name that is not a prunable node of the original graph, naming the field and what it received", () => {
+    expect(() => refitGraph(graph, graph, x, S, ["a", "nope"])).toThrow(ValidationError);
+    expect(() => refitGraph(graph, graph, x, S, ["a", "nope"])).toThrow(/names\[1\]: expected the name of a Dense, Conv2D or DepthwiseConv2D node of the original graph, received "nope"/);
+    expect(() => refitGraph(graph, graph, x, S, ["flat"])).toThrow(GraphError);
+    expect(() => refitGraph(graph, graph, x, S, ["flat"])).toThrow(/node "flat" \(flatten\): names\[0\]: expected the name of a Dense, .* received a flatten node/);
+  });
+
+  it("refuses a pruned graph whose node is missing or has other weight lengths, naming the node, field, expected and received", () => {
+    expect(() => refitGraph(graph, without("e"), x, S, ["e"])).toThrow(GraphError);
+    expect(() => refitGraph(graph, without("e"), x, S, ["e"])).toThrow(/node "e" \(dense\): the pruned graph's node: expected a node named "e", received none/);
+    expect(() => refitGraph(graph, shortKernel, x, S, ["e"])).toThrow(/node "e" \(dense\): the pruned graph's kernel: expected 640 values \(the original's\), received 639/);
+    expect(() => refitGraph(graph, noBias, x, S, ["a"])).toThrow(/node "a" \(conv2d\): the pruned graph's bias: expected 3 values \(the original's\), received no bias/);
   });
 });

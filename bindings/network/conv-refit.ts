@@ -1,176 +1,215 @@
-// The refit on the support for a Conv2D node (refit.ts does it for Dense layers; same problem,
-// same ridge, same free targets on Ω^c): every filter's kept taps (and its bias, when kept) refitted
-// by least squares toward the target z, every other weight exactly zero. All filters share one
-// design matrix, the im2col of the input (one row per sample and output pixel, one column per tap),
-// so its Gram X̄ᵀX̄ over the taps any filter keeps is accumulated once, in f64, patch by patch,
-// and so is X̄ᵀT for a target T: the im2col itself is never materialised (conv1 of the bundled
-// CNN has 4.6 M patches at P = 8000). Each filter then solves on its own rows and columns.
+// The refit on the support for Conv2D and DepthwiseConv2D nodes (refit.ts for the idea,
+// refit-units.ts for the solve they share with the Dense refit). A conv's design is the im2col
+// of its input: one row per sample and output pixel (a patch), one column per kernel tap, the
+// bias's column of ones last. Conv2D: one design for all filters, over the taps some filter keeps.
+// DepthwiseConv2D: one small design per input channel, over that channel's taps, shared by its
+// depth-multiplier outputs. The Gram is accumulated patch by patch in f64 and a unit's rows are
+// gathered a block of patches at a time: the im2col itself is never materialised (conv1 of the
+// bundled CNN has 4.6 M patches at P = 8000).
 import { window1D } from "./graph/shapes.ts";
-import { conv2dForward } from "./graph/ops-conv.ts";
-import type { Conv2DNode } from "./graph/types.ts";
-import { factorDamped, REFIT_DAMPENING, REFIT_ROUNDS, solveFactored } from "./refit.ts";
+import type { Conv2DNode, DepthwiseConv2DNode } from "./graph/types.ts";
+import { refitUnits, type RefitDesign, type RefitUnit, type UnitRows } from "./refit-units.ts";
 
-/** Column of each tap ([kh, kw, inC] order) in the refit's design: −1 when no filter keeps it. */
-interface Design {
-  column: Int32Array;
-  /** Taps kept by some filter, then the bias column when some filter keeps its bias. */
-  n: number;
-  /** The bias's column, or −1. */
-  biasColumn: number;
+/** Patches gathered at a time for one unit's rows. */
+const BLOCK_PATCHES = 4096;
+
+/** Where a node's windows fall on its input ([rows, H, W, C] NHWC). */
+interface Windows {
+  rows: number; H: number; W: number; C: number; oh: number; ow: number;
+  sh: number; sw: number; padTop: number; padLeft: number;
 }
 
-function designOf(node: Conv2DNode, taps: number): Design {
-  const F = node.filters;
-  const column = new Int32Array(taps).fill(-1);
-  let n = 0;
-  for (let t = 0; t < taps; t++) {
-    for (let f = 0; f < F; f++) if (node.kernel[t * F + f] !== 0) { column[t] = n++; break; }
-  }
-  const biasColumn = node.bias && node.bias.some((b) => b !== 0) ? n++ : -1;
-  return { column, n, biasColumn };
+function windowsOf(node: Conv2DNode | DepthwiseConv2DNode, rows: number, inShape: readonly number[]): Windows {
+  const [H, W, C] = inShape;
+  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dw] = node.dilation;
+  return {
+    rows, H, W, C, oh: node.shape[0], ow: node.shape[1], sh, sw,
+    padTop: window1D(H, kh, sh, dh, node.padding).padBefore,
+    padLeft: window1D(W, kw, sw, dw, node.padding).padBefore,
+  };
+}
+
+/** A design's taps: tap j reads input pixel (oy·sh − padTop + dy[j], ox·sw − padLeft + dx[j]), channel ch[j]. */
+interface Taps { dy: Int32Array; dx: Int32Array; ch: Int32Array }
+
+/** How to gather some of a design's columns from a patch: per column its tap (−1: the bias's 1). */
+interface Gather {
+  cols: Int32Array;
+  /** Each tap's offset from its window's first input value (for a window inside the input). */
+  flat: Int32Array;
+  /** The farthest tap from the window's first pixel, rows and columns. */
+  reachY: number;
+  reachX: number;
+}
+
+function gatherOf(g: Windows, taps: Taps, cols: Int32Array): Gather {
+  const flat = new Int32Array(cols.length);
+  let reachY = 0, reachX = 0;
+  cols.forEach((j, s) => {
+    if (j < 0) return;
+    flat[s] = (taps.dy[j] * g.W + taps.dx[j]) * g.C + taps.ch[j];
+    reachY = Math.max(reachY, taps.dy[j]);
+    reachX = Math.max(reachX, taps.dx[j]);
+  });
+  return { cols, flat, reachY, reachX };
 }
 
 /**
- * Calls `visit(patch, index, value, count)` for every output pixel of every sample (patch = its
- * row in the output, [rows, oh, ow]) with the nonzero entries of its im2col row restricted to the
- * design's columns, in increasing column order, the bias's 1 last.
+ * Rows [from, to) of the im2col restricted to `gather`'s columns into out ([to − from, k]),
+ * patch = (p·oh + oy)·ow + ox, except those whose `skip` entry is 1. A window inside the input
+ * reads its taps at fixed offsets; one that reaches into the padding checks each tap (0 outside).
  */
-function forEachPatch(
-  node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design,
-  visit: (patch: number, index: Int32Array, value: Float64Array, count: number) => void,
-): void {
-  const [H, W, C] = inShape;
-  const [oh, ow] = node.shape;
-  const [kh, kw] = node.kernelSize, [sh, sw] = node.strides, [dh, dw] = node.dilation;
-  const padTop = window1D(H, kh, sh, dh, node.padding).padBefore;
-  const padLeft = window1D(W, kw, sw, dw, node.padding).padBefore;
-  const index = new Int32Array(d.n);
-  const value = new Float64Array(d.n);
-  let patch = 0;
-  for (let p = 0; p < rows; p++) {
-    for (let oy = 0; oy < oh; oy++) {
-      for (let ox = 0; ox < ow; ox++, patch++) {
-        let count = 0;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky * dh;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx * dw;
-            if (ix < 0 || ix >= W) continue;
-            const xo = ((p * H + iy) * W + ix) * C, to = (ky * kw + kx) * C;
-            for (let c = 0; c < C; c++) {
-              const v = x[xo + c], col = d.column[to + c];
-              if (v !== 0 && col >= 0) { index[count] = col; value[count++] = v; }
-            }
-          }
-        }
-        if (d.biasColumn >= 0) { index[count] = d.biasColumn; value[count++] = 1; }
-        visit(patch, index, value, count);
+function gatherPatches(g: Windows, x: Float32Array, taps: Taps, gather: Gather, from: number, to: number, out: Float64Array, skip?: Uint8Array): void {
+  const { cols, flat, reachY, reachX } = gather, k = cols.length;
+  const { H, W, C, oh, ow } = g, perSample = oh * ow, sampleSize = H * W * C;
+  let p = Math.floor(from / perSample);
+  let oy = Math.floor((from - p * perSample) / ow), ox = from - p * perSample - oy * ow;
+  for (let patch = from, ro = 0; patch < to; patch++, ro += k) {
+    if (skip && skip[patch] === 1) { if (++ox === ow) { ox = 0; if (++oy === oh) { oy = 0; p++; } } continue; }
+    const iy0 = oy * g.sh - g.padTop, ix0 = ox * g.sw - g.padLeft, base = p * sampleSize;
+    if (iy0 >= 0 && iy0 + reachY < H && ix0 >= 0 && ix0 + reachX < W) {
+      const origin = base + (iy0 * W + ix0) * C;
+      for (let s = 0; s < k; s++) out[ro + s] = cols[s] < 0 ? 1 : x[origin + flat[s]];
+    } else {
+      for (let s = 0; s < k; s++) {
+        const j = cols[s];
+        if (j < 0) { out[ro + s] = 1; continue; }
+        const iy = iy0 + taps.dy[j], ix = ix0 + taps.dx[j];
+        out[ro + s] = iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : x[base + (iy * W + ix) * C + taps.ch[j]];
       }
     }
+    if (++ox === ow) { ox = 0; if (++oy === oh) { oy = 0; p++; } }
   }
 }
 
-/** X̄ᵀX̄ over the design's columns ([n, n] row-major, f64), X̄ the im2col of x. */
-function convGram(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design): Float64Array {
-  const n = d.n;
-  const g = new Float64Array(n * n);
-  forEachPatch(node, x, rows, inShape, d, (_, index, value, count) => {
-    for (let a = 0; a < count; a++) {
-      const row = index[a] * n, va = value[a];
-      for (let b = a; b < count; b++) g[row + index[b]] += va * value[b];
-    }
-  });
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) g[j * n + i] = g[i * n + j];
-  return g;
+/** Calls visit(block, first, count) for blocks of the rows gathered by `gather`, in order (rows `skip` marks left as they were). */
+function forBlocks(
+  g: Windows, x: Float32Array, taps: Taps, gather: Gather, block: Float64Array,
+  visit: (block: Float64Array, first: number, count: number) => void, skip?: Uint8Array,
+): void {
+  const rows = g.rows * g.oh * g.ow;
+  for (let first = 0; first < rows; first += BLOCK_PATCHES) {
+    const to = Math.min(first + BLOCK_PATCHES, rows);
+    gatherPatches(g, x, taps, gather, first, to, block, skip);
+    visit(block, first, to - first);
+  }
 }
 
-/** X̄ᵀT ([n, filters] row-major, f64) for a target T [rows·oh·ow, filters]. */
-function convCross(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], d: Design, t: ArrayLike<number>): Float64Array {
-  const F = node.filters;
-  const r = new Float64Array(d.n * F);
-  forEachPatch(node, x, rows, inShape, d, (patch, index, value, count) => {
-    const to = patch * F;
-    for (let a = 0; a < count; a++) {
-      const ro = index[a] * F, va = value[a];
-      for (let f = 0; f < F; f++) r[ro + f] += va * t[to + f];
+/** The patch design over `taps` (columns 0..T−1, then the bias's column T when `withBias`): its Gram, and a unit's rows in blocks. */
+function patchDesign(g: Windows, x: Float32Array, taps: Taps, withBias: boolean, units: RefitUnit[]): RefitDesign {
+  const T = taps.dy.length, n = T + (withBias ? 1 : 0), rows = g.rows * g.oh * g.ow;
+  const blockOf = (k: number) => new Float64Array(Math.min(BLOCK_PATCHES, rows) * k);
+  // X̄ᵀX̄ row by row over the nonzero values (zero inputs and padding skipped).
+  const gram = new Float64Array(n * n);
+  const index = new Int32Array(n), value = new Float64Array(n);
+  const all = gatherOf(g, taps, Int32Array.from({ length: n }, (_, j) => (j < T ? j : -1)));
+  forBlocks(g, x, taps, all, blockOf(n), (block, _, count) => {
+    for (let q = 0, ro = 0; q < count; q++, ro += n) {
+      let nonzero = 0;
+      for (let j = 0; j < n; j++) {
+        const v = block[ro + j];
+        if (v !== 0) { index[nonzero] = j; value[nonzero++] = v; }
+      }
+      for (let a = 0; a < nonzero; a++) {
+        const row = index[a] * n, va = value[a];
+        for (let b = a; b < nonzero; b++) gram[row + index[b]] += va * value[b];
+      }
     }
   });
-  return r;
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) gram[j * n + i] = gram[i * n + j];
+  const rowsOf = ({ columns }: RefitUnit): UnitRows => {
+    const gather = gatherOf(g, taps, Int32Array.from(columns, (j) => (j < T ? j : -1)));
+    const block = blockOf(columns.length);
+    return (visit, skip) => forBlocks(g, x, taps, gather, block, visit, skip);
+  };
+  return { rows, gram, n, units, rowsOf };
+}
+
+/** Units that share one design: a conv's filters, or a depthwise conv's outputs of one input channel. */
+interface Group {
+  /** Candidate taps, in design order. */
+  taps: number;
+  units: number;
+  /** Tap t of unit u: its index in the node's kernel. */
+  kernelIndex(t: number, u: number): number;
+  /** Unit u's index in the node's bias, and its channel in the target. */
+  output(u: number): number;
+  /** Tap t's kernel position (ky, kx) and input channel. */
+  position(t: number): [number, number, number];
+}
+
+/**
+ * Refits one group's units (refitUnits on the patch design over the taps some unit keeps) and
+ * writes their weights into `kernel` and `bias` (the refitted node's, zero where not kept).
+ */
+function refitGroup(
+  node: Conv2DNode | DepthwiseConv2DNode, g: Windows, x: Float32Array, z: Float32Array, channels: number, relu: boolean,
+  group: Group, kernel: Float32Array, bias: Float32Array | null,
+): void {
+  const kept = (t: number, u: number) => node.kernel[group.kernelIndex(t, u)] !== 0;
+  const column = new Int32Array(group.taps).fill(-1);
+  const dy: number[] = [], dx: number[] = [], ch: number[] = [];
+  for (let t = 0; t < group.taps; t++) {
+    for (let u = 0; u < group.units; u++) {
+      if (!kept(t, u)) continue;
+      const [ky, kx, c] = group.position(t);
+      column[t] = dy.length;
+      dy.push(ky * node.dilation[0]); dx.push(kx * node.dilation[1]); ch.push(c);
+      break;
+    }
+  }
+  const T = dy.length, hasBias = (u: number) => !!node.bias && node.bias[group.output(u)] !== 0;
+  const units = Array.from({ length: group.units }, (_, u): RefitUnit => {
+    const columns: number[] = [], own: number[] = [];
+    for (let t = 0; t < group.taps; t++) if (kept(t, u)) { columns.push(column[t]); own.push(node.kernel[group.kernelIndex(t, u)]); }
+    if (hasBias(u)) { columns.push(T); own.push(node.bias![group.output(u)]); }
+    return { columns: Int32Array.from(columns), channel: group.output(u), own: Float64Array.from(own) };
+  });
+  const taps = { dy: Int32Array.from(dy), dx: Int32Array.from(dx), ch: Int32Array.from(ch) };
+  const solved = refitUnits(patchDesign(g, x, taps, units.some((_, u) => hasBias(u)), units), z, channels, relu);
+  solved.forEach((w, u) => {
+    if (!w) return;
+    let s = 0;
+    for (let t = 0; t < group.taps; t++) if (kept(t, u)) kernel[group.kernelIndex(t, u)] = w[s++];
+    if (hasBias(u)) bias![group.output(u)] = w[s];
+  });
 }
 
 /**
  * The refit of Conv2D node `node` (its zeros are the support) on input `x` ([rows, ...inShape])
- * toward its pre-activation target `z` ([rows, oh, ow, filters]): per filter
- *   min ‖(X̄_S w − z)_Ω‖² + ‖(X̄_S w)₊ on Ω^c‖² + δ‖w‖²   (relu; else ‖X̄_S w − z‖² + δ‖w‖²),
- * δ = λ·mean diagonal of X̄_SᵀX̄_S, by the alternation of refitLayer: the solve with t = z, or the
- * node's own weights if their objective is lower, then `rounds` − 1 times t = min(X̄_S w, 0) on Ω^c
- * and solve again (one factorization per filter). Returns the f32 kernel and bias (null when the
- * node has none); a filter whose kept inputs are zero on every patch gets zero weights.
+ * toward its pre-activation target `z` ([rows, oh, ow, filters]): one design for all filters.
+ * Returns the f32 kernel and bias (null when the node has none); a filter whose kept inputs are
+ * zero on every patch gets zero weights.
  */
-export function refitConvNode(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean, rounds = REFIT_ROUNDS, lambda = REFIT_DAMPENING): { kernel: Float32Array; bias: Float32Array | null } {
-  const F = node.filters, taps = node.kernel.length / F;
-  const d = designOf(node, taps);
-  const gram = convGram(node, x, rows, inShape, d);
-  // Per filter: its columns, and its damped normal matrix factored once (null: nothing to fit).
-  const filters = Array.from({ length: F }, (_, f) => {
-    const cols: number[] = [], taps_: number[] = [];
-    for (let t = 0; t < taps; t++) if (node.kernel[t * F + f] !== 0) { cols.push(d.column[t]); taps_.push(t); }
-    const withBias = !!node.bias && node.bias[f] !== 0;
-    if (withBias) cols.push(d.biasColumn);
-    const k = cols.length;
-    const a = new Float64Array(k * k);
-    for (let s = 0; s < k; s++) for (let u = 0; u < k; u++) a[s * k + u] = gram[cols[s] * d.n + cols[u]];
-    const delta = k > 0 ? factorDamped(a, k, lambda) : 0;
-    return { cols, taps: taps_, withBias, k, a, delta };
-  });
-  /** The weights that solve every filter's normal equations for the target t. */
-  const solve = (t: ArrayLike<number>) => {
-    const r = convCross(node, x, rows, inShape, d, t);
-    const kernel = new Float32Array(node.kernel.length);
-    const bias = node.bias ? new Float32Array(F) : null;
-    for (let f = 0; f < F; f++) {
-      const { cols, taps: kept, withBias, k, a, delta } = filters[f];
-      if (delta === 0) continue; // no kept input is ever nonzero: the filter's weights are zero
-      const w = solveFactored(a, Float64Array.from(cols, (c) => r[c * F + f]), k);
-      kept.forEach((tap, s) => { kernel[tap * F + f] = w[s]; });
-      if (withBias) bias![f] = w[k - 1];
-    }
-    return { kernel, bias };
-  };
-  let best = solve(z);
-  if (!relu) return best;
-  /** Each filter's objective at these weights (measured on their f32 values), and their outputs. */
-  const objectives = (w: { kernel: Float32Array; bias: Float32Array | null }) => {
-    const out = conv2dForward({ ...node, ...w }, x, rows, inShape);
-    const f64 = new Float64Array(F);
-    for (let i = 0; i < out.length; i++) {
-      const zi = z[i], v = out[i];
-      f64[i % F] += zi > 0 ? (v - zi) ** 2 : v > 0 ? v * v : 0;
-    }
-    for (let f = 0; f < F; f++) {
-      let sq = 0;
-      for (const tap of filters[f].taps) sq += w.kernel[tap * F + f] ** 2;
-      if (filters[f].withBias) sq += w.bias![f] ** 2;
-      f64[f] += filters[f].delta * sq;
-    }
-    return { f64, out };
-  };
-  // Per filter, the lower of the first solve and the node's own weights, then the alternation.
-  const own = { kernel: node.kernel, bias: node.bias };
-  const mine = objectives(own), solved = objectives(best);
-  let out = solved.out;
-  for (let f = 0; f < F; f++) {
-    if (!(mine.f64[f] < solved.f64[f])) continue;
-    for (const tap of filters[f].taps) best.kernel[tap * F + f] = own.kernel[tap * F + f];
-    if (filters[f].withBias) best.bias![f] = own.bias![f];
-    for (let i = f; i < out.length; i += F) out[i] = mine.out[i];
+export function refitConvNode(node: Conv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean): { kernel: Float32Array; bias: Float32Array | null } {
+  const F = node.filters, C = inShape[2], [kh, kw] = node.kernelSize;
+  const kernel = new Float32Array(node.kernel.length), bias = node.bias ? new Float32Array(F) : null;
+  refitGroup(node, windowsOf(node, rows, inShape), x, z, F, relu, {
+    taps: kh * kw * C, units: F,
+    kernelIndex: (t, f) => t * F + f,
+    output: (f) => f,
+    position: (t) => [Math.floor(t / (kw * C)), Math.floor(t / C) % kw, t % C],
+  }, kernel, bias);
+  return { kernel, bias };
+}
+
+/**
+ * The refit of DepthwiseConv2D node `node` on input `x` ([rows, ...inShape]) toward its
+ * pre-activation target `z` ([rows, oh, ow, inC·multiplier]): one design per input channel c,
+ * over c's taps, shared by its outputs c·multiplier + j. Returns the f32 kernel
+ * ([kh, kw, inC, multiplier]) and bias.
+ */
+export function refitDepthwiseNode(node: DepthwiseConv2DNode, x: Float32Array, rows: number, inShape: readonly number[], z: Float32Array, relu: boolean): { kernel: Float32Array; bias: Float32Array | null } {
+  const C = inShape[2], m = node.depthMultiplier, [kh, kw] = node.kernelSize;
+  const g = windowsOf(node, rows, inShape);
+  const kernel = new Float32Array(node.kernel.length), bias = node.bias ? new Float32Array(C * m) : null;
+  for (let c = 0; c < C; c++) {
+    refitGroup(node, g, x, z, C * m, relu, {
+      taps: kh * kw, units: m,
+      kernelIndex: (t, j) => (t * C + c) * m + j,
+      output: (j) => c * m + j,
+      position: (t) => [Math.floor(t / kw), t % kw, c],
+    }, kernel, bias);
   }
-  for (let round = 1; round < rounds; round++) {
-    const t = new Float32Array(z.length);
-    for (let i = 0; i < t.length; i++) t[i] = z[i] > 0 ? z[i] : Math.min(out[i], 0);
-    best = solve(t);
-    if (round + 1 < rounds) out = conv2dForward({ ...node, ...best }, x, rows, inShape);
-  }
-  return best;
+  return { kernel, bias };
 }

@@ -57,8 +57,8 @@ export interface GraphPruneOptions {
   /** Names of the prunable nodes to prune. Default: every Dense, Conv2D and DepthwiseConv2D node. */
   layers?: string[];
   /**
-   * After the nodes are pruned (either mode): refit the kept weights of every pruned Dense and
-   * Conv2D node by least squares, node after node, toward the original graph's signals; the zeros
+   * After the nodes are pruned (either mode): refit the kept weights of every pruned Dense, Conv2D
+   * and DepthwiseConv2D node by least squares, node after node, toward the original graph's signals; the zeros
    * stay (graph-refit.ts). Each node's budget ε and solve report stay those of the weights before
    * the refit; nnzAfter, keptFraction and outputError are measured on the returned weights. Default false.
    */
@@ -99,7 +99,7 @@ export interface GraphLayerReport {
   info?: LayerInfo;
   /** Each channel's info (DepthwiseConv2D nodes: one problem per input channel). */
   channels?: LayerInfo[];
-  /** Present when options.refit refitted this node (Dense and Conv2D nodes). */
+  /** Present when options.refit refitted this node (every pruned node). */
   refit?: LayerRefit;
 }
 

@@ -102,3 +102,24 @@ export function randomConvLayer(
   const output = Float32Array.from(out, (z) => (opts.linear ? z : Math.max(z, 0)));
   return { input, inShape, output, outShape: shape, kernel, bias };
 }
+
+/** Channel c of x [n, h, w, cin] as [n, h, w, 1]. */
+export function channelOf(x: ArrayLike<number>, [n, h, w, cin]: number[], c: number): Float32Array {
+  return Float32Array.from({ length: n * h * w }, (_, i) => x[i * cin + c]);
+}
+
+/** The depthwise conv in f64: output channel c·m + j = conv(channel c, kernel[:, :, c, j]) + bias; kernel [kh, kw, cin, m]. */
+export function naiveDepthwise(
+  x: ArrayLike<number>, [n, h, w, cin]: number[], kernel: ArrayLike<number>, bias: ArrayLike<number>, m: number, c: ConvCase,
+): { out: Float64Array; shape: number[] } {
+  const taps = c.kh * c.kw;
+  let out = new Float64Array(0), shape: number[] = [];
+  for (let ci = 0; ci < cin; ci++) {
+    const k = Float64Array.from({ length: taps * m }, (_, i) => kernel[(Math.floor(i / m) * cin + ci) * m + (i % m)]);
+    const b = Float64Array.from({ length: m }, (_, j) => bias[ci * m + j]);
+    const one = naiveConv(channelOf(x, [n, h, w, cin], ci), [n, h, w, 1], k, b, m, c);
+    if (ci === 0) { shape = [...one.shape.slice(0, 3), cin * m]; out = new Float64Array(one.out.length * cin); }
+    for (let p = 0; p < one.out.length / m; p++) for (let j = 0; j < m; j++) out[p * cin * m + ci * m + j] = one.out[p * m + j];
+  }
+  return { out, shape };
+}
