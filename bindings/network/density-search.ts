@@ -16,7 +16,7 @@ export function sessionOptions(base: LayerOptions): { fixed: LayerOptions; perSo
 const MAX_DENSITY_PROBES = 14;
 
 /** What the search needs of a solve's result. */
-export interface DensityProbe {
+interface DensityProbe {
   status: LayerResult["status"];
   weights: Float32Array;
   bias: Float32Array;

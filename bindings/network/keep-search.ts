@@ -9,7 +9,7 @@ import { ValidationError } from "../errors.ts";
 import type { CommonGainKeep, NetworkOptions, NetworkResult } from "./types.ts";
 
 /** What the search reads of a run (pruneNetwork's or pruneGraph's result): every pruned layer's count. */
-export type KeepRun = Pick<NetworkResult, "status"> & { layers: { nnzAfter: number; parameters: number }[] };
+type KeepRun = Pick<NetworkResult, "status"> & { layers: { nnzAfter: number; parameters: number }[] };
 
 /** Probes at most this many gains. */
 const MAX_KEEP_PROBES = 12;
