@@ -5,6 +5,9 @@ import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, pruneDepthwiseConvLayer, pruneGraph, pruneLayer, pruneNetwork, ValidationError, type GraphNodeSpec, type GraphPruneOptions, type ModelGraph, type NetworkOptions } from "../bindings/index.ts";
 import { chainGraph, conv, expectChainBits } from "./helpers/graphs.ts";
 import { gaussian, seededNetwork } from "./helpers/problems.ts";
+import { randomConvLayer } from "./helpers/conv.ts";
+import { openConvSession } from "../bindings/solver/prune-conv-layer.ts";
+import { pruneConvLayer } from "../bindings/index.ts";
 
 const nonzeros = (a: Float32Array | null) => (a ? a.reduce((c, v) => c + (v !== 0 ? 1 : 0), 0) : 0);
 
@@ -199,6 +202,27 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
       expect((e as ValidationError).field).toBe(field);
       expect((e as ValidationError).message).toContain(expected);
       expect(options).toEqual(copy);
+    }
+  });
+});
+
+describe("openConvSession (the Conv2D nodes' density search)", () => {
+  it("each solve gives pruneConvLayer's bits at the same budget, whatever was solved on the session before", async () => {
+    const c = { kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padding: "same" as const };
+    const p = randomConvLayer(95, [6, 7, 7, 3], 4, c, { zeroInputs: 0.2 });
+    const input = { data: p.input, shape: p.inShape }, output = { data: p.output, shape: p.outShape };
+    const geometry = { kernelSize: [3, 3] as [number, number], padding: "same" as const };
+    const session = await openConvSession(input, output, { kind: "relu", ...geometry });
+    const onSession: Float32Array[] = [];
+    try {
+      for (const epsilon of [2, 0.5]) onSession.push((await session.solve({ epsilon })).weights);
+    } finally {
+      session.close();
+    }
+    for (const [k, epsilon] of [2, 0.5].entries()) {
+      const alone = await pruneConvLayer(input, output, { kind: "relu", epsilon, ...geometry });
+      expect(Array.from(onSession[k])).toEqual(Array.from(alone.weights));
+      expect(alone.info.nnz).toBeLessThan(alone.weights.length + 4);
     }
   });
 });
