@@ -228,7 +228,8 @@ async function solvePrepared(
   const belowFloor = floor !== undefined && floor > epsilon * (1 + o.feasTol);
   const solve = (warmWeights?: Float32Array, warmDual?: { rho: number; u1: Float32Array; u2: Float32Array }, timeLimitMs = o.timeLimitMs) => runAdmm({
     engine, options: { ...o, timeLimitMs }, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
-    size: engine.residualEntries ?? P * M + (N + 1) * M, warmWeights, warmDual,
+    size: engine.residualEntries ?? P * M + (N + 1) * M, samples: P, rows: N + 1,
+    budgetActive: prepared.minUpperOffOmega >= 0 && !belowFloor, warmWeights, warmDual,
   });
   const ctl0 = await solve(warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined, warm?.dual);
   if (ctl0.status === "numerical_error") {
