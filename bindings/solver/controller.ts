@@ -17,17 +17,20 @@ interface ControllerInput {
   normOutput: number;
   /** Number of entries of the primal and dual residuals: P·M + (N+1)·M. */
   size: number;
-  /** P and N̄ = N + 1 (rows of U1 and of W): they set the first ρ (optimumRms). */
-  samples: number;
-  rows: number;
-  /**
-   * The fit ball is active at every optimum (no V below 0 on Ω^c, W = 0 infeasible): where
-   * P < N̄ the stop then also asks that the returned weights use the budget (usesBudget).
-   */
-  budgetActive: boolean;
+  /** Set where P < N̄ (exact W-updates): the first ρ (optimumRms) and the stop (usesBudget) change. */
+  fewSamples?: FewSamples;
   /** Start: weights [N+1, M] and duals, if warm. */
   warmWeights?: Float32Array;
   warmDual?: { rho: number; u1: Float32Array; u2: Float32Array };
+}
+
+/** A layer with fewer samples than rows. */
+export interface FewSamples {
+  /** P and N̄ = N + 1 (rows of U1 and of W). */
+  samples: number;
+  rows: number;
+  /** The fit ball is active at every optimum (no V below 0 on Ω^c, W = 0 infeasible). */
+  budgetActive: boolean;
 }
 
 export interface ControllerResult {
@@ -100,7 +103,7 @@ function meetsBudget(m: OutputMeasure, c: ControllerInput, feasTol: number): boo
  * "The Woodbury weight update"). Where P ≥ N̄ the stop is as it was (bench:iterations).
  */
 function usesBudget(m: OutputMeasure, c: ControllerInput): boolean {
-  if (!c.budgetActive || c.samples >= c.rows) return true;
+  if (!c.fewSamples?.budgetActive) return true;
   return m.fitError >= BUDGET_USE_MIN_FRACTION * c.epsilon;
 }
 
@@ -146,7 +149,7 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
   else if (o.rho !== "auto") rho = o.rho;
   else {
     const rms = engine.leastSquares().rms;
-    rho = clampRho(rms > 0 && Number.isFinite(rms) ? 1 / (FIRST_THRESHOLD_RMS_MULTIPLE * optimumRms(rms, input.samples, input.rows)) : 1);
+    rho = clampRho(rms > 0 && Number.isFinite(rms) ? 1 / (FIRST_THRESHOLD_RMS_MULTIPLE * optimumRms(rms, input.fewSamples)) : 1);
   }
   const rhoInitial = rho;
   let rhoUpdates = 0;
@@ -263,8 +266,8 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
  * Measured (README, "The Woodbury weight update"): a 20 × 14,000 layer started at ρ 33 stayed
  * there and stopped 3.4% above the optimum; started at 1.3, 1.1%.
  */
-function optimumRms(ridgeRms: number, samples: number, rows: number): number {
-  return samples < rows ? ridgeRms * Math.sqrt(rows / samples) : ridgeRms;
+function optimumRms(ridgeRms: number, few: FewSamples | undefined): number {
+  return few ? ridgeRms * Math.sqrt(few.rows / few.samples) : ridgeRms;
 }
 
 function clampRho(rho: number): number {
