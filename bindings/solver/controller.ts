@@ -260,7 +260,8 @@ export async function runAdmm(input: ControllerInput): Promise<ControllerResult>
 /**
  * The first ρ puts the soft threshold 1/ρ at a multiple of the RMS of the weights it will
  * threshold. The ridge least-squares weights spread over all N̄ rows; the optimum of the ℓ1
- * program has at most P nonzeros a neuron (a vertex of the fit's P constraints), so with fewer
+ * program keeps at most about P nonzeros a neuron (at ε = 0 a basic solution of its P equations
+ * has at most P; measured at ε > 0 on 20 × 4,000 and 20 × 14,000 layers: 12–19), so with fewer
  * samples than rows its nonzeros are larger by about sqrt(N̄/P): their RMS, with the ridge
  * weights' ℓ2 norm spread over P rows instead of N̄. Where P ≥ N̄ this is the ridge RMS itself.
  * Measured (README, "The Woodbury weight update"): a 20 × 14,000 layer started at ρ 33 stayed
