@@ -25,7 +25,7 @@ interface ControllerInput {
 }
 
 /** A layer with fewer samples than rows. */
-export interface FewSamples {
+interface FewSamples {
   /** P and N̄ = N + 1 (rows of U1 and of W). */
   samples: number;
   rows: number;
