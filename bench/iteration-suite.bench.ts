@@ -3,7 +3,8 @@
 // output error after the activation is within ε(1 + 1e-3)? Layers: MNIST layers 1 and 2 of the
 // bundled model (dropout-trained) and of models/mnist-mlp-nodropout at P = 2000 and 8000; seeded
 // random relu and linear layers, plain and with inputs, outputs and ε × 1e-3.
-// Run: npm run bench:iterations [-- --quick]. Prints a table; writes bench/results/iteration-suite-<date>.json.
+// Run: npm run bench:iterations [-- --quick] [-- --suffix -s8]. Prints a table; writes
+// bench/results/iteration-suite<suffix>-<date>.json.
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { matrix, pruneLayer } from "../bindings/index.ts";
@@ -50,6 +51,8 @@ for (const c of cases) {
 }
 console.table(rows);
 mkdirSync("bench/results", { recursive: true });
-const file = `bench/results/iteration-suite-${new Date().toISOString().slice(0, 10)}.json`;
+const suffixAt = process.argv.indexOf("--suffix");
+const suffix = suffixAt >= 0 ? process.argv[suffixAt + 1] : "";
+const file = `bench/results/iteration-suite${suffix}-${new Date().toISOString().slice(0, 10)}.json`;
 writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2));
 console.log(`wrote ${file}`);

@@ -72,6 +72,19 @@ export const RHO_MAX = 1e6;
  * It stays as a guard: 10× stopped a linear layer after 10 iterations 1% above the optimum.
  */
 export const PRIMAL_STOP_FACTOR = 3;
+/**
+ * ρ changes at most once until the iterations have doubled since its last change (after the
+ * first). Residual balancing with no such spacing changed ρ 31 times on the linear 15 × 30 LP
+ * fixture at ε = 0 (relTol 1e-5) and took 15,880 iterations (49 changes and over 20,000 in the
+ * float64 reference engine); with it, 4 changes and 5,180 (README, "The Woodbury weight update").
+ * The suite of bench:iterations changes ρ at most once, so it is not touched.
+ */
+export const RHO_UPDATE_SPACING = 2;
+/**
+ * Where P < N̄, the stop also asks the returned weights' fit to reach this fraction of ε (the
+ * ball is active at the optimum; controller.ts, usesBudget).
+ */
+export const BUDGET_USE_MIN_FRACTION = 0.99;
 /** 'solved_inaccurate' means the tolerances were met when loosened by this factor. */
 export const INACCURATE_FACTOR = 10;
 

@@ -235,9 +235,16 @@ async function solvePrepared(
   // sparsest weights at the floor instead, and report the layer infeasible.
   const floor = engine.outputFloor;
   const belowFloor = floor !== undefined && floor > epsilon * (1 + o.feasTol);
+  // Fewer samples than rows, with an exact W-update: the controller's first ρ and stop for that
+  // case. Not with CG: its inexact solves at P ≪ N̄ swing the fit between 0.8 and 1.2 ε for
+  // hundreds of iterations: with the first ρ below, the 20 × 14,000 layer reached maxIter (2000);
+  // with the old one and the budget-use test it had not stopped after 600.
+  const fewSamples = P < N + 1 && problem.wUpdate !== "cg"
+    ? { samples: P, rows: N + 1, budgetActive: prepared.minUpperOffOmega >= 0 && !belowFloor }
+    : undefined;
   const solve = (warmWeights?: Float32Array, warmDual?: { rho: number; u1: Float32Array; u2: Float32Array }, timeLimitMs = o.timeLimitMs) => runAdmm({
     engine, options: { ...o, timeLimitMs }, epsilon: belowFloor ? floor : epsilon, normOutput: normYOmega,
-    size: engine.residualEntries ?? P * M + (N + 1) * M, warmWeights, warmDual,
+    size: engine.residualEntries ?? P * M + (N + 1) * M, fewSamples, warmWeights, warmDual,
   });
   const ctl0 = await solve(warm ? stackWeights(warm.weights, warm.bias, N, M, problem.biasUnit) : undefined, warm?.dual);
   if (ctl0.status === "numerical_error") {
