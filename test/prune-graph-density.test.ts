@@ -61,7 +61,9 @@ describe("on a chain of Dense layers, density and keep give what pruneNetwork gi
   const cases: ["parallel" | "cascade", NetworkOptions, GraphPruneOptions][] = [
     ["parallel", { density: [0.3, 0.5, 0.7] }, { density: { dense1: 0.3, dense2: 0.5, dense3: 0.7 } }],
     ["cascade", { density: 0.4 }, { density: 0.4 }],
-    ["parallel", { keep: 0.3, keepAllocation: "common-gain" }, { keep: 0.3 }],
+    ["parallel", { keep: 0.3, keepAllocation: "common-gain" }, { keep: 0.3, keepAllocation: "common-gain" }],
+    ["parallel", { keep: 0.3 }, { keep: 0.3 }], // per-layer, the default: the same ladders, walk and record
+    ["parallel", { keep: 0.2, layerOptions: { reweight: { rounds: 2 } } }, { keep: 0.2, layerOptions: { reweight: { rounds: 2 } } }],
     ["cascade", { keep: 0.5 }, { keep: 0.5 }],
   ];
   it.each(cases)("%s %j", async (mode, netOptions, graphOptions) => {
@@ -163,7 +165,7 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
 
   it("keep: the share of all pruned weights (conv nodes counted), counted on the returned weights, is within the tolerance", async () => {
     const keep = 0.35, tolerance = 0.1;
-    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, densityTolerance: tolerance, workers: 0, layerOptions: { maxIter: 1500 } });
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, keepAllocation: "common-gain", densityTolerance: tolerance, workers: 0, layerOptions: { maxIter: 1500 } });
     let nnz = 0, parameters = 0;
     for (const name of PRUNED) {
       const c = counted(r.graph, name);
@@ -193,7 +195,7 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
       [{ keep: 2 }, "options.keep", "(0, 1]"],
       [{ keep: 0.2, density: 0.3 }, "options.density", "keep sets every layer's budget"],
       [{ keep: 0.2, epsilonGain: 0.1 }, "options.epsilonGain", "keep sets every layer's budget"],
-      [{ keep: 0.2, keepAllocation: "per-layer" }, "options.keepAllocation", "common-gain"],
+      [{ keep: 0.2, keepAllocation: "per-layer", mode: "cascade" }, "options.keepAllocation", `"common-gain" in cascade mode`],
     ];
     for (const [options, field, expected] of cases) {
       const copy = structuredClone(options);

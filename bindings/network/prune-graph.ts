@@ -9,7 +9,8 @@
 // runs in this thread. A node solved in this thread may split its iterations over `threads`
 // threads (the same bits again). On a chain of Dense layers it does what pruneNetwork does, to the bit.
 // With `refit`, the kept weights are then refitted by least squares (graph-refit.ts). Instead of
-// epsilon gains: a density per node (graph-density.ts) or a whole-graph keep (keep-search.ts).
+// epsilon gains: a density per node (graph-density.ts) or a whole-graph keep (graph-keep.ts per
+// node, keep-search.ts one gain).
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
@@ -19,6 +20,7 @@ import { cascadeEpsilon, cascadeFloor, depthwiseCascadeEpsilon } from "./graph-c
 import { calibrationSamples, checkGraphKeep, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
 import { solveNodeToDensity } from "./graph-density.ts";
 import { searchKeep } from "./keep-search.ts";
+import { allocateGraphKeep } from "./graph-keep.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
 import { planExecution } from "./execution.ts";
@@ -68,9 +70,11 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     throw new ValidationError("graph", "a ModelGraph (see buildGraph)", graph);
   }
   if (options !== null && typeof options === "object" && options.keep !== undefined) {
-    // The whole-network target: one gain for every node, bisected, each probe a run (as pruneNetwork's common-gain keep).
-    const keep = checkGraphKeep(options);
+    // The whole-network target: per node in parallel mode (graph-keep.ts), else one gain for every node,
+    // bisected, each probe a run (as pruneNetwork's common-gain keep).
+    const { keep, allocation } = checkGraphKeep(options);
     const { keep: _k, keepAllocation: _a, ...rest } = options;
+    if (allocation === "per-layer") return allocateGraphKeep(graph, input, keep, rest);
     return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneGraph(graph, input, { ...rest, epsilonGain: gain }));
   }
   const o = resolveGraphOptions(graph, options);
