@@ -179,6 +179,36 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
     for (const name of ["c1", "c2", "dw"]) expect(r.layers.find((l) => l.name === name)!.nnzAfter).toBeLessThan(r.layers.find((l) => l.name === name)!.nnzBefore);
   });
 
+  it("keep per layer (the default): the share counted on the returned weights within the tolerance, nodes at gains of their own, the walk's errors measured", async () => {
+    const keep = 0.35, tolerance = 0.1, x = cnnInput();
+    const r = await pruneGraph(smallCnn(), x, { keep, densityTolerance: tolerance, layerOptions: { maxIter: 1500 } });
+    let nnz = 0, parameters = 0;
+    for (const name of PRUNED) {
+      const c = counted(r.graph, name);
+      nnz += c.nnz;
+      parameters += c.parameters;
+    }
+    expect(Math.abs(nnz / parameters - keep)).toBeLessThanOrEqual(tolerance * keep);
+    const k = r.keep!;
+    if (k.allocation !== "per-layer") throw new Error(`allocation ${k.allocation}`);
+    expect(k.keptFraction).toBeCloseTo(nnz / parameters, 12);
+    // Not one gain for every node: the allocation moved some nodes further than others.
+    expect(new Set(k.gains).size).toBeGreaterThan(1);
+    for (const [i, name] of PRUNED.entries()) expect(k.ladders[i].some((rung) => rung.gain === k.gains[i]), name).toBe(true);
+    // The walk measured the relative output error of each state: the returned one's (a state of the walk
+    // when no gain was bisected after it) recomputed here from the returned weights.
+    const returned = k.steps.find((s) => s.keptFraction === k.keptFraction);
+    expect(k.probes.length === 0).toBe(returned !== undefined);
+    if (returned) {
+      const original = forwardGraph(smallCnn(), [x.data], S).outputs[0];
+      const pruned = forwardGraph(r.graph, [x.data], S).outputs[0];
+      let d = 0, n = 0;
+      for (let i = 0; i < original.length; i++) { d += (pruned[i] - original[i]) ** 2; n += original[i] ** 2; }
+      expect(returned.relativeLogitError).toBeCloseTo(Math.sqrt(d / n), 6);
+      expect(r.outputError.relative).toBeCloseTo(Math.sqrt(d / n), 6);
+    }
+  });
+
   it("refuses bad density and keep values by name, before any work, and leaves the options untouched", async () => {
     const graph = smallCnn();
     const cases: [Record<string, unknown>, string, string][] = [
