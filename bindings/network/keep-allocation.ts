@@ -46,7 +46,7 @@ export const KEEP_WALKS = ["continued", "plain-path", "every-rung"] as const;
 export type KeepWalk = (typeof KEEP_WALKS)[number];
 
 /** What the allocation works on: every layer's program and parameter count, the target and the error measure. */
-export interface AllocationProblem<R extends RungResult> {
+interface AllocationProblem<R extends RungResult> {
   programs: LayerProgram<R>[];
   parameters: number[];
   keep: number;
@@ -56,7 +56,7 @@ export interface AllocationProblem<R extends RungResult> {
 }
 
 /** The allocation's outcome: every layer's final rung and the record, or (aborted) one rung per layer reached, the stopped one last at its layer. */
-export type Allocation<R extends RungResult> = { finals: Rung<R>[]; keep: PerLayerKeep } | { aborted: Rung<R>[] };
+type Allocation<R extends RungResult> = { finals: Rung<R>[]; keep: PerLayerKeep } | { aborted: Rung<R>[] };
 
 export async function allocateKeep(
   network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "continued",

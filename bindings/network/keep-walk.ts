@@ -24,7 +24,7 @@ export interface WalkMeasure<R extends RungResult> {
 }
 
 /** The network and the original signals of every layer on the calibration samples x [P, inputs]. */
-export interface WalkNetwork {
+interface WalkNetwork {
   network: DenseNetwork;
   x: Float32Array;
   P: number;
