@@ -151,7 +151,8 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
 function missedTargets(result: GraphResult, density: number | Record<string, number> | undefined): string | undefined {
   const k = result.keep;
   if (k && Math.abs(k.keptFraction - k.target) > 0.05 * k.target) {
-    return `--keep ${k.target}: kept ${(100 * k.keptFraction).toFixed(2)}% of all weights, the closest of ${k.probes.length} gains tried (the target is out of reach at these samples or iterations)`;
+    const closest = k.allocation === "common-gain" ? `the closest of ${k.probes.length} gains tried` : "the closest the per-layer allocation reached";
+    return `--keep ${k.target}: kept ${(100 * k.keptFraction).toFixed(2)}% of all weights, ${closest} (the target is out of reach at these samples or iterations)`;
   }
   if (density === undefined) return undefined;
   const off = result.layers.filter((l) => {
