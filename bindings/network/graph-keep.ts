@@ -4,14 +4,15 @@
 // session, a Conv2D node on a conv session (each rung warm-started from the one before), a
 // DepthwiseConv2D node by cold solves at each rung's gain (its solver has no session nor warm
 // start). The walk's error: the whole graph run forward on the calibration samples with the
-// candidate node's weights replaced, relative to the original graph's outputs (all of them).
+// candidate node's weights replaced, relative to the original graph's outputs (all of them;
+// graph-keep-measure.ts, only the nodes downstream of the candidate recomputed).
 // In this thread, one node's session at a time.
-import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
 import { forwardGraph } from "./graph/forward-graph.ts";
-import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "./graph/types.ts";
+import { isPrunable, type ModelGraph, type PrunableNode } from "./graph/types.ts";
 import { pruneDepthwiseConvLayer } from "../solver/prune-depthwise-layer.ts";
-import { distance, frobenius } from "./forward.ts";
+import { frobenius } from "./forward.ts";
+import { graphMeasure, withRungs } from "./graph-keep-measure.ts";
 import { openNodeSession } from "./graph-density.ts";
 import { graphLayerReport, graphOutputError, withRefit } from "./graph-node-report.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
@@ -20,7 +21,6 @@ import { refitGraph } from "./graph-refit.ts";
 import { fromDepthwise, fromLayer, nodeJob, type NodeJob, type NodeSolve } from "./graph-solve.ts";
 import { allocateLayers } from "./keep-allocation.ts";
 import { sessionSolver, type Hooks, type LayerProgram, type Rung } from "./keep-ladders.ts";
-import type { WalkMeasure } from "./keep-walk.ts";
 import type { LayerOptions, MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphPruneOptions, GraphResult } from "./graph-prune-types.ts";
@@ -48,27 +48,6 @@ function nodeProgram(job: NodeJob, hooks: Hooks, threads: number | "auto"): Laye
     open: async (o) => {
       const { session, perSolve } = await openNodeSession({ ...job, options: o } as NodeJob);
       return { solve: sessionSolver(session, perSolve, hooks, (r) => { const s = fromLayer(r); return { result: s, nnz: s.nnz }; }), close: () => session.close() };
-    },
-  };
-}
-
-/** The graph with the given nodes' weights replaced by their rungs'. */
-function withRungs(folded: ModelGraph, targets: readonly PrunableNode[], rungs: readonly Rung<NodeSolve>[]): ModelGraph {
-  const replaced = new Map<string, GraphNode>(targets.map((n, k) => [n.name, { ...n, kernel: rungs[k].result.weights, bias: n.bias ? rungs[k].result.bias : null }]));
-  return buildGraph(folded.nodes.map((n) => replaced.get(n.name) ?? n), folded.inputs, folded.outputs);
-}
-
-/** The walk's measure on a graph: every output against the original's, ‖Ŷ − Y‖/‖Y‖ over all of them. */
-function graphMeasure(folded: ModelGraph, targets: readonly PrunableNode[], x: Float32Array, samples: number, original: Float32Array[]): WalkMeasure<NodeSolve> {
-  const norms = original.map(frobenius);
-  return {
-    trial(current, i, rung) {
-      const outputs = forwardGraph(withRungs(folded, targets, current.map((r, k) => (k === i ? rung : r))), [x], samples).outputs;
-      const d = outputs.map((o, k) => distance(o, original[k]));
-      // One output (a chain's logits): the same number a chain's walk measures.
-      const error = d.length === 1 ? d[0] / (norms[0] || 1)
-        : Math.sqrt(d.reduce((s, v) => s + v * v, 0)) / (Math.sqrt(norms.reduce((s, v) => s + v * v, 0)) || 1);
-      return { error, accept: () => {} };
     },
   };
 }
