@@ -204,6 +204,17 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
     }
   });
 
+  it("keep per layer with refit: every node refitted on its support, its report counted on the returned weights", async () => {
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep: 0.35, densityTolerance: 0.1, refit: true, layerOptions: { maxIter: 1500 } });
+    expect(r.keep!.allocation).toBe("per-layer");
+    expect(r.refit).toBeDefined();
+    for (const name of PRUNED) {
+      const l = r.layers.find((m) => m.name === name)!;
+      expect(l.refit, name).toBeDefined();
+      expect(l.nnzAfter, name).toBe(counted(r.graph, name).nnz);
+    }
+  });
+
   it("refuses bad density and keep values by name, before any work, and leaves the options untouched", async () => {
     const graph = smallCnn();
     const cases: [Record<string, unknown>, string, string][] = [

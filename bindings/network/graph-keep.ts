@@ -14,10 +14,10 @@ import { pruneDepthwiseConvLayer } from "../solver/prune-depthwise-layer.ts";
 import { frobenius } from "./forward.ts";
 import { graphMeasure, withRungs } from "./graph-keep-measure.ts";
 import { openNodeSession } from "./graph-density.ts";
-import { graphLayerReport, graphOutputError, withRefit } from "./graph-node-report.ts";
+import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
-import { refitGraph } from "./graph-refit.ts";
+import { refitReturned } from "./graph-refit.ts";
 import { fromDepthwise, fromLayer, nodeJob, type NodeJob, type NodeSolve } from "./graph-solve.ts";
 import { allocateLayers } from "./keep-allocation.ts";
 import { sessionSolver, type Hooks, type LayerProgram, type Rung } from "./keep-ladders.ts";
@@ -95,14 +95,7 @@ export async function allocateGraphKeep(graph: ModelGraph, input: Tensor | Matri
   let layers = reportsOf(allocation.finals);
   let out = withRungs(folded, targets, allocation.finals);
   let refit: GraphResult["refit"];
-  if (o.refit) {
-    const started = performance.now();
-    options.onProgress?.({ layer: 0, layers: targets.length, name: targets[0].name, phase: "refitting" });
-    const r = refitGraph(folded, out, x, samples, targets.map((n) => n.name));
-    out = r.graph;
-    layers = layers.map((l) => withRefit(l, out, r.reports.get(l.name)));
-    refit = { timeMs: performance.now() - started };
-  }
+  if (o.refit) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, layers, options.onProgress));
   return {
     graph: out,
     status: layers.find((l) => l.status !== "solved")?.status ?? "solved",

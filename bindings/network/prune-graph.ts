@@ -26,8 +26,8 @@ import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type No
 import { planExecution } from "./execution.ts";
 import { createLayerPool } from "../workers/pool.ts";
 import { frobenius } from "./forward.ts";
-import { graphLayerReport, graphOutputError, withRefit } from "./graph-node-report.ts";
-import { refitGraph } from "./graph-refit.ts";
+import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
+import { refitReturned } from "./graph-refit.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
@@ -169,14 +169,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   let out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
   const firstBad = done.find((r) => r.status !== "solved");
   let layers = done, refit: GraphResult["refit"];
-  if (o.refit && complete) {
-    const started = performance.now();
-    options.onProgress?.({ layer: 0, layers: targets.length, name: targets[0].name, phase: "refitting" });
-    const r = refitGraph(folded, out, x, samples, targets.map((n) => n.name));
-    out = r.graph;
-    layers = done.map((l) => withRefit(l, out, r.reports.get(l.name)));
-    refit = { timeMs: performance.now() - started };
-  }
+  if (o.refit && complete) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, done, options.onProgress));
   return {
     graph: out,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
