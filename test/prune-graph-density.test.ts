@@ -204,6 +204,18 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
     }
   });
 
+  it("keep per layer reweighted: every node (the depthwise one's channels too) reweighted, the share counted on the returned weights", async () => {
+    const keep = 0.3, tolerance = 0.1;
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, densityTolerance: tolerance, layerOptions: { maxIter: 1500, reweight: { rounds: 2 } } });
+    const share = keptShare(r.graph);
+    expect(Math.abs(share - keep)).toBeLessThanOrEqual(tolerance * keep);
+    expect(r.keep!.keptFraction).toBeCloseTo(share, 12);
+    for (const l of r.layers) {
+      for (const info of l.channels ?? [l.info!]) expect(info.reweight!.rounds.length, l.name).toBe(3);
+      expect(l.nnzAfter, l.name).toBe(counted(r.graph, l.name).nnz);
+    }
+  });
+
   it("keep per layer with refit: every node refitted on its support, its report counted on the returned weights", async () => {
     const r = await pruneGraph(smallCnn(), cnnInput(), { keep: 0.35, densityTolerance: 0.1, refit: true, layerOptions: { maxIter: 1500 } });
     expect(r.keep!.allocation).toBe("per-layer");
