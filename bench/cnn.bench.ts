@@ -1,6 +1,6 @@
 // The CNN benchmark (issue 9). Run: npm run bench:cnn  (-- --quick: P = 2000; --gains 0.05,0.2: these gains;
 // --node-gains '{"conv1":0.05,"fc1":0.1}': per-node budgets instead, several separated by ";"; --keep 0.1,0.05: the share of
-// all weights kept instead (one gain searched); --density '0.3;{"conv1":0.5,"conv2":0.3,"fc1":0.05,"logits":0.2}': per node; --layers conv2,fc1,logits: prune only these;
+// all weights kept instead (parallel mode: allocated per layer; --keep-allocation common-gain: one gain searched, cascade's only way); --density '0.3;{"conv1":0.5,"conv2":0.3,"fc1":0.05,"logits":0.2}': per node; --layers conv2,fc1,logits: prune only these;
 // --workers 0,2: parallel rows once per pool size, 0 = in this thread; default: pruneGraph's default, the hardware threads;
 // --threads 2: threads per node solved in this thread, i.e. cascade and workers=0 rows; --reweight 0,3: each row once per
 // reweighting rounds, 0 = plain l1, δ as NETWORK_REWEIGHT; --name cnn-reweight-s6: the results file's stem;
@@ -24,11 +24,12 @@ const P = Number(argAt("samples") ?? (quick ? 2000 : 8000));
 const nodeGains = argAt("node-gains");
 const gains: (number | Record<string, number>)[] = nodeGains ? nodeGains.split(";").map((g) => JSON.parse(g)) : (argAt("gains") ?? "0.05,0.2,0.5").split(",").map(Number);
 // --keep 0.1,0.05 (the share of all weights, one gain searched) or --density '0.3;{"conv1":0.5,...}' (per node, searched) instead of gains.
-type Budget = { epsilonGain: number | Record<string, number> } | { keep: number } | { density: number | Record<string, number> };
-const budgets: Budget[] = argAt("keep") ? argAt("keep")!.split(",").map((k) => ({ keep: Number(k) }))
+type Budget = { epsilonGain: number | Record<string, number> } | { keep: number; keepAllocation?: "per-layer" | "common-gain" } | { density: number | Record<string, number> };
+const keepAllocation = argAt("keep-allocation") as "per-layer" | "common-gain" | undefined;
+const budgets: Budget[] = argAt("keep") ? argAt("keep")!.split(",").map((k) => ({ keep: Number(k), ...(keepAllocation ? { keepAllocation } : {}) }))
   : argAt("density") ? argAt("density")!.split(";").map((d) => ({ density: JSON.parse(d) }))
   : gains.map((g) => ({ epsilonGain: g }));
-const budgetLabel = (b: Budget) => "keep" in b ? `keep=${b.keep}` : "density" in b ? `density=${JSON.stringify(b.density)}` : `g=${typeof b.epsilonGain === "number" ? b.epsilonGain : JSON.stringify(b.epsilonGain)}`;
+const budgetLabel = (b: Budget) => "keep" in b ? `keep=${b.keep}${b.keepAllocation ? ` ${b.keepAllocation}` : ""}` : "density" in b ? `density=${JSON.stringify(b.density)}` : `g=${typeof b.epsilonGain === "number" ? b.epsilonGain : JSON.stringify(b.epsilonGain)}`;
 const layers = argAt("layers")?.split(",");
 const modes = (argAt("modes") ?? "parallel,cascade").split(",") as ("parallel" | "cascade")[];
 const workerCounts: (number | undefined)[] = argAt("workers")?.split(",").map(Number) ?? [undefined];
@@ -52,7 +53,7 @@ const records: Record<string, unknown>[] = [];
 const comparisons: { label: string; c: CnnComparison }[] = [];
 // Written after every row (complete: false) so that a long run leaves its finished rows behind.
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-const custom = ["gains", "keep", "density", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight", "gamma", "kappa"].some((n) => argAt(n)) || refit ? "-custom" : "";
+const custom = ["gains", "keep", "keep-allocation", "density", "modes", "samples", "node-gains", "layers", "workers", "threads", "reweight", "gamma", "kappa"].some((n) => argAt(n)) || refit ? "-custom" : "";
 const stem = argAt("name");
 const date = new Date().toISOString().slice(0, 10);
 const file = new URL(stem ? `./results/${stem}-${date}.json` : `./results/cnn-${quick ? "quick-" : ""}${date}${custom}.json`, import.meta.url);

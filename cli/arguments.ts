@@ -31,13 +31,13 @@ Options:
   --epsilon-gain <g>[,...]   error budget per layer, eps = g * ||Y||_F (default 0.05); one value
                              or one per (prunable) layer, e.g. 0.02,0.05,0.1
   --keep <f>                 instead of a budget: the fraction of ALL the network's weights to
-                             keep, e.g. 0.1 (or 10%); parallel mode allocates it across layers
-                             (each layer solved at a ladder of gains, weights removed where they
-                             cost the least logit error), cascade mode and model graphs (conv
-                             layers counted) search one gain for every layer
-  --keep-allocation <a>      how --keep is split: per-layer (parallel mode's default on Dense
-                             chains: the ladder search above) or common-gain (one gain for every
-                             layer, searched; cascade mode's and model graphs' only choice)
+                             keep, e.g. 0.1 (or 10%; conv layers counted on model graphs);
+                             parallel mode allocates it across layers (each layer solved at a
+                             ladder of gains, weights removed where they cost the least logit
+                             error), cascade mode searches one gain for every layer
+  --keep-allocation <a>      how --keep is split: per-layer (parallel mode's default: the ladder
+                             search above) or common-gain (one gain for every layer, searched;
+                             cascade mode's only choice)
   --keep-per-layer <d>[,...] instead of a budget: the fraction of each layer's weights to keep,
                              e.g. 0.1 (or 10%); one value or one per (prunable) layer
   --sparsity                 refused: ambiguous (it meant the fraction kept here; other pruners

@@ -37,7 +37,7 @@ interface GraphFlags {
   mode: PruneMode;
   epsilonGain?: number | number[];
   density?: number | number[];
-  /** --keep: the fraction of all pruned weights kept, one gain for every layer searched. */
+  /** --keep: the fraction of all pruned weights kept, allocated per layer (parallel) or at one gain for every layer. */
   keep?: number;
   keepAllocation?: "per-layer" | "common-gain";
   gamma?: number;
@@ -71,28 +71,28 @@ function perNode(flag: string, value: number | number[] | undefined, prunable: s
 }
 
 export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promise<number> {
-  if (flags.keepAllocation === "per-layer") {
-    throw new UsageError("--keep-allocation: expected common-gain for a model graph (the per-layer allocation walks a chain of Dense layers), received per-layer");
-  }
   const prunable = job.graph.nodes.filter((n) => n.op === "dense" || n.op === "conv2d" || n.op === "depthwiseConv2d").map((n) => n.name);
   const epsilonGain = perNode("epsilon-gain", flags.epsilonGain, prunable);
   const density = perNode("keep-per-layer", flags.density, prunable);
   const gains = flags.epsilonGain === undefined ? [0.05] : [flags.epsilonGain].flat();
-  const budget = flags.keep !== undefined ? `keeping ${+(100 * flags.keep).toPrecision(4)}% of all weights (one gain for every layer, searched)`
+  // --keep: allocated per layer in parallel mode unless --keep-allocation common-gain (as on chains).
+  const keepAllocation = flags.keepAllocation ?? (flags.mode === "parallel" ? "per-layer" : "common-gain");
+  const perLayerKeep = flags.keep !== undefined && keepAllocation === "per-layer";
+  const budget = flags.keep !== undefined ? `keeping ${+(100 * flags.keep).toPrecision(4)}% of all weights (${perLayerKeep ? "allocated across layers: a ladder of gains per layer" : "one gain for every layer, searched"})`
     : flags.density !== undefined ? `keeping ${[flags.density].flat().map((d) => `${+(100 * d).toPrecision(4)}%`).join(",")} of ${Array.isArray(flags.density) ? "the layers'" : "each layer's"} weights`
     : `epsilon gain ${gains.join(",")}`;
 
   // As for chains: parallel mode on min(--workers or the hardware threads, prunable layers) workers.
   const workers = flags.mode === "parallel" ? Math.min(flags.workers ?? os.availableParallelism(), prunable.length) : undefined;
-  // Layers solved in this thread (cascade, or no pool) split their iterations over the CPU threads.
-  const inThread = workers === undefined || workers <= 1;
+  // Layers solved in this thread (cascade, the per-layer keep, or no pool) split their iterations over the CPU threads.
+  const inThread = workers === undefined || workers <= 1 || perLayerKeep;
   const threads = inThread ? flags.threads ?? os.availableParallelism() : 1;
   const sink = progressSink(job.quiet, flags.maxIter ?? 2000);
   const options: Omit<GraphPruneOptions, "onProgress" | "signal"> = {
     mode: flags.mode,
     ...(epsilonGain !== undefined ? { epsilonGain } : {}),
     ...(density !== undefined ? { density } : {}),
-    ...(flags.keep !== undefined ? { keep: flags.keep } : {}),
+    ...(flags.keep !== undefined ? { keep: flags.keep, keepAllocation } : {}),
     ...(flags.gamma !== undefined ? { gamma: flags.gamma } : {}),
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     layerOptions: {
@@ -104,7 +104,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(flags.refit ? { refit: true } : {}),
   };
   // The density search runs on the work thread (pruneGraph solves its nodes there).
-  const pooled = workers !== undefined && workers > 1 && density === undefined ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
+  const pooled = workers !== undefined && workers > 1 && density === undefined && !perLayerKeep ? ` on ${workers} workers` : threads > 1 ? `, ${threads} threads per layer` : "";
   job.note(`pruning ${job.modelPath} (a model graph, ${prunable.length} prunable layers: ${prunable.join(", ")}) on ${job.calib.rows} samples, ${flags.mode}${pooled}, ${budget}${reweightNote(flags.reweight.rounds)}${flags.refit ? ", then the refit on the support" : ""}`);
 
   const interrupt = listenForInterrupt(() => sink.clear());
@@ -123,7 +123,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     model: job.modelPath,
     calibration: { file: path.resolve(job.calibFile), samples: job.calib.rows, features: job.calib.cols },
     options: { mode: flags.mode,
-      ...(flags.keep !== undefined ? { keep: flags.keep, keepAllocation: "common-gain" } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
+      ...(flags.keep !== undefined ? { keep: flags.keep, keepAllocation } : density !== undefined ? { density } : { epsilonGain: epsilonGain ?? 0.05 }),
       ...(flags.mode === "cascade" ? { gamma: flags.gamma ?? 1.1, kappa: flags.kappa ?? 1 } : {}), maxIter: flags.maxIter ?? 2000,
       reweight: flags.reweight, refit: flags.refit,
     },
@@ -151,7 +151,8 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
 function missedTargets(result: GraphResult, density: number | Record<string, number> | undefined): string | undefined {
   const k = result.keep;
   if (k && Math.abs(k.keptFraction - k.target) > 0.05 * k.target) {
-    return `--keep ${k.target}: kept ${(100 * k.keptFraction).toFixed(2)}% of all weights, the closest of ${k.probes.length} gains tried (the target is out of reach at these samples or iterations)`;
+    const closest = k.allocation === "common-gain" ? `the closest of ${k.probes.length} gains tried` : "the closest the per-layer allocation reached";
+    return `--keep ${k.target}: kept ${(100 * k.keptFraction).toFixed(2)}% of all weights, ${closest} (the target is out of reach at these samples or iterations)`;
   }
   if (density === undefined) return undefined;
   const off = result.layers.filter((l) => {

@@ -40,7 +40,9 @@ export function formatGraphTable(report: GraphReport): string {
   const k = report.keep;
   return [
     ...textTable(header, rows, [false, false, false, false, true, ...(targeted ? [true] : []), true, true, true, true, ...(refitted ? [true] : [])]), "",
-    ...(k ? [`keep: ${+(100 * k.target).toPrecision(4)}% of all weights asked, ${(100 * k.keptFraction).toFixed(2)}% kept at one gain for every layer, ${+k.gain.toPrecision(4)} (${k.probes.length} gains tried)`] : []),
+    ...(k ? [`keep: ${+(100 * k.target).toPrecision(4)}% of all weights asked, ${(100 * k.keptFraction).toFixed(2)}% kept ` + (k.allocation === "common-gain"
+      ? `at one gain for every layer, ${+k.gain.toPrecision(4)} (${k.probes.length} gains tried)`
+      : `at per-layer gains ${k.gains.map((g) => +g.toPrecision(3)).join(", ")} (${k.steps.length} walk steps over ${k.ladders.reduce((s, l) => s + l.length, 0)} ladder solves)`)] : []),
     ...(refitted ? ["rel. error: the Net-Trim weights on the input each was solved with (within its budget); after refit: the returned weights on the refitted graph's input", ""] : []),
     `total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`,
     `measured end-to-end error on the calibration samples${refitted ? " (the returned, refitted graph)" : ""}: ${report.outputError.measured.toPrecision(4)} (relative ${report.outputError.relative.toFixed(4)})` +

@@ -117,7 +117,8 @@ describe("net-trim prune on the bundled CNN", () => {
 
   it("refuses what the graph path cannot do, by flag, before any work", async () => {
     const out = path.join(tmp, "refused");
-    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.2", "--keep-allocation", "per-layer"]), 2, "--keep-allocation", "common-gain for a model graph", "received per-layer");
+    expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.2", "--keep-allocation", "per-layer", "--mode", "cascade"]), 2,
+      "--keep-allocation", "common-gain in cascade mode", "received per-layer");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", "0.2,0.3"]), 2,
       "--keep-per-layer", "one per prunable layer (4: conv1, conv2, fc1, logits)", "received 2");
     expectOneLineError(await run(["prune", MODEL, "-c", images, "-o", out, "--epsilon-gain", "0.1,0.2"]), 2,
@@ -137,6 +138,19 @@ describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)",
   const countedLayers = (dir: string) => readGraph(dir).nodes.flatMap((n) =>
     n.op === "conv2d" || n.op === "dense" ? [{ name: n.name, nnz: nonzeros(n.kernel) + nonzeros(n.bias), parameters: n.kernel.length + (n.bias ? n.bias.length : 0) }] : []);
 
+  /** --keep 0.1 run with `flags`: the share of all weights counted in the written weights, within the tolerance and as reported. */
+  const keepRun = async (out: string, allocation: string, flags: string[]) => {
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.1", "--max-iter", "200", ...flags]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+    const layers = countedLayers(out);
+    const share = layers.reduce((a, l) => a + l.nnz, 0) / layers.reduce((a, l) => a + l.parameters, 0);
+    expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(TOLERANCE * 0.1);
+    expect(report.keep.keptFraction).toBeCloseTo(share, 12);
+    expect(report.keep.allocation).toBe(allocation);
+    return { r, report, share };
+  };
+
   it("--keep-per-layer: every layer's kept fraction, counted in the written weights, within the tolerance; the report and table say the targets", async () => {
     const out = path.join(tmp, "keep-per-layer");
     const targets = [0.5, 0.3, 0.08, 0.2];
@@ -153,16 +167,18 @@ describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)",
     expect(r.stderr).toContain("keeping 50%,30%,8%,20% of the layers' weights");
   });
 
-  it("--keep: the share of all weights kept, counted in the written weights, within the tolerance and in the report", async () => {
+  it("--keep: allocated per layer in parallel mode; the share of all weights kept, counted in the written weights, within the tolerance and in the report", async () => {
+    const out = path.join(tmp, "keep-per-layer-allocation");
+    const { r, report, share } = await keepRun(out, "per-layer", []);
+    expect(new Set(report.keep.gains).size).toBeGreaterThan(1);
+    expect(report.options).toMatchObject({ keep: 0.1, keepAllocation: "per-layer" });
+    expect(r.stdout).toContain(`${(100 * share).toFixed(2)}% kept at per-layer gains`);
+    expect(r.stderr).toContain("allocated across layers");
+  });
+
+  it("--keep --keep-allocation common-gain: one gain for every layer, the share within the tolerance and in the report", async () => {
     const out = path.join(tmp, "keep");
-    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.1", "--max-iter", "200", "--workers", "1"]);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
-    const layers = countedLayers(out);
-    const share = layers.reduce((a, l) => a + l.nnz, 0) / layers.reduce((a, l) => a + l.parameters, 0);
-    expect(Math.abs(share - 0.1)).toBeLessThanOrEqual(TOLERANCE * 0.1);
-    expect(report.keep.keptFraction).toBeCloseTo(share, 12);
-    expect(report.keep.allocation).toBe("common-gain");
+    const { r, report, share } = await keepRun(out, "common-gain", ["--keep-allocation", "common-gain", "--workers", "1"]);
     expect(report.options).toMatchObject({ keep: 0.1, keepAllocation: "common-gain" });
     expect(r.stdout).toContain(`${(100 * share).toFixed(2)}% kept at one gain for every layer`);
   });

@@ -55,13 +55,20 @@ function smoothImages(seed: number): Float32Array {
 }
 const cnnInput = () => ({ data: smoothImages(94), shape: [S, 6, 6, 2] });
 const PRUNED = ["c1", "dw", "c2", "logits"];
+/** The share of all pruned nodes' parameters nonzero in `graph`, counted here. */
+function keptShare(graph: ModelGraph): number {
+  const c = PRUNED.map((name) => counted(graph, name));
+  return c.reduce((a, l) => a + l.nnz, 0) / c.reduce((a, l) => a + l.parameters, 0);
+}
 
 describe("on a chain of Dense layers, density and keep give what pruneNetwork gives, bit for bit", () => {
   const sizes = [20, 40, 30, 6], P = 300;
   const cases: ["parallel" | "cascade", NetworkOptions, GraphPruneOptions][] = [
     ["parallel", { density: [0.3, 0.5, 0.7] }, { density: { dense1: 0.3, dense2: 0.5, dense3: 0.7 } }],
     ["cascade", { density: 0.4 }, { density: 0.4 }],
-    ["parallel", { keep: 0.3, keepAllocation: "common-gain" }, { keep: 0.3 }],
+    ["parallel", { keep: 0.3, keepAllocation: "common-gain" }, { keep: 0.3, keepAllocation: "common-gain" }],
+    ["parallel", { keep: 0.3 }, { keep: 0.3 }], // per-layer, the default: the same ladders, walk and record
+    ["parallel", { keep: 0.2, layerOptions: { reweight: { rounds: 2 } } }, { keep: 0.2, layerOptions: { reweight: { rounds: 2 } } }],
     ["cascade", { keep: 0.5 }, { keep: 0.5 }],
   ];
   it.each(cases)("%s %j", async (mode, netOptions, graphOptions) => {
@@ -163,18 +170,61 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
 
   it("keep: the share of all pruned weights (conv nodes counted), counted on the returned weights, is within the tolerance", async () => {
     const keep = 0.35, tolerance = 0.1;
-    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, densityTolerance: tolerance, workers: 0, layerOptions: { maxIter: 1500 } });
-    let nnz = 0, parameters = 0;
-    for (const name of PRUNED) {
-      const c = counted(r.graph, name);
-      nnz += c.nnz;
-      parameters += c.parameters;
-    }
-    expect(Math.abs(nnz / parameters - keep)).toBeLessThanOrEqual(tolerance * keep);
-    expect(r.keep!.keptFraction).toBeCloseTo(nnz / parameters, 12);
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, keepAllocation: "common-gain", densityTolerance: tolerance, workers: 0, layerOptions: { maxIter: 1500 } });
+    const share = keptShare(r.graph);
+    expect(Math.abs(share - keep)).toBeLessThanOrEqual(tolerance * keep);
+    expect(r.keep!.keptFraction).toBeCloseTo(share, 12);
     expect(r.keep!.allocation).toBe("common-gain");
     // The conv nodes are pruned too (the share is not met by the Dense node alone).
     for (const name of ["c1", "c2", "dw"]) expect(r.layers.find((l) => l.name === name)!.nnzAfter).toBeLessThan(r.layers.find((l) => l.name === name)!.nnzBefore);
+  });
+
+  it("keep per layer (the default): the share counted on the returned weights within the tolerance, nodes at gains of their own, the walk's errors measured", async () => {
+    const keep = 0.35, tolerance = 0.1, x = cnnInput();
+    const r = await pruneGraph(smallCnn(), x, { keep, densityTolerance: tolerance, layerOptions: { maxIter: 1500 } });
+    const share = keptShare(r.graph);
+    expect(Math.abs(share - keep)).toBeLessThanOrEqual(tolerance * keep);
+    const k = r.keep!;
+    if (k.allocation !== "per-layer") throw new Error(`allocation ${k.allocation}`);
+    expect(k.keptFraction).toBeCloseTo(share, 12);
+    // Not one gain for every node: the allocation moved some nodes further than others.
+    expect(new Set(k.gains).size).toBeGreaterThan(1);
+    for (const [i, name] of PRUNED.entries()) expect(k.ladders[i].some((rung) => rung.gain === k.gains[i]), name).toBe(true);
+    // The walk measured the relative output error of each state: the returned one's (a state of the walk
+    // when no gain was bisected after it) recomputed here from the returned weights.
+    const returned = k.steps.find((s) => s.keptFraction === k.keptFraction);
+    expect(k.probes.length === 0).toBe(returned !== undefined);
+    if (returned) {
+      const original = forwardGraph(smallCnn(), [x.data], S).outputs[0];
+      const pruned = forwardGraph(r.graph, [x.data], S).outputs[0];
+      let d = 0, n = 0;
+      for (let i = 0; i < original.length; i++) { d += (pruned[i] - original[i]) ** 2; n += original[i] ** 2; }
+      expect(returned.relativeLogitError).toBeCloseTo(Math.sqrt(d / n), 6);
+      expect(r.outputError.relative).toBeCloseTo(Math.sqrt(d / n), 6);
+    }
+  });
+
+  it("keep per layer reweighted: every node (the depthwise one's channels too) reweighted, the share counted on the returned weights", async () => {
+    const keep = 0.3, tolerance = 0.1;
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep, densityTolerance: tolerance, layerOptions: { maxIter: 1500, reweight: { rounds: 2 } } });
+    const share = keptShare(r.graph);
+    expect(Math.abs(share - keep)).toBeLessThanOrEqual(tolerance * keep);
+    expect(r.keep!.keptFraction).toBeCloseTo(share, 12);
+    for (const l of r.layers) {
+      for (const info of l.channels ?? [l.info!]) expect(info.reweight!.rounds.length, l.name).toBe(3);
+      expect(l.nnzAfter, l.name).toBe(counted(r.graph, l.name).nnz);
+    }
+  });
+
+  it("keep per layer with refit: every node refitted on its support, its report counted on the returned weights", async () => {
+    const r = await pruneGraph(smallCnn(), cnnInput(), { keep: 0.35, densityTolerance: 0.1, refit: true, layerOptions: { maxIter: 1500 } });
+    expect(r.keep!.allocation).toBe("per-layer");
+    expect(r.refit).toBeDefined();
+    for (const name of PRUNED) {
+      const l = r.layers.find((m) => m.name === name)!;
+      expect(l.refit, name).toBeDefined();
+      expect(l.nnzAfter, name).toBe(counted(r.graph, name).nnz);
+    }
   });
 
   it("refuses bad density and keep values by name, before any work, and leaves the options untouched", async () => {
@@ -193,7 +243,7 @@ describe("on a small CNN (Conv2D, DepthwiseConv2D, Dense)", () => {
       [{ keep: 2 }, "options.keep", "(0, 1]"],
       [{ keep: 0.2, density: 0.3 }, "options.density", "keep sets every layer's budget"],
       [{ keep: 0.2, epsilonGain: 0.1 }, "options.epsilonGain", "keep sets every layer's budget"],
-      [{ keep: 0.2, keepAllocation: "per-layer" }, "options.keepAllocation", "common-gain"],
+      [{ keep: 0.2, keepAllocation: "per-layer", mode: "cascade" }, "options.keepAllocation", `"common-gain" in cascade mode`],
     ];
     for (const [options, field, expected] of cases) {
       const copy = structuredClone(options);

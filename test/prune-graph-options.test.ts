@@ -152,7 +152,7 @@ describe("refusals", () => {
     ["geometry in layerOptions", { layerOptions: { kernelSize: 3 } }, "options.layerOptions.kernelSize"],
     ["reweighting rounds out of range", { layerOptions: { reweight: { rounds: 21 } } }, "options.layerOptions.reweight.rounds"],
     ["a whole-network keep out of range", { keep: 1.1 }, "options.keep"],
-    ["the per-layer keep allocation (Dense chains only)", { keep: 0.1, keepAllocation: "per-layer" }, "options.keepAllocation"],
+    ["the per-layer keep allocation in cascade mode", { keep: 0.1, keepAllocation: "per-layer", mode: "cascade" }, "options.keepAllocation"],
     ["a keep allocation without keep", { keepAllocation: "common-gain" }, "options.keepAllocation"],
     ["a density out of range", { density: 0 }, "options.density"],
     ["an unknown option", { densty: 0.1 }, "options.densty"],
@@ -167,8 +167,8 @@ describe("refusals", () => {
     });
   }
 
-  it("the per-layer keep allocation is refused as what it is (pruneNetwork's, for Dense chains), not as an unknown value", async () => {
-    await expect(pruneGraph(graph, x, { keep: 0.1, keepAllocation: "per-layer" } as never)).rejects.toThrow(/"common-gain" on a model graph .*pruneNetwork takes it/);
+  it("the per-layer keep allocation in cascade mode is refused as what it is, not as an unknown value", async () => {
+    await expect(pruneGraph(graph, x, { keep: 0.1, keepAllocation: "per-layer", mode: "cascade" })).rejects.toThrow(/"common-gain" in cascade mode \(each layer is solved on the pruned layers' output/);
   });
 
   it("samples of the wrong shape → ShapeError naming the graph input", async () => {

@@ -26,21 +26,22 @@ export async function solveNodeToDensity(
     return searchBudget(frobenius(job.output.data as Float32Array), density, tolerance, fitBias, epsilonFloor, async (epsilon) =>
       fromDepthwise(await pruneDepthwiseConvLayer(job.input, job.output, { ...options, ...hooks, epsilon })));
   }
-  let session: LayerSession, perSolve: LayerOptions;
-  if (job.op === "dense") {
-    const split = sessionOptions(job.options);
-    perSolve = split.perSolve;
-    session = await openLayerSession(job.input, job.output, split.fixed);
-  } else {
-    const { kernelSize, strides, padding, dilation, wUpdate, upperBound, ...layer } = job.options;
-    const split = sessionOptions(layer);
-    perSolve = split.perSolve;
-    session = await openConvSession(job.input, job.output, { ...split.fixed, upperBound, kernelSize, strides, padding, dilation, wUpdate });
-  }
+  const { session, perSolve } = await openNodeSession(job);
   try {
     const output = job.output.data as Float32Array;
     return fromLayer(await searchDensity(session, density, tolerance, output, { ...perSolve, ...hooks, threads }, epsilonFloor, fitBias));
   } finally {
     session.close();
   }
+}
+
+/** A session on a Dense or Conv2D node's job (its budget ignored; not a DepthwiseConv2D node's) and the options each solve takes. */
+export async function openNodeSession(job: NodeJob): Promise<{ session: LayerSession; perSolve: LayerOptions }> {
+  if (job.op === "dense") {
+    const { fixed, perSolve } = sessionOptions(job.options);
+    return { session: await openLayerSession(job.input, job.output, fixed), perSolve };
+  }
+  const { kernelSize, strides, padding, dilation, wUpdate, upperBound, ...layer } = job.options;
+  const { fixed, perSolve } = sessionOptions(layer);
+  return { session: await openConvSession(job.input, job.output, { ...fixed, upperBound, kernelSize, strides, padding, dilation, wUpdate }), perSolve };
 }

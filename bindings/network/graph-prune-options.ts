@@ -116,15 +116,11 @@ function checkDensity(options: GraphPruneOptions, selected: Set<string>): ((node
 }
 
 /**
- * options.keep on a graph: checked as pruneNetwork checks it (not with epsilonGain or density),
- * with "common-gain" the default and only allocation in both modes.
+ * options.keep on a graph: checked as pruneNetwork checks it (not with epsilonGain or density;
+ * "per-layer" the default in parallel mode, "common-gain" the only one in cascade mode).
  */
-export function checkGraphKeep(options: GraphPruneOptions): number {
-  const allocation = options.keepAllocation ?? "common-gain";
-  if (allocation !== "common-gain") {
-    throw new ValidationError("options.keepAllocation", `"common-gain" on a model graph (the per-layer allocation walks a chain of Dense layers: pruneNetwork takes it)`, allocation);
-  }
-  return checkKeep({ ...options, keepAllocation: allocation } as NetworkOptions).keep;
+export function checkGraphKeep(options: GraphPruneOptions): ReturnType<typeof checkKeep> {
+  return checkKeep(options as NetworkOptions);
 }
 
 /** The calibration samples as f32 [samples, ...inputShape] row-major, and the sample count. */

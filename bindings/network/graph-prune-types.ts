@@ -2,7 +2,7 @@
 import type { LayerInfo, SolveStatus } from "../types.ts";
 import type { FoldedBatchNorm } from "./graph/fold-batchnorm.ts";
 import type { ModelGraph, PrunableNode } from "./graph/types.ts";
-import type { CommonGainKeep, LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
+import type { KeepSearch, LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
 
 /**
  * Passed to every layer solve. Dense-only settings (sparseInput, linearForm) reach the Dense
@@ -30,14 +30,16 @@ export interface GraphPruneOptions {
   densityTolerance?: number;
   /**
    * Instead of a budget: the fraction of the pruned nodes' parameters (all Dense, Conv2D and
-   * DepthwiseConv2D nodes, or those `layers` names; biases included) to keep, e.g. 0.1, reached by
-   * one error gain for every node, bisected (keep-search.ts, pruneNetwork's common-gain search;
-   * each probe a whole run). Within densityTolerance of the target (relative) when reached. Not with
-   * epsilonGain or density.
+   * DepthwiseConv2D nodes, or those `layers` names; biases included) to keep, e.g. 0.1. Within
+   * densityTolerance of the target (relative) when reached. Not with epsilonGain or density.
    */
   keep?: number;
-  /** "common-gain", the only allocation on a graph (pruneNetwork's per-layer one walks a Dense chain). */
-  keepAllocation?: "common-gain";
+  /**
+   * How keep is reached: "per-layer" (parallel mode's default; pruneNetwork's allocation, graph-keep.ts:
+   * each node's ladder of gains, a greedy walk on the measured output error, in this thread) or
+   * "common-gain" (cascade's only one: one error gain for every node, bisected, each probe a whole run).
+   */
+  keepAllocation?: "per-layer" | "common-gain";
   /** Cascade budget inflation γ ≥ 1. Default 1.1. */
   gamma?: number;
   /** Cascade factor κ ∈ (0, 1] on the budget of the final prunable nodes (no prunable node after them). Default 1. */
@@ -121,8 +123,8 @@ export interface GraphResult {
   /** Measured on the calibration samples, the returned graph against the original (unfolded) one. */
   outputError: { measured: number; relative: number; perOutput: GraphOutputError[] };
   execution: NetworkExecution;
-  /** Present with options.keep: the target, the share kept, the gain and the search's probes. */
-  keep?: CommonGainKeep;
+  /** Present with options.keep: the target, the share kept, and the gain(s) and the search's record (see KeepSearch). */
+  keep?: KeepSearch;
   /** Present when options.refit ran: its time (outputError above is the refitted graph's). */
   refit?: { timeMs: number };
   timeMs: number;

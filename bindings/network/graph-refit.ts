@@ -15,6 +15,8 @@ import { refitConvNode, refitDepthwiseNode } from "./conv-refit.ts";
 import { refitLayer } from "./refit.ts";
 import { distance, frobenius } from "./forward.ts";
 import type { LayerRefit } from "./types.ts";
+import { withRefit } from "./graph-node-report.ts";
+import type { GraphLayerReport, GraphPruneOptions } from "./graph-prune-types.ts";
 
 /** The guard for an op this file has no branch for (every prunable op has one today). */
 function unknownOp(node: PrunableNode): never {
@@ -104,4 +106,17 @@ export function refitGraph(original: ModelGraph, pruned: ModelGraph, x: Float32A
     originalPre.delete(node.name);
   }
   return { graph: current(), reports };
+}
+
+/**
+ * pruneGraph's `refit` step: refitGraph on the returned graph's pruned nodes (named in
+ * `layers`, in order), each node's report updated from the refitted weights, and its time.
+ */
+export function refitReturned(
+  folded: ModelGraph, pruned: ModelGraph, x: Float32Array, samples: number, layers: GraphLayerReport[], onProgress: GraphPruneOptions["onProgress"],
+): { graph: ModelGraph; layers: GraphLayerReport[]; refit: { timeMs: number } } {
+  const started = performance.now();
+  onProgress?.({ layer: 0, layers: layers.length, name: layers[0].name, phase: "refitting" });
+  const r = refitGraph(folded, pruned, x, samples, layers.map((l) => l.name));
+  return { graph: r.graph, layers: layers.map((l) => withRefit(l, r.graph, r.reports.get(l.name))), refit: { timeMs: performance.now() - started } };
 }

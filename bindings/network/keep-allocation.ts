@@ -13,10 +13,12 @@
 //     shares of two neighbouring states bracket `keep`.
 //  4. The gain of the layer whose last move crosses `keep` is bisected.
 // Every layer's result is an ordinary solve at its own gain: its budget and certificate hold.
+// The steps are allocateLayers', over any list of layer programs and any measure of the end-to-end
+// error (a chain's here, a model graph's in graph-keep.ts).
 import type { ProgressInfo } from "../types.ts";
 import { applyLayer, frobenius } from "./forward.ts";
-import { buildLadder, nnzOf, plainOptions, withSession, type LayerProgram, type Rung } from "./keep-ladders.ts";
-import { walk, type WalkNetwork, type WalkState } from "./keep-walk.ts";
+import { buildLadder, denseProgram, nnzOf, plainOptions, withSession, type LayerProgram, type Rung, type RungResult } from "./keep-ladders.ts";
+import { chainMeasure, walk, type WalkMeasure, type WalkState } from "./keep-walk.ts";
 import { layerKind, layerReport } from "./layer-report.ts";
 import type { DenseLayerSpec, DenseNetwork } from "./network.ts";
 import { finishNetworkResult } from "./network-result.ts";
@@ -43,6 +45,19 @@ const MAX_REFINE_PROBES = 8;
 export const KEEP_WALKS = ["continued", "plain-path", "every-rung"] as const;
 export type KeepWalk = (typeof KEEP_WALKS)[number];
 
+/** What the allocation works on: every layer's program and parameter count, the target and the error measure. */
+interface AllocationProblem<R extends RungResult> {
+  programs: LayerProgram<R>[];
+  parameters: number[];
+  keep: number;
+  tolerance: number;
+  reweighting: boolean;
+  measure: WalkMeasure<R>;
+}
+
+/** The allocation's outcome: every layer's final rung and the record, or (aborted) one rung per layer reached, the stopped one last at its layer. */
+type Allocation<R extends RungResult> = { finals: Rung<R>[]; keep: PerLayerKeep } | { aborted: Rung<R>[] };
+
 export async function allocateKeep(
   network: DenseNetwork, x: Float32Array, P: number, keep: number, options: NetworkOptions, mode: KeepWalk = "continued",
 ): Promise<NetworkResult> {
@@ -50,47 +65,61 @@ export async function allocateKeep(
   const L = network.layers.length;
   const { gamma, kappa, refit, densityTolerance: tolerance, threads, layerOptions } = resolveNetworkOptions(options, L);
   const reweighting = (layerOptions.reweight?.rounds ?? 0) > 0;
-  // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
-  const laddersFinal = !reweighting || mode === "every-rung";
-  const continued = mode === "continued";
   const kinds = network.layers.map((_, i) => layerKind(network, i));
   const parameters = network.layers.map((l) => l.inputs * l.units + (l.useBias ? l.units : 0));
-  const total = parameters.reduce((s, v) => s + v, 0);
-  const target = keep * total;
   // The original network's signals: inputs and targets of every layer's program.
   const original: Float32Array[] = [];
   for (let i = 0, s = x; i < L; i++) original.push((s = applyLayer(network.layers[i], s, P, kinds[i] === "relu")));
-  const programs: LayerProgram[] = network.layers.map((l, i) => ({
-    input: i === 0 ? x : original[i - 1], target: original[i], P, inputs: l.inputs, units: l.units,
-    options: { ...layerOptions, kind: kinds[i], fitBias: l.useBias, threads },
-    hooks: {
+  const programs = network.layers.map((l, i) => denseProgram(
+    i === 0 ? x : original[i - 1], original[i], P, l.inputs, l.units, { ...layerOptions, kind: kinds[i], fitBias: l.useBias, threads },
+    {
       signal: options.signal,
       onProgress: options.onProgress
         ? (p: ProgressInfo) => options.onProgress!({ ...p, layer: i, layers: L, name: network.layers[i].name, phase: "solving" })
         : undefined,
     },
-  }));
+  ));
   const execution = { workers: 0, inThread: true, reason: "the keep allocation solves each layer's ladder on one session" };
   const report = (i: number, r: Rung): LayerReport => layerReport(network.layers[i], kinds[i], r.result, frobenius(original[i]), r.ms);
-  const aborted = (reports: LayerReport[]) =>
-    finishNetworkResult({ network, x, P, mode: "parallel", gamma, kappa, refit, reports, pruned: [], execution, t0 });
-  const isAborted = (r: Rung) => r.result.status === "aborted";
+  const measure = chainMeasure({ network, x, P, relu: kinds.map((k) => k === "relu"), original });
+  const allocation = await allocateLayers({ programs, parameters, keep, tolerance, reweighting, measure }, mode);
+  if ("aborted" in allocation) {
+    const reports = allocation.aborted.map((r, i) => report(i, r));
+    return finishNetworkResult({ network, x, P, mode: "parallel", gamma, kappa, refit, reports, pruned: [], execution, t0 });
+  }
+  const { finals } = allocation;
+  const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
+  const result = finishNetworkResult({
+    network, x, P, mode: "parallel", gamma, kappa, refit, reports: finals.map((r, i) => report(i, r)), pruned: finals.map((r, i) => specOf(i, r)),
+    execution, t0, onProgress: options.onProgress,
+  });
+  return { ...result, keep: allocation.keep };
+}
+
+/** Steps 1–4 above on any layers: their final rungs and the allocation's record. */
+export async function allocateLayers<R extends RungResult>(problem: AllocationProblem<R>, mode: KeepWalk = "continued"): Promise<Allocation<R>> {
+  const { programs, parameters, keep, tolerance, reweighting, measure } = problem;
+  const L = programs.length;
+  // The ladders' rungs are the returned weights (no solve after the walk) without reweighting, or when every rung is reweighted.
+  const laddersFinal = !reweighting || mode === "every-rung";
+  const continued = mode === "continued";
+  const total = parameters.reduce((s, v) => s + v, 0);
+  const target = keep * total;
+  const isAborted = (r: Rung<R>) => r.result.status === "aborted";
 
   // 1. The ladders, one layer at a time (sessions share one wasm memory).
   const down = laddersFinal ? keep : Math.min(MAX_DOWN_SHARE, keep / REWEIGHTED_SHARE);
-  const ladders: Rung[][] = [];
+  const ladders: Rung<R>[][] = [];
   for (let i = 0; i < L; i++) {
     const ladderOptions = laddersFinal ? programs[i].options : plainOptions(programs[i].options);
     const rungs = await buildLadder(programs[i], ladderOptions, parameters[i], down, LADDER_FLOOR * keep);
     const stopped = rungs.find(isAborted);
-    if (stopped) return aborted([...ladders.map((r, j) => report(j, r[0])), report(i, stopped)]);
+    if (stopped) return { aborted: [...ladders.map((r) => r[0]), stopped] };
     ladders.push(rungs);
   }
-  const specOf = (i: number, r: Rung): DenseLayerSpec => ({ ...network.layers[i], kernel: r.result.weights, bias: r.result.bias });
 
   // 2. The walk on plain counts and measured logit error: a path of states.
-  const net: WalkNetwork = { network, x, P, relu: kinds.map((k) => k === "relu"), original };
-  const path = walk(net, ladders, target);
+  const path = walk(measure, ladders, target);
   const stepsOf = (states: WalkState[]): PerLayerKeep["steps"] => states.slice(1).map((s) => ({
     layer: s.moved, gain: ladders[s.moved][s.chosen[s.moved]].gain, keptFraction: s.kept / total, relativeLogitError: s.error,
   }));
@@ -102,25 +131,25 @@ export async function allocateKeep(
   // from reweighted weights ends sparser and, on the MNIST MLP, more accurate than one started
   // from the plain rung (bench:keep, README).
   const probes: PerLayerKeep["probes"] = [];
-  const finalRungs = ladders.map(() => new Map<number, Rung>());
-  const warmFor = (i: number, c: number): Rung =>
+  const finalRungs = ladders.map(() => new Map<number, Rung<R>>());
+  const warmFor = (i: number, c: number): Rung<R> =>
     (continued ? finalRungs[i].get(c - 1) ?? finalRungs[i].get(c + 1) : undefined) ?? ladders[i][c];
-  let stoppedAt: LayerReport[] | undefined;
-  const finalRung = async (i: number, c: number): Promise<Rung | undefined> => {
+  let stoppedAt: Rung<R>[] | undefined;
+  const finalRung = async (i: number, c: number): Promise<Rung<R> | undefined> => {
     if (laddersFinal) return ladders[i][c];
     if (!finalRungs[i].has(c)) {
       const r = await withSession(programs[i], programs[i].options, (solve) => solve(ladders[i][c].gain, warmFor(i, c)));
       probes.push({ layer: i, gain: r.gain, nnz: nnzOf(r) });
       if (isAborted(r)) {
-        stoppedAt = ladders.map((rungs, j) => report(j, j === i ? r : rungs[0]));
+        stoppedAt = ladders.map((rungs, j) => (j === i ? r : rungs[0]));
         return undefined;
       }
       finalRungs[i].set(c, r);
     }
     return finalRungs[i].get(c);
   };
-  const finalsOf = async (chosen: number[]): Promise<{ rungs: Rung[]; kept: number } | undefined> => {
-    const rungs: Rung[] = [];
+  const finalsOf = async (chosen: number[]): Promise<{ rungs: Rung<R>[]; kept: number } | undefined> => {
+    const rungs: Rung<R>[] = [];
     for (let i = 0; i < L; i++) {
       const r = await finalRung(i, chosen[i]);
       if (!r) return undefined;
@@ -132,7 +161,7 @@ export async function allocateKeep(
   // The search along the path: lo the sparsest state known to keep ≥ target, hi the densest known
   // below it. The first guess scales the plain counts by the last state's reweighted/plain ratio.
   const S = path.length - 1;
-  const evaluated = new Map<number, { rungs: Rung[]; kept: number }>();
+  const evaluated = new Map<number, { rungs: Rung<R>[]; kept: number }>();
   const evaluate = async (t: number) => {
     if (!evaluated.has(t)) {
       const finals = await finalsOf(path[t].chosen);
@@ -143,7 +172,7 @@ export async function allocateKeep(
   };
   let lo = -1, hi = S;
   const last = await evaluate(S);
-  if (!last) return aborted(stoppedAt!);
+  if (!last) return { aborted: stoppedAt! };
   if (last.kept >= target) lo = S; // the ladders' sparsest state: nothing sparser to try
   while (hi - lo > 1) {
     let t: number;
@@ -153,7 +182,7 @@ export async function allocateKeep(
       while (t + 1 < hi && path[t + 1].kept * ratio >= target) t++;
     } else t = (lo + hi) >> 1;
     const at = await evaluate(t);
-    if (!at) return aborted(stoppedAt!);
+    if (!at) return { aborted: stoppedAt! };
     if (at.kept >= target) lo = t;
     else hi = t;
     if (t === 0 && lo < 0) break; // the densest state already keeps less than the target
@@ -188,18 +217,14 @@ export async function allocateKeep(
       }
       return undefined;
     });
-    if (stopped) return aborted(below.map((r, j) => report(j, j === i ? stopped : r)));
+    if (stopped) return { aborted: below.map((r, j) => (j === i ? stopped : r)) };
     // The other layers are the same in both states.
     finals = below.map((r, j) => (j === i ? best.rung : r));
     kept = best.kept;
   }
 
-  const reports = finals.map((r, i) => report(i, r));
-  const result = finishNetworkResult({
-    network, x, P, mode: "parallel", gamma, kappa, refit, reports, pruned: finals.map((r, i) => specOf(i, r)), execution, t0, onProgress: options.onProgress,
-  });
   return {
-    ...result,
+    finals,
     keep: {
       allocation: "per-layer", target: keep, keptFraction: kept / total, gains: finals.map((r) => r.gain),
       ladders: ladders.map((rungs) => rungs.map((r) => ({ gain: r.gain, nnz: nnzOf(r) }))), steps: stepsOf(path), probes,

@@ -3,7 +3,9 @@
 // factor kept); and the solves at chosen gains with the run's final options (reweighted ℓ1 when
 // asked), warm-started from the plain rung. Reweighting only where the allocation lands, instead
 // of at every rung, is what keeps the ladders cheap: a reweighted solve is 1 + rounds solves.
-import { openLayerSession } from "../solver/prune-layer.ts";
+// A layer is "a program": whatever opens a session of solves on it (a Dense layer of a chain here;
+// a graph's Dense, Conv2D or DepthwiseConv2D node in graph-keep.ts), so the same ladders serve both.
+import { openLayerSession, type LayerSession } from "../solver/prune-layer.ts";
 import type { LayerOptions, LayerResult, ProgressInfo } from "../types.ts";
 import { sessionOptions } from "./density-search.ts";
 
@@ -11,44 +13,62 @@ const RUNG_FACTOR = Math.SQRT2;
 /** The ladder starts at the default gain and goes down to MIN_GAIN, up to MAX_GAIN (ε ≥ ‖Y‖: no weights). */
 const START_GAIN = 0.05, MIN_GAIN = 1e-4, MAX_GAIN = 1;
 
-/** One solved budget of one layer (with its dual, to warm-start the solves near it). */
-export interface Rung {
+/** What a rung keeps of a solve: its weights, and its dual to warm-start the solves near it. */
+export type RungResult = Pick<LayerResult, "status" | "weights" | "bias"> & { dual?: LayerResult["dual"] };
+
+/** One solved budget of one layer, with its count of nonzero parameters. */
+export interface Rung<R extends RungResult = LayerResult> {
   gain: number;
   ms: number;
-  result: LayerResult;
+  nnz: number;
+  result: R;
 }
 
-export const nnzOf = (r: Rung) => r.result.info.nnz;
+export const nnzOf = (r: { nnz: number }) => r.nnz;
 
-/** One layer's program: its input and target signals (the original network's) and what its solves take. */
-export interface LayerProgram {
-  input: Float32Array;
-  target: Float32Array;
-  P: number;
-  inputs: number;
-  units: number;
-  options: LayerOptions;
-  hooks: { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void };
-}
+export type Hooks = { signal?: AbortSignal; onProgress?: (p: ProgressInfo) => void };
 
 /** A solve on an open session at `gain`, warm-started from `from` (its weights and dual). */
-export type RungSolver = (gain: number, from?: Rung) => Promise<Rung>;
+export type RungSolver<R extends RungResult = LayerResult> = (gain: number, from?: Rung<R>) => Promise<Rung<R>>;
 
-/** Runs `work` with a session on the layer (one at a time: sessions share one wasm memory). */
-export async function withSession<T>(layer: LayerProgram, options: LayerOptions, work: (solve: RungSolver) => Promise<T>): Promise<T> {
-  const { fixed, perSolve } = sessionOptions(options);
-  const session = await openLayerSession(
-    { data: layer.input, rows: layer.P, cols: layer.inputs }, { data: layer.target, rows: layer.P, cols: layer.units }, fixed,
-  );
-  const solve = async (gain: number, from?: Rung): Promise<Rung> => {
+/** One layer's program: the run's options for it, and how to open a session of solves with some options. */
+export interface LayerProgram<R extends RungResult = LayerResult> {
+  options: LayerOptions;
+  open(options: LayerOptions): Promise<{ solve: RungSolver<R>; close(): void }>;
+}
+
+/** Solves on a layer session (Dense or conv), each result converted and counted by `as`. */
+export function sessionSolver<R extends RungResult>(
+  session: LayerSession, perSolve: LayerOptions, hooks: Hooks, as: (r: LayerResult) => { result: R; nnz: number },
+): RungSolver<R> {
+  return async (gain, from) => {
     const started = performance.now();
     const warm = from && from.result.status !== "numerical_error" ? from.result : undefined;
     const warmStart = warm ? { weights: warm.weights, bias: warm.bias, dual: warm.dual } : undefined;
-    const result = await session.solve({ ...perSolve, ...layer.hooks, epsilonGain: gain, warmStart });
-    return { gain, ms: performance.now() - started, result };
+    const solved = as(await session.solve({ ...perSolve, ...hooks, epsilonGain: gain, warmStart }));
+    return { gain, ms: performance.now() - started, ...solved };
   };
+}
+
+/** A chain's Dense layer as a program: its input and target signals (the original network's). */
+export function denseProgram(
+  input: Float32Array, target: Float32Array, P: number, inputs: number, units: number, options: LayerOptions, hooks: Hooks,
+): LayerProgram {
+  return {
+    options,
+    open: async (o) => {
+      const { fixed, perSolve } = sessionOptions(o);
+      const session = await openLayerSession({ data: input, rows: P, cols: inputs }, { data: target, rows: P, cols: units }, fixed);
+      return { solve: sessionSolver(session, perSolve, hooks, (r) => ({ result: r, nnz: r.info.nnz })), close: () => session.close() };
+    },
+  };
+}
+
+/** Runs `work` with a session on the layer (one at a time: sessions share one wasm memory). */
+export async function withSession<T, R extends RungResult>(layer: LayerProgram<R>, options: LayerOptions, work: (solve: RungSolver<R>) => Promise<T>): Promise<T> {
+  const session = await layer.open(options);
   try {
-    return await work(solve);
+    return await work(session.solve);
   } finally {
     session.close();
   }
@@ -65,9 +85,9 @@ export function plainOptions(options: LayerOptions): LayerOptions {
  * least `down` of its parameters (or a rung keeps no more than the one above it), then up until it keeps at most `up` of them, nothing, or the
  * budget reaches ‖Y‖. Stops at the first aborted rung (returned last).
  */
-export function buildLadder(layer: LayerProgram, options: LayerOptions, parameters: number, down: number, up: number): Promise<Rung[]> {
+export function buildLadder<R extends RungResult>(layer: LayerProgram<R>, options: LayerOptions, parameters: number, down: number, up: number): Promise<Rung<R>[]> {
   return withSession(layer, options, async (solve) => {
-    const share = (r: Rung) => nnzOf(r) / parameters;
+    const share = (r: Rung<R>) => nnzOf(r) / parameters;
     const start = await solve(START_GAIN);
     const rungs = [start];
     // (A smaller budget that kept no more weights ends the way down: plain ℓ1 has found its densest.)

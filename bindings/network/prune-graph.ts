@@ -9,7 +9,8 @@
 // runs in this thread. A node solved in this thread may split its iterations over `threads`
 // threads (the same bits again). On a chain of Dense layers it does what pruneNetwork does, to the bit.
 // With `refit`, the kept weights are then refitted by least squares (graph-refit.ts). Instead of
-// epsilon gains: a density per node (graph-density.ts) or a whole-graph keep (keep-search.ts).
+// epsilon gains: a density per node (graph-density.ts) or a whole-graph keep (graph-keep.ts per
+// node, keep-search.ts one gain).
 import { ValidationError } from "../errors.ts";
 import { buildGraph } from "./graph/build.ts";
 import { foldBatchNorms } from "./graph/fold-batchnorm.ts";
@@ -19,13 +20,14 @@ import { cascadeEpsilon, cascadeFloor, depthwiseCascadeEpsilon } from "./graph-c
 import { calibrationSamples, checkGraphKeep, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
 import { solveNodeToDensity } from "./graph-density.ts";
 import { searchKeep } from "./keep-search.ts";
+import { allocateGraphKeep } from "./graph-keep.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { nodeJob, solveNode, solveNodeOnPool, type Budget, type NodeJob, type NodeSignals, type NodeSolve } from "./graph-solve.ts";
 import { planExecution } from "./execution.ts";
 import { createLayerPool } from "../workers/pool.ts";
 import { frobenius } from "./forward.ts";
-import { graphLayerReport, graphOutputError, withRefit } from "./graph-node-report.ts";
-import { refitGraph } from "./graph-refit.ts";
+import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
+import { refitReturned } from "./graph-refit.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
@@ -68,9 +70,11 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     throw new ValidationError("graph", "a ModelGraph (see buildGraph)", graph);
   }
   if (options !== null && typeof options === "object" && options.keep !== undefined) {
-    // The whole-network target: one gain for every node, bisected, each probe a run (as pruneNetwork's common-gain keep).
-    const keep = checkGraphKeep(options);
+    // The whole-network target: per node in parallel mode (graph-keep.ts), else one gain for every node,
+    // bisected, each probe a run (as pruneNetwork's common-gain keep).
+    const { keep, allocation } = checkGraphKeep(options);
     const { keep: _k, keepAllocation: _a, ...rest } = options;
+    if (allocation === "per-layer") return allocateGraphKeep(graph, input, keep, rest);
     return searchKeep(keep, options.densityTolerance ?? 0.05, (gain) => pruneGraph(graph, input, { ...rest, epsilonGain: gain }));
   }
   const o = resolveGraphOptions(graph, options);
@@ -165,14 +169,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   let out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
   const firstBad = done.find((r) => r.status !== "solved");
   let layers = done, refit: GraphResult["refit"];
-  if (o.refit && complete) {
-    const started = performance.now();
-    options.onProgress?.({ layer: 0, layers: targets.length, name: targets[0].name, phase: "refitting" });
-    const r = refitGraph(folded, out, x, samples, targets.map((n) => n.name));
-    out = r.graph;
-    layers = done.map((l) => withRefit(l, out, r.reports.get(l.name)));
-    refit = { timeMs: performance.now() - started };
-  }
+  if (o.refit && complete) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, done, options.onProgress));
   return {
     graph: out,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
