@@ -53,9 +53,11 @@ describe("ε > 0 against a different algorithm (primal-dual hybrid gradient, flo
   it.each([
     ["relu", randomLayer(22, 120, 15, 4), false],
     ["linear", randomLayer(23, 100, 12, 3, { linear: true }), true],
-  ] as const)("%s layer: the objective agrees with a 30,000-iteration PDHG run within 0.01%", async (_, p, linear) => {
+  ] as const)("%s layer: the objective agrees with a 10,000-iteration PDHG run within 0.01%", async (_, p, linear) => {
     const epsilon = 0.05 * frobenius(p.output);
-    const oracle = pdhg({ ...p, epsilon, linear }, 30_000);
+    // Measured against 30,000 steps: the linear run is there to the bit from step 250 on, the relu
+    // run's objective within 2.4e-15 (relative) at 10,000.
+    const oracle = pdhg({ ...p, epsilon, linear }, 10_000);
     // The oracle's own point is (nearly) feasible: its objective is a fair reference.
     const om = measure(p, oracle.weights, oracle.bias, { linear });
     expect(om.fit).toBeLessThanOrEqual(epsilon * (1 + 1e-3));

@@ -127,7 +127,7 @@ describe("pruneLayer({reweight})", () => {
   it.each([
     ["relu", randomLayer(42, 120, 15, 4), false],
     ["linear", randomLayer(43, 100, 12, 3, { linear: true }), true],
-  ] as const)("%s layer: the weighted program's objective agrees with a 30,000-iteration PDHG run on the same weights", async (_, p, linear) => {
+  ] as const)("%s layer: the weighted program's objective agrees with a 10,000-iteration PDHG run on the same weights", async (_, p, linear) => {
     const epsilon = 0.05 * frobenius(p.output);
     const kind = linear ? "linear" as const : "relu" as const;
     const tight = { kind, epsilon, relTol: 1e-5, dualRelTol: 1e-4, maxIter: 20000, linearForm: linear ? "samples" as const : undefined };
@@ -136,7 +136,9 @@ describe("pruneLayer({reweight})", () => {
     expect(r.status).toBe("solved");
     expect(r.info.reweight!.returned).toBe(1);
     const c = l1WeightsOf(first, p.N, p.M, biasUnit(p.input, p.P, p.N), 0.3);
-    const oracle = pdhg({ ...p, epsilon, linear, l1Weights: c }, 30_000);
+    // 10,000 steps: both runs are at PDHG's fixed point by then, the 30,000-step run's bits (measured:
+    // from step 7,250 on for relu, 250 for linear).
+    const oracle = pdhg({ ...p, epsilon, linear, l1Weights: c }, 10_000);
     const om = measure(p, oracle.weights, oracle.bias, { linear });
     expect(om.fit).toBeLessThanOrEqual(epsilon * (1 + 1e-3));
     const objective = r.info.reweight!.rounds[1].objective;
