@@ -98,6 +98,18 @@ describe("density target", () => {
       expect(Math.abs(kept - 0.3)).toBeLessThanOrEqual(0.1 * 0.3 + 1 / layer.parameters);
     }
   });
+
+  it("counts no bias on a layer without one (4 inputs → 30 units: 120 weights, not 150 parameters)", async () => {
+    const { network, input } = seededNetwork(6, [4, 30, 6], P);
+    const noBias = { ...network, layers: network.layers.map((l, i) => (i === 0 ? { ...l, useBias: false, bias: new Float32Array(l.units) } : l)) };
+    const r = await pruneNetwork(noBias, { data: input, rows: P, cols: 4 }, { mode: "parallel", density: 0.3, densityTolerance: 0.05, workers: 0 });
+    const first = r.network.layers[0];
+    let nnz = 0;
+    for (const w of first.kernel) if (w !== 0) nnz++;
+    expect(first.bias.every((b) => b === 0)).toBe(true);
+    // Counted here from the returned kernel: within the tolerance of 30% of its 120 weights.
+    expect(Math.abs(nnz / 120 - 0.3)).toBeLessThanOrEqual(0.05 * 0.3 + 1 / 120);
+  });
 });
 
 /** Prunes a seeded net with budgets too tight to finish and aborts once a layer passes iteration 20. */

@@ -62,8 +62,8 @@ export async function searchBudget<R extends DensityProbe>(
 
 /**
  * searchBudget on a layer session, each probe warm-started from the nearest one. `fitBias`: whether
- * the bias counts as parameters when all zero (pruneNetwork passes its per-solve options, which
- * leave fitBias to the session: the bias always counts).
+ * the bias counts as parameters when all zero (the drivers pass the layer's own: its per-solve
+ * options leave fitBias to the session).
  */
 export async function searchDensity(
   session: LayerSession,

@@ -83,7 +83,8 @@ export async function pruneNetwork(network: DenseNetwork, input: MatrixInput, op
       const { fixed, perSolve } = sessionOptions(base); // the session's engine holds the reweighting buffer
       const session = await openLayerSession({ data: xin, rows: P, cols: l.inputs }, { data: target, rows: P, cols: l.units }, fixed);
       try {
-        r = await searchDensity(session, densities[i], densityTolerance, target, { ...perSolve, ...hooks(i) }, epsilonFloor);
+        // The bias counts as parameters only where the layer has one (as the layer's report counts it).
+        r = await searchDensity(session, densities[i], densityTolerance, target, { ...perSolve, ...hooks(i) }, epsilonFloor, l.useBias);
       } finally {
         session.close();
       }
