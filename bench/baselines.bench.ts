@@ -6,6 +6,7 @@
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
 //      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
 //      [-- --tag name] (added to the results file's name) [-- --threads 1,2] (pruneNetwork's threads)
+//      [-- --gamma 1.1,2] (each cascade row once per γ)
 //      [-- --compare-with DIR] (every row twice, alternating which goes first: pruneNetwork of the
 //      net-trim copy in DIR, e.g. an earlier commit's files, labelled "old", and this one's)
 // For both MNIST MLPs (the bundled dropout-trained one and models/mnist-mlp-nodropout), P
@@ -58,9 +59,13 @@ const withRounds = (label: string, options: NetworkOptions): [string, NetworkOpt
 const threadCounts = (argument("threads") ?? "1").split(",").map(Number);
 const withThreads = (label: string, options: NetworkOptions): [string, NetworkOptions][] => threadCounts.map((threads) =>
   [threadCounts.length > 1 ? `${label} t=${threads}` : label, threads === 1 ? options : { ...options, threads }]);
+// --gamma 1.1,2: each cascade row once per γ (labelled γ=… when given; pruneNetwork's 1.1 otherwise).
+const gammas: (number | undefined)[] = argument("gamma")?.split(",").map(Number) ?? [undefined];
+const cascadeRows = (g: number): [string, NetworkOptions][] => gammas.flatMap((gamma) =>
+  withRounds(`cascade g=${g}${gamma === undefined ? "" : ` γ=${gamma}`}`, { mode: "cascade", epsilonGain: g, ...(gamma === undefined ? {} : { gamma }) }));
 const configs: [string, NetworkOptions][] = [
   ...SWEEPS[sweep].parallel.flatMap((g) => withRounds(`parallel g=${g}`, { mode: "parallel", epsilonGain: g })),
-  ...SWEEPS[sweep].cascade.flatMap((g) => withRounds(`cascade g=${g}`, { mode: "cascade", epsilonGain: g })),
+  ...SWEEPS[sweep].cascade.flatMap(cascadeRows),
 ].flatMap(([label, options]) => withThreads(label, options));
 // --compare-with: each row with the other copy's pruneNetwork too, alternately before and after this one's.
 const compareWith = argument("compare-with");
