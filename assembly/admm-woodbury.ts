@@ -7,7 +7,7 @@
 // P²·M where the factored form costs two and N̄²·M; setup factors a P×P matrix, not N̄×N̄.
 // Each function computes rows [r0, r1) of its result; every row's bits do not depend on the split.
 import { gemm } from "./gemm";
-import { spmmPacked } from "./sparse";
+import { rowsProduct } from "./row-product";
 import { addPass, subtractPass } from "./admm-passes";
 
 /**
@@ -21,9 +21,7 @@ export function woodburyRightSide(
   gemmScratch: usize, spmmScratch: usize,
 ): void {
   if (r1 <= r0) return;
-  const out = t + <usize>r0 * <usize>M * 4;
-  if (sparse) spmmPacked(r1 - r0, M, NB, xtRow + <usize>r0 * 4, xtCol, xtVal, eMinusW3, M, out, M, spmmScratch);
-  else gemm(r1 - r0, M, NB, xt + <usize>r0 * <usize>NB * 4, NB, eMinusW3, M, out, M, 0, gemmScratch);
+  rowsProduct(r0, r1, NB, M, sparse, xt, xtRow, xtCol, xtVal, eMinusW3, t, gemmScratch, spmmScratch);
   const i0 = <usize>r0 * <usize>M, i1 = <usize>r1 * <usize>M;
   subtractPass(i0, i1, b, t, t);
   subtractPass(i0, i1, t, z, t);
@@ -42,8 +40,6 @@ export function woodburyWeights(
   gemmScratch: usize, spmmScratch: usize,
 ): void {
   if (r1 <= r0) return;
-  const out = w3Next + <usize>r0 * <usize>M * 4;
-  if (sparse) spmmPacked(r1 - r0, M, P, xRow + <usize>r0 * 4, xCol, xVal, s, M, out, M, spmmScratch);
-  else gemm(r1 - r0, M, P, x + <usize>r0 * <usize>P * 4, P, s, M, out, M, 0, gemmScratch);
+  rowsProduct(r0, r1, P, M, sparse, x, xRow, xCol, xVal, s, w3Next, gemmScratch, spmmScratch);
   addPass(<usize>r0 * <usize>M, <usize>r1 * <usize>M, e, w3Next);
 }

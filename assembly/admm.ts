@@ -17,6 +17,7 @@
 
 import { gemm } from "./gemm";
 import { spmmPacked } from "./sparse";
+import { rowsProduct } from "./row-product";
 import { convAdjoint, convAdjointRowsOfTransposed, convForward, convForwardRows } from "./conv";
 import { transpose } from "./transpose";
 import { cgSolveConv, cgSolveGram, cgSolveGramCsr } from "./cg";
@@ -280,9 +281,7 @@ export function phaseRightSide(t: i32, threads: i32, gemmScratch: usize, spmmScr
   const s0 = rightSideShareStart(t, threads), s1 = rightSideShareStart(t + 1, threads);
   const r0 = min(s0 * SLAB_ROWS, NB), r1 = min(s1 * SLAB_ROWS, NB);
   if (r1 <= r0) return;
-  const d = pD + <usize>r0 * <usize>M * 4;
-  if (useSparse) spmmPacked(r1 - r0, M, P, pXRow + <usize>r0 * 4, pXCol, pXVal, pB, M, d, M, spmmScratch);
-  else gemm(r1 - r0, M, P, pX + <usize>r0 * <usize>P * 4, P, pB, M, d, M, 0, gemmScratch);
+  rowsProduct(r0, r1, P, M, useSparse, pX, pXRow, pXCol, pXVal, pB, pD, gemmScratch, spmmScratch);
   addPass(slabStart(s0, NB), slabStart(s1, NB), pE, pD);
 }
 
@@ -309,10 +308,8 @@ export function phaseWeights(s0: i32, s1: i32, stats: bool, gemmScratch: usize, 
 export function phaseOutputs(s0: i32, s1: i32, stats: bool, spmmScratch: usize, gemmScratch: usize): void {
   const r0 = min(s0 * SLAB_ROWS, P), r1 = min(s1 * SLAB_ROWS, P);
   if (r1 <= r0) return;
-  const out = pZnext + <usize>r0 * <usize>M * 4;
   if (useConv) convForwardRows(pW3next, pZnext, r0, r1);
-  else if (useSparse) spmmPacked(r1 - r0, M, NB, pXtRow + <usize>r0 * 4, pXtCol, pXtVal, pW3next, M, out, M, spmmScratch);
-  else gemm(r1 - r0, M, NB, pXt + <usize>r0 * <usize>NB * 4, NB, pW3next, M, out, M, 0, gemmScratch);
+  else rowsProduct(r0, r1, NB, M, useSparse, pXt, pXtRow, pXtCol, pXtVal, pW3next, pZnext, gemmScratch, spmmScratch);
   for (let s = s0; s < s1; s++) {
     dualOutputPass(slabStart(s, P), slabStart(s + 1, P), 1.0 - alpha, 1.0 / alpha, pB, pZnext, pZ, pU1, stats, slabSums(s, SUM_OUTPUT));
   }
