@@ -76,13 +76,13 @@ for (const mode of modes) {
       const c = await pruneCnnAndCompare(ctx, P, label, {
         mode, ...budget, layers, ...(workers !== undefined ? { workers } : {}), ...(threads !== undefined && inThread ? { threads } : {}),
         ...(gamma !== undefined ? { gamma } : {}), ...(kappa !== undefined ? { kappa } : {}),
-        ...(rounds ? { layerOptions: { reweight: { rounds, delta: NETWORK_REWEIGHT.delta } } } : {}),
+        ...(rounds !== undefined ? { layerOptions: { reweight: { rounds, delta: NETWORK_REWEIGHT.delta } } } : {}),
       });
       const record = (label: string, c: CnnComparison) => {
         rows.push(c.netTrim, c.magnitude);
         comparisons.push({ label, c });
         records.push({
-          label, mode, ...budget, keepReached: c.result.keep ?? null, gamma: gamma ?? null, kappa: kappa ?? null, layersPruned: layers ?? null, fcKeptPercent: fcKept(c), reweight: rounds ? { rounds, delta: NETWORK_REWEIGHT.delta } : null, refit: c.result.refit ?? null,
+          label, mode, ...budget, keepReached: c.result.keep ?? null, gamma: gamma ?? null, kappa: kappa ?? null, layersPruned: layers ?? null, fcKeptPercent: fcKept(c), reweight: (rounds ?? NETWORK_REWEIGHT.rounds) > 0 ? { rounds: rounds ?? NETWORK_REWEIGHT.rounds, delta: NETWORK_REWEIGHT.delta } : null, refit: c.result.refit ?? null,
           execution: c.result.execution, cpuS: c.cpuS, netTrim: c.netTrim, magnitude: c.magnitude, convErrors: c.convErrors,
           calibrationOutputError: c.result.outputError.relative, loadBefore, loadAfter: load(),
           layers: c.result.layers.map((l) => ({

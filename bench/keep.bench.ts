@@ -66,7 +66,7 @@ for (const model of modelNames) {
         // CPU time of this process (the solves run in this thread): less disturbed by the shared
         // machine's load than the wall time, which the row's time is.
         const cpuBefore = process.cpuUsage();
-        const layerOptions = { ...(maxIter !== undefined ? { maxIter } : {}), ...(rounds > 0 ? { reweight: { rounds } } : {}) };
+        const layerOptions = { ...(maxIter !== undefined ? { maxIter } : {}), reweight: { rounds } };
         const prune = walk && ((network: typeof ctx.network, x: { data: Float32Array; rows: number }, options: NetworkOptions) => allocateKeep(network, x.data, x.rows, keep, options, walk));
         const { netTrim, result } = walk
           ? await pruneAndCompare(ctx, P, label, { mode: "parallel", workers: 0, layerOptions }, prune)

@@ -97,7 +97,7 @@ export async function pruneGraphCommand(job: GraphJob, flags: GraphFlags): Promi
     ...(flags.kappa !== undefined ? { kappa: flags.kappa } : {}),
     layerOptions: {
       ...(flags.maxIter !== undefined ? { maxIter: flags.maxIter } : {}),
-      ...(flags.reweight.rounds > 0 ? { reweight: flags.reweight } : {}),
+      reweight: flags.reweight,
     },
     ...(workers !== undefined ? { workers } : {}),
     ...(threads > 1 ? { threads } : {}),
@@ -162,7 +162,7 @@ function missedTargets(result: GraphResult, density: number | Record<string, num
   return off.length > 0 ? `--keep-per-layer: ${off.map((l) => `${l.name} kept ${(100 * l.keptFraction).toFixed(2)}%`).join(", ")}, the closest the search reached (the target is out of reach at these samples or iterations)` : undefined;
 }
 
-/** ", 3 reweighting rounds" for the progress note ("" for plain l1); the chain command says the same. */
+/** ", 3 reweighting rounds" (", plain l1" for none) for the progress note; the chain command says the same. */
 export function reweightNote(rounds: number): string {
-  return rounds > 0 ? `, ${rounds} reweighting round${rounds > 1 ? "s" : ""}` : "";
+  return rounds > 0 ? `, ${rounds} reweighting round${rounds > 1 ? "s" : ""}` : ", plain l1";
 }

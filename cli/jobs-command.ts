@@ -92,8 +92,8 @@ export async function planCommand(positionals: string[], values: Values): Promis
     if (samples > calib.rows) throw new UsageError(`--samples: expected at most ${calib.rows} (the samples in ${calibName}), received ${samples}`);
     calib = { ...calib, data: calib.data.subarray(0, samples * calib.cols), rows: samples };
   }
-  // As prune: plain l1 unless --reweight asks for rounds; merge reads the choice from the manifest.
-  const layerOptions = { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight.rounds > 0 ? { reweight } : {}) } };
+  // As prune: 3 reweighting rounds unless --reweight says otherwise (0: plain l1); merge reads the choice from the manifest.
+  const layerOptions = { layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), reweight } };
   let plan;
   if (source.kind === "graph") {
     const x = source.samplesFor(calib, calibName);

@@ -131,7 +131,7 @@ async function prune(positionals: string[], values: ReturnType<typeof parseComma
     ...(kappa !== undefined ? { kappa } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(layerThreads > 1 ? { threads: layerThreads } : {}),
-    layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), ...(reweight.rounds > 0 ? { reweight: { rounds: reweight.rounds, delta: reweight.delta } } : {}) },
+    layerOptions: { ...(maxIter !== undefined ? { maxIter } : {}), reweight: { rounds: reweight.rounds, delta: reweight.delta } },
     ...(refit ? { refit } : {}),
   };
   const shape = [network.inputSize, ...network.layers.map((l) => l.units)].join("-");

@@ -140,7 +140,8 @@ describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)",
 
   /** --keep 0.1 run with `flags`: the share of all weights counted in the written weights, within the tolerance and as reported. */
   const keepRun = async (out: string, allocation: string, flags: string[]) => {
-    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.1", "--max-iter", "200", ...flags]);
+    // Plain l1 (--reweight 0): this checks the CLI's keep plumbing; keep with reweighting is pruneGraph's tests'.
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep", "0.1", "--max-iter", "200", "--reweight", "0", ...flags]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
     const layers = countedLayers(out);
@@ -154,7 +155,7 @@ describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)",
   it("--keep-per-layer: every layer's kept fraction, counted in the written weights, within the tolerance; the report and table say the targets", async () => {
     const out = path.join(tmp, "keep-per-layer");
     const targets = [0.5, 0.3, 0.08, 0.2];
-    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", targets.join(","), "--max-iter", "200"]);
+    const r = await run(["prune", MODEL, "-c", images, "-o", out, "--keep-per-layer", targets.join(","), "--max-iter", "200", "--reweight", "0"]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
     expect(report.options.density).toEqual({ conv1: 0.5, conv2: 0.3, fc1: 0.08, logits: 0.2 });

@@ -57,8 +57,8 @@ describe("net-trim plan, solve, merge", () => {
     expect(a.guarantee).toEqual(b.guarantee);
     expect(a.total).toEqual(b.total);
     expect(a.options).toMatchObject({ mode: "parallel", epsilonGain: [0.04, 0.03], maxIter: 300, jobs: 2 });
-    // Both plain l1 by default, and both say so.
-    expect(a.options.reweight).toEqual({ rounds: 0, delta: 0.1 });
+    // Both 3 reweighting rounds by default, and both say so.
+    expect(a.options.reweight).toEqual({ rounds: 3, delta: 0.1 });
     expect(b.options.reweight).toEqual(a.options.reweight);
   }, 180_000);
 

@@ -41,8 +41,13 @@ describe("net-trim plan --reweight", () => {
     expect(report.options.reweight).toEqual({ rounds: 2, delta: 0.1 });
   }, 180_000);
 
-  it("--reweight-delta without rounds is refused in one line", async () => {
-    expectOneLineError(await run(["plan", MODEL, "-c", calib, "--work", path.join(tmp, "w2"), "--reweight-delta", "0.2"]), 2,
+  it("without --reweight the manifest holds the default 3 rounds (with --reweight-delta's δ); --reweight-delta with --reweight 0 is refused in one line", async () => {
+    const work = path.join(tmp, "w3");
+    const planned = await run(["plan", MODEL, "-c", calib, "--work", work, "--reweight-delta", "0.2", "-q"]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, "manifest.json"), "utf8"));
+    expect(manifest.options.layerOptions.reweight).toEqual({ rounds: 3, delta: 0.2 });
+    expectOneLineError(await run(["plan", MODEL, "-c", calib, "--work", path.join(tmp, "w2"), "--reweight", "0", "--reweight-delta", "0.2"]), 2,
       "--reweight-delta: only used with reweighting rounds");
   });
 });

@@ -31,22 +31,22 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("net-trim prune --reweight", () => {
-  it("plain l1 by default; --reweight 1 and --reweight 2 keep fewer nonzeros, every round reported, the written model as reported", async () => {
+  it("3 rounds by default, --reweight 0 plain l1; the default and --reweight 2 keep fewer nonzeros, every round reported, the written model as reported", async () => {
     const common = ["-c", small.calibration, "--epsilon-gain", "0.1", "--workers", "0", "--json"];
-    const plain = await run(["prune", small.model, ...common, "-o", path.join(tmp, "plain")]);
-    const byDefault = await run(["prune", small.model, ...common, "-o", path.join(tmp, "default"), "--reweight", "1"]);
+    const plain = await run(["prune", small.model, ...common, "-o", path.join(tmp, "plain"), "--reweight", "0"]);
+    const byDefault = await run(["prune", small.model, ...common, "-o", path.join(tmp, "default")]);
     const r = await run(["prune", small.model, ...common, "-o", path.join(tmp, "rw"), "--reweight", "2", "--reweight-delta", "0.2"]);
     expect(plain.code).toBe(0);
     expect(byDefault.code).toBe(0);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout), before = JSON.parse(plain.stdout), usual = JSON.parse(byDefault.stdout);
     expect(report.options.reweight).toEqual({ rounds: 2, delta: 0.2 });
-    expect(usual.options.reweight).toEqual({ rounds: 1, delta: 0.1 });
+    expect(usual.options.reweight).toEqual({ rounds: 3, delta: 0.1 });
     expect(before.options.reweight).toEqual({ rounds: 0, delta: 0.1 });
     for (const l of before.layers) expect(l.info.reweight).toBeUndefined();
     expect(report.total.nnzAfter).toBeLessThan(before.total.nnzAfter);
     expect(usual.total.nnzAfter).toBeLessThan(before.total.nnzAfter);
-    for (const [dir, rep, rounds] of [["rw", report, 2], ["default", usual, 1]] as const) {
+    for (const [dir, rep, rounds] of [["rw", report, 2], ["default", usual, 3]] as const) {
       const written = readLayersModelDir(path.join(tmp, dir, "model.json")).network;
       rep.layers.forEach((l: { nnzAfter: number; info: { reweight: { rounds: { nnz: number }[]; returned: number } } }, i: number) => {
         expect(l.info.reweight.rounds.length).toBe(rounds + 1);
@@ -71,7 +71,7 @@ describe("net-trim prune --reweight", () => {
 
   it("on a model graph (the bundled CNN): every node reweighted, the written model as reported, fewer nonzeros than plain", async () => {
     const common = ["-c", calibJson, "--epsilon-gain", "0.1", "--max-iter", "300", "--workers", "0", "--threads", "1", "--json"];
-    const plain = await run(["prune", CNN, ...common, "-o", path.join(tmp, "cnn-plain")]);
+    const plain = await run(["prune", CNN, ...common, "-o", path.join(tmp, "cnn-plain"), "--reweight", "0"]);
     const r = await run(["prune", CNN, ...common, "-o", path.join(tmp, "cnn-rw"), "--reweight", "2"]);
     expect(plain.code, plain.stderr).toBe(0);
     expect(r.code, r.stderr).toBe(0);

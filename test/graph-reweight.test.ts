@@ -171,7 +171,7 @@ describe("pruneGraph with layerOptions.reweight", () => {
     const here = await pruneGraph(graph, input, { ...options, workers: 0 });
     const threaded = await pruneGraph(graph, input, { ...options, workers: 0, threads: 2 });
     const pool = await pruneGraph(graph, input, { ...options, workers: 2 });
-    const plain = await pruneGraph(graph, input, { ...options, layerOptions: { maxIter: 3000 }, workers: 0 });
+    const plain = await pruneGraph(graph, input, { ...options, layerOptions: { maxIter: 3000, reweight: { rounds: 0 } }, workers: 0 });
     expect(pool.execution.workers).toBe(2);
     expectSameRun(threaded, here);
     expectSameRun(pool, here);
@@ -191,7 +191,7 @@ describe("pruneGraph with layerOptions.reweight", () => {
     const bytes = readFileSync(new URL("weights.bin", dir));
     const cnn = parseLayersModelGraph(JSON.parse(readFileSync(new URL("model.json", dir), "utf8")), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     const digits = loadMnist().trainX.slice(0, 40 * 784);
-    const plain = await pruneGraph(cnn, { data: digits, shape: [40, 28, 28, 1] }, { epsilonGain: 0.1, workers: 0 });
+    const plain = await pruneGraph(cnn, { data: digits, shape: [40, 28, 28, 1] }, { epsilonGain: 0.1, workers: 0, layerOptions: { reweight: { rounds: 0 } } });
     const r = await pruneGraph(cnn, { data: digits, shape: [40, 28, 28, 1] }, { epsilonGain: 0.1, workers: 0, layerOptions: { reweight: { rounds: 3 } } });
     expectWithinBudgets(cnn, r, digits, 40, "parallel");
     r.layers.forEach((l, i) => expect(l.nnzAfter, l.name).toBeLessThan(plain.layers[i].nnzAfter));

@@ -3,7 +3,7 @@
 // options and samples refused by name, memory refused naming the node, before any work.
 import { describe, expect, it } from "vitest";
 import {
-  buildGraph, foldBatchNorms, forwardGraph, OutOfMemoryError, pruneDepthwiseConvLayer, pruneGraph, pruneLayer, ShapeError, ValidationError,
+  buildGraph, foldBatchNorms, forwardGraph, NETWORK_REWEIGHT, OutOfMemoryError, pruneDepthwiseConvLayer, pruneGraph, pruneLayer, ShapeError, ValidationError,
 } from "../bindings/index.ts";
 import { conv, mixedGraph, samples } from "./helpers/graphs.ts";
 
@@ -40,7 +40,7 @@ describe("programs and BatchNorm folding", () => {
     // The depthwise node: its solver on the original signals of the folded graph, to the bit, and one info per channel.
     const signals = forwardGraph(foldBatchNorms(graph).graph, [x], S, { outputsOf: ["sum"], preActivationOf: ["dw"] });
     const dwSolve = await pruneDepthwiseConvLayer({ data: signals.values.get("sum")!, shape: [S, 6, 6, 3] }, { data: signals.preActivations.get("dw")!, shape: [S, 4, 4, 6] }, {
-      kind: "linear", epsilonGain: 0.1, maxIter: 200, kernelSize: [3, 3], padding: "valid",
+      kind: "linear", epsilonGain: 0.1, maxIter: 200, kernelSize: [3, 3], padding: "valid", reweight: NETWORK_REWEIGHT, // pruneGraph's default
     });
     const dw = r.graph.nodes.find((n) => n.name === "dw")!;
     if (dw.op !== "depthwiseConv2d") throw new Error("not depthwise");
@@ -53,7 +53,7 @@ describe("programs and BatchNorm folding", () => {
     // A Dense node over the last axis: every one of the S·4·4 positions is a row of pruneLayer.
     const pwSignals = forwardGraph(foldBatchNorms(graph).graph, [x], S, { outputsOf: ["dw"], preActivationOf: ["pw"] });
     const pwSolve = await pruneLayer({ data: pwSignals.values.get("dw")!, rows: S * 16, cols: 6 }, { data: pwSignals.preActivations.get("pw")!, rows: S * 16, cols: 5 }, {
-      kind: "linear", epsilonGain: 0.1, maxIter: 200, fitBias: false,
+      kind: "linear", epsilonGain: 0.1, maxIter: 200, fitBias: false, reweight: NETWORK_REWEIGHT,
     });
     const pw = r.graph.nodes.find((n) => n.name === "pw")!;
     if (pw.op !== "dense") throw new Error("not dense");

@@ -3,7 +3,7 @@
 // the bit; cascade on a residual graph meets every node's SPEC §4 budget, recomputed here from the
 // returned graph, and reports the end-to-end error it measures.
 import { describe, expect, it } from "vitest";
-import { buildGraph, forwardGraph, pruneConvLayer, pruneGraph, pruneLayer, pruneNetwork, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
+import { buildGraph, forwardGraph, NETWORK_REWEIGHT, pruneConvLayer, pruneGraph, pruneLayer, pruneNetwork, type GraphNodeSpec, type ModelGraph } from "../bindings/index.ts";
 import { chainGraph, expectChainBits } from "./helpers/graphs.ts";
 import { naiveConv, type ConvCase } from "./helpers/conv.ts";
 import { gaussian, rng, seededNetwork } from "./helpers/problems.ts";
@@ -76,11 +76,11 @@ describe("parallel on a CNN (conv, pool, conv, ReLU node, flatten, dense)", () =
       return { kernelSize: n.kernelSize, strides: n.strides, padding: n.padding, dilation: n.dilation };
     };
     const c1 = await pruneConvLayer({ data: s.values.get("x")!, shape: [S, 10, 10, 2] }, { data: relu(s.preActivations.get("c1")!), shape: [S, 8, 8, 4] },
-      { kind: "relu", epsilonGain: 0.05, ...geometry("c1") });
+      { kind: "relu", epsilonGain: 0.05, ...geometry("c1"), reweight: NETWORK_REWEIGHT });
     const c2 = await pruneConvLayer({ data: s.values.get("pool")!, shape: [S, 4, 4, 4] }, { data: relu(s.preActivations.get("c2")!), shape: [S, 2, 2, 6] },
-      { kind: "relu", epsilonGain: 0.08, ...geometry("c2") });
+      { kind: "relu", epsilonGain: 0.08, ...geometry("c2"), reweight: NETWORK_REWEIGHT });
     const d1 = await pruneLayer({ data: s.values.get("flat")!, rows: S, cols: 24 }, { data: s.preActivations.get("d1")!, rows: S, cols: 5 },
-      { kind: "linear", epsilonGain: 0.03 });
+      { kind: "linear", epsilonGain: 0.03, reweight: NETWORK_REWEIGHT }); // pruneGraph's default: 3 reweighting rounds
     for (const [name, mine] of [["c1", c1], ["c2", c2], ["d1", d1]] as const) {
       const n = nodeOf(r.graph, name);
       if (n.op !== "conv2d" && n.op !== "dense") throw new Error("not prunable");

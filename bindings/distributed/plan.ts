@@ -12,7 +12,7 @@ import type { NetworkLayerOptions } from "../network/types.ts";
 import { checkLayerFits, denseLayerBytes } from "../solver/memory-check.ts";
 import type { MatrixInput } from "../types.ts";
 import { toDenseF32 } from "../validate.ts";
-import { resolveReweight } from "../validate-reweight.ts";
+import { resolveReweight, withNetworkReweight } from "../validate-reweight.ts";
 import {
   canonicalJson, FORMAT, FORMAT_VERSION, MANIFEST, networkHash, sha256, signalFile,
   type FileRef, type LayerProblemEntry, type Manifest,
@@ -62,7 +62,7 @@ function checkOptions(options: PlanOptions, L: number): { gains: number[]; layer
   for (const [key, v] of Object.entries(layerOptions)) {
     if (DRIVER_KEYS.includes(key)) throw new ValidationError(`options.layerOptions.${key}`, "to be set by the network driver", v);
   }
-  return { gains, layerOptions: manifestLayerOptions(layerOptions) };
+  return { gains, layerOptions: manifestLayerOptions(withNetworkReweight(layerOptions)) };
 }
 
 /**

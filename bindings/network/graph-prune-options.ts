@@ -4,6 +4,7 @@
 import { DEFAULTS, LIMITS } from "../defaults.ts";
 import { GraphError, ShapeError, ValidationError } from "../errors.ts";
 import { checkHasSamples, resolveOptions, toDenseF32 } from "../validate.ts";
+import { withNetworkReweight } from "../validate-reweight.ts";
 import { checkOptionNames, checkSignal, checkThreads } from "../option-checks.ts";
 import { convAxis, type ConvGeometry } from "../solver/conv-geometry.ts";
 import { checkLayerFits, convWUpdateThatFits, denseLayerBytes } from "../solver/memory-check.ts";
@@ -88,7 +89,8 @@ export function resolveGraphOptions(graph: ModelGraph, options: GraphPruneOption
   const threads = checkThreads(options.threads === undefined ? 1 : options.threads, "options.threads");
   const refit = options.refit ?? false;
   if (typeof refit !== "boolean") throw new ValidationError("options.refit", "true or false", refit);
-  return { mode, gainOf, densityOf, densityTolerance, gamma, kappa, layerOptions, selected, threads, refit };
+  // Reweighted ℓ1 unless layerOptions.reweight says otherwise, as pruneNetwork.
+  return { mode, gainOf, densityOf, densityTolerance, gamma, kappa, layerOptions: withNetworkReweight(layerOptions), selected, threads, refit };
 }
 
 const isDensity = (d: unknown) => typeof d === "number" && d > 0 && d <= 1;

@@ -5,6 +5,7 @@ import { DEFAULTS } from "../defaults.ts";
 import { ValidationError } from "../errors.ts";
 import { checkOptionNames, checkSignal, checkThreads } from "../option-checks.ts";
 import { resolveOptions } from "../validate.ts";
+import { withNetworkReweight } from "../validate-reweight.ts";
 import type { NetworkLayerOptions, NetworkOptions, PruneMode } from "./types.ts";
 
 const OPTION_NAMES = [
@@ -77,8 +78,7 @@ export function resolveNetworkOptions(options: unknown, layers: number): Resolve
   }
   // Here, once, before any work: not in each layer's solve, nor late in a worker.
   resolveOptions(layerOptions, "options.layerOptions");
-  // Plain ℓ1 unless layerOptions.reweight asks for rounds (NETWORK_REWEIGHT is the recommended
-  // setting, not the default: it costs 3–4× the iterations). pruneGraph does the same, so a
-  // chain gives what its graph gives either way.
-  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, threads, layerOptions };
+  // Reweighted ℓ1 (NETWORK_REWEIGHT) unless layerOptions.reweight says otherwise ({rounds: 0}:
+  // plain ℓ1). pruneGraph does the same, so a chain gives what its graph gives either way.
+  return { mode, gains, densities, densityTolerance, gamma, kappa, refit, threads, layerOptions: withNetworkReweight(layerOptions) };
 }
