@@ -2,7 +2,7 @@
 // pruning at equal per-layer nonzeros (issue 11).
 // Run: npm run bench:baselines [-- --sweep full] [-- --samples 8000] [-- --models dropout,nodropout]
 //      [-- --reweight 1,3] (each row again with that many reweighting rounds; the plain row, labelled
-//      without rw=, asks for 0 rounds explicitly, as pruneNetwork's default does; --sweep reweight:
+//      without rw=, asks for 0 rounds explicitly (pruneNetwork's default is 3 rounds); --sweep reweight:
 //      parallel g = 0.1 and 0.2 only, for the reweighted ℓ1 of issue 11) [-- --delta 0.1]
 //      [-- --gains 0.1,0.15] [-- --cascade-gains 0.1] (these gains instead of the sweep's)
 //      [-- --tag name] (added to the results file's name) [-- --threads 1,2] (pruneNetwork's threads)
@@ -51,7 +51,7 @@ const gainList = (name: string) => (argument(name) ?? "").split(",").filter((x) 
 if (argument("gains") !== undefined || argument("cascade-gains") !== undefined) {
   SWEEPS[sweep] = { parallel: gainList("gains"), cascade: gainList("cascade-gains") };
 }
-// Every row says its rounds (the plain row asks for 0, pruneNetwork's default, explicitly).
+// Every row says its rounds (the plain row asks for 0 explicitly: pruneNetwork's default is 3).
 const withRounds = (label: string, options: NetworkOptions): [string, NetworkOptions][] => reweightRounds.map((rounds) =>
   rounds === 0 ? [label, { ...options, layerOptions: { reweight: { rounds: 0 } } }] : [`${label} rw=${rounds}`, { ...options, layerOptions: { reweight: { rounds, delta } } }]);
 // --threads 1,2: each row once per count (pruneNetwork's `threads`: the layers solved in this

@@ -44,6 +44,7 @@ export interface GraphPruneOptions {
   gamma?: number;
   /** Cascade factor κ ∈ (0, 1] on the budget of the final prunable nodes (no prunable node after them). Default 1. */
   kappa?: number;
+  /** Passed to every node's solve. `reweight` defaults to NETWORK_REWEIGHT (3 rounds), as pruneNetwork's; `{rounds: 0}`: plain ℓ1. */
   layerOptions?: GraphLayerOptions;
   /**
    * Parallel mode: pool workers solving nodes at once (0: in this thread, one after another; the

@@ -26,7 +26,7 @@ export interface NetworkOptions {
   gamma?: number;
   /** Cascade last-layer factor κ ∈ (0, 1] on ε_L. Default 1. */
   kappa?: number;
-  /** Passed to every layer solve (maxIter, tolerances, ...). */
+  /** Passed to every layer solve (maxIter, tolerances, ...). `reweight` defaults to NETWORK_REWEIGHT (3 rounds); `{rounds: 0}`: plain ℓ1. */
   layerOptions?: NetworkLayerOptions;
   /** Parallel mode: workers to run layers at once (0: in this thread, one after another). Default: min(hardware threads, layers). */
   workers?: number;
