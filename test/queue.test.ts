@@ -51,7 +51,8 @@ afterAll(async () => {
 
 describe("net-trim queue on BullMQ", () => {
   it("a worker SIGKILLed mid-job: its job is stalled and retried by another, the merge equals in-process parallel mode", async () => {
-    const options = { epsilonGain: 0.05, layerOptions: { maxIter: 400 } };
+    // Plain ℓ1: these tests are about the queue; the default rounds through plan/solve/merge are cli-jobs' and cli-plan-reweight's.
+    const options = { epsilonGain: 0.05, layerOptions: { maxIter: 400, reweight: { rounds: 0 } } };
     const work = path.join(tmp, "killed");
     await planNetwork(network, input, options, work);
     const first = worker();
@@ -79,7 +80,7 @@ describe("net-trim queue on BullMQ", () => {
   }, 240_000);
 
   it("Redis restarted without persistence mid-run: the lost jobs are submitted again and every layer is solved", async () => {
-    const options = { epsilonGain: 0.04, layerOptions: { maxIter: 400 } };
+    const options = { epsilonGain: 0.04, layerOptions: { maxIter: 400, reweight: { rounds: 0 } } };
     const work = path.join(tmp, "restarted");
     await planNetwork(network, input, options, work);
     const one = worker("bun");
