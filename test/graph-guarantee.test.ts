@@ -45,6 +45,18 @@ function exactNodeNorm(graph: ModelGraph, name: string): number {
   return exactLargestSingularValue(a, rows, cols);
 }
 
+function concatGraph(): ModelGraph {
+  return buildGraph([
+    { name: "x", op: "input", inputs: [], shape: [5, 5, 2] },
+    conv("a", "x", 2, 3, 3, "relu", 211),
+    conv("c", "x", 2, 2, 1, "relu", 212),
+    { name: "cat", op: "concat", inputs: ["a", "c"], axis: -1 },
+    conv("d", "cat", 5, 4, 3, "linear", 213),
+    { name: "gap", op: "globalAvgPool2d", inputs: ["d"], keepDims: false },
+    { name: "out", op: "dense", inputs: ["gap"], units: 3, activation: "softmax", kernel: samples(1, 12, 214), bias: null },
+  ], ["x"], ["out"]);
+}
+
 describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
   it("on a Dense chain: pruneNetwork's Theorem 1 bound, layer by layer, within 1e-9", async () => {
     const sizes = [20, 40, 30, 6], P = 300;
@@ -91,15 +103,7 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
   });
 
   it("on a Concatenate graph with global average pooling: within the bound", async () => {
-    const graph = buildGraph([
-      { name: "x", op: "input", inputs: [], shape: [5, 5, 2] },
-      conv("a", "x", 2, 3, 3, "relu", 211),
-      conv("c", "x", 2, 2, 1, "relu", 212),
-      { name: "cat", op: "concat", inputs: ["a", "c"], axis: -1 },
-      conv("d", "cat", 5, 4, 3, "linear", 213),
-      { name: "gap", op: "globalAvgPool2d", inputs: ["d"], keepDims: false },
-      { name: "out", op: "dense", inputs: ["gap"], units: 3, activation: "softmax", kernel: samples(1, 12, 214), bias: null },
-    ], ["x"], ["out"]);
+    const graph = concatGraph();
     const S = 30, x = samples(S, 50, 215);
     const r = await pruneGraph(graph, { data: x, shape: [S, 5, 5, 2] }, { epsilonGain: 0.1, ...PLAIN });
     expectWithinBound(graph, r, x, S);
@@ -124,6 +128,14 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
     const r = await pruneGraph(graph, { data: x, shape: [S, 28, 28, 1] }, { ...PLAIN });
     expectWithinBound(graph, r, x, S);
     expect(r.guarantee!.relativeError).toBeGreaterThan(0);
+  });
+
+  it("with keep (per-layer allocation: every rung solved on the original signals): within the bound", async () => {
+    const graph = concatGraph();
+    const S = 30, x = samples(S, 50, 219);
+    const r = await pruneGraph(graph, { data: x, shape: [S, 5, 5, 2] }, { keep: 0.5, ...PLAIN });
+    expect(r.keep!.allocation).toBe("per-layer");
+    expectWithinBound(graph, r, x, S);
   });
 
   it("with refit: the bound and measured error of the weights before it, the same numbers as without", async () => {
