@@ -1,7 +1,7 @@
 // pruneGraph's Theorem 1 guarantee (parallel mode): on a Dense chain it is pruneNetwork's bound;
 // on a residual graph the bound is the recursion recomputed here from the nodes' solve errors and
-// the exact norms of their pruned maps; on Concatenate, depthwise, BatchNorm-folded and the bundled
-// CNN graphs the end-to-end error, measured here from the returned graph, is within it; an op
+// the norms of their pruned maps (the conv's on its torus, checked above the exact one); on
+// Concatenate, depthwise, BatchNorm-folded and the bundled CNN graphs the end-to-end error, measured here from the returned graph, is within it; an op
 // without a constant, cascade mode and an aborted run leave it absent with the reason.
 import fs from "node:fs";
 import path from "node:path";
@@ -10,7 +10,7 @@ import { buildGraph, foldBatchNorms, forwardGraph, parseLayersModelGraph, pruneG
 import { graphTheorem1 } from "../bindings/network/graph-guarantee.ts";
 import type { GraphNode, PrunableNode } from "../bindings/network/graph/types.ts";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
-import { exactLargestSingularValue, explicitMatrix } from "./helpers/exact-norm.ts";
+import { circularConvNorm, exactLargestSingularValue, explicitMatrix } from "./helpers/exact-norm.ts";
 import { chainGraph, conv, mixedGraph, samples } from "./helpers/graphs.ts";
 import { seededNetwork } from "./helpers/problems.ts";
 
@@ -36,13 +36,13 @@ function expectWithinBound(original: ModelGraph, r: GraphResult, x: Float32Array
   expect(g.appliesToReturnedWeights).toBe(true);
 }
 
-/** The exact ‖Ŵ‖₂ of a pruned node of `graph` (explicit matrix of its linear map, bias and activation off). */
-function exactNodeNorm(graph: ModelGraph, name: string): number {
+/** A pruned node of `graph`, its per-sample input shape and the exact norm of its linear map (explicit matrix, bias and activation off). */
+function exactNodeNorm(graph: ModelGraph, name: string): { node: PrunableNode; inShape: number[]; exact: number } {
   const node = graph.nodes.find((n) => n.name === name) as PrunableNode;
   const inShape = graph.nodes.find((n) => n.name === node.inputs[0])!.shape;
   const g = buildGraph([{ name: "x", op: "input", inputs: [], shape: inShape }, { ...node, inputs: ["x"], activation: "linear", bias: null } as GraphNode], ["x"], [name]);
   const { a, rows, cols } = explicitMatrix(inShape.reduce((p, v) => p * v, 1), (x, n) => forwardGraph(g, [x], n).outputs[0]);
-  return exactLargestSingularValue(a, rows, cols);
+  return { node, inShape, exact: exactLargestSingularValue(a, rows, cols) };
 }
 
 function concatGraph(): ModelGraph {
@@ -91,15 +91,20 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
     expectWithinBound(graph, r, x, S);
     expect(r.layers.map((l) => l.program)).toEqual(["relu", "linear", "linear"]);
     const d = new Map(r.layers.map((l) => [l.name, l.info!.outputError]));
-    const norm = (n: string) => exactNodeNorm(r.graph, n);
+    // ‖Ŵ_b‖: the circular convolution's on the 7×7 torus (6×6 input, 3×3 "same": one cell of padding each side,
+    // which the torus's seventh row and column hold); not below the exact norm of b's own map. ‖Ŵ_out‖: exact.
+    const b = exactNodeNorm(r.graph, "b");
+    const normB = circularConvNorm(b.node.kernel, 3, 3, 4, 4, 7, 7);
+    expect(normB).toBeGreaterThanOrEqual(b.exact);
+    expect(normB).toBeGreaterThan(1.2); // the norms matter here: a bound without them is another number
+    const normOut = exactNodeNorm(r.graph, "out").exact;
     const bA = d.get("a")!;
-    const bB = d.get("b")! + norm("b") * bA;
+    const bB = d.get("b")! + normB * bA;
     const bSum = bA + bB; // relu, 2×2 pooling with windows apart and flatten: 1 each
-    const bOut = d.get("out")! + norm("out") * bSum;
+    const bOut = d.get("out")! + normOut * bSum;
     const g = r.guarantee!;
     const expected = { a: bA, b: bB, sum: bSum, r: bSum, pool: bSum, flat: bSum, out: bOut };
     for (const p of g.perNode) expect(Math.abs(p.bound / expected[p.name as keyof typeof expected] - 1), p.name).toBeLessThan(2e-6);
-    expect(norm("b")).toBeGreaterThan(1.2); // the norms matter here: a bound without them is another number
   });
 
   it("on a Concatenate graph with global average pooling: within the bound", async () => {

@@ -46,3 +46,18 @@ export function explicitMatrix(inputs: number, apply: (batch: Float32Array, rows
   for (let j = 0; j < inputs; j++) for (let i = 0; i < outputs; i++) a[i * inputs + j] = out[j * outputs + i];
   return { a, rows: outputs, cols: inputs };
 }
+
+/**
+ * The exact norm of the circular convolution on an n1×n2 torus, kernel [kh, kw, c, f] (stride and
+ * dilation 1): z[y, x, j] = Σ K[ky, kx, i, j]·x[(y + ky) mod n1, (x + kx) mod n2, i], its explicit matrix built here.
+ */
+export function circularConvNorm(kernel: ArrayLike<number>, kh: number, kw: number, c: number, f: number, n1: number, n2: number): number {
+  const cols = n1 * n2 * c;
+  const a = new Float64Array(n1 * n2 * f * cols);
+  for (let y = 0; y < n1; y++) for (let x = 0; x < n2; x++) for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) {
+    for (let i = 0; i < c; i++) for (let j = 0; j < f; j++) {
+      a[((y * n2 + x) * f + j) * cols + (((y + ky) % n1) * n2 + ((x + kx) % n2)) * c + i] += kernel[((ky * kw + kx) * c + i) * f + j];
+    }
+  }
+  return exactLargestSingularValue(a, n1 * n2 * f, cols);
+}
