@@ -77,10 +77,13 @@ describe("net-trim prune on the bundled CNN", () => {
     }
     expect(Math.abs(Math.sqrt(diff / norm) - report.outputError.relative)).toBeLessThanOrEqual(1e-4 * report.outputError.relative);
     expect(r.stdout).toContain("measured end-to-end error");
-    // Cascade: no Theorem 1 bound on a graph, and the report and table say why.
-    expect(report.guarantee).toBeUndefined();
-    expect(report.guaranteeAbsent).toMatch(/^cascade mode: /);
-    expect(r.stdout).toContain("guarantee: none (cascade mode: ");
+    // Cascade: the nodes' measured errors, propagated through the pooling and flatten; in the report and the table.
+    const g = report.guarantee;
+    expect(g.theorem).toBe("cascade: measured node errors, on the graph");
+    expect(g.holds).toBe(true);
+    expect(g.relativeError).toBeCloseTo(report.outputError.relative, 9);
+    expect(report.guaranteeAbsent).toBeUndefined();
+    expect(r.stdout).toContain(`guarantee, cascade: measured node errors, on the graph: measured end-to-end error ${g.measuredError.toPrecision(4)}`);
   });
 
   it("flattened calibration [n, 784] gives the same bytes as images [n, 28, 28, 1]", async () => {

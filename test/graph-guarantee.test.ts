@@ -1,13 +1,14 @@
-// pruneGraph's Theorem 1 guarantee (parallel mode): on a Dense chain it is pruneNetwork's bound;
+// pruneGraph's guarantee. Parallel mode (Theorem 1): on a Dense chain it is pruneNetwork's bound;
 // on a residual graph the bound is the recursion recomputed here from the nodes' solve errors and
 // the norms of their pruned maps (the conv's on its torus, checked above the exact one); on
-// Concatenate, depthwise, BatchNorm-folded and the bundled CNN graphs the end-to-end error, measured here from the returned graph, is within it; an op
-// without a constant, cascade mode and an aborted run leave it absent with the reason.
+// Concatenate, depthwise, BatchNorm-folded and the bundled CNN graphs the end-to-end error,
+// measured here from the returned graph, is within it. Cascade mode: the nodes' measured errors.
+// An op without a constant and an aborted run leave it absent with the reason.
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildGraph, foldBatchNorms, forwardGraph, parseLayersModelGraph, pruneGraph, pruneNetwork, type GraphResult, type ModelGraph } from "../bindings/index.ts";
-import { graphTheorem1 } from "../bindings/network/graph-guarantee.ts";
+import { graphGuarantee } from "../bindings/network/graph-guarantee.ts";
 import type { GraphNode, PrunableNode } from "../bindings/network/graph/types.ts";
 import { loadMnist, PIXELS } from "../examples/mnist-data.ts";
 import { circularConvNorm, exactLargestSingularValue, explicitMatrix } from "./helpers/exact-norm.ts";
@@ -152,12 +153,29 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
     expect({ ...refitted.guarantee!, appliesToReturnedWeights: true }).toEqual(plain.guarantee);
   });
 
-  it("absent, with the reason: cascade mode, an aborted run, an op without a Lipschitz constant", async () => {
+  it("cascade: each pruned node's measured error, propagated through the other ops only; within it", async () => {
     const graph = mixedGraph();
     const S = 24, x = samples(S, 72, 218);
-    const cascade = await pruneGraph(graph, { data: x, shape: [S, 6, 6, 2] }, { mode: "cascade", epsilonGain: 0.1, ...PLAIN });
-    expect(cascade.guarantee).toBeUndefined();
-    expect(cascade.guaranteeAbsent).toMatch(/^cascade mode: /);
+    const r = await pruneGraph(graph, { data: x, shape: [S, 6, 6, 2] }, { mode: "cascade", epsilonGain: 0.1, ...PLAIN });
+    const g = r.guarantee!;
+    expect(g.theorem).toBe("cascade: measured node errors, on the graph");
+    expectWithinBound(graph, r, x, S);
+    const bound = new Map(g.perNode.map((p) => [p.name, p.bound]));
+    const measured = new Map(g.perNode.map((p) => [p.name, p.measured]));
+    // A node on the ReLU program with its own relu: its solve's error, which is its output's (solved on the pruned input).
+    expect(bound.get("a")).toBe(r.layers.find((l) => l.name === "a")!.info!.outputError);
+    expect(Math.abs(measured.get("a")! / bound.get("a")! - 1)).toBeLessThan(1e-6);
+    // relu6 (linear program, constant 1) on the depthwise node: √Σ of its channels' errors.
+    const dw = r.layers.find((l) => l.name === "dw")!;
+    expect(bound.get("dw")).toBeCloseTo(Math.sqrt(dw.channels!.reduce((s, c) => s + c.outputError ** 2, 0)), 12);
+    // The ReLU node after "b": its solve's error (after the ReLU), not more than the pre-activation's.
+    expect(bound.get("rb")).toBe(r.layers.find((l) => l.name === "b")!.info!.outputError);
+    expect(bound.get("rb")).toBeLessThanOrEqual(bound.get("b")!);
+  });
+
+  it("absent, with the reason: an aborted run, an op without a Lipschitz constant", async () => {
+    const graph = mixedGraph();
+    const S = 24, x = samples(S, 72, 218);
     const controller = new AbortController();
     controller.abort();
     const aborted = await pruneGraph(graph, { data: x, shape: [S, 6, 6, 2] }, { signal: controller.signal, ...PLAIN });
@@ -168,6 +186,6 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
       { name: "x", op: "input", inputs: [], shape: [3] },
       { name: "gelu", op: "gelu", inputs: ["x"], shape: [3] },
     ] as unknown as GraphNode[], inputs: ["x"], outputs: ["gelu"] };
-    expect(graphTheorem1(odd, odd, new Float32Array(3), 1, [], false)).toEqual({ guaranteeAbsent: `node "gelu": no Lipschitz constant for op gelu` });
+    expect(graphGuarantee(odd, odd, new Float32Array(3), 1, [], "parallel", false)).toEqual({ guaranteeAbsent: `node "gelu": no Lipschitz constant for op gelu` });
   });
 });

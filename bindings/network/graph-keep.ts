@@ -17,7 +17,7 @@ import { openNodeSession } from "./graph-density.ts";
 import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
-import { graphTheorem1, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
+import { graphGuarantee, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
 import { refitReturned } from "./graph-refit.ts";
 import { fromDepthwise, fromLayer, nodeJob, type NodeJob, type NodeSolve } from "./graph-solve.ts";
 import { allocateLayers } from "./keep-allocation.ts";
@@ -97,7 +97,7 @@ export async function allocateGraphKeep(graph: ModelGraph, input: Tensor | Matri
   let layers = reportsOf(allocation.finals);
   let out = withRungs(folded, targets, allocation.finals);
   let refit: GraphResult["refit"];
-  const guarantee = graphTheorem1(folded, out, x, samples, layers, o.refit); // every rung solved on the original signals
+  const guarantee = graphGuarantee(folded, out, x, samples, layers, "parallel", o.refit); // every rung solved on the original signals
   if (o.refit) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, layers, options.onProgress));
   return {
     graph: out,

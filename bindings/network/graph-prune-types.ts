@@ -129,9 +129,9 @@ export interface GraphResult {
   /** Present when options.refit ran: its time (outputError above is the refitted graph's). */
   refit?: { timeMs: number };
   /**
-   * Parallel mode: the measured end-to-end error against the Theorem 1 bound propagated through the
-   * graph (graph-guarantee.ts). With refit, for the graph BEFORE the refit. Absent when
-   * `guaranteeAbsent` says why (cascade mode, an aborted run, an op without a Lipschitz constant).
+   * The measured end-to-end error against the bound propagated through the graph (graph-guarantee.ts):
+   * Theorem 1 in parallel mode, the nodes' measured errors in cascade mode. With refit, for the graph
+   * BEFORE the refit. Absent when `guaranteeAbsent` says why (an aborted run, an op without a Lipschitz constant).
    */
   guarantee?: GraphGuarantee;
   guaranteeAbsent?: string;
@@ -140,7 +140,8 @@ export interface GraphResult {
 
 /** SPEC §5's guarantee on a graph: per node, the measured ‖ŝ_n − s_n‖_F and its bound (see graph-guarantee.ts). */
 export interface GraphGuarantee {
-  theorem: "Theorem 1 (parallel), on the graph";
+  /** Parallel: Theorem 1 propagated through the graph; cascade: each pruned node's measured error, propagated through the other ops only (graph-guarantee.ts). */
+  theorem: "Theorem 1 (parallel), on the graph" | "cascade: measured node errors, on the graph";
   /** Every node but the inputs, in topological order: measured on the calibration samples against the original graph (BatchNorms folded), and the bound. */
   perNode: { name: string; op: GraphOp; measured: number; bound: number }[];
   /** Over the graph's outputs: ‖Ŷ − Y‖_F (all outputs together), over ‖Y‖_F, and the bound. */

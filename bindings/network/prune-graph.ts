@@ -28,13 +28,10 @@ import { createLayerPool } from "../workers/pool.ts";
 import { frobenius } from "./forward.ts";
 import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import { refitReturned } from "./graph-refit.ts";
-import { graphTheorem1, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
+import { graphGuarantee, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
-
-const CASCADE_ABSENT = "cascade mode: each node is solved on the pruned graph's signals, so its error on the original signals (Theorem 1's d) is not measured; " +
-  "Theorem 2's bound needs every node's Ω on the pruned signals, which only Dense chains (pruneNetwork) have";
 
 /** The node and every node it depends on, as a graph whose output is the node. */
 function upTo(graph: ModelGraph, name: string): ModelGraph {
@@ -172,10 +169,8 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   const complete = done.length === targets.length && done.every((r) => r.status !== "aborted");
   let out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
   const firstBad = done.find((r) => r.status !== "solved");
-  // Theorem 1 needs each node's error on the original signals: parallel mode's (before any refit).
-  const guarantee = !complete ? { guaranteeAbsent: INCOMPLETE_ABSENT }
-    : o.mode === "cascade" ? { guaranteeAbsent: CASCADE_ABSENT }
-    : graphTheorem1(folded, out, x, samples, done, o.refit);
+  // The guarantee of the Net-Trim weights (before any refit).
+  const guarantee = complete ? graphGuarantee(folded, out, x, samples, done, o.mode, o.refit) : { guaranteeAbsent: INCOMPLETE_ABSENT };
   let layers = done, refit: GraphResult["refit"];
   if (o.refit && complete) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, done, options.onProgress));
   return {
