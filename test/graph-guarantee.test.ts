@@ -136,6 +136,19 @@ describe("pruneGraph's guarantee (Theorem 1, parallel)", () => {
     expect(r.guarantee!.relativeError).toBeGreaterThan(0);
   });
 
+  it("with only some nodes pruned (layers): the others' error is 0 until a pruned node, then carried by their norms", async () => {
+    const graph = concatGraph();
+    const S = 30, x = samples(S, 50, 220);
+    const r = await pruneGraph(graph, { data: x, shape: [S, 5, 5, 2] }, { epsilonGain: 0.1, layers: ["d"], ...PLAIN });
+    expectWithinBound(graph, r, x, S);
+    const bound = new Map(r.guarantee!.perNode.map((p) => [p.name, p.bound]));
+    expect([bound.get("a"), bound.get("c"), bound.get("cat")]).toEqual([0, 0, 0]);
+    expect(bound.get("d")).toBe(r.layers[0].info!.outputError);
+    // "out" keeps its weights: softmax (1) after its kernel's norm, exact here, times gap's bound.
+    const normOut = exactNodeNorm(r.graph, "out").exact;
+    expect(Math.abs(bound.get("out")! / (normOut * bound.get("gap")!) - 1)).toBeLessThan(2e-6);
+  });
+
   it("with keep (per-layer allocation: every rung solved on the original signals): within the bound", async () => {
     const graph = concatGraph();
     const S = 30, x = samples(S, 50, 219);
