@@ -40,6 +40,7 @@ describe("operator norms of pruned nodes against the exact SVD of the explicit m
     ["conv 3×3 valid, stride 2", [7, 6, 3], { op: "conv2d", filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: "valid", dilation: [1, 1] }],
     ["conv 2×3 same, stride (1, 2), dilation 2", [6, 7, 2], { op: "conv2d", filters: 2, kernelSize: [2, 3], strides: [1, 2], padding: "same", dilation: [2, 2] }],
     ["conv 5×5 valid on 12×12 (conv2 of the bundled CNN's shape, fewer channels)", [12, 12, 2], { op: "conv2d", filters: 3, kernelSize: [5, 5], strides: [1, 1], padding: "valid", dilation: [1, 1] }],
+    ["conv 1×1, stride 2 (one frequency: the kernel matrix)", [5, 4, 3], { op: "conv2d", filters: 4, kernelSize: [1, 1], strides: [2, 2], padding: "same", dilation: [1, 1] }],
     ["depthwise 3×3 same, multiplier 2", [5, 5, 3], { op: "depthwiseConv2d", depthMultiplier: 2, kernelSize: [3, 3], strides: [1, 1], padding: "same", dilation: [1, 1] }],
     ["depthwise 3×3 valid, stride 2, multiplier 1", [7, 7, 2], { op: "depthwiseConv2d", depthMultiplier: 1, kernelSize: [3, 3], strides: [2, 2], padding: "valid", dilation: [1, 1] }],
   ];
@@ -58,6 +59,12 @@ describe("operator norms of pruned nodes against the exact SVD of the explicit m
       expect(ours).toBeGreaterThanOrEqual(exact * (1 - 1e-7));
       expect(ours).toBeLessThan(2 * exact);
     });
+  });
+
+  it("a 1×1 conv's bound is its kernel matrix's norm, the exact norm of the map", () => {
+    const kernel = sparseWeights(48, 3 * 4);
+    const ours = convNormBound(kernel, 3, 4, { input: [5, 4], kernelSize: [1, 1], strides: [1, 1], dilation: [1, 1], padding: "valid" });
+    expect(Math.abs(ours / exactLargestSingularValue(kernel, 3, 4) - 1)).toBeLessThan(1e-9);
   });
 
   it("the conv bound is exactly the norm of the circular convolution on the torus (valid, stride 1: the input's own size)", () => {

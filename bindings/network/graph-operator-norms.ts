@@ -43,8 +43,10 @@ function torusAxis(size: number, k: number, s: number, d: number, padding: Paddi
  */
 export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry): number {
   const [kh, kw] = g.kernelSize, [dh, dw] = g.dilation;
-  const n1 = torusAxis(g.input[0], kh, g.strides[0], dh, g.padding);
-  const n2 = torusAxis(g.input[1], kw, g.strides[1], dw, g.padding);
+  // A 1×1 kernel's symbol is the same at every frequency (the kernel matrix itself): one is enough.
+  const pointwise = kh === 1 && kw === 1;
+  const n1 = pointwise ? 1 : torusAxis(g.input[0], kh, g.strides[0], dh, g.padding);
+  const n2 = pointwise ? 1 : torusAxis(g.input[1], kw, g.strides[1], dw, g.padding);
   const cf = c * f;
   const re = new Float64Array(cf), im = new Float64Array(cf);
   // M = A + iB has the singular values of [[A, −B], [B, A]] (each twice).
