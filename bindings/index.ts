@@ -34,7 +34,7 @@ export { magnitudePrune } from "./network/magnitude.ts";
 export { magnitudePruneGraph } from "./network/graph-magnitude.ts";
 export { pruneGraph } from "./network/prune-graph.ts";
 export type {
-  GraphPruneOptions, GraphLayerOptions, GraphResult, GraphLayerReport, GraphOutputError, NodeProgram,
+  GraphPruneOptions, GraphLayerOptions, GraphResult, GraphGuarantee, GraphLayerReport, GraphOutputError, NodeProgram,
 } from "./network/graph-prune-types.ts";
 export { magnitudeBaseline, type BaselinePruner } from "./network/baselines/baseline.ts";
 export { wandaPrune } from "./network/baselines/wanda.ts";

@@ -1,6 +1,6 @@
 // report.json and the printed table of a model-graph prune (pruneGraph's result).
 import type { GraphResult } from "../bindings/index.ts";
-import { reportHead, textTable } from "./report.ts";
+import { guaranteeLine, reportHead, textTable } from "./report.ts";
 
 /** `density`: the --keep-per-layer targets (each layer's line then names its own). */
 export function buildGraphReport(result: GraphResult, context: Record<string, unknown>, density?: number | Record<string, number>) {
@@ -21,6 +21,9 @@ export function buildGraphReport(result: GraphResult, context: Record<string, un
     execution: result.execution,
     ...(result.keep ? { keep: result.keep } : {}),
     ...(result.refit ? { refit: result.refit } : {}),
+    // Either one (JSON drops the undefined one).
+    guarantee: result.guarantee,
+    guaranteeAbsent: result.guarantee ? undefined : result.guaranteeAbsent ?? "not computed",
     timeMs: result.timeMs,
   };
 }
@@ -47,5 +50,6 @@ export function formatGraphTable(report: GraphReport): string {
     `total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`,
     `measured end-to-end error on the calibration samples${refitted ? " (the returned, refitted graph)" : ""}: ${report.outputError.measured.toPrecision(4)} (relative ${report.outputError.relative.toFixed(4)})` +
       (report.foldedBatchNorms.length > 0 ? `; ${report.foldedBatchNorms.length} BatchNorm layers folded into the layer before them` : ""),
+    report.guarantee ? guaranteeLine(report.guarantee) : `guarantee: none (${report.guaranteeAbsent})`,
   ].join("\n");
 }

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NetworkResult } from "../bindings/index.ts";
+import type { Guarantee, NetworkResult } from "../bindings/index.ts";
 
 export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -65,6 +65,13 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
 
 type Report = ReturnType<typeof buildReport>;
 
+/** The printed line of a Theorem 1/2 guarantee (pruneNetwork's, or pruneGraph's on the graph). */
+export function guaranteeLine(g: Pick<Guarantee, "measuredError" | "relativeError" | "bound" | "holds" | "appliesToReturnedWeights"> & { theorem: string }): string {
+  return `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
+    `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}` +
+    (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)");
+}
+
 export function formatTable(report: Report): string {
   const header = ["layer", "kind", "status", "nnz before → after", "kept %", "rel. error", "iterations", "time"];
   const rows = report.layers.map((l) => [
@@ -75,11 +82,7 @@ export function formatTable(report: Report): string {
   const g = report.guarantee;
   const out = [...textTable(header, rows, [false, false, false, true, true, true, true, true]), ""];
   out.push(`total: ${t.nnzBefore} → ${t.nnzAfter} nonzeros of ${t.parameters} parameters, ${(100 * t.keptFraction).toFixed(2)}% kept`);
-  out.push(
-    `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
-    `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}` +
-    (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)"),
-  );
+  out.push(guaranteeLine(g));
   if (report.refit) {
     const perLayer = report.layers.map((l) => `${l.name} ${l.refit!.unrefittedRelativeError.toFixed(4)} → ${l.refit!.relativeError.toFixed(4)}`).join(", ");
     out.push(`refit on the support: layer errors ${perLayer}`);

@@ -77,6 +77,13 @@ describe("net-trim prune on the bundled CNN", () => {
     }
     expect(Math.abs(Math.sqrt(diff / norm) - report.outputError.relative)).toBeLessThanOrEqual(1e-4 * report.outputError.relative);
     expect(r.stdout).toContain("measured end-to-end error");
+    // Cascade: the nodes' measured errors, propagated through the pooling and flatten; in the report and the table.
+    const g = report.guarantee;
+    expect(g.theorem).toBe("cascade: measured node errors, on the graph");
+    expect(g.holds).toBe(true);
+    expect(g.relativeError).toBeCloseTo(report.outputError.relative, 9);
+    expect(report.guaranteeAbsent).toBeUndefined();
+    expect(r.stdout).toContain(`guarantee, cascade: measured node errors, on the graph: measured end-to-end error ${g.measuredError.toPrecision(4)}`);
   });
 
   it("flattened calibration [n, 784] gives the same bytes as images [n, 28, 28, 1]", async () => {
@@ -175,6 +182,12 @@ describe("--keep-per-layer and --keep on the bundled CNN (conv layers counted)",
     expect(report.options).toMatchObject({ keep: 0.1, keepAllocation: "per-layer" });
     expect(r.stdout).toContain(`${(100 * share).toFixed(2)}% kept at per-layer gains`);
     expect(r.stderr).toContain("allocated across layers");
+    // Parallel: the Theorem 1 guarantee on the graph, its measured error the written files' (no BatchNorm to fold).
+    const g = report.guarantee;
+    expect(g.holds).toBe(true);
+    expect(g.relativeError).toBeCloseTo(report.outputError.relative, 9);
+    expect(g.perNode.map((p: { name: string }) => p.name)).toEqual(["conv1", "pool1", "conv2", "pool2", "flatten", "fc1", "logits"]);
+    expect(r.stdout).toContain(`guarantee, Theorem 1 (parallel), on the graph: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ≤ bound ${g.bound.toPrecision(4)}: holds`);
   });
 
   it("--keep --keep-allocation common-gain: one gain for every layer, the share within the tolerance and in the report", async () => {

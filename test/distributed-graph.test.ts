@@ -17,7 +17,7 @@ const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLeng
 const untimed = (info: LayerInfo | undefined) => info && Object.fromEntries(Object.entries(info).filter(([k]) => !TIMING.has(k)));
 const reportsOf = (r: GraphResult) => r.layers.map(({ timeMs: _t, info, channels, ...rest }) => ({ ...rest, info: untimed(info), channels: channels?.map(untimed) }));
 
-/** Every node's arrays bit for bit, the reports (timings aside), the folded BatchNorms and the output error exactly. */
+/** Every node's arrays bit for bit, the reports (timings aside), the folded BatchNorms, the output error and the guarantee exactly. */
 function expectSameAsInProcess(merged: GraphResult, inProcess: GraphResult) {
   expect(merged.graph.nodes.map((n) => n.name)).toEqual(inProcess.graph.nodes.map((n) => n.name));
   expect(merged.graph.inputs).toEqual(inProcess.graph.inputs);
@@ -33,6 +33,8 @@ function expectSameAsInProcess(merged: GraphResult, inProcess: GraphResult) {
   expect(reportsOf(merged)).toEqual(reportsOf(inProcess));
   expect(merged.foldedBatchNorms).toEqual(inProcess.foldedBatchNorms);
   expect(merged.outputError).toEqual(inProcess.outputError);
+  expect(merged.guarantee).toBeDefined();
+  expect(merged.guarantee).toEqual(inProcess.guarantee);
 }
 
 function readCnn(): ModelGraph {

@@ -7,6 +7,7 @@ import { buildGraph } from "../network/graph/build.ts";
 import { foldBatchNorms } from "../network/graph/fold-batchnorm.ts";
 import { isPrunable, type GraphNode, type ModelGraph, type PrunableNode } from "../network/graph/types.ts";
 import { graphLayerReport, graphOutputError } from "../network/graph-node-report.ts";
+import { graphGuarantee } from "../network/graph-guarantee.ts";
 import { consumersOf, programOf } from "../network/graph-programs.ts";
 import type { GraphLayerReport, GraphResult } from "../network/graph-prune-types.ts";
 import type { NodeSolve } from "../network/graph-solve.ts";
@@ -53,6 +54,7 @@ export async function mergeGraphResults(graph: ModelGraph, work: WorkLocation): 
     foldedBatchNorms,
     outputError: graphOutputError(graph, out, x, manifest.calibration.samples),
     execution: { workers: 0, inThread: false, reason: `per-node jobs (plan, solve, merge) in ${store.location}` },
+    ...graphGuarantee(folded, out, x, manifest.calibration.samples, reports, "parallel", false),
     timeMs: performance.now() - t0,
   };
 }

@@ -17,6 +17,7 @@ import { openNodeSession } from "./graph-density.ts";
 import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import { consumersOf, programOf, targetOf } from "./graph-programs.ts";
 import { calibrationSamples, checkNodeFits, resolveGraphOptions } from "./graph-prune-options.ts";
+import { graphGuarantee, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
 import { refitReturned } from "./graph-refit.ts";
 import { fromDepthwise, fromLayer, nodeJob, type NodeJob, type NodeSolve } from "./graph-solve.ts";
 import { allocateLayers } from "./keep-allocation.ts";
@@ -89,12 +90,14 @@ export async function allocateGraphKeep(graph: ModelGraph, input: Tensor | Matri
   if ("aborted" in allocation) {
     return {
       graph: { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] }, status: "aborted", layers: reportsOf(allocation.aborted),
-      foldedBatchNorms: [], outputError: graphOutputError(graph, undefined, x, samples), execution, timeMs: performance.now() - t0,
+      foldedBatchNorms: [], outputError: graphOutputError(graph, undefined, x, samples), execution,
+      guaranteeAbsent: INCOMPLETE_ABSENT, timeMs: performance.now() - t0,
     };
   }
   let layers = reportsOf(allocation.finals);
   let out = withRungs(folded, targets, allocation.finals);
   let refit: GraphResult["refit"];
+  const guarantee = graphGuarantee(folded, out, x, samples, layers, "parallel", o.refit); // every rung solved on the original signals
   if (o.refit) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, layers, options.onProgress));
   return {
     graph: out,
@@ -105,6 +108,7 @@ export async function allocateGraphKeep(graph: ModelGraph, input: Tensor | Matri
     outputError: graphOutputError(graph, out, x, samples),
     execution,
     keep: allocation.keep,
+    ...guarantee,
     timeMs: performance.now() - t0,
   };
 }

@@ -25,7 +25,7 @@ function unknownOp(node: PrunableNode): never {
 }
 
 /** A prunable node's output before its activation on input x ([samples, ...inShape]). */
-function preActivation(node: PrunableNode, x: Float32Array, samples: number, inShape: number[]): Float32Array {
+export function preActivation(node: PrunableNode, x: Float32Array, samples: number, inShape: number[]): Float32Array {
   if (node.op === "conv2d") return conv2dForward(node, x, samples, inShape);
   if (node.op === "depthwiseConv2d") return depthwiseForward(node, x, samples, inShape);
   if (node.op !== "dense") return unknownOp(node);

@@ -28,6 +28,7 @@ import { createLayerPool } from "../workers/pool.ts";
 import { frobenius } from "./forward.ts";
 import { graphLayerReport, graphOutputError } from "./graph-node-report.ts";
 import { refitReturned } from "./graph-refit.ts";
+import { graphGuarantee, INCOMPLETE_ABSENT } from "./graph-guarantee.ts";
 import type { MatrixInput, ProgressInfo } from "../types.ts";
 import type { Tensor } from "../conv-types.ts";
 import type { GraphLayerReport, GraphPruneOptions, GraphResult, NodeProgram } from "./graph-prune-types.ts";
@@ -168,6 +169,8 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
   const complete = done.length === targets.length && done.every((r) => r.status !== "aborted");
   let out: ModelGraph = complete ? current() : { nodes: [...graph.nodes], inputs: [...graph.inputs], outputs: [...graph.outputs] };
   const firstBad = done.find((r) => r.status !== "solved");
+  // The guarantee of the Net-Trim weights (before any refit).
+  const guarantee = complete ? graphGuarantee(folded, out, x, samples, done, o.mode, o.refit) : { guaranteeAbsent: INCOMPLETE_ABSENT };
   let layers = done, refit: GraphResult["refit"];
   if (o.refit && complete) ({ graph: out, layers, refit } = refitReturned(folded, out, x, samples, done, options.onProgress));
   return {
@@ -175,6 +178,7 @@ export async function pruneGraph(graph: ModelGraph, input: Tensor | MatrixInput,
     status: firstBad?.status ?? (complete ? "solved" : "aborted"),
     layers,
     ...(refit ? { refit } : {}),
+    ...guarantee,
     foldedBatchNorms: complete ? foldedBatchNorms : [],
     outputError: graphOutputError(graph, complete ? out : undefined, x, samples),
     execution,

@@ -32,30 +32,59 @@ export interface GraphSignals {
  * array) and with `inputs`; none is modified.
  */
 export function forwardGraph(graph: ModelGraph, inputs: readonly Float32Array[], rows: number, request: ForwardRequest = {}): GraphSignals {
+  const wanted = new Set(request.outputsOf ?? []);
+  const keep = new Set([...wanted, ...graph.outputs]);
+  const live = new Map<string, Float32Array>();
+  const preActivations = new Map<string, Float32Array>();
+  for (const step of walkGraph(graph, inputs, rows, request.preActivationOf ?? [], keep)) {
+    live.set(step.node.name, step.value);
+    if (step.preActivation) preActivations.set(step.node.name, step.preActivation);
+    for (const name of step.dropped) live.delete(name);
+  }
+  const values = new Map<string, Float32Array>();
+  for (const name of wanted) values.set(name, live.get(name)!);
+  return { outputs: graph.outputs.map((o) => live.get(o)!), values, preActivations };
+}
+
+/** One node's output in a walk; `dropped`: the nodes whose last consumer it was (outside `keep`). */
+export interface GraphStep {
+  node: GraphNode;
+  value: Float32Array;
+  /** Requested in preActivationOf: the node's output before its activation. */
+  preActivation?: Float32Array;
+  dropped: string[];
+}
+
+/**
+ * The forward pass node by node, in the graph's order: each node's output as soon as it is
+ * computed, so that a caller can walk two graphs side by side without holding every signal.
+ * Checks the inputs and requests as forwardGraph does.
+ */
+export function* walkGraph(
+  graph: ModelGraph, inputs: readonly Float32Array[], rows: number, preActivationOf: readonly string[] = [], keep: ReadonlySet<string> = new Set(),
+): Generator<GraphStep> {
   if (!Number.isInteger(rows) || rows < 0) throw new ValidationError("rows", "a non-negative integer", rows);
   if (!Array.isArray(inputs) || inputs.length !== graph.inputs.length) {
     throw new ValidationError("inputs", `an array of ${graph.inputs.length} Float32Array (one per graph input: ${graph.inputs.join(", ")})`, inputs);
   }
   const nodes = new Map(graph.nodes.map((n) => [n.name, n]));
-  const wanted = new Set(request.outputsOf ?? []);
-  const wantedPre = new Set(request.preActivationOf ?? []);
-  for (const name of wanted) {
+  const wantedPre = new Set(preActivationOf);
+  for (const name of keep) {
     if (!nodes.has(name)) throw new ValidationError("request.outputsOf", "names of graph nodes", name);
   }
   for (const name of wantedPre) {
     const n = nodes.get(name);
     if (!n || !isPrunable(n)) throw new ValidationError("request.preActivationOf", "names of dense or conv nodes", name);
   }
-  const keep = new Set([...wanted, ...graph.outputs]);
   const pendingUses = new Map<string, number>();
   for (const n of graph.nodes) for (const i of n.inputs) pendingUses.set(i, (pendingUses.get(i) ?? 0) + 1);
 
   const live = new Map<string, Float32Array>();
-  const preActivations = new Map<string, Float32Array>();
   for (const n of graph.nodes) {
     const args = n.inputs.map((i) => live.get(i)!);
     const argShapes = n.inputs.map((i) => nodes.get(i)!.shape);
     let out: Float32Array;
+    let preActivation: Float32Array | undefined;
     if (n.op === "input") {
       const k = graph.inputs.indexOf(n.name);
       const x = inputs[k];
@@ -70,24 +99,23 @@ export function forwardGraph(graph: ModelGraph, inputs: readonly Float32Array[],
         : n.op === "conv2d" ? conv2dForward(n, args[0], rows, argShapes[0]) : depthwiseForward(n, args[0], rows, argShapes[0]);
       if (n.activation === "linear") out = pre;
       else {
-        if (wantedPre.has(n.name)) preActivations.set(n.name, pre.slice());
+        if (wantedPre.has(n.name)) preActivation = pre.slice();
         applyActivation(pre, n.shape[n.shape.length - 1], n.activation);
         out = pre;
       }
-      if (n.activation === "linear" && wantedPre.has(n.name)) preActivations.set(n.name, out);
+      if (n.activation === "linear" && wantedPre.has(n.name)) preActivation = out;
     } else {
       out = computeOp(n, args, argShapes, rows);
     }
     live.set(n.name, out);
+    const dropped: string[] = [];
     for (const i of n.inputs) {
       const left = pendingUses.get(i)! - 1;
       pendingUses.set(i, left);
-      if (left === 0 && !keep.has(i)) live.delete(i);
+      if (left === 0 && !keep.has(i) && live.delete(i)) dropped.push(i);
     }
+    yield { node: n, value: out, ...(preActivation ? { preActivation } : {}), dropped };
   }
-  const values = new Map<string, Float32Array>();
-  for (const name of wanted) values.set(name, live.get(name)!);
-  return { outputs: graph.outputs.map((o) => live.get(o)!), values, preActivations };
 }
 
 /** Every op that has no weights to prune. */

@@ -1,0 +1,102 @@
+// ‖Ŵ‖₂ of a pruned node as a linear map of its input (bias excluded), for the graph guarantee.
+//   Dense over the last axis — the same kernel at every position, so the kernel's spectral norm,
+//     by spectralNorm (forward.ts), as pruneNetwork's Theorem 1: power iteration to a change below
+//     1e-9, then ×(1 + 1e-6). An estimate from below plus a margin, not a proof.
+//   Conv2D — an upper bound that is never below the norm: one sample's convolution is the circular
+//     convolution on a torus large enough to hold the input with its padding (no window wraps onto
+//     data), with the input embedded (an isometry) and the outputs it needs selected (norm ≤ 1; a
+//     stride only selects fewer). The circular convolution is block-diagonalised by the 2-D DFT,
+//     so its norm is max over the torus's frequencies ω of σ_max(K̂(ω)), K̂(ω) = Σ_taps K[tap]·e^{−i⟨ω, tap·dilation⟩},
+//     a [inC, filters] complex matrix; σ_max of each by largestSingularValue (never below it either).
+//     Power iteration with the convolution and its adjoint was tried first: on conv1 of the
+//     bundled CNN it stopped 1.1e-6 below the exact norm (a near-degenerate top of the spectrum),
+//     under its 1e-6 margin. The bound exceeds the exact norm by the torus's boundary effect:
+//     +1.5% on conv1 (28×28 input), +7.1% on conv2 (12×12), measured against the SVD of the
+//     explicit matrices; test/graph-guarantee-norms.test.ts checks it against exact SVDs.
+//   DepthwiseConv2D — its channels are independent blocks: the largest channel's bound (each a
+//     convolution of one input channel with `depthMultiplier` filters).
+import { spectralNorm } from "./forward.ts";
+import { window1D } from "./graph/shapes.ts";
+import type { Pair, Padding2D, PrunableNode } from "./graph/types.ts";
+import { largestSingularValue } from "./graph-lipschitz.ts";
+
+export interface ConvGeometry {
+  /** Per-sample input [h, w] of the node. */
+  input: Pair;
+  kernelSize: Pair;
+  strides: Pair;
+  dilation: Pair;
+  padding: Padding2D;
+}
+
+/** The torus size along one axis: holds the input, its padding, and every window and output without wrapping. */
+function torusAxis(size: number, k: number, s: number, d: number, padding: Padding2D): number {
+  const { out, padBefore } = window1D(size, k, s, d, padding);
+  const lastInput = (out - 1) * s + (k - 1) * d - padBefore; // the last input index a window reads
+  return Math.max(size + padBefore, lastInput + 1, (out - 1) * s + 1);
+}
+
+/**
+ * Upper bound on the norm of x ↦ conv(kernel, x) for one sample, kernel [kh, kw, c, f] (see the
+ * file's head): the largest σ_max(K̂(ω)) over the torus's frequencies (half of them: K̂(−ω) is
+ * K̂(ω)'s conjugate, of the same singular values).
+ */
+export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry): number {
+  const [kh, kw] = g.kernelSize, [dh, dw] = g.dilation;
+  // A 1×1 kernel's symbol is the same at every frequency (the kernel matrix itself): one is enough.
+  const pointwise = kh === 1 && kw === 1;
+  const n1 = pointwise ? 1 : torusAxis(g.input[0], kh, g.strides[0], dh, g.padding);
+  const n2 = pointwise ? 1 : torusAxis(g.input[1], kw, g.strides[1], dw, g.padding);
+  const cf = c * f;
+  const re = new Float64Array(cf), im = new Float64Array(cf);
+  // M = A + iB has the singular values of [[A, −B], [B, A]] (each twice).
+  const real = new Float64Array(4 * cf);
+  let largest = 0;
+  for (let a = 0; a <= n1 >> 1; a++) {
+    for (let b = 0; b < n2; b++) {
+      re.fill(0);
+      im.fill(0);
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          const phase = 2 * Math.PI * ((a * ky * dh) / n1 + (b * kx * dw) / n2);
+          const cos = Math.cos(phase), sin = Math.sin(phase);
+          const k0 = (ky * kw + kx) * cf;
+          for (let i = 0; i < cf; i++) {
+            const v = kernel[k0 + i];
+            if (v === 0) continue;
+            re[i] += v * cos;
+            im[i] -= v * sin;
+          }
+        }
+      }
+      for (let i = 0; i < c; i++) {
+        for (let j = 0; j < f; j++) {
+          const r = re[i * f + j], m = im[i * f + j];
+          real[i * 2 * f + j] = r;
+          real[i * 2 * f + f + j] = -m;
+          real[(c + i) * 2 * f + j] = m;
+          real[(c + i) * 2 * f + f + j] = r;
+        }
+      }
+      largest = Math.max(largest, largestSingularValue(real, 2 * c, 2 * f));
+    }
+  }
+  return largest;
+}
+
+/** ‖Ŵ‖₂ of `node` with the pruned kernel `kernel`, on per-sample inputs of shape `inShape` (an upper bound for convs). */
+export function operatorNorm(node: PrunableNode, kernel: Float32Array, inShape: readonly number[]): number {
+  if (node.op === "dense") return spectralNorm(kernel, inShape[inShape.length - 1], node.units);
+  const geometry: ConvGeometry = { input: [inShape[0], inShape[1]], kernelSize: node.kernelSize, strides: node.strides, dilation: node.dilation, padding: node.padding };
+  const c = inShape[2];
+  if (node.op === "conv2d") return convNormBound(kernel, c, node.filters, geometry);
+  const mult = node.depthMultiplier, taps = node.kernelSize[0] * node.kernelSize[1];
+  let largest = 0;
+  for (let ci = 0; ci < c; ci++) {
+    // Channel ci: kernel [kh, kw, 1, mult], the taps' slices [ci·mult, (ci + 1)·mult) of [kh, kw, c, mult].
+    const k = new Float64Array(taps * mult);
+    for (let t = 0; t < taps; t++) for (let j = 0; j < mult; j++) k[t * mult + j] = kernel[(t * c + ci) * mult + j];
+    if (k.some((v) => v !== 0)) largest = Math.max(largest, convNormBound(k, 1, mult, geometry));
+  }
+  return largest;
+}
