@@ -15,7 +15,7 @@
 import { window1D } from "./graph/shapes.ts";
 import type { GraphNode, Padding2D } from "./graph/types.ts";
 
-export type Lipschitz = { constant: number } | { absent: string };
+type Lipschitz = { constant: number } | { absent: string };
 
 /** The constant of a one-input op without weights, on per-sample inputs of shape `inShape`. */
 export function lipschitzOf(node: GraphNode, inShape: readonly number[]): Lipschitz {
@@ -57,7 +57,7 @@ function windows(size: number, k: number, s: number, padding: Padding2D): [numbe
 }
 
 /** How many windows each input cell along one axis falls in. */
-export function windowsPerInput(size: number, k: number, s: number, padding: Padding2D): number[] {
+function windowsPerInput(size: number, k: number, s: number, padding: Padding2D): number[] {
   const count = new Array<number>(size).fill(0);
   for (const [a, b] of windows(size, k, s, padding)) for (let i = a; i < b; i++) count[i]++;
   return count;

@@ -20,7 +20,7 @@ import { window1D } from "./graph/shapes.ts";
 import type { Pair, Padding2D, PrunableNode } from "./graph/types.ts";
 import { largestSingularValue } from "./graph-lipschitz.ts";
 
-export interface ConvGeometry {
+interface ConvGeometry {
   /** Per-sample input [h, w] of the node. */
   input: Pair;
   kernelSize: Pair;

@@ -47,7 +47,7 @@ export function forwardGraph(graph: ModelGraph, inputs: readonly Float32Array[],
 }
 
 /** One node's output in a walk; `dropped`: the nodes whose last consumer it was (outside `keep`). */
-export interface GraphStep {
+interface GraphStep {
   node: GraphNode;
   value: Float32Array;
   /** Requested in preActivationOf: the node's output before its activation. */
