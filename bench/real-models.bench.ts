@@ -205,6 +205,7 @@ for (const which of MODELS) {
     storage: storage(m.modelJson), rewrittenStorage: storage(rewritten.modelJson), prunedStorage: storage(written.modelJson),
     ops: Object.fromEntries([...new Set(graph.nodes.map((n) => n.op))].map((op) => [op, graph.nodes.filter((n) => n.op === op).length])),
     unprunedClassesHeldOut: histogram(topRef), prunedClassesHeldOut: histogram(topPruned),
+    magnitudeClassesHeldOut: histogram(argmaxRows(baseline.outHeld.outputs[0], classes)),
     layers: result.layers.map((l) => ({
       name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, parameters: l.parameters,
       relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
