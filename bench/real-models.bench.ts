@@ -69,7 +69,8 @@ interface Calibration {
 
 // pruneModel: Net-Trim on the graph (pruneGraph, parallel mode: every node on the unpruned graph's
 // signals; --mode cascade: in order on the pruned graph's; its BatchNorms folded by pruneGraph
-// itself), one gain for every node (--gain, default 0.05: about half the weights kept). The magnitude baseline then gets the same per-node nnz.
+// itself), one gain for every node (--gain, default 0.05: about half the weights kept). The
+// magnitude baseline then gets the same per-node nnz.
 async function pruneModel(graph: ModelGraph, calibration: Calibration): Promise<{ graph: ModelGraph; method: string; result: GraphResult }> {
   const [H, W, C] = (graph.nodes.find((n) => n.name === graph.inputs[0])!.shape);
   let last = 0;
