@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraph, forwardGraph, type GraphNodeSpec } from "../bindings/index.ts";
 import { largestSingularValue, lipschitzOf } from "../bindings/network/graph-lipschitz.ts";
-import { convNormBound, operatorNorm } from "../bindings/network/graph-operator-norms.ts";
+import { convNormBound, operatorNorm, patchesNormBound } from "../bindings/network/graph-operator-norms.ts";
 import type { GraphNode, PrunableNode } from "../bindings/network/graph/types.ts";
 import { circularConvNorm, exactLargestSingularValue, explicitMatrix } from "./helpers/exact-norm.ts";
 import { gaussian, rng } from "./helpers/problems.ts";
@@ -61,6 +61,29 @@ describe("operator norms of pruned nodes against the exact SVD of the explicit m
     });
   });
 
+  cases.filter(([, , spec]) => spec.op === "conv2d").forEach(([what, inShape, spec], k) => {
+    it(`${what}: the patches bound (above the torus's work limit) is never below the exact norm either`, () => {
+      const kernel = kernelFor(inShape, spec, 60 + k);
+      const { run } = single(inShape, { ...spec, activation: "linear", kernel, bias: null });
+      const exact = exactNorm(inShape, run);
+      const g = { input: [inShape[0], inShape[1]] as [number, number], kernelSize: spec.kernelSize as [number, number], strides: spec.strides as [number, number], dilation: spec.dilation as [number, number], padding: spec.padding as "same" | "valid" };
+      const patches = convNormBound(kernel, inShape[2], spec.filters as number, g, 0);
+      expect(patches).toBe(patchesNormBound(kernel, inShape[2], spec.filters as number, g));
+      expect(patches).toBeGreaterThanOrEqual(exact * (1 - 1e-7));
+    });
+  });
+
+  it("the patches bound by hand: one nonzero tap 2 of a 3×3 kernel, same on 5×5 (9 reads per cell): 3·2; valid stride 2 on 7×7 (2 per axis): 2·2", () => {
+    const kernel = new Float32Array(9);
+    kernel[4] = 2;
+    const at = (input: [number, number], strides: [number, number], padding: "same" | "valid") =>
+      patchesNormBound(kernel, 1, 1, { input, kernelSize: [3, 3], strides, dilation: [1, 1], padding });
+    expect(at([5, 5], [1, 1], "same")).toBeCloseTo(6, 12);
+    expect(at([7, 7], [2, 2], "valid")).toBeCloseTo(4, 12);
+    // Dilation 2 on 7 cells, valid: windows read {0,2,4}, {1,3,5}, {2,4,6}: cells 2 and 4 twice.
+    expect(patchesNormBound(kernel, 1, 1, { input: [7, 7], kernelSize: [3, 3], strides: [1, 1], dilation: [2, 2], padding: "valid" })).toBeCloseTo(4, 12);
+  });
+
   it("a 1×1 conv's bound is its kernel matrix's norm, the exact norm of the map", () => {
     const kernel = sparseWeights(48, 3 * 4);
     const ours = convNormBound(kernel, 3, 4, { input: [5, 4], kernelSize: [1, 1], strides: [1, 1], dilation: [1, 1], padding: "valid" });
@@ -72,6 +95,14 @@ describe("operator norms of pruned nodes against the exact SVD of the explicit m
     const kernel = sparseWeights(50, kh * kw * c * f);
     const circular = circularConvNorm(kernel, kh, kw, c, f, h, w);
     const ours = convNormBound(kernel, c, f, { input: [h, w], kernelSize: [kh, kw], strides: [1, 1], dilation: [1, 1], padding: "valid" });
+    expect(Math.abs(ours / circular - 1)).toBeLessThan(1e-9);
+  });
+
+  it("one input channel and one filter (a depthwise channel, multiplier 1): the symbol's modulus, the circular convolution's norm", () => {
+    const [h, w, kh, kw] = [6, 5, 3, 2];
+    const kernel = sparseWeights(51, kh * kw);
+    const circular = circularConvNorm(kernel, kh, kw, 1, 1, h, w);
+    const ours = convNormBound(kernel, 1, 1, { input: [h, w], kernelSize: [kh, kw], strides: [1, 1], dilation: [1, 1], padding: "valid" });
     expect(Math.abs(ours / circular - 1)).toBeLessThan(1e-9);
   });
 

@@ -13,8 +13,16 @@
 //     under its 1e-6 margin. The bound exceeds the exact norm by the torus's boundary effect:
 //     +1.5% on conv1 (28×28 input), +7.1% on conv2 (12×12), measured against the SVD of the
 //     explicit matrices; test/graph-guarantee-norms.test.ts checks it against exact SVDs.
+//     Its cost is (frequencies) × (order 2·min(inC, filters))³ × 30 squarings: on InceptionV3's
+//     35×35 and 17×17 convs about 12 hours in all. Above TORUS_WORK_LIMIT (and for every 1×1
+//     kernel) the patches bound is used instead, also never below the norm: conv(x) = Patches(x)·K
+//     with K the [kh·kw·inC, filters] kernel matrix and Patches(x) the im2col matrix, whose
+//     Frobenius norm is at most √(the most (window, tap) pairs reading one input cell)·‖x‖_F, so
+//     ‖conv‖ ≤ √reads · σ_max(K): one real matrix, no frequencies; exact for a 1×1 kernel (one
+//     read per cell), looser than the torus bound by up to √(taps) otherwise.
 //   DepthwiseConv2D — its channels are independent blocks: the largest channel's bound (each a
-//     convolution of one input channel with `depthMultiplier` filters).
+//     convolution of one input channel with `depthMultiplier` filters; with multiplier 1 the
+//     symbol is a scalar, its modulus exact).
 import { spectralNorm } from "./forward.ts";
 import { window1D } from "./graph/shapes.ts";
 import type { Pair, Padding2D, PrunableNode } from "./graph/types.ts";
@@ -36,17 +44,43 @@ function torusAxis(size: number, k: number, s: number, d: number, padding: Paddi
   return Math.max(size + padBefore, lastInput + 1, (out - 1) * s + 1);
 }
 
+/** Multiply-adds (about) above which a conv gets the patches bound instead of the torus bound: ~2 s here. */
+export const TORUS_WORK_LIMIT = 1e9;
+
+/** The most (output, tap) pairs along one axis that read the same input cell. */
+function readsPerCell(size: number, k: number, s: number, d: number, padding: Padding2D): number {
+  const { out, padBefore } = window1D(size, k, s, d, padding);
+  const count = new Array<number>(size).fill(0);
+  for (let o = 0; o < out; o++) {
+    for (let t = 0; t < k; t++) {
+      const i = o * s + t * d - padBefore;
+      if (i >= 0 && i < size) count[i]++;
+    }
+  }
+  return Math.max(0, ...count);
+}
+
+/** The patches bound (see the file's head): √(reads per cell) · σ_max of the [kh·kw·c, f] kernel matrix. */
+export function patchesNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry): number {
+  const [kh, kw] = g.kernelSize;
+  const reads = readsPerCell(g.input[0], kh, g.strides[0], g.dilation[0], g.padding) * readsPerCell(g.input[1], kw, g.strides[1], g.dilation[1], g.padding);
+  return Math.sqrt(reads) * largestSingularValue(Float64Array.from(kernel), kh * kw * c, f);
+}
+
 /**
  * Upper bound on the norm of x ↦ conv(kernel, x) for one sample, kernel [kh, kw, c, f] (see the
  * file's head): the largest σ_max(K̂(ω)) over the torus's frequencies (half of them: K̂(−ω) is
- * K̂(ω)'s conjugate, of the same singular values).
+ * K̂(ω)'s conjugate, of the same singular values), or the patches bound for a 1×1 kernel and
+ * above `workLimit`.
  */
-export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry): number {
+export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry, workLimit = TORUS_WORK_LIMIT): number {
   const [kh, kw] = g.kernelSize, [dh, dw] = g.dilation;
-  // A 1×1 kernel's symbol is the same at every frequency (the kernel matrix itself): one is enough.
-  const pointwise = kh === 1 && kw === 1;
-  const n1 = pointwise ? 1 : torusAxis(g.input[0], kh, g.strides[0], dh, g.padding);
-  const n2 = pointwise ? 1 : torusAxis(g.input[1], kw, g.strides[1], dw, g.padding);
+  if (kh === 1 && kw === 1) return patchesNormBound(kernel, c, f, g);
+  const n1 = torusAxis(g.input[0], kh, g.strides[0], dh, g.padding);
+  const n2 = torusAxis(g.input[1], kw, g.strides[1], dw, g.padding);
+  const order = 2 * Math.min(c, f);
+  const work = ((n1 >> 1) + 1) * n2 * (order * order * 2 * Math.max(c, f) + 30 * order ** 3);
+  if (work > workLimit) return patchesNormBound(kernel, c, f, g);
   const cf = c * f;
   const re = new Float64Array(cf), im = new Float64Array(cf);
   // M = A + iB has the singular values of [[A, −B], [B, A]] (each twice).
@@ -68,6 +102,10 @@ export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g
             im[i] -= v * sin;
           }
         }
+      }
+      if (cf === 1) {
+        largest = Math.max(largest, Math.hypot(re[0], im[0]));
+        continue;
       }
       for (let i = 0; i < c; i++) {
         for (let j = 0; j < f; j++) {
