@@ -66,10 +66,11 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
 type Report = ReturnType<typeof buildReport>;
 
 /** The printed line of a Theorem 1/2 guarantee (pruneNetwork's, or pruneGraph's on the graph). */
-export function guaranteeLine(g: Pick<Guarantee, "measuredError" | "relativeError" | "bound" | "holds" | "appliesToReturnedWeights"> & { theorem: string }): string {
+export function guaranteeLine(g: Pick<Guarantee, "measuredError" | "relativeError" | "bound" | "holds" | "appliesToReturnedWeights" | "normsProved"> & { theorem: string }): string {
   return `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
     `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}` +
-    (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)");
+    (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)") +
+    (g.normsProved ? "" : " (some layer norms estimated by power iteration, not proved)");
 }
 
 export function formatTable(report: Report): string {

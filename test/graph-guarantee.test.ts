@@ -35,6 +35,7 @@ function expectWithinBound(original: ModelGraph, r: GraphResult, x: Float32Array
   for (const p of g.perNode) expect(p.measured, p.name).toBeLessThanOrEqual(p.bound * (1 + 1e-5) + 1e-6);
   expect(g.holds).toBe(true);
   expect(g.appliesToReturnedWeights).toBe(true);
+  expect(g.normsProved).toBe(true);
 }
 
 /** A pruned node of `graph`, its per-sample input shape and the exact norm of its linear map (explicit matrix, bias and activation off). */

@@ -47,6 +47,7 @@ describe("parallel mode", () => {
     const pruned = signals(r.network, input);
     const measured = dist(pruned[2], orig[2]);
     expect(r.guarantee.theorem).toBe("Theorem 1 (parallel)");
+    expect(r.guarantee.normsProved).toBe(true);
     expect(r.guarantee.measuredError).toBeCloseTo(measured, 3);
     // Theorem 1's chain, computed here: e_ℓ ≤ d_ℓ + ‖Ŵ_ℓ‖₂·e_{ℓ−1}, d_ℓ each layer's error on the
     // original signals (measured above from the returned weights).

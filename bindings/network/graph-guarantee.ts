@@ -55,11 +55,16 @@ export function graphGuarantee(
 
   // Everything the data does not decide first: an op without a constant costs no forward pass.
   const constant = new Map<string, number>();
+  let normsProved = true;
   for (const n of folded.nodes) {
     if (n.op === "input" || n.op === "add" || n.op === "concat") continue;
     if (isPrunable(n)) {
       // Cascade propagates nothing through a pruned node.
-      if (mode === "parallel" || !reportOf.has(n.name)) constant.set(n.name, operatorNorm(n, (prunedOf.get(n.name) as PrunableNode).kernel, shapeOf.get(n.inputs[0])!));
+      if (mode === "parallel" || !reportOf.has(n.name)) {
+        const norm = operatorNorm(n, (prunedOf.get(n.name) as PrunableNode).kernel, shapeOf.get(n.inputs[0])!);
+        normsProved &&= norm.proved;
+        constant.set(n.name, norm.norm);
+      }
       continue;
     }
     const l = lipschitzOf(n, shapeOf.get(n.inputs[0])!);
@@ -130,6 +135,7 @@ export function graphGuarantee(
       // The chain's tolerance (guarantee.ts): d is the solver's f64 measure, the walk stores f32.
       holds: perNode.every((p) => p.measured <= p.bound * (1 + 1e-5) + 1e-6),
       appliesToReturnedWeights: !refitted,
+      normsProved,
     },
   };
 }

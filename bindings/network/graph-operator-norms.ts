@@ -1,7 +1,8 @@
 // ‖Ŵ‖₂ of a pruned node as a linear map of its input (bias excluded), for the graph guarantee.
 //   Dense over the last axis — the same kernel at every position, so the kernel's spectral norm,
-//     by spectralNorm (forward.ts), as pruneNetwork's Theorem 1: power iteration to a change below
-//     1e-9, then ×(1 + 1e-6). An estimate from below plus a margin, not a proof.
+//     by certifiedSpectralNorm (certified-norm.ts), as pruneNetwork's Theorem 1: proved from
+//     above by a Cholesky check where the Gram matrix is affordable, else power iteration's
+//     estimate ×(1 + 1e-6), and `proved: false`.
 //   Conv2D — an upper bound that is never below the norm: one sample's convolution is the circular
 //     convolution on a torus large enough to hold the input with its padding (no window wraps onto
 //     data), with the input embedded (an isometry) and the outputs it needs selected (norm ≤ 1; a
@@ -23,7 +24,7 @@
 //   DepthwiseConv2D — its channels are independent blocks: the largest channel's bound (each a
 //     convolution of one input channel with `depthMultiplier` filters; with multiplier 1 the
 //     symbol is a scalar, its modulus exact).
-import { spectralNorm } from "./forward.ts";
+import { certifiedSpectralNorm, type NormBound } from "./certified-norm.ts";
 import { window1D } from "./graph/shapes.ts";
 import type { Pair, Padding2D, PrunableNode } from "./graph/types.ts";
 import { largestSingularValue } from "./graph-lipschitz.ts";
@@ -45,7 +46,7 @@ function torusAxis(size: number, k: number, s: number, d: number, padding: Paddi
 }
 
 /** Multiply-adds (about) above which a conv gets the patches bound instead of the torus bound: ~2 s here. */
-export const TORUS_WORK_LIMIT = 1e9;
+const TORUS_WORK_LIMIT = 1e9;
 
 /** The most (output, tap) pairs along one axis that read the same input cell. */
 function readsPerCell(size: number, k: number, s: number, d: number, padding: Padding2D): number {
@@ -122,12 +123,12 @@ export function convNormBound(kernel: ArrayLike<number>, c: number, f: number, g
   return largest;
 }
 
-/** ‖Ŵ‖₂ of `node` with the pruned kernel `kernel`, on per-sample inputs of shape `inShape` (an upper bound for convs). */
-export function operatorNorm(node: PrunableNode, kernel: Float32Array, inShape: readonly number[]): number {
-  if (node.op === "dense") return spectralNorm(kernel, inShape[inShape.length - 1], node.units);
+/** ‖Ŵ‖₂ of `node` with the pruned kernel `kernel`, on per-sample inputs of shape `inShape`: an upper bound, proved but for a Dense kernel too large to check. */
+export function operatorNorm(node: PrunableNode, kernel: Float32Array, inShape: readonly number[]): NormBound {
+  if (node.op === "dense") return certifiedSpectralNorm(kernel, inShape[inShape.length - 1], node.units);
   const geometry: ConvGeometry = { input: [inShape[0], inShape[1]], kernelSize: node.kernelSize, strides: node.strides, dilation: node.dilation, padding: node.padding };
   const c = inShape[2];
-  if (node.op === "conv2d") return convNormBound(kernel, c, node.filters, geometry);
+  if (node.op === "conv2d") return { norm: convNormBound(kernel, c, node.filters, geometry), proved: true };
   const mult = node.depthMultiplier, taps = node.kernelSize[0] * node.kernelSize[1];
   let largest = 0;
   for (let ci = 0; ci < c; ci++) {
@@ -136,5 +137,5 @@ export function operatorNorm(node: PrunableNode, kernel: Float32Array, inShape: 
     for (let t = 0; t < taps; t++) for (let j = 0; j < mult; j++) k[t * mult + j] = kernel[(t * c + ci) * mult + j];
     if (k.some((v) => v !== 0)) largest = Math.max(largest, convNormBound(k, 1, mult, geometry));
   }
-  return largest;
+  return { norm: largest, proved: true };
 }

@@ -152,4 +152,6 @@ export interface GraphGuarantee {
   holds: boolean;
   /** False after a refit: the bound and the measured errors are those of the weights before it. */
   appliesToReturnedWeights: boolean;
+  /** Every ‖Ŵ‖₂ in the bound proved from above (conv bounds always; Dense kernels by certified-norm.ts where affordable). */
+  normsProved: boolean;
 }

@@ -1,7 +1,8 @@
 // The guarantee of SPEC §5: the pruned network's measured end-to-end error on the calibration
 // data against the Theorem 1 (parallel) or Theorem 2 (cascade) bound, computed from measured
 // per-layer quantities.
-import { applyLayer, applyPrunedLayer, distance, frobenius, spectralNorm } from "./forward.ts";
+import { certifiedSpectralNorm } from "./certified-norm.ts";
+import { applyLayer, applyPrunedLayer, distance, frobenius } from "./forward.ts";
 import type { DenseNetwork } from "./network.ts";
 import type { Guarantee, LayerReport } from "./types.ts";
 
@@ -44,13 +45,15 @@ export function compareSignals(
  */
 export function theorem1(pruned: DenseNetwork, measured: SignalComparison, reports: LayerReport[]): Guarantee {
   const perLayer: { measured: number; bound: number }[] = [];
-  let bound = 0;
+  let bound = 0, normsProved = true;
   pruned.layers.forEach((l, i) => {
     const d = reports[i]?.info.outputError ?? NaN;
-    bound = d + spectralNorm(l.kernel, l.inputs, l.units) * bound;
+    const norm = certifiedSpectralNorm(l.kernel, l.inputs, l.units);
+    normsProved &&= norm.proved;
+    bound = d + norm.norm * bound;
     perLayer.push({ measured: measured.errors[i], bound });
   });
-  return summarise("Theorem 1 (parallel)", perLayer, measured.logitsNorm);
+  return summarise("Theorem 1 (parallel)", perLayer, measured.logitsNorm, normsProved);
 }
 
 /**
@@ -62,7 +65,7 @@ export function theorem1(pruned: DenseNetwork, measured: SignalComparison, repor
 export function theorem2(original: DenseNetwork, measured: SignalComparison, reports: LayerReport[], gamma: number, kappa: number): Guarantee {
   const L = original.layers.length;
   const perLayer: { measured: number; bound: number }[] = [];
-  let bound = 0;
+  let bound = 0, normsProved = true;
   original.layers.forEach((l, i) => {
     const info = reports[i]?.info;
     if (!info) {
@@ -73,15 +76,17 @@ export function theorem2(original: DenseNetwork, measured: SignalComparison, rep
     else {
       const fitFactor = info.epsilon > 0 ? Math.max(1, info.fitError / info.epsilon) : 1;
       const offOmega = i < L - 1 ? measured.inactive[i] : 0;
-      bound = fitFactor * Math.sqrt(gamma) * (i === L - 1 ? kappa : 1) * spectralNorm(l.kernel, l.inputs, l.units) * bound
+      const norm = certifiedSpectralNorm(l.kernel, l.inputs, l.units);
+      normsProved &&= norm.proved;
+      bound = fitFactor * Math.sqrt(gamma) * (i === L - 1 ? kappa : 1) * norm.norm * bound
         + info.leakage * Math.sqrt(offOmega);
     }
     perLayer.push({ measured: measured.errors[i], bound });
   });
-  return summarise("Theorem 2 (cascade)", perLayer, measured.logitsNorm);
+  return summarise("Theorem 2 (cascade)", perLayer, measured.logitsNorm, normsProved);
 }
 
-function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; bound: number }[], logitsNorm: number): Guarantee {
+function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; bound: number }[], logitsNorm: number, normsProved: boolean): Guarantee {
   const last = perLayer[perLayer.length - 1];
   return {
     theorem, perLayer,
@@ -90,5 +95,6 @@ function summarise(theorem: Guarantee["theorem"], perLayer: { measured: number; 
     bound: last.bound,
     holds: perLayer.every((p) => p.measured <= p.bound * (1 + 1e-5) + 1e-6),
     appliesToReturnedWeights: true,
+    normsProved,
   };
 }

@@ -173,4 +173,6 @@ export interface Guarantee {
   holds: boolean;
   /** False after a refit: the bound and the measured error are those of the weights before it. */
   appliesToReturnedWeights: boolean;
+  /** Every ‖Ŵ_ℓ‖₂ in the bound proved from above (certified-norm.ts); false: a kernel too large for the check, its norm power iteration ×(1 + 1e-6). */
+  normsProved: boolean;
 }
