@@ -19,7 +19,7 @@ export type {
 export type { DenseNetwork, DenseLayerSpec, DenseActivation, LayersModelSource } from "./network/network.ts";
 export { pruneNetwork } from "./network/prune-network.ts";
 export type {
-  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee, KeepSearch, CommonGainKeep, PerLayerKeep,
+  NetworkOptions, NetworkResult, NetworkProgress, NetworkExecution, LayerReport, PruneMode, NetworkLayerOptions, Guarantee, GuaranteeSummary, KeepSearch, CommonGainKeep, PerLayerKeep,
   LayerRefit, RefitSummary,
 } from "./network/types.ts";
 export { forward } from "./network/forward.ts";

@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Guarantee, NetworkResult } from "../bindings/index.ts";
+import type { GuaranteeSummary, NetworkResult } from "../bindings/index.ts";
 
 export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -66,7 +66,7 @@ export function buildReport(result: NetworkResult, context: Record<string, unkno
 type Report = ReturnType<typeof buildReport>;
 
 /** The printed line of a Theorem 1/2 guarantee (pruneNetwork's, or pruneGraph's on the graph). */
-export function guaranteeLine(g: Pick<Guarantee, "measuredError" | "relativeError" | "bound" | "holds" | "appliesToReturnedWeights" | "normsProved"> & { theorem: string }): string {
+export function guaranteeLine(g: GuaranteeSummary & { theorem: string }): string {
   return `guarantee, ${g.theorem}: measured end-to-end error ${g.measuredError.toPrecision(4)} (relative ${g.relativeError.toFixed(4)}) ` +
     `${g.holds ? "≤" : ">"} bound ${g.bound.toPrecision(4)}: ${g.holds ? "holds" : "does NOT hold"}` +
     (g.appliesToReturnedWeights ? "" : " (for the weights before the refit)") +

@@ -2,7 +2,7 @@
 import type { LayerInfo, SolveStatus } from "../types.ts";
 import type { FoldedBatchNorm } from "./graph/fold-batchnorm.ts";
 import type { GraphOp, ModelGraph, PrunableNode } from "./graph/types.ts";
-import type { KeepSearch, LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
+import type { GuaranteeSummary, KeepSearch, LayerRefit, NetworkExecution, NetworkLayerOptions, NetworkProgress, PruneMode } from "./types.ts";
 
 /**
  * Passed to every layer solve. Dense-only settings (sparseInput, linearForm) reach the Dense
@@ -139,19 +139,9 @@ export interface GraphResult {
 }
 
 /** SPEC §5's guarantee on a graph: per node, the measured ‖ŝ_n − s_n‖_F and its bound (see graph-guarantee.ts). */
-export interface GraphGuarantee {
+export interface GraphGuarantee extends GuaranteeSummary {
   /** Parallel: Theorem 1 propagated through the graph; cascade: each pruned node's measured error, propagated through the other ops only (graph-guarantee.ts). */
   theorem: "Theorem 1 (parallel), on the graph" | "cascade: measured node errors, on the graph";
   /** Every node but the inputs, in topological order: measured on the calibration samples against the original graph (BatchNorms folded), and the bound. */
   perNode: { name: string; op: GraphOp; measured: number; bound: number }[];
-  /** Over the graph's outputs: ‖Ŷ − Y‖_F (all outputs together), over ‖Y‖_F, and the bound. */
-  measuredError: number;
-  relativeError: number;
-  bound: number;
-  /** Every node's measured error within its bound (up to the rounding of f32 signals: ×(1 + 1e-5) + 1e-6). */
-  holds: boolean;
-  /** False after a refit: the bound and the measured errors are those of the weights before it. */
-  appliesToReturnedWeights: boolean;
-  /** Every ‖Ŵ‖₂ in the bound proved from above (conv bounds always; Dense kernels by certified-norm.ts where affordable). */
-  normsProved: boolean;
 }

@@ -162,17 +162,23 @@ export interface PerLayerKeep {
   probes: { layer: number; gain: number; nnz: number }[];
 }
 
-/** The guarantee of SPEC §5: measured end-to-end error against the Theorem 1/2 bound (see guarantee.ts). */
-export interface Guarantee {
-  theorem: "Theorem 1 (parallel)" | "Theorem 2 (cascade)";
-  /** Per layer: measured ‖Ŷ^(ℓ) − Y^(ℓ)‖_F of the pruned network on the calibration data, and the bound. */
-  perLayer: { measured: number; bound: number }[];
+/** What every guarantee reports: the measured end-to-end error against its bound. */
+export interface GuaranteeSummary {
+  /** ‖Ŷ − Y‖_F at the output(s) on the calibration data, over ‖Y‖_F, and the bound. */
   measuredError: number;
   relativeError: number;
   bound: number;
+  /** Every layer's (node's) measured error within its bound (up to the rounding of f32 signals: ×(1 + 1e-5) + 1e-6). */
   holds: boolean;
-  /** False after a refit: the bound and the measured error are those of the weights before it. */
+  /** False after a refit: the bound and the measured errors are those of the weights before it. */
   appliesToReturnedWeights: boolean;
-  /** Every ‖Ŵ_ℓ‖₂ in the bound proved from above (certified-norm.ts); false: a kernel too large for the check, its norm power iteration ×(1 + 1e-6). */
+  /** Every ‖Ŵ‖₂ in the bound proved from above (certified-norm.ts; conv bounds always); false: a Dense kernel too large for the check, its norm power iteration ×(1 + 1e-6). */
   normsProved: boolean;
+}
+
+/** The guarantee of SPEC §5: measured end-to-end error against the Theorem 1/2 bound (see guarantee.ts). */
+export interface Guarantee extends GuaranteeSummary {
+  theorem: "Theorem 1 (parallel)" | "Theorem 2 (cascade)";
+  /** Per layer: measured ‖Ŷ^(ℓ) − Y^(ℓ)‖_F of the pruned network on the calibration data, and the bound. */
+  perLayer: { measured: number; bound: number }[];
 }
