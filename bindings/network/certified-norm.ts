@@ -92,6 +92,6 @@ export function provedNormBound(kernel: ArrayLike<number>, n: number, m: number,
 }
 
 /** ‖K‖₂ of a Dense kernel [n, m]: power iteration's estimate, proved from above where affordable. */
-export function certifiedSpectralNorm(kernel: Float32Array, n: number, m: number): NormBound {
+export function certifiedSpectralNorm(kernel: ArrayLike<number>, n: number, m: number): NormBound {
   return provedNormBound(kernel, n, m, spectralNorm(kernel, n, m));
 }

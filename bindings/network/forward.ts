@@ -80,7 +80,7 @@ export function frobenius(a: Float32Array): number {
  * Largest singular value of the [n, m] kernel (bias excluded), by power iteration on WᵀW run
  * until it changes by less than 1e-9 relative (it approaches from below), plus that margin.
  */
-export function spectralNorm(kernel: Float32Array, n: number, m: number, iterations = 500): number {
+export function spectralNorm(kernel: ArrayLike<number>, n: number, m: number, iterations = 500): number {
   if (n === 0 || m === 0) return 0;
   let v = new Float64Array(m).map((_, i) => 1 + 0.01 * ((i * 7919) % 13));
   const u = new Float64Array(n);

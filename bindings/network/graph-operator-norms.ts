@@ -61,11 +61,17 @@ function readsPerCell(size: number, k: number, s: number, d: number, padding: Pa
   return Math.max(0, ...count);
 }
 
-/** The patches bound (see the file's head): √(reads per cell) · σ_max of the [kh·kw·c, f] kernel matrix. */
+/**
+ * The patches bound (see the file's head): √(reads per cell) · σ_max of the [kh·kw·c, f] kernel
+ * matrix, proved as a Dense kernel's (certified-norm.ts), or by the Gram iteration where that check
+ * is too costly (never unproved).
+ */
 export function patchesNormBound(kernel: ArrayLike<number>, c: number, f: number, g: ConvGeometry): number {
   const [kh, kw] = g.kernelSize;
   const reads = readsPerCell(g.input[0], kh, g.strides[0], g.dilation[0], g.padding) * readsPerCell(g.input[1], kw, g.strides[1], g.dilation[1], g.padding);
-  return Math.sqrt(reads) * largestSingularValue(Float64Array.from(kernel), kh * kw * c, f);
+  const rows = kh * kw * c;
+  const matrix = certifiedSpectralNorm(kernel, rows, f);
+  return Math.sqrt(reads) * (matrix.proved ? matrix.norm : largestSingularValue(Float64Array.from(kernel), rows, f));
 }
 
 /**
