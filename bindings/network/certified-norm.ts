@@ -7,7 +7,6 @@
 // γ_inner·trace(G) of the exact one, so λ_max(KᵀK) < s + both ≤ t when δ covers them:
 // δ = 2u·((k+1)·k·t + inner·trace G). Then ‖K‖₂ ≤ √t. t starts at σ̃² (the bound is then the
 // estimate's own number) and grows until the check passes; the Frobenius norm, always above, ends it.
-import { spectralNorm } from "./forward.ts";
 
 /** Multiply-adds (Gram + Cholesky) above which the check is skipped (~5 s here): the estimate, unproved. */
 const GRAM_WORK_LIMIT = 4e9;
@@ -23,7 +22,7 @@ const UNIT_ROUNDOFF = 2 ** -53;
 const GROWTH = [1 + 1e-4, 1 + 1e-2, 1.1];
 
 /** The smaller Gram matrix of the [n, m] kernel (order min(n, m)), f64, zero rows of K skipped. */
-function smallerGram(kernel: ArrayLike<number>, n: number, m: number): { g: Float64Array; k: number } {
+function smallerGram(kernel: ArrayLike<number>, n: number, m: number): Float64Array {
   if (m <= n) {
     // KᵀK = Σ_i row_iᵀ row_i: rows of K one at a time, the upper triangle, then mirrored.
     const g = new Float64Array(m * m);
@@ -36,7 +35,7 @@ function smallerGram(kernel: ArrayLike<number>, n: number, m: number): { g: Floa
       }
     }
     for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) g[a * m + b] = g[b * m + a];
-    return { g, k: m };
+    return g;
   }
   const g = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
@@ -47,7 +46,7 @@ function smallerGram(kernel: ArrayLike<number>, n: number, m: number): { g: Floa
       g[b * n + a] = s;
     }
   }
-  return { g, k: n };
+  return g;
 }
 
 /** Whether the Cholesky factorisation of s·I − G (order k) completes with positive pivots. */
@@ -76,7 +75,7 @@ export function provedNormBound(kernel: ArrayLike<number>, n: number, m: number,
   const k = Math.min(n, m), inner = Math.max(n, m);
   if (k === 0) return { norm: 0, proved: true };
   if ((inner * k * k) / 2 + (k * k * k) / 3 > workLimit) return { norm: estimate, proved: false };
-  const { g } = smallerGram(kernel, n, m);
+  const g = smallerGram(kernel, n, m);
   let trace = 0;
   for (let i = 0; i < k; i++) trace += g[i * k + i];
   if (trace === 0) return { norm: 0, proved: true };
@@ -89,6 +88,42 @@ export function provedNormBound(kernel: ArrayLike<number>, n: number, m: number,
     t *= GROWTH[Math.min(attempt, GROWTH.length - 1)];
   }
   return { norm: frobenius, proved: true };
+}
+
+/**
+ * Largest singular value of the [n, m] kernel (bias excluded), by power iteration on WᵀW run
+ * until it changes by less than 1e-9 relative (it approaches from below), plus that margin.
+ */
+function spectralNorm(kernel: ArrayLike<number>, n: number, m: number, iterations = 500): number {
+  if (n === 0 || m === 0) return 0;
+  let v = new Float64Array(m).map((_, i) => 1 + 0.01 * ((i * 7919) % 13));
+  const u = new Float64Array(n);
+  let sigma = 0;
+  for (let it = 0; it < iterations; it++) {
+    let vn = 0;
+    for (let j = 0; j < m; j++) vn += v[j] * v[j];
+    vn = Math.sqrt(vn);
+    if (vn === 0) return 0;
+    for (let j = 0; j < m; j++) v[j] /= vn;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < m; j++) s += kernel[i * m + j] * v[j];
+      u[i] = s;
+    }
+    const next = new Float64Array(m);
+    for (let i = 0; i < n; i++) {
+      const ui = u[i];
+      if (ui === 0) continue;
+      for (let j = 0; j < m; j++) next[j] += kernel[i * m + j] * ui;
+    }
+    let un = 0;
+    for (let i = 0; i < n; i++) un += u[i] * u[i];
+    const previous = sigma;
+    sigma = Math.sqrt(un);
+    v = next;
+    if (Math.abs(sigma - previous) <= 1e-9 * sigma) break;
+  }
+  return sigma * (1 + 1e-6);
 }
 
 /** ‖K‖₂ of a Dense kernel [n, m]: power iteration's estimate, proved from above where affordable. */

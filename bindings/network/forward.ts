@@ -77,42 +77,6 @@ export function frobenius(a: Float32Array): number {
 }
 
 /**
- * Largest singular value of the [n, m] kernel (bias excluded), by power iteration on WᵀW run
- * until it changes by less than 1e-9 relative (it approaches from below), plus that margin.
- */
-export function spectralNorm(kernel: ArrayLike<number>, n: number, m: number, iterations = 500): number {
-  if (n === 0 || m === 0) return 0;
-  let v = new Float64Array(m).map((_, i) => 1 + 0.01 * ((i * 7919) % 13));
-  const u = new Float64Array(n);
-  let sigma = 0;
-  for (let it = 0; it < iterations; it++) {
-    let vn = 0;
-    for (let j = 0; j < m; j++) vn += v[j] * v[j];
-    vn = Math.sqrt(vn);
-    if (vn === 0) return 0;
-    for (let j = 0; j < m; j++) v[j] /= vn;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += kernel[i * m + j] * v[j];
-      u[i] = s;
-    }
-    const next = new Float64Array(m);
-    for (let i = 0; i < n; i++) {
-      const ui = u[i];
-      if (ui === 0) continue;
-      for (let j = 0; j < m; j++) next[j] += kernel[i * m + j] * ui;
-    }
-    let un = 0;
-    for (let i = 0; i < n; i++) un += u[i] * u[i];
-    const previous = sigma;
-    sigma = Math.sqrt(un);
-    v = next;
-    if (Math.abs(sigma - previous) <= 1e-9 * sigma) break;
-  }
-  return sigma * (1 + 1e-6);
-}
-
-/**
  * Runs the network on `rows` samples (input [rows, inputSize] row-major) and returns the signal after
  * every layer ([rows, units] each; the last is the logits, before any output softmax). Accumulates in
  * f64, stores f32; zero inputs (most pixels, relu outputs, pruned rows) are skipped.
